@@ -1,0 +1,56 @@
+# Overwatch — build, setup and test targets.
+# `make test` is the README's test command: it installs what the tests need
+# (JSROOT from the npm registry, Debian's chromium and python3-zmq) and runs
+# every Go test.
+
+GO        ?= go
+BIN       := bin/overwatch
+JSROOT    := tools/jsroot/node_modules/jsroot/package.json
+APT_PKGS  := chromium python3-zmq
+
+.PHONY: all build setup setup-jsroot setup-system test test-short bench lint demo fuzz clean
+
+all: build
+
+build: setup-jsroot
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/overwatch
+
+# JSROOT is installed at build time, never copied into the repository.
+setup-jsroot: $(JSROOT)
+$(JSROOT): tools/jsroot/package.json
+	cd tools/jsroot && npm install --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
+
+# System packages for the interop and browser tests (Debian).
+setup-system:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	/usr/bin/python3 -c 'import zmq' >/dev/null 2>&1 || missing="$$missing python3-zmq"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+setup: setup-jsroot setup-system
+	$(GO) mod download
+
+test: setup
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+demo: build
+	./$(BIN) demo
+
+clean:
+	rm -rf bin

@@ -1,0 +1,198 @@
+// Package overwatch is the vocabulary of Overwatch, a toolkit for real-time
+// data-quality monitoring of detector histograms.
+//
+// It defines the histogram model (Hist, Axis, Graph) with ROOT's semantics,
+// reading and writing ROOT files and TBufferJSON (JSROOT) JSON without a ROOT
+// installation, the identifiers of runs, subsystems and snapshots, and the
+// small interfaces the rest of the SDK is built from: Store (snapshots,
+// outputs, trends, alarms), Receiver, Processor and Detector with its
+// optional hook interfaces and its registry.
+//
+// Data flows one way: receivers put snapshots into a Store; processing
+// reads them, runs the registered detectors' hooks and functions and writes
+// outputs; the web app only reads. Built-in detectors live in
+// detectors/emc, detectors/tpc and detectors/hlt and register themselves
+// when imported, like database/sql drivers:
+//
+//	import _ "github.com/overwatch-dqm/overwatch/detectors/all"
+package overwatch
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Object is anything Overwatch reads from or writes to ROOT: *Hist, *Graph
+// or *Text.
+type Object interface {
+	// ObjectName returns the object's name (ROOT's GetName).
+	ObjectName() string
+	// ClassName returns the object's ROOT class, e.g. "TH1F".
+	ClassName() string
+}
+
+// Text is a ROOT TObjString.
+type Text struct {
+	Value string
+}
+
+// ObjectName returns the string itself, as ROOT's TObjString::GetName does.
+func (t *Text) ObjectName() string { return t.Value }
+
+// ClassName returns "TObjString".
+func (t *Text) ClassName() string { return "TObjString" }
+
+// HLTMode is the one-letter HLT running mode recorded with every run
+// (original-processing.md §1.9), or "DQM" for DQM uploads.
+type HLTMode string
+
+// The HLT modes.
+const (
+	ModeNotTaking  HLTMode = "A"   // HLT not in data taking
+	ModeNoCompress HLTMode = "B"   // HLT without compression
+	ModeCompress   HLTMode = "C"   // HLT with compression
+	ModeReplay     HLTMode = "E"   // replay of old data: stored apart, never processed
+	ModeUnknown    HLTMode = "U"   // unknown
+	ModeDQM        HLTMode = "DQM" // uploaded by the DQM system
+)
+
+// ParseHLTMode validates and upper-cases a mode string.
+func ParseHLTMode(s string) (HLTMode, error) {
+	m := HLTMode(strings.ToUpper(s))
+	switch m {
+	case ModeNotTaking, ModeNoCompress, ModeCompress, ModeReplay, ModeUnknown, ModeDQM:
+		return m, nil
+	}
+	return "", fmt.Errorf("overwatch: unknown HLT mode %q (want A, B, C, E, U or DQM)", s)
+}
+
+// Processed reports whether snapshots taken in this mode are processed
+// (everything but replay mode E).
+func (m HLTMode) Processed() bool { return m != ModeReplay }
+
+// ValidSubsystem reports whether s is a valid subsystem name: 2 to 8
+// upper-case letters or digits, starting with a letter (EMC, TPC, HLT, V0,
+// ZDC, ...).
+func ValidSubsystem(s string) bool {
+	if len(s) < 2 || len(s) > 8 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// HLTSubsystem is the subsystem of the general HLT receiver, whose files
+// feed every subsystem that has no receiver of its own.
+const HLTSubsystem = "HLT"
+
+// SnapshotRef identifies one received snapshot: the receiver's subsystem
+// (the file location), the run and the moment it was written. Seq tells
+// apart snapshots written in the same second (0 for the first).
+type SnapshotRef struct {
+	Run       int
+	Subsystem string
+	Time      time.Time // whole seconds
+	Seq       int
+}
+
+// String returns a compact human form such as "Run123/EMC@1448384710".
+func (r SnapshotRef) String() string {
+	s := fmt.Sprintf("Run%d/%s@%d", r.Run, r.Subsystem, r.Time.Unix())
+	if r.Seq > 0 {
+		s += fmt.Sprintf(".%d", r.Seq)
+	}
+	return s
+}
+
+// Before orders snapshots by time, then sequence number.
+func (r SnapshotRef) Before(o SnapshotRef) bool {
+	if !r.Time.Equal(o.Time) {
+		return r.Time.Before(o.Time)
+	}
+	return r.Seq < o.Seq
+}
+
+// SnapshotMeta is what a receiver knows about a snapshot it delivers.
+type SnapshotMeta struct {
+	Run       int
+	Subsystem string
+	Mode      HLTMode
+	Time      time.Time
+	// Source names the path the snapshot took: "hlt", "dqm", "ingest",
+	// "replay" or a custom receiver's name.
+	Source string
+}
+
+// SnapshotInfo describes a stored snapshot.
+type SnapshotInfo struct {
+	SnapshotRef
+	Mode   HLTMode
+	Source string
+	// Path is the snapshot file's path relative to the store's root,
+	// slash-separated (e.g. "Run123/EMC/EMChists.2015_11_24_18_05_10.root").
+	Path string
+	Size int64
+}
+
+// Quality is a data-quality flag set by detector functions, ordered from
+// best to worst so that combining flags is taking the maximum.
+type Quality int
+
+// The quality flags.
+const (
+	QualityNull   Quality = iota // not assessed
+	QualityGood                  // nothing wrong found
+	QualityMedium                // something to look at
+	QualityBad                   // data not usable
+)
+
+// String returns "null", "good", "medium" or "bad".
+func (q Quality) String() string {
+	switch q {
+	case QualityGood:
+		return "good"
+	case QualityMedium:
+		return "medium"
+	case QualityBad:
+		return "bad"
+	}
+	return "null"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (q Quality) MarshalText() ([]byte, error) { return []byte(q.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (q *Quality) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "null", "":
+		*q = QualityNull
+	case "good":
+		*q = QualityGood
+	case "medium":
+		*q = QualityMedium
+	case "bad":
+		*q = QualityBad
+	default:
+		return fmt.Errorf("overwatch: unknown quality %q", b)
+	}
+	return nil
+}
+
+// Receiver delivers snapshots from somewhere (the HLT over ZeroMQ, DQM
+// uploads, a replay) into a Store until ctx is cancelled.
+type Receiver interface {
+	Run(ctx context.Context) error
+}
+
+// Processor turns a stored snapshot into outputs.
+type Processor interface {
+	Process(ctx context.Context, s SnapshotInfo) error
+}
