@@ -17,4 +17,3 @@ func AppendJSON(dst []byte, obj Object, opts JSONOptions) ([]byte, error) {
 
 // MarshalJSON returns the TBufferJSON (JSROOT) JSON of obj.
 func MarshalJSON(obj Object) ([]byte, error) { return AppendJSON(nil, obj, JSONOptions{}) }
-
