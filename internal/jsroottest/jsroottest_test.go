@@ -40,6 +40,8 @@ func TestFloatUnmarshal(t *testing.T) {
 	}{
 		{"1.5", 1.5, false},
 		{"-3", -3, false},
+		{"2e308", math.Inf(1), false},
+		{"-2e308", math.Inf(-1), false},
 		{`"NaN"`, math.NaN(), false},
 		{"null", math.NaN(), false},
 		{`"+Inf"`, math.Inf(1), false},
