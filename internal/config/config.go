@@ -1,0 +1,353 @@
+// Package config loads the configuration of the reference binary: a YAML
+// file, then environment variables (OVERWATCH_*), then command-line flags,
+// each overriding the previous, validated with messages that say what is
+// wrong and where.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/trending"
+)
+
+// Config is the whole configuration of an Overwatch deployment.
+type Config struct {
+	// Data is the data directory (store root). Default "./data".
+	Data string `yaml:"data"`
+	// Subsystems are the configured subsystems. Default EMC, TPC, HLT.
+	Subsystems []string   `yaml:"subsystems"`
+	Log        Log        `yaml:"log"`
+	HLT        HLT        `yaml:"hlt"`
+	DQM        DQM        `yaml:"dqm"`
+	Processing Processing `yaml:"processing"`
+	Web        Web        `yaml:"web"`
+	Monitor    Monitor    `yaml:"monitor"`
+	Metrics    Metrics    `yaml:"metrics"`
+	// Trending configures trends and alarms.
+	Trending trending.Config `yaml:"trending"`
+	// Notifications configures where alarms are sent.
+	Notifications trending.NotifyConfig `yaml:"notifications"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error (default info)
+	Format string `yaml:"format"` // text or json (default text)
+}
+
+// HLT configures the HLT ZeroMQ receivers.
+type HLT struct {
+	Receivers []HLTReceiver `yaml:"receivers"`
+}
+
+// HLTReceiver configures one HLT receiver (one merger endpoint).
+type HLTReceiver struct {
+	Subsystem string        `yaml:"subsystem"`
+	In        string        `yaml:"in"` // e.g. "REQ>tcp://127.0.0.1:60201"
+	Select    string        `yaml:"select"`
+	Reset     bool          `yaml:"reset"`
+	Sleep     time.Duration `yaml:"sleep"`
+	Timeout   time.Duration `yaml:"timeout"`
+}
+
+// DQM configures the DQM REST receiver.
+type DQM struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
+	MaxSize Size   `yaml:"maxSize"`
+}
+
+// Processing configures the processing pipeline.
+type Processing struct {
+	Enabled bool `yaml:"enabled"`
+	// Mode is "cumulative" (default) or "reset".
+	Mode string `yaml:"mode"`
+	// Scan is the period of the catch-up scan (default 30s).
+	Scan time.Duration `yaml:"scan"`
+}
+
+// Web configures the web app.
+type Web struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
+	// JSROOT is the directory of the installed jsroot package (default:
+	// tools/jsroot/node_modules/jsroot next to the binary or the working
+	// directory).
+	JSROOT string `yaml:"jsroot"`
+	// TrustedProxyHeader enables auto-login from a header set by an SSO
+	// front end (e.g. "X-Remote-User"). Empty: disabled.
+	TrustedProxyHeader string `yaml:"trustedProxyHeader"`
+	// TLSCert and TLSKey serve HTTPS when both are set.
+	TLSCert string `yaml:"tlsCert"`
+	TLSKey  string `yaml:"tlsKey"`
+}
+
+// Monitor configures the receiver heartbeat monitor.
+type Monitor struct {
+	Enabled      bool          `yaml:"enabled"`
+	Interval     time.Duration `yaml:"interval"`
+	InitialDelay time.Duration `yaml:"initialDelay"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen serves /metrics on its own address; empty serves it on the
+	// web app's listener (when enabled).
+	Listen string `yaml:"listen"`
+}
+
+// Size is a byte count written as "256MiB", "2MB", "1024", ...
+type Size int64
+
+// UnmarshalYAML parses a size.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*s = Size(v)
+	return nil
+}
+
+var sizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([kKmMgG]i?[bB]?|[bB])?\s*$`)
+
+// ParseSize parses a byte count with an optional unit (B, kB, KiB, MB, MiB,
+// GB, GiB).
+func ParseSize(s string) (int64, error) {
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("invalid size %q (want e.g. 256MiB)", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid size %q: %w", s, err)
+	}
+	mult := int64(1)
+	switch u := strings.ToLower(m[2]); {
+	case u == "" || u == "b":
+	case strings.HasPrefix(u, "ki"):
+		mult = 1 << 10
+	case strings.HasPrefix(u, "mi"):
+		mult = 1 << 20
+	case strings.HasPrefix(u, "gi"):
+		mult = 1 << 30
+	case strings.HasPrefix(u, "k"):
+		mult = 1e3
+	case strings.HasPrefix(u, "m"):
+		mult = 1e6
+	case strings.HasPrefix(u, "g"):
+		mult = 1e9
+	}
+	if n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q too large", s)
+	}
+	return n * mult, nil
+}
+
+// Default returns the configuration used when nothing is configured.
+func Default() Config {
+	return Config{
+		Data:       "data",
+		Subsystems: []string{"EMC", "TPC", "HLT"},
+		Log:        Log{Level: "info", Format: "text"},
+		DQM:        DQM{Listen: "127.0.0.1:8081", MaxSize: 256 << 20},
+		Processing: Processing{Enabled: true, Mode: "cumulative", Scan: 30 * time.Second},
+		Web:        Web{Enabled: true, Listen: "127.0.0.1:8080"},
+		Monitor:    Monitor{Enabled: true, Interval: time.Minute, InitialDelay: 5 * time.Minute},
+	}
+}
+
+// Load reads a YAML file over the defaults (unknown keys are errors), then
+// applies the environment (see Env). path "" skips the file.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if err := Parse(b, &c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if getenv != nil {
+		if err := c.ApplyEnv(getenv); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// Parse decodes YAML into c strictly: unknown keys are errors.
+func Parse(b []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: empty file
+		return err
+	}
+	return nil
+}
+
+// Env lists the environment variables ApplyEnv reads.
+var Env = []string{
+	"OVERWATCH_DATA", "OVERWATCH_SUBSYSTEMS", "OVERWATCH_LOG_LEVEL", "OVERWATCH_LOG_FORMAT",
+	"OVERWATCH_WEB_LISTEN", "OVERWATCH_DQM_LISTEN", "OVERWATCH_METRICS_LISTEN",
+	"OVERWATCH_SMTP_PASSWORD", "OVERWATCH_TRUSTED_PROXY_HEADER",
+}
+
+// ApplyEnv overrides c with the OVERWATCH_* environment variables that are
+// set (secrets such as the SMTP password are best given this way).
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	set := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set("OVERWATCH_DATA", &c.Data)
+	if v := getenv("OVERWATCH_SUBSYSTEMS"); v != "" {
+		c.Subsystems = SplitList(v)
+	}
+	set("OVERWATCH_LOG_LEVEL", &c.Log.Level)
+	set("OVERWATCH_LOG_FORMAT", &c.Log.Format)
+	set("OVERWATCH_WEB_LISTEN", &c.Web.Listen)
+	set("OVERWATCH_DQM_LISTEN", &c.DQM.Listen)
+	set("OVERWATCH_METRICS_LISTEN", &c.Metrics.Listen)
+	set("OVERWATCH_TRUSTED_PROXY_HEADER", &c.Web.TrustedProxyHeader)
+	if v := getenv("OVERWATCH_SMTP_PASSWORD"); v != "" {
+		if c.Notifications.SMTP == nil {
+			return errors.New("config: OVERWATCH_SMTP_PASSWORD is set but notifications.smtp is not configured")
+		}
+		c.Notifications.SMTP.Password = v
+	}
+	return nil
+}
+
+// SplitList splits a comma-separated list, trimming spaces and dropping
+// empty items.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Validate checks the whole configuration and returns every problem found,
+// one per line.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	if c.Data == "" {
+		bad("data: must name the data directory")
+	}
+	if len(c.Subsystems) == 0 {
+		bad("subsystems: at least one subsystem is needed")
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Subsystems {
+		if !overwatch.ValidSubsystem(s) {
+			bad("subsystems: %q is not a subsystem name (2-8 upper-case letters/digits, e.g. EMC)", s)
+		}
+		if seen[s] {
+			bad("subsystems: %s listed twice", s)
+		}
+		seen[s] = true
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format: %q is not text or json", c.Log.Format)
+	}
+	for i, r := range c.HLT.Receivers {
+		if !overwatch.ValidSubsystem(r.Subsystem) {
+			bad("hlt.receivers[%d].subsystem: %q is not a subsystem name", i, r.Subsystem)
+		}
+		if !strings.HasPrefix(r.In, "REQ>tcp://") && !strings.HasPrefix(r.In, "REQ>ipc://") {
+			bad("hlt.receivers[%d].in: %q must look like REQ>tcp://HOST:PORT", i, r.In)
+		}
+		if r.Sleep < 0 || r.Timeout < 0 {
+			bad("hlt.receivers[%d]: sleep and timeout must not be negative", i)
+		}
+		if r.Select != "" {
+			if _, err := regexp.Compile(r.Select); err != nil {
+				bad("hlt.receivers[%d].select: %v", i, err)
+			}
+		}
+	}
+	checkAddr := func(field, addr string) {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("%s: %q is not host:port (%v)", field, addr, err)
+		}
+	}
+	if c.DQM.Enabled {
+		checkAddr("dqm.listen", c.DQM.Listen)
+		if c.DQM.MaxSize <= 0 {
+			bad("dqm.maxSize: must be positive")
+		}
+	}
+	switch c.Processing.Mode {
+	case "cumulative", "reset":
+	default:
+		bad("processing.mode: %q is not cumulative or reset", c.Processing.Mode)
+	}
+	if c.Processing.Scan <= 0 {
+		bad("processing.scan: must be positive")
+	}
+	if c.Web.Enabled {
+		checkAddr("web.listen", c.Web.Listen)
+		if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
+			bad("web: tlsCert and tlsKey go together")
+		}
+	}
+	if c.Metrics.Listen != "" {
+		checkAddr("metrics.listen", c.Metrics.Listen)
+	}
+	if c.Monitor.Enabled && c.Monitor.Interval <= 0 {
+		bad("monitor.interval: must be positive")
+	}
+	if err := c.Trending.Validate(); err != nil {
+		bad("trending: %v", err)
+	}
+	if s := c.Notifications.SMTP; s != nil {
+		if _, _, err := net.SplitHostPort(s.Address); err != nil {
+			bad("notifications.smtp.address: %q is not host:port", s.Address)
+		}
+		if s.From == "" {
+			bad("notifications.smtp.from: required")
+		}
+	}
+	for name, w := range map[string]*trending.WebhookConfig{"slack": c.Notifications.Slack, "webhook": c.Notifications.Webhook} {
+		if w != nil && !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
+			bad("notifications.%s.url: %q is not an http(s) URL", name, w.URL)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.Strings(errs)
+	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
+}
+
+// AbsData returns the absolute data directory.
+func (c *Config) AbsData() (string, error) { return filepath.Abs(c.Data) }
