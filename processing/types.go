@@ -44,6 +44,10 @@ type ViewDoc struct {
 	Options string `json:"options"`
 	// Groups are the non-empty groups in display order.
 	Groups []ViewGroup `json:"groups"`
+	// Skipped lists corrupted snapshots newer than Snapshot that were
+	// quarantined instead of processed (newest last, at most 20), so that
+	// they are not retried.
+	Skipped []SnapshotDoc `json:"skipped,omitempty"`
 	// Complete is set once every output of Snapshot (JSON, hints and PNG of
 	// every histogram) has been written. A view that is not complete is
 	// processed again after a restart.
