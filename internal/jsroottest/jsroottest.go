@@ -170,6 +170,11 @@ type Axis struct {
 	Last        int     `json:"last"`
 	TimeDisplay bool    `json:"timeDisplay"`
 	TimeFormat  string  `json:"timeFormat"`
+	Bits2       int     `json:"bits2"`
+	// Attr is TAttAxis: fNdivisions, fAxisColor, fLabelColor, fLabelFont,
+	// fLabelOffset, fLabelSize, fTickLength, fTitleOffset, fTitleSize,
+	// fTitleColor, fTitleFont.
+	Attr []Float `json:"attr"`
 }
 
 // Summary describes one histogram-like object (TH1*, TH2*, TH3*, TProfile,
@@ -357,6 +362,55 @@ func (e *Env) Render(ctx context.Context, jobs ...RenderJob) ([]RenderResult, er
 			return res, runErr
 		}
 		return res, fmt.Errorf("jsroottest: render.mjs answered %d of %d jobs", len(res), len(jobs))
+	}
+	return res, nil
+}
+
+// ParseJob is one JSON text for Parse.
+type ParseJob struct {
+	ID   string `json:"id"`
+	JSON string `json:"json"`
+}
+
+// ParseResult is JSROOT's parse() of one ParseJob: Obj is the parsed object
+// re-encoded with typed arrays as plain arrays and non-finite numbers as the
+// strings "NaN", "+Inf", "-Inf" (decode them with Float).
+type ParseResult struct {
+	ID    string          `json:"id"`
+	Obj   json.RawMessage `json:"obj"`
+	Error string          `json:"error"`
+}
+
+// Parse runs JSROOT's parse() on every job's JSON text in one Node process
+// and returns one result per job, in order; parse failures are reported in
+// the results.
+func (e *Env) Parse(ctx context.Context, jobs ...ParseJob) ([]ParseResult, error) {
+	var in bytes.Buffer
+	for _, j := range jobs {
+		b, err := json.Marshal(j)
+		if err != nil {
+			return nil, fmt.Errorf("jsroottest: encode parse job %q: %w", j.ID, err)
+		}
+		in.Write(b)
+		in.WriteByte('\n')
+	}
+	out, runErr := e.Run(ctx, in.Bytes(), "parse.mjs")
+	var res []ParseResult
+	if err := eachLine(out, func(line []byte) error {
+		var r ParseResult
+		if err := json.Unmarshal(line, &r); err != nil {
+			return fmt.Errorf("jsroottest: parse.mjs output %q: %w", truncate(line), err)
+		}
+		res = append(res, r)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(res) != len(jobs) {
+		if runErr != nil {
+			return res, runErr
+		}
+		return res, fmt.Errorf("jsroottest: parse.mjs answered %d of %d jobs", len(res), len(jobs))
 	}
 	return res, nil
 }

@@ -175,3 +175,23 @@ func TestObjectJSONAndRender(t *testing.T) {
 	assert.NotEmpty(t, res[4].Error)
 	assert.False(t, res[5].OK)
 }
+
+func TestParse(t *testing.T) {
+	e := New(t)
+	res, err := e.Parse(ctx(t),
+		ParseJob{ID: "arr", JSON: `{"_typename":"TObject","a":{"$arr":"Float64","len":5,"p":1,"v":[1,2],"p1":4,"v1":7}}`},
+		ParseJob{ID: "b64", JSON: `{"a":{"$arr":"Float64","len":1,"b":"AAAAAAAA+H8="}}`},
+		ParseJob{ID: "bad", JSON: `{`},
+	)
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	var v struct {
+		A []Float `json:"a"`
+	}
+	require.NoError(t, json.Unmarshal(res[0].Obj, &v))
+	assert.Equal(t, []float64{0, 1, 2, 0, 7}, Floats(v.A))
+	require.NoError(t, json.Unmarshal(res[1].Obj, &v))
+	require.Len(t, v.A, 1)
+	assert.True(t, math.IsNaN(float64(v.A[0])))
+	assert.NotEmpty(t, res[2].Error)
+}

@@ -29,7 +29,9 @@ function axisInfo(a) {
    return {
       name: a.fName, title: a.fTitle, nbins: a.fNbins, min: num(a.fXmin), max: num(a.fXmax),
       edges: arr(a.fXbins), labels, first: a.fFirst, last: a.fLast,
-      timeDisplay: Boolean(a.fTimeDisplay), timeFormat: a.fTimeFormat ?? ''
+      timeDisplay: Boolean(a.fTimeDisplay), timeFormat: a.fTimeFormat ?? '', bits2: a.fBits2 ?? 0,
+      attr: [a.fNdivisions, a.fAxisColor, a.fLabelColor, a.fLabelFont, a.fLabelOffset, a.fLabelSize,
+         a.fTickLength, a.fTitleOffset, a.fTitleSize, a.fTitleColor, a.fTitleFont].map(num)
    };
 }
 
