@@ -6,9 +6,10 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 )
 
-// ViewName is the OutputRef.Name of a subsystem's view document
+// ViewName is the OutputRef.Name of a subsystem's view document (empty:
+// the store keeps one view per run, subsystem and slice)
 // (Kind overwatch.OutputView). Use ViewRef to address it.
-const ViewName = "view"
+const ViewName = ""
 
 // ViewRef returns the reference of the view document of a subsystem in a
 // run; slice is "" for the full run, the time-slice key otherwise.
