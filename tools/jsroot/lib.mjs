@@ -3,6 +3,10 @@
 
 import { openFile } from 'jsroot';
 
+// JSROOT logs notes such as "gl module is not available" with console.log;
+// keep stdout for the scripts' JSON lines.
+console.log = console.info = (...args) => console.error(...args);
+
 /** Classes Overwatch treats as histogram-like objects. */
 export function isHistLike(cl) {
    return /^TH[123][CSIFDL]$/.test(cl) || cl === 'TProfile' || cl === 'TProfile2D' ||

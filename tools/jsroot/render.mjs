@@ -77,7 +77,7 @@ if (args[0] === '--batch') {
    }
    try {
       const r = await render(readFileSync(args[0], 'utf8'), args[1]);
-      console.log(`${r.typename}: svg ${r.svg.length} bytes`);
+      process.stdout.write(`${r.typename}: svg ${r.svg.length} bytes\n`);
    } catch (err) {
       console.error(`render failed: ${err?.message ?? err}`);
       process.exit(1);
