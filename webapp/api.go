@@ -1,0 +1,450 @@
+package webapp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/overwatch-dqm/overwatch"
+)
+
+// apiRun is the JSON form of a run.
+type apiRunInfo struct {
+	Number     int            `json:"number"`
+	Mode       string         `json:"mode"`
+	Start      int64          `json:"start"`
+	End        int64          `json:"end"`
+	Ongoing    bool           `json:"ongoing"`
+	Subsystems []apiSubsystem `json:"subsystems"`
+}
+
+type apiSubsystem struct {
+	Name      string `json:"name"`
+	Source    string `json:"source"`
+	Start     int64  `json:"start"`
+	End       int64  `json:"end"`
+	Snapshots int    `json:"snapshots"`
+	Last      int64  `json:"last"`
+	Page      string `json:"page"`
+}
+
+func (a *App) runJSON(ri overwatch.RunInfo) apiRunInfo {
+	out := apiRunInfo{Number: ri.Number, Mode: string(ri.Mode), Start: ri.Start.Unix(), End: ri.End.Unix(), Ongoing: a.ongoing(ri),
+		Subsystems: make([]apiSubsystem, len(ri.Subsystems))}
+	for i, s := range ri.Subsystems {
+		out.Subsystems[i] = apiSubsystem{Name: s.Name, Source: s.Source, Start: s.Start.Unix(), End: s.End.Unix(),
+			Snapshots: s.Snapshots, Last: s.Last.Time.Unix(), Page: fmt.Sprintf("/run/%d/%s", ri.Number, s.Name)}
+	}
+	return out
+}
+
+func (a *App) apiRuns(w http.ResponseWriter, r *http.Request, _ httprouter.Params, _ *session) error {
+	q := r.URL.Query()
+	before, limit := 0, pageSize
+	var err error
+	if b := q.Get("before"); b != "" {
+		if before, err = parseRun(b); err != nil {
+			return err
+		}
+	}
+	if l := q.Get("limit"); l != "" {
+		limit, err = strconv.Atoi(l)
+		if err != nil || limit < 1 || limit > 500 {
+			return errorf(http.StatusBadRequest, "invalid limit %q: expected 1..500", l)
+		}
+	}
+	runs, err := a.store.Runs(r.Context(), overwatch.RunQuery{Limit: limit + 1, Before: before})
+	if err != nil {
+		return err
+	}
+	total, err := a.store.CountRuns(r.Context())
+	if err != nil {
+		return err
+	}
+	resp := struct {
+		Runs  []apiRunInfo `json:"runs"`
+		Total int          `json:"total"`
+		Next  string       `json:"next,omitempty"`
+	}{Runs: []apiRunInfo{}, Total: total}
+	if len(runs) > limit {
+		runs = runs[:limit]
+		resp.Next = fmt.Sprintf("/api/runs?before=%d&limit=%d", runs[limit-1].Number, limit)
+	}
+	for _, ri := range runs {
+		resp.Runs = append(resp.Runs, a.runJSON(ri))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (a *App) apiRun(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+	run, err := parseRun(ps.ByName("run"))
+	if err != nil {
+		return err
+	}
+	ri, err := a.store.Run(r.Context(), run)
+	if err != nil {
+		if errors.Is(err, overwatch.ErrNotFound) {
+			return errorf(http.StatusNotFound, "run %d is not known", run)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.runJSON(ri))
+	return nil
+}
+
+// sliceParam validates the optional ?slice= key of output requests.
+func sliceParam(r *http.Request) (string, error) {
+	k := r.URL.Query().Get("slice")
+	if len(k) > 128 || strings.ContainsAny(k, "/\\.\x00") {
+		return "", errorf(http.StatusBadRequest, "invalid slice key %q", k)
+	}
+	return k, nil
+}
+
+// apiView returns the subsystem's view document (groups and histograms).
+func (a *App) apiView(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+	run, sys, err := parseRunSys(ps)
+	if err != nil {
+		return err
+	}
+	slice, err := sliceParam(r)
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.runSubsystem(r.Context(), run, sys); err != nil {
+		return err
+	}
+	v, mod, err := a.views.get(r.Context(), run, sys, slice)
+	if errors.Is(err, overwatch.ErrNotFound) {
+		return errorf(http.StatusNotFound, "run %d %s has no processed outputs yet", run, sys)
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Last-Modified", mod.UTC().Format(http.TimeFormat))
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *App) apiFiles(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+	run, sys, err := parseRunSys(ps)
+	if err != nil {
+		return err
+	}
+	_, _, rows, err := a.snapshots(r.Context(), run, sys)
+	if err != nil {
+		return err
+	}
+	type file struct {
+		Name string `json:"name"`
+		Time int64  `json:"time"`
+		Seq  int    `json:"seq,omitempty"`
+		Mode string `json:"mode"`
+		Size int64  `json:"size"`
+		URL  string `json:"url"`
+	}
+	out := make([]file, len(rows))
+	for i, f := range rows {
+		out[i] = file{Name: f.Base, Time: f.Time.Unix(), Seq: f.Seq, Mode: string(f.Mode), Size: f.Size,
+			URL: fmt.Sprintf("/run/%d/%s/files/%s", run, sys, f.Base)}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+var contentTypes = map[overwatch.OutputKind]string{
+	overwatch.OutputJSON:  "application/json",
+	overwatch.OutputHints: "application/json",
+	overwatch.OutputPNG:   "image/png",
+}
+
+// apiOutput serves one output of a histogram listed in the view of the
+// run/subsystem (or of the time slice given by ?slice=). Names not in the
+// view are 404: only the artifacts processing published are served. The
+// response carries an ETag (the output's write time) for cheap
+// revalidation.
+func (a *App) apiOutput(kind overwatch.OutputKind) handler {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+		run, sys, err := parseRunSys(ps)
+		if err != nil {
+			return err
+		}
+		slice, err := sliceParam(r)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimPrefix(ps.ByName("name"), "/")
+		ctx := r.Context()
+		v, _, err := a.views.get(ctx, run, sys, slice)
+		if errors.Is(err, overwatch.ErrNotFound) {
+			return errorf(http.StatusNotFound, "run %d %s has no processed outputs", run, sys)
+		}
+		if err != nil {
+			return err
+		}
+		if _, _, ok := v.hist(name); !ok {
+			return errorf(http.StatusNotFound, "histogram %q is not in run %d %s", name, run, sys)
+		}
+		ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: kind}
+		mod, err := a.store.OutputTime(ctx, ref)
+		if err != nil {
+			return err
+		}
+		etag := `"` + strconv.FormatInt(mod.UnixNano(), 36) + `"`
+		h := w.Header()
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "private, no-cache")
+		h.Set("Last-Modified", mod.UTC().Format(http.TimeFormat))
+		h.Set("X-Output-Time", strconv.FormatInt(mod.Unix(), 10))
+		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		data, err := a.store.Output(ctx, ref)
+		if err != nil {
+			return err
+		}
+		h.Set("Content-Type", contentTypes[kind])
+		h.Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(data)
+		return nil
+	}
+}
+
+func (a *App) apiOptions(w http.ResponseWriter, _ *http.Request, ps httprouter.Params, _ *session) error {
+	sys := ps.ByName("sys")
+	if !overwatch.ValidSubsystem(sys) {
+		return errorf(http.StatusBadRequest, "invalid subsystem %q", sys)
+	}
+	specs := overwatch.DetectorOptions(sys)
+	if specs == nil {
+		specs = []overwatch.OptionSpec{}
+	}
+	writeJSON(w, http.StatusOK, specs)
+	return nil
+}
+
+// sliceResponse is the answer of the time-slice endpoints.
+type sliceResponse struct {
+	SliceStatus
+	// URL is the permalink of the slice's run page (it carries the request,
+	// so it works after a restart).
+	URL string `json:"url,omitempty"`
+}
+
+func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httprouter.Params, _ *session) error {
+	if a.cfg.Slices == nil {
+		return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
+	}
+	var req SliceRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return errorf(http.StatusBadRequest, "invalid time-slice request: expected JSON {run, subsystem, from, to, options}: %v", err)
+	}
+	if req.Options == nil {
+		req.Options = map[string]string{}
+	}
+	if !overwatch.ValidSubsystem(req.Subsystem) {
+		return errorf(http.StatusBadRequest, "invalid subsystem %q", req.Subsystem)
+	}
+	if _, _, err := a.runSubsystem(r.Context(), req.Run, req.Subsystem); err != nil {
+		return err
+	}
+	if err := validateSlice(&req); err != nil {
+		return err
+	}
+	st, err := a.cfg.Slices.Submit(r.Context(), req)
+	if err != nil {
+		if errors.Is(err, overwatch.ErrNotFound) {
+			return errorf(http.StatusBadRequest, "%v", err)
+		}
+		return err
+	}
+	code := http.StatusAccepted
+	if st.State == SliceDone {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, sliceResponse{SliceStatus: st, URL: permalink(&req, req.Run, req.Subsystem, "", "")})
+	return nil
+}
+
+func (a *App) apiSliceStatus(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+	if a.cfg.Slices == nil {
+		return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
+	}
+	key := ps.ByName("key")
+	if len(key) > 128 || strings.ContainsAny(key, "/\\.\x00") {
+		return errorf(http.StatusBadRequest, "invalid slice key %q", key)
+	}
+	st, err := a.cfg.Slices.Status(r.Context(), key)
+	if errors.Is(err, overwatch.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no time slice %q", key)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sliceResponse{SliceStatus: st})
+	return nil
+}
+
+func (a *App) apiTrends(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+	sys := ps.ByName("sys")
+	if !overwatch.ValidSubsystem(sys) {
+		return errorf(http.StatusBadRequest, "invalid subsystem %q", sys)
+	}
+	names, err := a.store.Trends(r.Context(), sys)
+	if err != nil {
+		return err
+	}
+	decls := trendDecls(sys)
+	type trend struct {
+		Name string `json:"name"`
+		Desc string `json:"desc,omitempty"`
+		Hist string `json:"hist,omitempty"`
+		URL  string `json:"url"`
+	}
+	out := make([]trend, 0, len(names))
+	for _, n := range names {
+		out = append(out, trend{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: "/api/trends/" + sys + "/" + escapeName(n)})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// trendPoint is one point of a trend in the API, with the link to the
+// source histogram as it was in that snapshot (a time slice from the start
+// of the run to the point's time, cumulative data).
+type trendPoint struct {
+	Run   int     `json:"run"`
+	Time  int64   `json:"time"`
+	Seq   int     `json:"seq,omitempty"`
+	Value float64 `json:"value"`
+	Error float64 `json:"error"`
+	Link  string  `json:"link,omitempty"`
+}
+
+// apiTrend returns a trend's points (?run=, ?from=, ?to= Unix seconds,
+// ?limit= newest N, default 5000).
+func (a *App) apiTrend(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+	sys := ps.ByName("sys")
+	if !overwatch.ValidSubsystem(sys) {
+		return errorf(http.StatusBadRequest, "invalid subsystem %q", sys)
+	}
+	name := strings.TrimPrefix(ps.ByName("name"), "/")
+	ctx := r.Context()
+	names, err := a.store.Trends(ctx, sys)
+	if err != nil {
+		return err
+	}
+	if !contains(names, name) {
+		return errorf(http.StatusNotFound, "subsystem %s has no trend %q", sys, name)
+	}
+	q := overwatch.TrendQuery{Subsystem: sys, Trend: name, Limit: 5000}
+	vals := r.URL.Query()
+	if s := vals.Get("run"); s != "" {
+		if q.Run, err = parseRun(s); err != nil {
+			return err
+		}
+	}
+	for key, dst := range map[string]*time.Time{"from": &q.From, "to": &q.To} {
+		if s := vals.Get(key); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 0 {
+				return errorf(http.StatusBadRequest, "invalid %s=%q: expected Unix seconds", key, s)
+			}
+			*dst = time.Unix(n, 0)
+		}
+	}
+	if s := vals.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100000 {
+			return errorf(http.StatusBadRequest, "invalid limit %q: expected 1..100000", s)
+		}
+		q.Limit = n
+	}
+	pts, err := a.store.TrendPoints(ctx, q)
+	if err != nil {
+		return err
+	}
+	decl := trendDecls(sys)[name]
+	starts := map[int]time.Time{}
+	out := struct {
+		Subsystem string       `json:"subsystem"`
+		Name      string       `json:"name"`
+		Desc      string       `json:"desc,omitempty"`
+		Hist      string       `json:"hist,omitempty"`
+		Points    []trendPoint `json:"points"`
+	}{Subsystem: sys, Name: name, Desc: decl.Desc, Hist: decl.Hist, Points: make([]trendPoint, 0, len(pts))}
+	for _, p := range pts {
+		tp := trendPoint{Run: p.Run, Time: p.Time.Unix(), Seq: p.Seq, Value: p.Value, Error: p.Error}
+		if p.Run > 0 {
+			start, ok := starts[p.Run]
+			if !ok {
+				if ri, err := a.store.Run(ctx, p.Run); err == nil {
+					if si, ok := ri.Subsystem(sys); ok {
+						start = si.Start
+					}
+				}
+				starts[p.Run] = start
+			}
+			if !start.IsZero() {
+				req := &SliceRequest{From: 0, To: sliceEnd(p.Time.Sub(start)), Options: map[string]string{}}
+				tp.Link = permalink(req, p.Run, sys, "", decl.Hist)
+			} else {
+				tp.Link = fmt.Sprintf("/run/%d/%s", p.Run, sys)
+			}
+		}
+		out.Points = append(out.Points, tp)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// sliceEnd is the "to" minute that includes a snapshot taken d after the
+// start of the run (rounded up to 0.1 min so the snapshot is inside).
+func sliceEnd(d time.Duration) float64 {
+	m := d.Minutes()
+	t := float64(int64(m*10)+1) / 10
+	if t <= 0 {
+		t = 0.1
+	}
+	return t
+}
+
+func (a *App) apiAlarms(w http.ResponseWriter, r *http.Request, _ httprouter.Params, _ *session) error {
+	q := overwatch.AlarmQuery{Subsystem: r.URL.Query().Get("subsystem"), Trend: r.URL.Query().Get("trend"),
+		State: overwatch.AlarmState(r.URL.Query().Get("state"))}
+	if q.Subsystem != "" && !overwatch.ValidSubsystem(q.Subsystem) {
+		return errorf(http.StatusBadRequest, "invalid subsystem %q", q.Subsystem)
+	}
+	if q.State != "" && q.State != overwatch.AlarmFiring && q.State != overwatch.AlarmResolved {
+		return errorf(http.StatusBadRequest, "invalid state %q: expected firing or resolved", q.State)
+	}
+	al, err := a.store.Alarms(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	if al == nil {
+		al = []overwatch.AlarmRecord{}
+	}
+	writeJSON(w, http.StatusOK, al)
+	return nil
+}
+
+func (a *App) apiStatus(w http.ResponseWriter, r *http.Request, _ httprouter.Params, _ *session) error {
+	st, err := a.status(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}

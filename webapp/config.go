@@ -1,0 +1,181 @@
+package webapp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/overwatch-dqm/overwatch"
+)
+
+// Config configures the web app.
+type Config struct {
+	// Store is where runs, outputs, trends and alarms are read. Required.
+	Store overwatch.Store
+	// DataDir is the data directory: receivers' heartbeat files
+	// (heartbeat.<SYS>Receiver), and the web app's private directory
+	// ".webapp" holding the users file and the session secret. Required.
+	DataDir string
+	// Users is the user database; nil opens UsersPath(DataDir).
+	Users *Users
+	// Secret signs sessions and CSRF tokens; nil loads (or creates at first
+	// start) SecretPath(DataDir).
+	Secret []byte
+	// JSROOTDir is the directory of the installed jsroot npm package (the
+	// one holding modules/main.mjs), served under /jsroot/. Empty, or a
+	// directory without JSROOT, makes the pages fall back to the
+	// server-rendered PNGs and say how to install JSROOT.
+	JSROOTDir string
+	// Slices computes time slices; nil disables them (the API answers 503).
+	Slices SliceService
+	// SecureCookies sets the Secure flag on cookies even when the server
+	// itself does not terminate TLS (behind a TLS proxy). Requests that
+	// arrive over TLS always get Secure cookies.
+	SecureCookies bool
+	// TrustedProxyHeader, when set, logs in the user named by this request
+	// header (e.g. "X-Remote-User" set by an SSO proxy) — but only for
+	// requests whose peer address is in TrustedProxies. Off by default.
+	TrustedProxyHeader string
+	// TrustedProxies are the addresses allowed to set TrustedProxyHeader.
+	TrustedProxies []netip.Prefix
+	// SessionTTL is how long a login lasts (default 12 h).
+	SessionTTL time.Duration
+	// LoginAttempts failed logins per client address or user name are
+	// allowed within LoginWindow (defaults 5 per 5 minutes); then 429.
+	LoginAttempts int
+	LoginWindow   time.Duration
+	// PollInterval is how often the live-update hub looks for new outputs
+	// of the newest runs (default 2 s).
+	PollInterval time.Duration
+	// Subsystems are the receivers whose heartbeats the status page shows
+	// (default EMC, TPC, HLT).
+	Subsystems []string
+	// Logger receives request errors (default slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now); tests inject one.
+	Now func() time.Time
+}
+
+// SliceState is the state of a time-slice job.
+type SliceState string
+
+// The time-slice job states.
+const (
+	SliceQueued  SliceState = "queued"
+	SliceRunning SliceState = "running"
+	SliceDone    SliceState = "done"
+	SliceFailed  SliceState = "failed"
+)
+
+// SliceRequest asks for a time slice of a run: the data taken between
+// From and To minutes after the start of the run, processed with Options
+// (raw texts, validated against the detector's declared options).
+type SliceRequest struct {
+	Run       int               `json:"run"`
+	Subsystem string            `json:"subsystem"`
+	From      float64           `json:"from"`
+	To        float64           `json:"to"`
+	Options   map[string]string `json:"options,omitempty"`
+}
+
+// SliceStatus is the progress of a time-slice job. Key is the canonical
+// key of the slice: its outputs are the store's outputs with
+// OutputRef.Slice = Key.
+type SliceStatus struct {
+	Key      string     `json:"key"`
+	State    SliceState `json:"state"`
+	Progress float64    `json:"progress"` // 0..1
+	Error    string     `json:"error,omitempty"`
+}
+
+// ErrInvalidSlice is wrapped by SliceService errors about a request that
+// cannot be satisfied (bad range, no data in the window, bad option): the
+// web app answers them with 400 and the message.
+var ErrInvalidSlice = errors.New("invalid time-slice request")
+
+// SliceService computes time slices asynchronously. Submit returns at once
+// with the job's key; equal requests share one key and one result, and a
+// request whose result is already stored is done immediately, so a
+// permalink (which carries the request, not the key) works after a
+// restart. Status errors wrap overwatch.ErrNotFound for an unknown key.
+type SliceService interface {
+	Submit(ctx context.Context, req SliceRequest) (SliceStatus, error)
+	Status(ctx context.Context, key string) (SliceStatus, error)
+}
+
+func (c *Config) setDefaults() error {
+	if c.Store == nil {
+		return errors.New("webapp: Config.Store is required")
+	}
+	if c.DataDir == "" {
+		return errors.New("webapp: Config.DataDir is required")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 12 * time.Hour
+	}
+	if c.LoginAttempts <= 0 {
+		c.LoginAttempts = 5
+	}
+	if c.LoginWindow <= 0 {
+		c.LoginWindow = 5 * time.Minute
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 2 * time.Second
+	}
+	if len(c.Subsystems) == 0 {
+		c.Subsystems = []string{"EMC", "TPC", "HLT"}
+	}
+	if c.TrustedProxyHeader != "" && len(c.TrustedProxies) == 0 {
+		return errors.New("webapp: TrustedProxyHeader needs TrustedProxies (the proxy addresses allowed to set it)")
+	}
+	if c.Users == nil {
+		u, err := OpenUsers(UsersPath(c.DataDir))
+		if err != nil {
+			return err
+		}
+		c.Users = u
+	}
+	if c.Secret == nil {
+		k, err := LoadOrCreateSecret(SecretPath(c.DataDir))
+		if err != nil {
+			return err
+		}
+		c.Secret = k
+	}
+	if len(c.Secret) < 32 {
+		return errors.New("webapp: Config.Secret must have at least 32 bytes")
+	}
+	return nil
+}
+
+// FindJSROOT returns the first of the candidate directories that holds an
+// installed jsroot package (modules/main.mjs), or "". Each candidate may be
+// the package itself or a directory above node_modules/jsroot (such as the
+// repository's tools/jsroot).
+func FindJSROOT(candidates ...string) string {
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		for _, d := range []string{c, filepath.Join(c, "node_modules", "jsroot"), filepath.Join(c, "tools", "jsroot", "node_modules", "jsroot")} {
+			if st, err := os.Stat(filepath.Join(d, "modules", "main.mjs")); err == nil && !st.IsDir() {
+				abs, err := filepath.Abs(d)
+				if err != nil {
+					return d
+				}
+				return abs
+			}
+		}
+	}
+	return ""
+}

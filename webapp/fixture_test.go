@@ -1,0 +1,317 @@
+package webapp
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/store"
+)
+
+func init() { bcryptCost = bcrypt.MinCost }
+
+const (
+	testUser     = "alice"
+	testPassword = "correct horse battery"
+)
+
+// testEnv is a web app over a real store in a temporary data dir.
+type testEnv struct {
+	dir    string
+	store  *store.Store
+	app    *App
+	slices *fakeSlices
+	now    time.Time
+	th2    []byte
+	th1    []byte
+}
+
+type envOpt func(*Config)
+
+func newEnv(t testing.TB, opts ...envOpt) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{NoSyncOutputs: true, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	users, err := OpenUsers(UsersPath(dir))
+	require.NoError(t, err)
+	require.NoError(t, users.Add(testUser, testPassword))
+	th2, err := os.ReadFile("testdata/th2f.json")
+	require.NoError(t, err)
+	th1, err := os.ReadFile("testdata/th1f.json")
+	require.NoError(t, err)
+	e := &testEnv{dir: dir, store: st, th2: th2, th1: th1, now: time.Now()}
+	e.slices = &fakeSlices{store: st, env: e, jobs: map[string]*SliceStatus{}}
+	cfg := Config{Store: st, DataDir: dir, Users: users, Slices: e.slices, PollInterval: 100 * time.Millisecond,
+		JSROOTDir: FindJSROOT("../tools/jsroot")}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	app, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { app.Close() })
+	e.app = app
+	return e
+}
+
+// tinyPNG is a valid 2x2 PNG.
+func tinyPNG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	img.Set(0, 0, color.RGBA{255, 0, 0, 255})
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// addSnapshot stores a snapshot (placeholder bytes: the web app never
+// decodes them) at start+offset.
+func (e *testEnv) addSnapshot(t testing.TB, run int, sys string, at time.Time) overwatch.SnapshotInfo {
+	t.Helper()
+	info, err := e.store.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: at, Source: "test"},
+		strings.NewReader(fmt.Sprintf("root-placeholder %d %s %d", run, sys, at.Unix())))
+	require.NoError(t, err)
+	return info
+}
+
+// publish writes the outputs processing would write for (run, sys, slice)
+// built from snapshot time snap: a view with two groups (a TH2 in a
+// normal group, two TH1 in a grid group), JSON, hints and PNG each.
+func (e *testEnv) publish(t testing.TB, run int, sys, slice string, snap time.Time, from *snapshotDoc) {
+	t.Helper()
+	require.NoError(t, e.publishErr(run, sys, slice, snap, from))
+}
+
+func (e *testEnv) publishErr(run int, sys, slice string, snap time.Time, from *snapshotDoc) error {
+	ctx := context.Background()
+	view := viewDoc{Run: run, Subsystem: sys, Source: sys, Slice: slice, Snapshot: snapshotDoc{Time: snap.Unix()}, From: from, NEvents: 1000, Options: "{}", Complete: true,
+		Groups: []viewGroup{
+			{Title: "Patch maps", Hists: []viewHist{{Name: "EMCTRQA/hEMCalPatchMap", PrettyName: "EMCal patch map", Class: "TH2F", Quality: overwatch.QualityGood}}},
+			{Title: "Spectra", Grid: true, Hists: []viewHist{{Name: "hEvents", PrettyName: "Events", Class: "TH1F"}, {Name: "hSpec_a", PrettyName: "Spectrum A", Class: "TH1F"}}},
+		}}
+	data, err := json.Marshal(view)
+	if err != nil {
+		return err
+	}
+	var firstErr error
+	put := func(name string, kind overwatch.OutputKind, b []byte) {
+		if err := e.store.PutOutput(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: kind}, b); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for _, g := range view.Groups {
+		for _, h := range g.Hists {
+			js := e.th1
+			if h.Class == "TH2F" {
+				js = e.th2
+			}
+			if slice != "" { // make the slice's content distinguishable
+				js = bytes.Replace(js, []byte(`"fTitle":"EMCal patch map"`), []byte(`"fTitle":"EMCal patch map (slice)"`), 1)
+			}
+			put(h.Name, overwatch.OutputJSON, js)
+			hi := hints{Name: h.Name, PrettyName: h.PrettyName, Class: h.Class, Group: g.Title,
+				Display: overwatch.Display{LogZ: h.Class == "TH2F", GridX: true, Decorations: []overwatch.Decoration{
+					{Kind: overwatch.DecoLine, X1: 0, Y1: 12, X2: 48, Y2: 12, Color: "#ff0000", LineWidth: 2},
+					{Kind: overwatch.DecoText, X1: 0.15, Y1: 0.85, NDC: true, Text: "threshold", Color: "#0000ff"},
+				}},
+				Info: []overwatch.InfoItem{{Label: "Threshold", Value: "5 hits"}}, Quality: h.Quality}
+			hb, err := json.Marshal(hi)
+			if err != nil {
+				return err
+			}
+			put(h.Name, overwatch.OutputHints, hb)
+			put(h.Name, overwatch.OutputPNG, tinyPNG())
+		}
+	}
+	put(viewName, overwatch.OutputView, data)
+	return firstErr
+}
+
+// seed creates runs 100..100+n-1 with EMC and HLT snapshots and outputs;
+// the newest run is ongoing (its last snapshot is recent).
+func (e *testEnv) seed(t testing.TB, n int) time.Time {
+	t.Helper()
+	now := time.Now().Truncate(time.Second)
+	for i := 0; i < n; i++ {
+		run := 100 + i
+		start := now.Add(time.Duration(i-n) * time.Hour)
+		if i == n-1 {
+			start = now.Add(-10 * time.Minute)
+		}
+		for k := 0; k < 3; k++ {
+			at := start.Add(time.Duration(k) * 4 * time.Minute)
+			e.addSnapshot(t, run, "EMC", at)
+			e.addSnapshot(t, run, "HLT", at)
+		}
+		e.publish(t, run, "EMC", "", start.Add(8*time.Minute), nil)
+	}
+	return now
+}
+
+// fakeSlices is an in-test time-slice service: it computes a slice by
+// writing the outputs processing would write under the slice key, after
+// a short delay so that the asynchronous path is exercised.
+type fakeSlices struct {
+	store *store.Store
+	env   *testEnv
+	delay time.Duration
+	mu    sync.Mutex
+	jobs  map[string]*SliceStatus
+	calls int
+}
+
+func sliceKeyOf(req SliceRequest) string {
+	keys := make([]string, 0, len(req.Options))
+	for k := range req.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d|%s|%g|%g", req.Run, req.Subsystem, req.From, req.To)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "|%s=%s", k, req.Options[k])
+	}
+	s := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(s[:12])
+}
+
+func (f *fakeSlices) Submit(ctx context.Context, req SliceRequest) (SliceStatus, error) {
+	if req.To > 100000 {
+		return SliceStatus{}, fmt.Errorf("no snapshots in minutes %g-%g: %w", req.From, req.To, ErrInvalidSlice)
+	}
+	key := sliceKeyOf(req)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if st, ok := f.jobs[key]; ok {
+		return *st, nil
+	}
+	// A stored result (e.g. from before a restart) is done at once.
+	if _, err := f.store.OutputTime(ctx, viewRef(req.Run, req.Subsystem, key)); err == nil {
+		st := &SliceStatus{Key: key, State: SliceDone, Progress: 1}
+		f.jobs[key] = st
+		return *st, nil
+	}
+	st := &SliceStatus{Key: key, State: SliceQueued}
+	f.jobs[key] = st
+	go func() {
+		time.Sleep(f.delay)
+		f.mu.Lock()
+		st.State, st.Progress = SliceRunning, 0.5
+		f.mu.Unlock()
+		time.Sleep(f.delay)
+		ri, err := f.store.Run(context.Background(), req.Run)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if err != nil {
+			st.State, st.Error = SliceFailed, err.Error()
+			return
+		}
+		end := ri.Start.Add(time.Duration(req.To * float64(time.Minute)))
+		if err := f.env.publishErr(req.Run, req.Subsystem, key, end, &snapshotDoc{Time: ri.Start.Unix()}); err != nil {
+			st.State, st.Error = SliceFailed, err.Error()
+			return
+		}
+		st.State, st.Progress = SliceDone, 1
+	}()
+	return *st, nil
+}
+
+func (f *fakeSlices) Status(_ context.Context, key string) (SliceStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.jobs[key]
+	if !ok {
+		return SliceStatus{}, fmt.Errorf("slice %s: %w", key, overwatch.ErrNotFound)
+	}
+	return *st, nil
+}
+
+// client is an HTTP client with a cookie jar against a test server.
+type client struct {
+	t    testing.TB
+	base string
+	c    *http.Client
+}
+
+func (e *testEnv) server(t testing.TB) *httptest.Server {
+	srv := httptest.NewServer(e.app)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newClient(t testing.TB, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *client) do(method, path string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, body)
+	require.NoError(c.t, err)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.c.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return resp, string(b)
+}
+
+func (c *client) get(path string) (*http.Response, string) { return c.do("GET", path, nil, nil) }
+
+var tokenRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// login logs in through the form and returns the session's CSRF token.
+func (c *client) login(user, pw string) *http.Response {
+	c.t.Helper()
+	_, page := c.get("/login")
+	m := tokenRE.FindStringSubmatch(page)
+	require.NotNil(c.t, m, "login form has a CSRF token")
+	form := url.Values{"username": {user}, "password": {pw}, "csrf_token": {m[1]}, "next": {"/runs"}}
+	resp, _ := c.do("POST", "/login", strings.NewReader(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	return resp
+}
+
+// csrf returns the CSRF token of the logged-in session (from a page).
+func (c *client) csrf() string {
+	c.t.Helper()
+	_, page := c.get("/runs")
+	m := regexp.MustCompile(`data-csrf="([^"]+)"`).FindStringSubmatch(page)
+	require.NotNil(c.t, m)
+	return m[1]
+}
+
+func loggedIn(t testing.TB, e *testEnv) (*client, *httptest.Server) {
+	srv := e.server(t)
+	c := newClient(t, srv.URL)
+	resp := c.login(testUser, testPassword)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/runs", resp.Header.Get("Location"))
+	return c, srv
+}

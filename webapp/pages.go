@@ -1,0 +1,689 @@
+package webapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/overwatch-dqm/overwatch"
+)
+
+// pageSize is the number of runs per page of the run list.
+const pageSize = 50
+
+// cern is the time zone times are shown in (the receivers' wall time).
+var cern = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Zurich"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
+var funcs = template.FuncMap{
+	"cerntime": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(cern).Format("Mon 2 Jan 2006 15:04:05 MST")
+	},
+	"unix":     func(t time.Time) int64 { return t.Unix() },
+	"quality":  func(q overwatch.Quality) string { return q.String() },
+	"minutes":  func(d time.Duration) string { return strconv.FormatFloat(math.Ceil(d.Minutes()*10)/10, 'f', -1, 64) },
+	"pathesc":  url.PathEscape,
+	"mod5":     func(i int) int { return i % 5 },
+	"unixtime": func(s int64) time.Time { return time.Unix(s, 0) },
+	"groupURL": func(d *runPageData, title string) string {
+		return permalink(d.Slice, d.Run.Number, d.Sys.Name, title, "")
+	},
+	"histURL": func(d *runPageData, name string) string {
+		return permalink(d.Slice, d.Run.Number, d.Sys.Name, "", name)
+	},
+	"queryesc": url.QueryEscape,
+	"bytes": func(n int64) string {
+		const u = 1024
+		if n < u {
+			return fmt.Sprintf("%d B", n)
+		}
+		div, exp := int64(u), 0
+		for m := n / u; m >= u; m /= u {
+			div *= u
+			exp++
+		}
+		return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	},
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	pages := []string{"error", "login", "runs", "run", "files", "trending", "status"}
+	m := make(map[string]*template.Template, len(pages))
+	for _, p := range pages {
+		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		if err != nil {
+			return nil, fmt.Errorf("webapp: template %s: %w", p, err)
+		}
+		m[p] = t
+	}
+	return m, nil
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	Title  string
+	Page   string
+	User   string
+	CSRF   string
+	JSROOT bool
+	Error  string
+	Code   int
+	Data   any
+}
+
+func (a *App) render(w http.ResponseWriter, r *http.Request, s *session, name, title string, data any) error {
+	pd := pageData{Title: title, Page: name, JSROOT: a.jsroot != nil, Data: data}
+	if s != nil {
+		pd.User = s.User
+		pd.CSRF = a.sess.csrfToken(s.Nonce)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return a.tmpl[name].ExecuteTemplate(w, "layout", pd)
+}
+
+func (a *App) home(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
+	if s != nil {
+		http.Redirect(w, r, "/runs", http.StatusSeeOther)
+	} else {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	}
+	return nil
+}
+
+// safeNext keeps only local absolute paths as login redirect targets.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/logout") || strings.HasPrefix(next, "/login") {
+		return "/runs"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return "/runs"
+	}
+	return next
+}
+
+type loginData struct {
+	Next    string
+	Message string
+	Token   string
+}
+
+// loginPage shows the login form. The form's CSRF token is bound to a
+// random nonce kept in a short-lived cookie (login CSRF protection).
+func (a *App) loginPage(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
+	next := safeNext(r.URL.Query().Get("next"))
+	if s != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	return a.showLogin(w, r, next, "", http.StatusOK)
+}
+
+func (a *App) showLogin(w http.ResponseWriter, r *http.Request, next, msg string, code int) error {
+	nonce := randomToken()
+	http.SetCookie(w, a.sess.cookie(r, loginCookie, nonce, 30*time.Minute))
+	pd := pageData{Title: "Login", Page: "login", JSROOT: a.jsroot != nil,
+		Data: loginData{Next: next, Message: msg, Token: a.sess.csrfToken("login:" + nonce)}}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	return a.tmpl["login"].ExecuteTemplate(w, "layout", pd)
+}
+
+func (a *App) loginPost(w http.ResponseWriter, r *http.Request, _ httprouter.Params, _ *session) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return errorf(http.StatusBadRequest, "invalid login form: %v", err)
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !a.sess.checkCSRF("login:"+c.Value, r.PostForm.Get(csrfField)) {
+		return a.showLogin(w, r, next, "The login form expired or its CSRF token is invalid: please try again.", http.StatusForbidden)
+	}
+	user, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+	addrKey, userKey := "addr:"+a.clientAddr(r), "user:"+user
+	if ok, wait := a.limit.allow(addrKey, userKey); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return a.showLogin(w, r, next, fmt.Sprintf("Too many failed logins: try again in %d s.", int(math.Ceil(wait.Seconds()))), http.StatusTooManyRequests)
+	}
+	if !ValidUserName(user) || !a.cfg.Users.Verify(user, pw) {
+		a.limit.fail(addrKey, userKey)
+		return a.showLogin(w, r, next, "Login failed: invalid user name or password.", http.StatusUnauthorized)
+	}
+	a.limit.reset(userKey)
+	fp, _ := a.cfg.Users.fingerprint(user)
+	ss := session{User: user, Expires: a.cfg.Now().Add(a.cfg.SessionTTL), Nonce: randomToken(), Fingerprint: fp}
+	http.SetCookie(w, a.sess.cookie(r, sessionCookie, a.sess.encode(ss), a.cfg.SessionTTL))
+	http.SetCookie(w, a.sess.cookie(r, loginCookie, "", -1))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (a *App) logout(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
+	http.SetCookie(w, a.sess.cookie(r, sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// --- run list ---
+
+type runRow struct {
+	overwatch.RunInfo
+	Ongoing bool
+}
+
+type runsData struct {
+	Runs      []runRow
+	Total     int
+	Before    int
+	NextFrom  int // Before of the next (older) page, 0 when none
+	Newest    bool
+	Ongoing   *runRow
+	JumpError string
+}
+
+func (a *App) runList(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
+	q := r.URL.Query()
+	if j := strings.TrimSpace(q.Get("jump")); j != "" {
+		n, err := parseRun(j)
+		if err != nil {
+			return err
+		}
+		if _, err := a.store.Run(r.Context(), n); err != nil {
+			if errors.Is(err, overwatch.ErrNotFound) {
+				return errorf(http.StatusNotFound, "run %d is not known", n)
+			}
+			return err
+		}
+		http.Redirect(w, r, fmt.Sprintf("/runs?before=%d#Run%d", n+1, n), http.StatusSeeOther)
+		return nil
+	}
+	before := 0
+	if b := q.Get("before"); b != "" {
+		n, err := parseRun(b)
+		if err != nil {
+			return err
+		}
+		before = n
+	}
+	d, err := a.listRuns(r.Context(), before)
+	if err != nil {
+		return err
+	}
+	return a.render(w, r, s, "runs", "Runs", d)
+}
+
+func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
+	runs, err := a.store.Runs(ctx, overwatch.RunQuery{Limit: pageSize + 1, Before: before})
+	if err != nil {
+		return nil, err
+	}
+	total, err := a.store.CountRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &runsData{Total: total, Before: before, Newest: before == 0}
+	if len(runs) > pageSize {
+		runs = runs[:pageSize]
+		d.NextFrom = runs[pageSize-1].Number
+	}
+	d.Runs = make([]runRow, len(runs))
+	for i, ri := range runs {
+		d.Runs[i] = runRow{RunInfo: ri, Ongoing: a.ongoing(ri)}
+	}
+	if before == 0 && len(d.Runs) > 0 && d.Runs[0].Ongoing {
+		d.Ongoing = &d.Runs[0]
+	}
+	return d, nil
+}
+
+// --- run page ---
+
+type plotBlock struct {
+	Name     string
+	Pretty   string
+	Class    string
+	Quality  string
+	Reasons  []string
+	Info     []overwatch.InfoItem
+	Alarms   []overwatch.AlarmRecord
+	JSONURL  string
+	HintsURL string
+	PNGURL   string
+	Updated  time.Time
+}
+
+type optionField struct {
+	overwatch.OptionSpec
+	Value string
+}
+
+type runPageData struct {
+	Run        overwatch.RunInfo
+	Sys        overwatch.SubsystemInfo
+	Ongoing    bool
+	View       *viewDoc
+	Group      *viewGroup
+	Hist       string
+	Plots      []plotBlock
+	Alarms     []overwatch.AlarmRecord
+	RunLength  float64 // minutes
+	Options    []optionField
+	Slice      *SliceRequest
+	SliceState *SliceStatus
+	SliceError string
+	SliceOn    bool
+	Permalink  string
+	Stale      bool
+}
+
+// sliceFromQuery reads a time-slice request from a page URL: from and to
+// in minutes after the start of the run, options as o.<name>. It returns
+// nil when the URL asks for the full run.
+func sliceFromQuery(q url.Values, run int, sys string) (*SliceRequest, error) {
+	if q.Get("from") == "" && q.Get("to") == "" {
+		return nil, nil
+	}
+	req := &SliceRequest{Run: run, Subsystem: sys, Options: map[string]string{}}
+	var err error
+	if req.From, err = parseMinutes(q.Get("from"), "from"); err != nil {
+		return nil, err
+	}
+	if req.To, err = parseMinutes(q.Get("to"), "to"); err != nil {
+		return nil, err
+	}
+	for k, v := range q {
+		if name, ok := strings.CutPrefix(k, "o."); ok && len(v) > 0 {
+			req.Options[name] = v[0]
+		}
+	}
+	return req, validateSlice(req)
+}
+
+func parseMinutes(s, what string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, errorf(http.StatusBadRequest, "time slice: %s=%q is not a number of minutes", what, s)
+	}
+	return f, nil
+}
+
+// validateSlice checks the parts of a request the web app can check
+// without the service: range order and the declared options.
+func validateSlice(req *SliceRequest) error {
+	if req.From < 0 {
+		return errorf(http.StatusBadRequest, "time slice: from=%g must not be negative", req.From)
+	}
+	if req.To <= req.From {
+		return errorf(http.StatusBadRequest, "time slice: to=%g must be greater than from=%g", req.To, req.From)
+	}
+	if _, err := overwatch.ParseValues(overwatch.DetectorOptions(req.Subsystem), req.Options); err != nil {
+		return errorf(http.StatusBadRequest, "time slice: %v", err)
+	}
+	return nil
+}
+
+// permalink returns the canonical URL of a run page view.
+func permalink(req *SliceRequest, run int, sys, group, hist string) string {
+	q := url.Values{}
+	if group != "" {
+		q.Set("group", group)
+	}
+	if hist != "" {
+		q.Set("hist", hist)
+	}
+	if req != nil {
+		q.Set("from", strconv.FormatFloat(req.From, 'g', -1, 64))
+		q.Set("to", strconv.FormatFloat(req.To, 'g', -1, 64))
+		for k, v := range req.Options {
+			q.Set("o."+k, v)
+		}
+	}
+	u := fmt.Sprintf("/run/%d/%s", run, sys)
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Params, s *session) error {
+	run, sys, err := parseRunSys(ps)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	ri, si, err := a.runSubsystem(ctx, run, sys)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	d := &runPageData{Run: ri, Sys: si, Ongoing: a.ongoing(ri), SliceOn: a.cfg.Slices != nil,
+		RunLength: math.Max(0.5, math.Ceil(si.End.Sub(si.Start).Minutes()*10)/10)}
+	d.Slice, err = sliceFromQuery(q, run, sys)
+	if err != nil {
+		return err
+	}
+	specs := overwatch.DetectorOptions(sys)
+	for _, sp := range specs {
+		v := fmt.Sprint(sp.Default)
+		if d.Slice != nil {
+			if x, ok := d.Slice.Options[sp.Name]; ok {
+				v = x
+			}
+		}
+		d.Options = append(d.Options, optionField{OptionSpec: sp, Value: v})
+	}
+	group, hist := q.Get("group"), q.Get("hist")
+	d.Permalink = permalink(d.Slice, run, sys, group, hist)
+	if d.Alarms, err = a.store.Alarms(ctx, overwatch.AlarmQuery{Subsystem: sys, State: overwatch.AlarmFiring}); err != nil {
+		return err
+	}
+	sliceKey := ""
+	if d.Slice != nil {
+		if a.cfg.Slices == nil {
+			return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
+		}
+		st, err := a.cfg.Slices.Submit(ctx, *d.Slice)
+		if err != nil {
+			if errors.Is(err, ErrInvalidSlice) || errors.Is(err, overwatch.ErrNotFound) {
+				return errorf(http.StatusBadRequest, "%v", err)
+			}
+			return err
+		}
+		d.SliceState = &st
+		if st.State != SliceDone {
+			if st.State == SliceFailed {
+				d.SliceError = st.Error
+			}
+			return a.render(w, r, s, "run", fmt.Sprintf("Run %d %s (time slice)", run, sys), d)
+		}
+		sliceKey = st.Key
+	}
+	view, _, err := a.views.get(ctx, run, sys, sliceKey)
+	switch {
+	case errors.Is(err, overwatch.ErrNotFound):
+		return a.render(w, r, s, "run", fmt.Sprintf("Run %d %s", run, sys), d) // no outputs yet
+	case err != nil:
+		return err
+	}
+	d.View = view
+	d.Stale = sliceKey == "" && si.Last.Time.Unix() > view.Snapshot.Time
+	if hist != "" {
+		h, g, ok := view.hist(hist)
+		if !ok {
+			return errorf(http.StatusNotFound, "histogram %q is not in run %d %s", hist, run, sys)
+		}
+		d.Group, d.Hist = g, h.Name
+	} else if group != "" {
+		g, ok := view.group(group)
+		if !ok {
+			titles := make([]string, len(view.Groups))
+			for i, g := range view.Groups {
+				titles[i] = g.Title
+			}
+			return errorf(http.StatusNotFound, "group %q is not in run %d %s (groups: %s)", group, run, sys, strings.Join(titles, ", "))
+		}
+		d.Group = g
+	} else if len(view.Groups) > 0 {
+		d.Group = &view.Groups[0]
+	}
+	if d.Group != nil {
+		for _, h := range d.Group.Hists {
+			if d.Hist != "" && h.Name != d.Hist {
+				continue
+			}
+			d.Plots = append(d.Plots, a.plot(ctx, run, sys, sliceKey, h, d.Alarms))
+		}
+	}
+	return a.render(w, r, s, "run", fmt.Sprintf("Run %d %s", run, sys), d)
+}
+
+// outputURL is the API URL of one output of a histogram.
+func outputURL(run int, sys, slice, kind, name string) string {
+	u := fmt.Sprintf("/api/runs/%d/%s/%s/%s", run, sys, kind, escapeName(name))
+	if slice != "" {
+		u += "?slice=" + url.QueryEscape(slice)
+	}
+	return u
+}
+
+// escapeName escapes a histogram name for a URL path, keeping '/'.
+func escapeName(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+func (a *App) plot(ctx context.Context, run int, sys, slice string, h viewHist, alarms []overwatch.AlarmRecord) plotBlock {
+	p := plotBlock{Name: h.Name, Pretty: h.PrettyName, Class: h.Class, Quality: h.Quality.String(),
+		JSONURL:  outputURL(run, sys, slice, "json", h.Name),
+		HintsURL: outputURL(run, sys, slice, "hints", h.Name),
+		PNGURL:   outputURL(run, sys, slice, "png", h.Name)}
+	if p.Pretty == "" {
+		p.Pretty = h.Name
+	}
+	ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputHints}
+	if data, err := a.store.Output(ctx, ref); err == nil {
+		var hi hints
+		if json.Unmarshal(data, &hi) == nil {
+			p.Info, p.Reasons = hi.Info, hi.QualityReasons
+			if hi.PrettyName != "" {
+				p.Pretty = hi.PrettyName
+			}
+		}
+	}
+	if t, err := a.store.OutputTime(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputJSON}); err == nil {
+		p.Updated = t
+	}
+	for _, al := range alarms {
+		if al.Hist == h.Name {
+			p.Alarms = append(p.Alarms, al)
+		}
+	}
+	return p
+}
+
+// --- ROOT files ---
+
+type filesData struct {
+	Run   overwatch.RunInfo
+	Sys   overwatch.SubsystemInfo
+	Files []fileRow
+}
+
+type fileRow struct {
+	overwatch.SnapshotInfo
+	Base string
+}
+
+func (a *App) snapshots(ctx context.Context, run int, sys string) (overwatch.RunInfo, overwatch.SubsystemInfo, []fileRow, error) {
+	ri, si, err := a.runSubsystem(ctx, run, sys)
+	if err != nil {
+		return ri, si, nil, err
+	}
+	snaps, err := a.store.Snapshots(ctx, run, si.Source)
+	if err != nil {
+		return ri, si, nil, err
+	}
+	rows := make([]fileRow, len(snaps))
+	for i, sn := range snaps {
+		rows[i] = fileRow{SnapshotInfo: sn, Base: path.Base(sn.Path)}
+	}
+	return ri, si, rows, nil
+}
+
+func (a *App) filesPage(w http.ResponseWriter, r *http.Request, ps httprouter.Params, s *session) error {
+	run, sys, err := parseRunSys(ps)
+	if err != nil {
+		return err
+	}
+	ri, si, rows, err := a.snapshots(r.Context(), run, sys)
+	if err != nil {
+		return err
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[j].SnapshotRef.Before(rows[i].SnapshotRef) })
+	return a.render(w, r, s, "files", fmt.Sprintf("Run %d %s ROOT files", run, sys), filesData{Run: ri, Sys: si, Files: rows})
+}
+
+// downloadSnapshot serves a received snapshot file, found by its base
+// name among the snapshots the index knows for the run and subsystem; any
+// other name (including traversal attempts) is 404.
+func (a *App) downloadSnapshot(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+	run, sys, err := parseRunSys(ps)
+	if err != nil {
+		return err
+	}
+	_, _, rows, err := a.snapshots(r.Context(), run, sys)
+	if err != nil {
+		return err
+	}
+	name := ps.ByName("file")
+	for _, row := range rows {
+		if row.Base != name {
+			continue
+		}
+		rc, err := a.store.OpenSnapshot(r.Context(), row.SnapshotRef)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+		if row.Size > 0 {
+			w.Header().Set("Content-Length", strconv.FormatInt(row.Size, 10))
+		}
+		_, err = io.Copy(w, rc)
+		if err != nil {
+			a.log.Warn("snapshot download interrupted", "file", row.Path, "err", err)
+		}
+		return nil
+	}
+	return errorf(http.StatusNotFound, "no snapshot %q in run %d %s", name, run, sys)
+}
+
+// --- trending ---
+
+type trendingData struct {
+	Subsystems []string
+	Sys        string
+	Trends     []trendBlock
+	Selected   string
+}
+
+type trendBlock struct {
+	Name   string
+	Desc   string
+	Hist   string
+	URL    string
+	Alarms []overwatch.AlarmRecord
+}
+
+// trendedSubsystems lists the configured and registered subsystems.
+func (a *App) knownSubsystems() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string{}, a.cfg.Subsystems...), overwatch.Detectors()...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func trendDecls(sys string) map[string]overwatch.TrendDecl {
+	m := map[string]overwatch.TrendDecl{}
+	if td, ok := overwatch.DetectorFor(sys).(overwatch.TrendDeclarer); ok {
+		for _, t := range td.Trends() {
+			m[t.Name] = t
+		}
+	}
+	return m
+}
+
+func (a *App) trendingPage(w http.ResponseWriter, r *http.Request, ps httprouter.Params, s *session) error {
+	ctx := r.Context()
+	d := trendingData{Subsystems: a.knownSubsystems(), Sys: ps.ByName("sys"), Selected: r.URL.Query().Get("trend")}
+	if d.Sys == "" {
+		for _, sys := range d.Subsystems {
+			if names, err := a.store.Trends(ctx, sys); err == nil && len(names) > 0 {
+				http.Redirect(w, r, "/trending/"+sys, http.StatusSeeOther)
+				return nil
+			}
+		}
+		return a.render(w, r, s, "trending", "Trending", d)
+	}
+	if !overwatch.ValidSubsystem(d.Sys) {
+		return errorf(http.StatusBadRequest, "invalid subsystem %q", d.Sys)
+	}
+	names, err := a.store.Trends(ctx, d.Sys)
+	if err != nil {
+		return err
+	}
+	if d.Selected != "" && !contains(names, d.Selected) {
+		return errorf(http.StatusNotFound, "subsystem %s has no trend %q", d.Sys, d.Selected)
+	}
+	decls := trendDecls(d.Sys)
+	alarms, err := a.store.Alarms(ctx, overwatch.AlarmQuery{Subsystem: d.Sys})
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if d.Selected != "" && n != d.Selected {
+			continue
+		}
+		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: "/api/trends/" + d.Sys + "/" + escapeName(n)}
+		if tb.Desc == "" {
+			tb.Desc = n
+		}
+		for _, al := range alarms {
+			if al.Trend == n {
+				tb.Alarms = append(tb.Alarms, al)
+			}
+		}
+		d.Trends = append(d.Trends, tb)
+	}
+	return a.render(w, r, s, "trending", "Trending "+d.Sys, d)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *App) statusPage(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
+	st, err := a.status(r.Context())
+	if err != nil {
+		return err
+	}
+	return a.render(w, r, s, "status", "Status", st)
+}

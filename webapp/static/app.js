@@ -1,0 +1,484 @@
+// Overwatch web app front end: draws histograms with JSROOT (or shows the
+// server-rendered PNGs), overlays display decorations, keeps freshness
+// badges current, follows live updates (server-sent events), runs the
+// time-slice dialog and draws trends. No inline scripts: the page passes
+// everything through data-* attributes (the CSP forbids inline code).
+
+const body = document.body;
+const csrf = body.dataset.csrf || '';
+const useJSROOT = body.dataset.jsroot === '1';
+
+let jsrootPromise = null;
+function jsroot() {
+  if (!jsrootPromise) {
+    jsrootPromise = Promise.all([
+      import('/jsroot/modules/main.mjs'),
+      import('/jsroot/modules/base/colors.mjs'),
+    ]).then(([J, colors]) => {
+      J.settings.Tooltip = true;
+      J.settings.ZoomWheel = true;
+      return { J, addColor: colors.addColor };
+    });
+  }
+  return jsrootPromise;
+}
+
+// ---------- small helpers ----------
+
+function fetchOK(url, opts = {}) {
+  return fetch(url, { credentials: 'same-origin', ...opts }).then(async (r) => {
+    if (!r.ok) {
+      let msg = `${r.status} ${r.statusText}`;
+      try { const j = await r.json(); if (j.error) msg = j.error; } catch (e) { /* not JSON */ }
+      throw new Error(msg);
+    }
+    return r;
+  });
+}
+
+function postJSON(url, data) {
+  return fetch(url, {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: JSON.stringify(data),
+  }).then(async (r) => {
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(j.error || `${r.status} ${r.statusText}`);
+    return j;
+  });
+}
+
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+function setStatus(el, text) {
+  el.textContent = text;
+}
+
+// ---------- freshness badges ----------
+
+const STALE_SECONDS = 300;
+
+function ago(seconds) {
+  if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86400)} d ago`;
+}
+
+function updateBadges() {
+  const now = Date.now() / 1000;
+  for (const b of document.querySelectorAll('.fresh[data-time]')) {
+    const t = Number(b.dataset.time);
+    if (!t || t < 0) { b.textContent = ''; continue; }
+    const age = now - t;
+    b.textContent = `updated ${ago(age)}`;
+    b.classList.toggle('stale', age > STALE_SECONDS);
+  }
+}
+
+// ---------- histogram drawing ----------
+
+const kNoStats = 1 << 9;
+const kNoTitle = 1 << 17;
+const kNDC = 1 << 14;
+const kAxisRange = 1 << 11;
+
+function colorIndex(ctx, css, dflt) {
+  if (!css) return dflt;
+  return ctx.addColor(css);
+}
+
+function findBin(axis, x) {
+  if (axis.fXbins && axis.fXbins.length > 1) {
+    for (let i = 0; i < axis.fXbins.length - 1; ++i) if (x < axis.fXbins[i + 1]) return i + 1;
+    return axis.fNbins;
+  }
+  const w = (axis.fXmax - axis.fXmin) / axis.fNbins;
+  return Math.min(axis.fNbins, Math.max(1, Math.floor((x - axis.fXmin) / w) + 1));
+}
+
+function setRange(axis, r) {
+  if (!axis || !r) return;
+  axis.fFirst = findBin(axis, r.min ?? r.Min);
+  axis.fLast = findBin(axis, (r.max ?? r.Max) - 1e-12 * Math.abs(r.max ?? r.Max));
+  axis.fBits |= kAxisRange;
+}
+
+// applyDisplay applies the display hints to the JSROOT object and returns
+// the draw option.
+function applyDisplay(obj, d, cls) {
+  const is2D = /^TH2|^TProfile2D/.test(obj._typename || cls || '');
+  const opts = [];
+  let drawOpt = d.drawOption || '';
+  if (!drawOpt && is2D) drawOpt = 'colz';
+  if (drawOpt) opts.push(drawOpt);
+  if (d.logx) opts.push('logx');
+  if (d.logy) opts.push('logy');
+  if (d.logz) opts.push('logz');
+  if (d.gridx) opts.push('gridx');
+  if (d.gridy) opts.push('gridy');
+  const isHist = obj.fXaxis !== undefined && obj._typename !== 'THStack';
+  if (isHist) {
+    opts.push(d.stats ? 'stat' : 'nostat');
+    if (!d.stats) obj.fBits |= kNoStats;
+    if (!d.title) obj.fBits |= kNoTitle;
+    setRange(obj.fXaxis, d.xrange);
+    if (is2D) {
+      setRange(obj.fYaxis, d.yrange);
+      if (d.zrange) { obj.fMinimum = d.zrange.min ?? d.zrange.Min; obj.fMaximum = d.zrange.max ?? d.zrange.Max; }
+    } else if (d.yrange) {
+      obj.fMinimum = d.yrange.min ?? d.yrange.Min;
+      obj.fMaximum = d.yrange.max ?? d.yrange.Max;
+    }
+  } else if (obj._typename === 'THStack') {
+    if (d.yrange) { obj.fMinimum = d.yrange.min ?? d.yrange.Min; obj.fMaximum = d.yrange.max ?? d.yrange.Max; }
+    if (!drawOpt) opts.push('nostack');
+  }
+  return opts.join(',');
+}
+
+// decorationObject builds the JSROOT object drawing one decoration.
+function decorationObject(ctx, dec) {
+  const { J } = ctx;
+  const line = colorIndex(ctx, dec.color, 1);
+  const width = dec.lineWidth || 1;
+  const style = dec.dashed ? 2 : 1;
+  switch (dec.kind) {
+    case 'line': {
+      const o = J.create('TLine');
+      Object.assign(o, { fX1: dec.x1, fY1: dec.y1, fX2: dec.x2 ?? 0, fY2: dec.y2 ?? 0, fLineColor: line, fLineWidth: width, fLineStyle: style });
+      if (dec.ndc) o.fBits |= kNDC;
+      return o;
+    }
+    case 'box': {
+      if (dec.ndc) {
+        const o = J.create('TPave');
+        Object.assign(o, { fX1NDC: dec.x1, fY1NDC: dec.y1, fX2NDC: dec.x2 ?? 0, fY2NDC: dec.y2 ?? 0, fBorderSize: 1, fOption: 'NDC',
+          fLineColor: line, fLineWidth: width, fLineStyle: style,
+          fFillColor: colorIndex(ctx, dec.fill, 0), fFillStyle: dec.fill ? 1001 : 0 });
+        return o;
+      }
+      const o = J.create('TBox');
+      Object.assign(o, { fX1: dec.x1, fY1: dec.y1, fX2: dec.x2 ?? 0, fY2: dec.y2 ?? 0, fLineColor: line, fLineWidth: width, fLineStyle: style,
+        fFillColor: colorIndex(ctx, dec.fill, 0), fFillStyle: dec.fill ? 1001 : 0 });
+      return o;
+    }
+    case 'text': {
+      const o = J.create('TLatex');
+      Object.assign(o, { fTitle: dec.text || '', fX: dec.x1, fY: dec.y1, fTextSize: dec.textSize || 0.04, fTextColor: line, fTextAlign: 12, fTextFont: 42 });
+      if (dec.ndc) o.fBits |= kNDC;
+      return o;
+    }
+    case 'axis': {
+      const o = J.create('TGaxis');
+      Object.assign(o, { fX1: dec.x1, fY1: dec.y1, fX2: dec.x2 ?? 0, fY2: dec.y2 ?? 0, fWmin: dec.axisMin ?? 0, fWmax: dec.axisMax ?? 1,
+        fNdiv: dec.ndiv || 510, fTitle: dec.axisTitle || '', fChopt: dec.opposite ? '-' : '', fLineColor: line, fLabelColor: line, fTextColor: line });
+      return o;
+    }
+    case 'legend': {
+      const o = J.create('TLegend');
+      Object.assign(o, { fX1NDC: dec.x1, fY1NDC: dec.y1, fX2NDC: dec.x2 ?? 0, fY2NDC: dec.y2 ?? 0, fOption: 'brNDC',
+        fFillColor: colorIndex(ctx, dec.fill, 0), fFillStyle: dec.fill ? 1001 : 0, fTextSize: dec.textSize || 0.035 });
+      for (const e of dec.entries || []) {
+        const en = J.create('TLegendEntry');
+        Object.assign(en, { fLabel: e.label || '', fOption: e.option || 'l', fLineColor: line, fFillColor: colorIndex(ctx, dec.fill, 0), fTextColor: 1 });
+        o.fPrimitives.arr.push(en);
+        o.fPrimitives.opt.push('');
+      }
+      return o;
+    }
+    default:
+      return null;
+  }
+}
+
+// drawPlot draws one plot container from its JSON and hints URLs. It is
+// a no-op when the JSON has not changed since the last draw (ETag).
+async function drawPlot(div, force = false) {
+  const name = div.dataset.name;
+  if (!useJSROOT) {
+    const img = div.querySelector('img') || document.createElement('img');
+    img.alt = name;
+    img.src = `${div.dataset.png}${div.dataset.png.includes('?') ? '&' : '?'}t=${Date.now()}`;
+    if (!img.parentNode) { div.textContent = ''; div.appendChild(img); }
+    div.dataset.drawn = '1';
+    return;
+  }
+  try {
+    const resp = await fetchOK(div.dataset.json, { cache: 'no-cache' });
+    const etag = resp.headers.get('ETag') || '';
+    if (!force && etag && div.dataset.etag === etag) return;
+    const text = await resp.text();
+    const hints = await fetchOK(div.dataset.hints, { cache: 'no-cache' }).then((r) => r.json()).catch(() => ({}));
+    const ctx = await jsroot();
+    const { J } = ctx;
+    const obj = J.parse(text);
+    const d = hints.display || {};
+    const opt = applyDisplay(obj, d, hints.class);
+    J.cleanup(div);
+    div.textContent = '';
+    await J.draw(div, obj, opt);
+    for (const dec of d.decorations || []) {
+      const o = decorationObject(ctx, dec);
+      if (o) await J.draw(div, o, 'same');
+    }
+    div.dataset.etag = etag;
+    div.dataset.drawn = String(Number(div.dataset.drawn || 0) + 1);
+    const t = resp.headers.get('X-Output-Time');
+    if (t) {
+      div.dataset.time = t;
+      const badge = div.closest('.plot-block')?.querySelector('.fresh');
+      if (badge) badge.dataset.time = t;
+    }
+    updateInfo(div, hints);
+    updateBadges();
+  } catch (e) {
+    div.textContent = `Cannot draw ${name}: ${e.message}`;
+    div.classList.add('failed');
+  }
+}
+
+// updateInfo refreshes a plot's information panels from its hints.
+function updateInfo(div, hints) {
+  const block = div.closest('.plot-block');
+  const info = block?.querySelector('.info');
+  if (!info || !Array.isArray(hints.info)) return;
+  const open = new Set([...info.querySelectorAll('details[open] summary')].map((s) => s.textContent));
+  info.textContent = '';
+  for (const item of hints.info) {
+    const det = document.createElement('details');
+    det.className = 'panel';
+    if (open.has(item.label)) det.open = true;
+    const sum = document.createElement('summary');
+    sum.textContent = item.label;
+    const p = document.createElement('p');
+    p.textContent = item.value;
+    det.append(sum, p);
+    info.appendChild(det);
+  }
+  const q = block.querySelector('h3 .q');
+  if (q && hints.quality) { q.className = `q q-${hints.quality}`; q.title = `quality: ${hints.quality}`; }
+}
+
+async function drawAll(force = false) {
+  const plots = [...document.querySelectorAll('.plot[data-json]')];
+  // Draw a few at a time: keeps the page responsive with large groups.
+  const queue = plots.slice();
+  const workers = Array.from({ length: 4 }, async () => {
+    while (queue.length) await drawPlot(queue.shift(), force);
+  });
+  await Promise.all(workers);
+}
+
+// ---------- trends ----------
+
+async function drawTrend(div) {
+  const data = await fetchOK(div.dataset.points, { cache: 'no-cache' }).then((r) => r.json());
+  const pts = data.points || [];
+  const list = div.closest('.plot-block')?.querySelector('.points');
+  if (list) {
+    list.textContent = '';
+    for (const p of pts.slice(-50).reverse()) {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = p.link || '#';
+      a.textContent = `${new Date(p.time * 1000).toLocaleString()} — run ${p.run}: ${p.value} ± ${p.error}`;
+      li.appendChild(a);
+      list.appendChild(li);
+    }
+  }
+  if (!pts.length) { div.textContent = 'No points yet.'; return; }
+  if (!useJSROOT) { div.textContent = `${pts.length} points (install JSROOT to see the graph).`; return; }
+  const { J } = await jsroot();
+  const n = pts.length;
+  const g = J.createTGraph(n, pts.map((p) => p.time), pts.map((p) => p.value));
+  g._typename = 'TGraphErrors';
+  g.fEX = new Array(n).fill(0);
+  g.fEY = pts.map((p) => p.error || 0);
+  g.fName = data.name;
+  g.fTitle = data.desc || data.name;
+  g.fMarkerStyle = 20;
+  g.fMarkerSize = 0.8;
+  let tmin = pts[0].time, tmax = pts[n - 1].time;
+  if (tmax <= tmin) { tmin -= 60; tmax += 60; }
+  const pad = (tmax - tmin) * 0.03;
+  let ymin = Infinity, ymax = -Infinity;
+  for (const p of pts) { ymin = Math.min(ymin, p.value - (p.error || 0)); ymax = Math.max(ymax, p.value + (p.error || 0)); }
+  if (ymax <= ymin) { ymin -= 1; ymax += 1; }
+  const ypad = (ymax - ymin) * 0.1;
+  const h = J.createHistogram('TH1F', 100);
+  Object.assign(h.fXaxis, { fXmin: tmin - pad, fXmax: tmax + pad, fTimeDisplay: true, fTimeFormat: '%d/%m %H:%M%F1970-01-01 00:00:00s0', fTitle: 'time' });
+  h.fXaxis.fNbins = 100;
+  h.fMinimum = ymin - ypad;
+  h.fMaximum = ymax + ypad;
+  h.fBits |= kNoStats;
+  h.fTitle = g.fTitle;
+  h.fName = `${data.name}_frame`;
+  g.fHistogram = h;
+  J.cleanup(div);
+  div.textContent = '';
+  const painter = await J.draw(div, g, 'ap');
+  div.dataset.drawn = '1';
+  painter?.configureUserClickHandler?.((info) => {
+    const p = info && Number.isInteger(info.bin) ? pts[info.bin] : null;
+    if (p?.link) { window.location.href = p.link; return true; }
+    return false;
+  });
+}
+
+async function drawTrends() {
+  for (const div of document.querySelectorAll('.trend[data-points]')) {
+    try { await drawTrend(div); } catch (e) { div.textContent = `Cannot draw the trend: ${e.message}`; }
+  }
+}
+
+// ---------- in-place navigation ----------
+
+async function loadInPlace(url, push) {
+  const resp = await fetchOK(url, { headers: { Accept: 'text/html' } });
+  const html = await resp.text();
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  for (const id of ['main', 'drawer']) {
+    const src = doc.getElementById(id);
+    const dst = document.getElementById(id);
+    if (src && dst) dst.replaceChildren(...src.childNodes);
+  }
+  document.title = doc.title;
+  const t = doc.getElementById('page-title');
+  if (t) document.getElementById('page-title').textContent = t.textContent;
+  if (push) history.pushState({ url }, '', url);
+  await initPage();
+}
+
+window.addEventListener('popstate', () => { loadInPlace(location.pathname + location.search, false).catch(() => location.reload()); });
+
+// ---------- time slices ----------
+
+async function pollSlice(key, progressEl) {
+  for (let i = 0; i < 1200; ++i) {
+    const st = await fetchOK(`/api/slices/${encodeURIComponent(key)}`, { cache: 'no-store' }).then((r) => r.json());
+    const bar = progressEl?.querySelector('progress');
+    if (bar) bar.value = st.progress || 0;
+    if (st.state === 'done') return st;
+    if (st.state === 'failed') throw new Error(st.error || 'the time slice failed');
+    await sleep(Math.min(1000, 150 + 50 * i));
+  }
+  throw new Error('the time slice takes too long: try again later');
+}
+
+function wireSliceDialog() {
+  const open = document.getElementById('slice-open');
+  const dlg = document.getElementById('slice-dialog');
+  const form = document.getElementById('slice-form');
+  if (!open || !dlg || !form) return;
+  open.addEventListener('click', () => dlg.showModal());
+  document.getElementById('slice-cancel')?.addEventListener('click', () => dlg.close());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const err = document.getElementById('slice-form-error');
+    const prog = document.getElementById('slice-form-progress');
+    err.hidden = true;
+    const req = {
+      run: Number(form.dataset.run), subsystem: form.dataset.sys,
+      from: Number(document.getElementById('slice-from').value), to: Number(document.getElementById('slice-to').value), options: {},
+    };
+    for (const inp of form.querySelectorAll('.opt')) {
+      req.options[inp.dataset.opt] = inp.dataset.type === 'bool' ? String(inp.checked) : inp.value;
+    }
+    const submit = document.getElementById('slice-submit');
+    submit.disabled = true;
+    prog.hidden = false;
+    try {
+      const st = await postJSON('/api/slices', req);
+      if (st.state !== 'done') await pollSlice(st.key, prog);
+      dlg.close();
+      const page = document.getElementById('run-page');
+      const url = new URL(st.url, location.href);
+      const cur = new URL(location.href);
+      for (const k of ['group', 'hist']) if (cur.searchParams.get(k)) url.searchParams.set(k, cur.searchParams.get(k));
+      if (page) await loadInPlace(url.pathname + url.search, true);
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    } finally {
+      submit.disabled = false;
+      prog.hidden = true;
+    }
+  });
+}
+
+// A page rendered while its slice was still computing waits for it and
+// then reloads its content in place.
+async function awaitPendingSlice() {
+  const p = document.getElementById('slice-progress');
+  if (!p) return;
+  try {
+    await pollSlice(p.dataset.key, p);
+    await loadInPlace(location.pathname + location.search, false);
+  } catch (e) {
+    p.textContent = `The time slice failed: ${e.message}`;
+    p.classList.add('message');
+  }
+}
+
+// ---------- live updates ----------
+
+let events = null;
+function wireEvents() {
+  if (events || !body.dataset.user) return;
+  const live = document.getElementById('live');
+  events = new EventSource('/api/events');
+  events.onopen = () => live?.classList.add('on');
+  events.onerror = () => live?.classList.remove('on');
+  const onUpdate = (ev) => {
+    let e;
+    try { e = JSON.parse(ev.data); } catch (x) { return; }
+    const page = document.getElementById('run-page');
+    if (page) {
+      if (Number(page.dataset.run) === e.run && page.dataset.sys === e.subsystem && !page.dataset.slice) {
+        if (ev.type === 'update') refreshRunPage();
+      }
+      return;
+    }
+    if (body.dataset.page === 'runs' && !location.search.includes('before=')) {
+      loadInPlace(location.pathname + location.search, false).catch(() => {});
+    } else if (body.dataset.page === 'trending' && ev.type === 'update') {
+      drawTrends();
+    }
+  };
+  events.addEventListener('update', onUpdate);
+  events.addEventListener('snapshot', onUpdate);
+}
+
+let refreshing = null;
+// refreshRunPage re-reads the page when the set of histograms changed,
+// else redraws the plots whose JSON changed.
+async function refreshRunPage() {
+  if (refreshing) return refreshing;
+  refreshing = (async () => {
+    try {
+      const doc = await fetchOK(location.pathname + location.search).then((r) => r.text())
+        .then((h) => new DOMParser().parseFromString(h, 'text/html'));
+      const names = (d) => [...d.querySelectorAll('.plot[data-json]')].map((p) => p.dataset.json).join('\n');
+      if (names(doc) !== names(document)) {
+        await loadInPlace(location.pathname + location.search, false);
+      } else {
+        await drawAll(false);
+      }
+    } catch (e) { /* the next update retries */ } finally { refreshing = null; }
+  })();
+  return refreshing;
+}
+
+// ---------- page setup ----------
+
+async function initPage() {
+  updateBadges();
+  wireSliceDialog();
+  await Promise.all([drawAll(true), drawTrends(), awaitPendingSlice()]);
+}
+
+document.getElementById('drawer-toggle')?.addEventListener('click', () => document.body.classList.toggle('drawer-open'));
+setInterval(updateBadges, 1000);
+wireEvents();
+initPage().then(() => { body.dataset.ready = '1'; });

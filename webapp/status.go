@@ -1,0 +1,125 @@
+package webapp
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/overwatch-dqm/overwatch"
+)
+
+// heartbeatDeadAfter: a receiver whose heartbeat is this far from now
+// (either direction) is dead, as in the original monitor.
+const heartbeatDeadAfter = 5 * time.Minute
+
+// Heartbeat is the state of one receiver's heartbeat file
+// (heartbeat.<SYS>Receiver in the data dir: decimal Unix seconds).
+type Heartbeat struct {
+	Subsystem string    `json:"subsystem"`
+	Time      time.Time `json:"time"`
+	Age       float64   `json:"ageSeconds"`
+	Alive     bool      `json:"alive"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// SubsystemStatus is the processing state of one subsystem of the newest
+// run.
+type SubsystemStatus struct {
+	Subsystem      string    `json:"subsystem"`
+	LastSnapshot   time.Time `json:"lastSnapshot"`
+	Processed      time.Time `json:"processed"`      // snapshot time the outputs were built from
+	OutputsWritten time.Time `json:"outputsWritten"` // when the view was written
+	// LagSeconds is how far the processed snapshot is behind the newest
+	// one (0 when up to date, -1 when nothing is processed yet).
+	LagSeconds float64 `json:"lagSeconds"`
+}
+
+// Status is what the status page and /api/status show.
+type Status struct {
+	Now        time.Time         `json:"now"`
+	Heartbeats []Heartbeat       `json:"heartbeats"`
+	Run        int               `json:"run"`
+	Ongoing    bool              `json:"ongoing"`
+	Subsystems []SubsystemStatus `json:"subsystems"`
+	Runs       int               `json:"runs"`
+	Disk       DiskUsage         `json:"disk"`
+}
+
+// DiskUsage is the usage of the file system holding the data dir.
+type DiskUsage struct {
+	Total int64  `json:"total"`
+	Free  int64  `json:"free"`
+	Used  int64  `json:"used"`
+	Error string `json:"error,omitempty"`
+}
+
+// Percent is the used fraction of the disk in percent.
+func (d DiskUsage) Percent() float64 {
+	if d.Total == 0 {
+		return 0
+	}
+	return 100 * float64(d.Used) / float64(d.Total)
+}
+
+// ReadHeartbeat reads a receiver heartbeat file and judges it against now.
+func ReadHeartbeat(dataDir, sys string, now time.Time) Heartbeat {
+	hb := Heartbeat{Subsystem: sys}
+	data, err := os.ReadFile(filepath.Join(dataDir, "heartbeat."+sys+"Receiver"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			hb.Error = "no heartbeat file"
+		} else {
+			hb.Error = err.Error()
+		}
+		return hb
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil || n <= 0 {
+		hb.Error = "heartbeat file does not hold Unix seconds"
+		return hb
+	}
+	hb.Time = time.Unix(n, 0)
+	d := now.Sub(hb.Time)
+	hb.Age = d.Seconds()
+	if d < 0 {
+		d = -d
+	}
+	hb.Alive = d < heartbeatDeadAfter
+	return hb
+}
+
+func (a *App) status(ctx context.Context) (*Status, error) {
+	now := a.cfg.Now()
+	st := &Status{Now: now, Disk: diskUsage(a.cfg.DataDir)}
+	for _, sys := range a.cfg.Subsystems {
+		st.Heartbeats = append(st.Heartbeats, ReadHeartbeat(a.cfg.DataDir, sys, now))
+	}
+	n, err := a.store.CountRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.Runs = n
+	runs, err := a.store.Runs(ctx, overwatch.RunQuery{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return st, nil
+	}
+	ri := runs[0]
+	st.Run, st.Ongoing = ri.Number, a.ongoing(ri)
+	for _, s := range ri.Subsystems {
+		ss := SubsystemStatus{Subsystem: s.Name, LastSnapshot: s.Last.Time, LagSeconds: -1}
+		if v, mod, err := a.views.get(ctx, ri.Number, s.Name, ""); err == nil {
+			ss.Processed = time.Unix(v.Snapshot.Time, 0)
+			ss.OutputsWritten = mod
+			ss.LagSeconds = max(0, s.Last.Time.Sub(ss.Processed).Seconds())
+		}
+		st.Subsystems = append(st.Subsystems, ss)
+	}
+	return st, nil
+}

@@ -1,0 +1,324 @@
+package webapp
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// BcryptCost is the bcrypt cost used for new password hashes.
+const BcryptCost = 12
+
+// bcryptCost is the cost actually used (tests lower it).
+var bcryptCost = BcryptCost
+
+// MinPasswordLength is the shortest password accepted by Users.Add and
+// Users.SetPassword.
+const MinPasswordLength = 10
+
+// ErrUnknownUser is wrapped by errors about a user that does not exist.
+var ErrUnknownUser = errors.New("unknown user")
+
+// ErrUserExists is wrapped by Users.Add when the user already exists.
+var ErrUserExists = errors.New("user already exists")
+
+// User is one web-app user as stored in the users file.
+type User struct {
+	Name    string    `json:"name"`
+	Hash    string    `json:"hash"` // bcrypt hash of the password
+	Created time.Time `json:"created"`
+}
+
+type usersFile struct {
+	Users []User `json:"users"`
+}
+
+// Users is the user database: a JSON file of bcrypt hashes, readable only
+// by its owner (mode 0600). There are no default users: an absent file
+// means nobody can log in until "overwatch users add" creates one. The file
+// is re-read whenever it changes on disk, so users added by the command
+// line take effect in a running server.
+type Users struct {
+	path string
+
+	mu      sync.Mutex
+	users   map[string]User
+	modTime time.Time
+	size    int64
+}
+
+// dummyHash is compared against when a user does not exist, so that a
+// failed login costs the same time whether or not the name is known.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("overwatch-timing-equaliser"), BcryptCost)
+
+// OpenUsers opens (without creating) the users file at path.
+func OpenUsers(path string) (*Users, error) {
+	u := &Users{path: path, users: map[string]User{}}
+	if err := u.reload(); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UsersPath returns the users file of a data directory.
+func UsersPath(dataDir string) string { return filepath.Join(dataDir, privateDirName, "users.json") }
+
+// reload re-reads the file when its size or modification time changed.
+// Callers hold u.mu or own u exclusively.
+func (u *Users) reload() error {
+	st, err := os.Stat(u.path)
+	if errors.Is(err, os.ErrNotExist) {
+		u.users = map[string]User{}
+		u.modTime, u.size = time.Time{}, 0
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("webapp: users file: %w", err)
+	}
+	if st.ModTime().Equal(u.modTime) && st.Size() == u.size && u.users != nil {
+		return nil
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("webapp: users file %s has mode %v, expected 0600 (chmod 600 it)", u.path, st.Mode().Perm())
+	}
+	data, err := os.ReadFile(u.path)
+	if err != nil {
+		return fmt.Errorf("webapp: users file: %w", err)
+	}
+	var f usersFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("webapp: users file %s: expected JSON {\"users\": [...]}: %w", u.path, err)
+	}
+	m := make(map[string]User, len(f.Users))
+	for _, x := range f.Users {
+		if !ValidUserName(x.Name) || x.Hash == "" {
+			return fmt.Errorf("webapp: users file %s: invalid entry %q", u.path, x.Name)
+		}
+		m[x.Name] = x
+	}
+	u.users, u.modTime, u.size = m, st.ModTime(), st.Size()
+	return nil
+}
+
+// save writes the users atomically with mode 0600.
+func (u *Users) save() error {
+	f := usersFile{Users: make([]User, 0, len(u.users))}
+	for _, x := range u.users {
+		f.Users = append(f.Users, x)
+	}
+	sort.Slice(f.Users, func(i, j int) bool { return f.Users[i].Name < f.Users[j].Name })
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(u.path, data, 0o600); err != nil {
+		return fmt.Errorf("webapp: write users file: %w", err)
+	}
+	u.modTime = time.Time{} // force a re-stat on next use
+	return u.reload()
+}
+
+// ValidUserName reports whether name is acceptable as a user name: 1 to
+// 64 letters, digits, '.', '_', '-' or '@'.
+func ValidUserName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '@') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkPassword(pw string) error {
+	if len(pw) < MinPasswordLength {
+		return fmt.Errorf("webapp: password too short: expected at least %d characters", MinPasswordLength)
+	}
+	if len(pw) > 72 {
+		return errors.New("webapp: password too long: bcrypt uses at most 72 bytes")
+	}
+	return nil
+}
+
+// Add creates a user with the given password.
+func (u *Users) Add(name, password string) error {
+	if !ValidUserName(name) {
+		return fmt.Errorf("webapp: invalid user name %q: expected 1-64 of [A-Za-z0-9._@-]", name)
+	}
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return fmt.Errorf("webapp: hash password: %w", err)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return err
+	}
+	if _, ok := u.users[name]; ok {
+		return fmt.Errorf("webapp: %q: %w", name, ErrUserExists)
+	}
+	u.users[name] = User{Name: name, Hash: string(h), Created: time.Now().UTC().Truncate(time.Second)}
+	return u.save()
+}
+
+// Remove deletes a user; the user's sessions stop working at once.
+func (u *Users) Remove(name string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return err
+	}
+	if _, ok := u.users[name]; !ok {
+		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
+	}
+	delete(u.users, name)
+	return u.save()
+}
+
+// SetPassword replaces a user's password; the user's existing sessions
+// stop working.
+func (u *Users) SetPassword(name, password string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return fmt.Errorf("webapp: hash password: %w", err)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return err
+	}
+	x, ok := u.users[name]
+	if !ok {
+		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
+	}
+	x.Hash = string(h)
+	u.users[name] = x
+	return u.save()
+}
+
+// Names returns the user names, sorted.
+func (u *Users) Names() ([]string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(u.users))
+	for n := range u.users {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Verify checks a password. It takes the same time whether or not the user
+// exists (a bcrypt comparison happens in both cases).
+func (u *Users) Verify(name, password string) bool {
+	u.mu.Lock()
+	err := u.reload()
+	x, ok := u.users[name]
+	u.mu.Unlock()
+	hash := dummyHash
+	if ok && err == nil {
+		hash = []byte(x.Hash)
+	}
+	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	return ok && err == nil && match
+}
+
+// fingerprint returns a short digest of the user's current hash, bound
+// into sessions so that removing a user or changing a password ends their
+// sessions. ok is false for an unknown user.
+func (u *Users) fingerprint(name string) (string, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return "", false
+	}
+	x, ok := u.users[name]
+	if !ok {
+		return "", false
+	}
+	s := sha256.Sum256([]byte(x.Hash))
+	return base64.RawURLEncoding.EncodeToString(s[:9]), true
+}
+
+// GeneratePassword returns a random password of 20 characters from an
+// unambiguous alphabet (about 110 bits of entropy).
+func GeneratePassword() (string, error) {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	for i := range b {
+		// 256 is not a multiple of 56: reject-free mapping would bias, so
+		// draw again on values above the largest multiple.
+		for int(b[i]) >= 256-256%len(alphabet) {
+			var one [1]byte
+			if _, err := rand.Read(one[:]); err != nil {
+				return "", err
+			}
+			b[i] = one[0]
+		}
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b), nil
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory (fsync + rename), creating the directory with mode 0700.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
