@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
 // Options configure a Processor. The zero value is usable: cumulative mode,
@@ -219,7 +220,16 @@ func (p *Processor) load(ctx context.Context, s overwatch.SnapshotInfo) (*overwa
 		}
 		files = append(files, f)
 	}
-	return sumFiles(files, p.log), nil
+	sum, reports, err := timeslice.SumFiles(files...)
+	if err != nil {
+		return nil, fmt.Errorf("processing: summing reset-mode snapshots of run %d %s: %w", s.Run, s.Subsystem, err)
+	}
+	for _, r := range reports {
+		if r.Action == timeslice.Failed {
+			p.log.Warn("reset mode: object left out of the sum", "hist", r.Path, "err", r.Err)
+		}
+	}
+	return sum, nil
 }
 
 func (p *Processor) decodeSnapshot(ctx context.Context, ref overwatch.SnapshotRef) (*overwatch.File, error) {

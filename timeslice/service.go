@@ -1,0 +1,544 @@
+package timeslice
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	ow "github.com/overwatch-dqm/overwatch"
+)
+
+// Request asks for a time slice of one subsystem of a run, optionally with
+// processing options other than the detector's defaults. The window is
+// given either in minutes since the start of the run (FromMinute,
+// ToMinute; see SelectMinutes) or, when ToUnix is set, as Unix times in
+// seconds (FromUnix, ToUnix; see SelectWindow).
+type Request struct {
+	Run        int     `json:"run"`
+	Subsystem  string  `json:"subsystem"`
+	FromMinute float64 `json:"fromMinute,omitempty"`
+	ToMinute   float64 `json:"toMinute,omitempty"`
+	FromUnix   int64   `json:"fromUnix,omitempty"`
+	ToUnix     int64   `json:"toUnix,omitempty"`
+	// Options are raw option texts (as sent by a form), validated against
+	// the options the subsystem's detector declares.
+	Options map[string]string `json:"options,omitempty"`
+}
+
+// ErrInvalidRequest is wrapped by Submit's errors about a request that can
+// never succeed (unknown run or subsystem, bad window, bad options).
+var ErrInvalidRequest = errors.New("timeslice: invalid request")
+
+// RenderRequest is what the service asks its Renderer to process: the
+// slice's data for one subsystem of a run, to be written under Key.
+type RenderRequest struct {
+	Run       int
+	Subsystem string
+	// Source is the subsystem whose receiver files fed the slice.
+	Source string
+	// Key is the slice's canonical key (OutputRef.Slice of every output).
+	Key string
+	// Later is the newest snapshot of the window; Earlier the snapshot
+	// subtracted from it (nil when nothing was subtracted or in reset mode).
+	Later   ow.SnapshotInfo
+	Earlier *ow.SnapshotInfo
+	// Options are the validated, complete processing options.
+	Options ow.Values
+}
+
+// Renderer processes a slice's data into outputs under the slice key with
+// the detector functions of the full run, without touching the full run's
+// outputs. processing.Processor implements it; the interface keeps the
+// arrow from processing to timeslice one way.
+type Renderer interface {
+	RenderSlice(ctx context.Context, f *ow.File, r RenderRequest) (hists int, nEvents float64, err error)
+}
+
+// State is the state of a time-slice job.
+type State string
+
+// The job states.
+const (
+	StatePending State = "pending" // queued or being computed
+	StateDone    State = "done"    // outputs written
+	StateFailed  State = "failed"  // see Status.Error
+)
+
+// Ref identifies a snapshot in a slice record.
+type Ref struct {
+	Subsystem string `json:"subsystem"`
+	Time      int64  `json:"time"` // Unix seconds
+	Seq       int    `json:"seq,omitempty"`
+}
+
+func refOf(s ow.SnapshotRef) Ref { return Ref{Subsystem: s.Subsystem, Time: s.Time.Unix(), Seq: s.Seq} }
+
+// Record is a slice's request and result summary, stored as the slice's
+// overwatch.OutputSlice output so that a permalink can be recomputed after a
+// restart and equal requests share one result.
+type Record struct {
+	Key       string  `json:"key"`
+	Request   Request `json:"request"`
+	Run       int     `json:"run"`
+	Subsystem string  `json:"subsystem"`
+	Source    string  `json:"source"`
+	// Later and Earlier are the snapshots selected for the window (Earlier
+	// nil: nothing subtracted). In reset mode the snapshots after Earlier up
+	// to Later are summed.
+	Later   Ref  `json:"later"`
+	Earlier *Ref `json:"earlier,omitempty"`
+	// Options is the canonical form of the complete options.
+	Options string `json:"options"`
+	// ResetMode records that the slice was a sum of reset-mode snapshots.
+	ResetMode bool   `json:"resetMode,omitempty"`
+	State     State  `json:"state"`
+	Error     string `json:"error,omitempty"`
+	// Hists and NEvents summarise the result.
+	Hists   int     `json:"hists,omitempty"`
+	NEvents float64 `json:"nEvents,omitempty"`
+	// Notes lists objects whose counts were reset within the window (the
+	// later snapshot was kept) or that could not be subtracted.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Status is the state of a slice job.
+type Status struct {
+	Key   string `json:"key"`
+	State State  `json:"state"`
+	// Progress goes from 0 to 1.
+	Progress float64 `json:"progress"`
+	// Stage names what the job is doing ("queued", "reading",
+	// "subtracting", "processing", "done").
+	Stage  string  `json:"stage"`
+	Error  string  `json:"error,omitempty"`
+	Record *Record `json:"record,omitempty"`
+}
+
+// ServiceOptions configure a Service.
+type ServiceOptions struct {
+	// Logger receives the service's logs (slog.Default when nil).
+	Logger *slog.Logger
+	// Jobs bounds the slices computed at once (2 when 0).
+	Jobs int
+	// ResetMode sums the window's snapshots instead of subtracting two
+	// cumulative ones.
+	ResetMode bool
+	// Decode decodes snapshot files (overwatch.DecodeFile when nil).
+	Decode func([]byte) (*ow.File, error)
+}
+
+// Service computes time slices asynchronously: Submit validates a request,
+// maps it to its snapshots and returns the slice's canonical key at once;
+// the slice is computed in the background (once per key) and its progress
+// read with Status. Its methods are safe for concurrent use.
+type Service struct {
+	store ow.Store
+	r     Renderer
+	opts  ServiceOptions
+	log   *slog.Logger
+	ctx   context.Context
+	stop  context.CancelFunc
+	sem   chan struct{}
+	wg    sync.WaitGroup
+
+	mu   sync.Mutex
+	jobs map[string]*job
+}
+
+type job struct {
+	mu       sync.Mutex
+	rec      Record
+	stage    string
+	progress float64
+	done     chan struct{}
+}
+
+func (j *job) status() Status {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r := j.rec
+	return Status{Key: r.Key, State: r.State, Progress: j.progress, Stage: j.stage, Error: r.Error, Record: &r}
+}
+
+func (j *job) set(stage string, progress float64) {
+	j.mu.Lock()
+	j.stage, j.progress = stage, progress
+	j.mu.Unlock()
+}
+
+// NewService returns a service reading snapshots from store and writing
+// slices through r. Close stops its jobs.
+func NewService(store ow.Store, r Renderer, opts ServiceOptions) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = 2
+	}
+	if opts.Decode == nil {
+		opts.Decode = ow.DecodeFile
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Service{store: store, r: r, opts: opts, log: opts.Logger.With("component", "timeslice"),
+		ctx: ctx, stop: stop, sem: make(chan struct{}, opts.Jobs), jobs: map[string]*job{}}
+}
+
+// Close cancels running jobs and waits for them.
+func (s *Service) Close() error {
+	s.stop()
+	s.wg.Wait()
+	return nil
+}
+
+// Key returns the canonical key of a slice: the hex SHA-256 of the run, the
+// subsystem, the two selected snapshots and the canonical options (so
+// requests selecting the same snapshots with the same options share one
+// result, whatever their exact times or option spelling).
+func Key(run int, sys string, later ow.SnapshotRef, earlier *ow.SnapshotRef, opts ow.Values, resetMode bool) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "overwatch-slice-v1\x00%d\x00%s\x00%s/%d.%d\x00", run, sys, later.Subsystem, later.Time.Unix(), later.Seq)
+	if earlier != nil {
+		fmt.Fprintf(h, "%s/%d.%d", earlier.Subsystem, earlier.Time.Unix(), earlier.Seq)
+	} else {
+		h.Write([]byte("-"))
+	}
+	fmt.Fprintf(h, "\x00%s\x00%s", opts.Canonical(), strconv.FormatBool(resetMode))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// resolved is a validated request mapped to its snapshots.
+type resolved struct {
+	rec     Record
+	later   ow.SnapshotInfo
+	earlier *ow.SnapshotInfo
+	summed  []ow.SnapshotInfo // reset mode: the snapshots to sum
+	values  ow.Values
+}
+
+// resolve validates a request against the run, the subsystem and the
+// detector's declared options and selects its snapshots.
+func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
+	run, err := s.store.Run(ctx, req.Run)
+	if err != nil {
+		if errors.Is(err, ow.ErrNotFound) {
+			return nil, fmt.Errorf("%w: run %d is not known", ErrInvalidRequest, req.Run)
+		}
+		return nil, fmt.Errorf("timeslice: run %d: %w", req.Run, err)
+	}
+	sub, ok := run.Subsystem(req.Subsystem)
+	if !ok {
+		return nil, fmt.Errorf("%w: run %d has no subsystem %q", ErrInvalidRequest, req.Run, req.Subsystem)
+	}
+	values, err := ow.ParseValues(ow.DetectorOptions(req.Subsystem), req.Options)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
+	}
+	snaps, err := s.store.Snapshots(ctx, req.Run, sub.Source)
+	if err != nil {
+		return nil, fmt.Errorf("timeslice: snapshots of run %d %s: %w", req.Run, sub.Source, err)
+	}
+	times := make([]time.Time, len(snaps))
+	for i, sn := range snaps {
+		times[i] = sn.Time
+	}
+	var later, earlier int
+	if req.ToUnix > 0 || req.FromUnix > 0 {
+		later, earlier, err = SelectWindow(times, time.Unix(req.FromUnix, 0), time.Unix(req.ToUnix, 0))
+	} else {
+		if math.IsInf(req.FromMinute, 0) || math.IsInf(req.ToMinute, 0) {
+			return nil, fmt.Errorf("%w: window minutes must be finite", ErrInvalidRequest)
+		}
+		start := sub.Start
+		if len(times) > 0 {
+			start = times[0]
+		}
+		later, earlier, err = SelectMinutes(times, start, req.FromMinute, req.ToMinute)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
+	}
+	r := &resolved{later: snaps[later], values: values}
+	var eref *ow.SnapshotRef
+	if earlier != NoSnapshot {
+		e := snaps[earlier]
+		r.earlier = &e
+		eref = &e.SnapshotRef
+	}
+	if s.opts.ResetMode {
+		r.summed = snaps[earlier+1 : later+1]
+	}
+	key := Key(req.Run, req.Subsystem, r.later.SnapshotRef, eref, values, s.opts.ResetMode)
+	r.rec = Record{Key: key, Request: req, Run: req.Run, Subsystem: req.Subsystem, Source: sub.Source,
+		Later: refOf(r.later.SnapshotRef), Options: values.Canonical(), ResetMode: s.opts.ResetMode, State: StatePending}
+	if r.earlier != nil {
+		e := refOf(r.earlier.SnapshotRef)
+		r.rec.Earlier = &e
+	}
+	return r, nil
+}
+
+// Submit validates a request and starts computing its slice unless an
+// equal slice is already computed or being computed. It returns the slice's
+// key at once. Errors about the request wrap ErrInvalidRequest.
+func (s *Service) Submit(ctx context.Context, req Request) (string, error) {
+	r, err := s.resolve(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	key := r.rec.Key
+	s.mu.Lock()
+	if j, ok := s.jobs[key]; ok {
+		st := j.status()
+		if st.State != StateFailed {
+			s.mu.Unlock()
+			return key, nil
+		}
+	}
+	s.mu.Unlock()
+	// Computed before (maybe by another process): reuse when its outputs
+	// are still there.
+	if rec, err := s.readRecord(ctx, r.rec.Run, r.rec.Subsystem, key); err == nil && rec.State == StateDone && s.outputsPresent(ctx, rec) {
+		s.remember(key, rec, "done", 1)
+		return key, nil
+	}
+	if err := s.writeRecord(ctx, r.rec); err != nil {
+		return "", err
+	}
+	s.start(r)
+	return key, nil
+}
+
+func (s *Service) remember(key string, rec Record, stage string, progress float64) *job {
+	j := &job{rec: rec, stage: stage, progress: progress, done: make(chan struct{})}
+	if rec.State != StatePending {
+		close(j.done)
+	}
+	s.mu.Lock()
+	s.jobs[key] = j
+	s.mu.Unlock()
+	return j
+}
+
+// start launches the job of a resolved request, once per key.
+func (s *Service) start(r *resolved) {
+	s.mu.Lock()
+	if j, ok := s.jobs[r.rec.Key]; ok && j.status().State == StatePending {
+		s.mu.Unlock()
+		return
+	}
+	j := &job{rec: r.rec, stage: "queued", done: make(chan struct{})}
+	s.jobs[r.rec.Key] = j
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(j.done)
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.ctx.Done():
+			s.finish(j, 0, 0, nil, s.ctx.Err())
+			return
+		}
+		defer func() { <-s.sem }()
+		hists, nev, notes, err := s.compute(s.ctx, j, r)
+		s.finish(j, hists, nev, notes, err)
+	}()
+}
+
+func (s *Service) finish(j *job, hists int, nev float64, notes []string, err error) {
+	j.mu.Lock()
+	if err != nil {
+		j.rec.State, j.rec.Error = StateFailed, err.Error()
+	} else {
+		j.rec.State, j.rec.Hists, j.rec.NEvents, j.rec.Notes = StateDone, hists, nev, notes
+		j.stage, j.progress = "done", 1
+	}
+	rec := j.rec
+	j.mu.Unlock()
+	if err != nil {
+		s.log.Warn("time slice failed", "key", rec.Key, "run", rec.Run, "subsystem", rec.Subsystem, "err", err)
+	}
+	// Record the outcome; a failure caused by Close stays pending on disk so
+	// that it is recomputed after a restart.
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	if werr := s.writeRecord(context.Background(), rec); werr != nil {
+		s.log.Error("writing time-slice record", "key", rec.Key, "err", werr)
+	}
+}
+
+// compute builds the slice's file (two snapshots read, or the window's
+// snapshots summed in reset mode) and renders it.
+func (s *Service) compute(ctx context.Context, j *job, r *resolved) (int, float64, []string, error) {
+	start := time.Now()
+	j.set("reading", 0.1)
+	var f *ow.File
+	var reports []ObjectReport
+	if s.opts.ResetMode {
+		files := make([]*ow.File, 0, len(r.summed))
+		for i, sn := range r.summed {
+			sf, err := s.decode(ctx, sn.SnapshotRef)
+			if err != nil {
+				return 0, 0, nil, err
+			}
+			files = append(files, sf)
+			j.set("reading", 0.1+0.4*float64(i+1)/float64(len(r.summed)))
+		}
+		j.set("summing", 0.5)
+		var err error
+		if f, reports, err = SumFiles(files...); err != nil {
+			return 0, 0, nil, err
+		}
+	} else {
+		later, err := s.decode(ctx, r.later.SnapshotRef)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		f = later
+		if r.earlier != nil {
+			earlier, err := s.decode(ctx, r.earlier.SnapshotRef)
+			if err != nil {
+				return 0, 0, nil, err
+			}
+			j.set("subtracting", 0.4)
+			if f, reports, err = DiffFiles(later, earlier); err != nil {
+				return 0, 0, nil, err
+			}
+		}
+	}
+	var notes []string
+	for _, rep := range reports {
+		switch rep.Action {
+		case ResetDetected:
+			notes = append(notes, fmt.Sprintf("%s: counts reset within the window (%s); the later snapshot is shown", rep.Path, rep.Info.Reason))
+		case Failed:
+			notes = append(notes, fmt.Sprintf("%s: left out: %v", rep.Path, rep.Err))
+		}
+	}
+	j.set("processing", 0.6)
+	hists, nev, err := s.r.RenderSlice(ctx, f, RenderRequest{Run: r.rec.Run, Subsystem: r.rec.Subsystem, Source: r.rec.Source,
+		Key: r.rec.Key, Later: r.later, Earlier: r.earlier, Options: r.values})
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("timeslice: processing slice %s: %w", r.rec.Key, err)
+	}
+	s.log.Info("time slice ready", "key", r.rec.Key, "run", r.rec.Run, "subsystem", r.rec.Subsystem, "hists", hists, "took", time.Since(start))
+	return hists, nev, notes, nil
+}
+
+func (s *Service) decode(ctx context.Context, ref ow.SnapshotRef) (*ow.File, error) {
+	rc, err := s.store.OpenSnapshot(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("timeslice: opening snapshot %s: %w", ref, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("timeslice: reading snapshot %s: %w", ref, err)
+	}
+	f, err := s.opts.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("timeslice: decoding snapshot %s: %w", ref, err)
+	}
+	return f, nil
+}
+
+// Status returns the state of a slice. A key unknown to this process is
+// looked up in the store: a finished slice whose outputs are present is
+// reported done; otherwise (interrupted by a restart, outputs deleted) it
+// is recomputed from its stored request. run and sys locate the record.
+func (s *Service) Status(ctx context.Context, run int, sys, key string) (Status, error) {
+	s.mu.Lock()
+	j, ok := s.jobs[key]
+	s.mu.Unlock()
+	if ok {
+		return j.status(), nil
+	}
+	rec, err := s.readRecord(ctx, run, sys, key)
+	if err != nil {
+		return Status{}, err
+	}
+	if rec.State == StateDone && s.outputsPresent(ctx, rec) {
+		return s.remember(key, rec, "done", 1).status(), nil
+	}
+	// Recompute from the stored request: the same selection gives the same
+	// key.
+	r, err := s.resolve(ctx, rec.Request)
+	if err != nil {
+		return Status{}, fmt.Errorf("timeslice: recomputing slice %s: %w", key, err)
+	}
+	if r.rec.Key != key {
+		return Status{}, fmt.Errorf("timeslice: slice %s: its request now selects other snapshots (%s): %w", key, r.rec.Key, ErrInvalidRequest)
+	}
+	if err := s.writeRecord(ctx, r.rec); err != nil {
+		return Status{}, err
+	}
+	s.start(r)
+	s.mu.Lock()
+	j = s.jobs[key]
+	s.mu.Unlock()
+	return j.status(), nil
+}
+
+// Wait blocks until the slice's job ends (or ctx is done) and returns its
+// status.
+func (s *Service) Wait(ctx context.Context, run int, sys, key string) (Status, error) {
+	st, err := s.Status(ctx, run, sys, key)
+	if err != nil {
+		return st, err
+	}
+	s.mu.Lock()
+	j := s.jobs[key]
+	s.mu.Unlock()
+	select {
+	case <-j.done:
+		return j.status(), nil
+	case <-ctx.Done():
+		return j.status(), ctx.Err()
+	}
+}
+
+func (s *Service) recordRef(run int, sys, key string) ow.OutputRef {
+	return ow.OutputRef{Run: run, Subsystem: sys, Slice: key, Kind: ow.OutputSlice}
+}
+
+func (s *Service) readRecord(ctx context.Context, run int, sys, key string) (Record, error) {
+	b, err := s.store.Output(ctx, s.recordRef(run, sys, key))
+	if err != nil {
+		return Record{}, fmt.Errorf("timeslice: slice %s of run %d %s: %w", key, run, sys, err)
+	}
+	var rec Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return Record{}, fmt.Errorf("timeslice: slice record %s is not valid JSON: %w", key, err)
+	}
+	if rec.Key != key {
+		return Record{}, fmt.Errorf("timeslice: slice record %s holds key %q", key, rec.Key)
+	}
+	return rec, nil
+}
+
+func (s *Service) writeRecord(ctx context.Context, rec Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("timeslice: encoding slice record: %w", err)
+	}
+	if err := s.store.PutOutput(ctx, s.recordRef(rec.Run, rec.Subsystem, rec.Key), b); err != nil {
+		return fmt.Errorf("timeslice: writing slice record %s: %w", rec.Key, err)
+	}
+	return nil
+}
+
+// outputsPresent reports whether a finished slice's view is still stored.
+func (s *Service) outputsPresent(ctx context.Context, rec Record) bool {
+	_, err := s.store.Output(ctx, ow.OutputRef{Run: rec.Run, Subsystem: rec.Subsystem, Slice: rec.Key, Kind: ow.OutputView})
+	return err == nil
+}

@@ -1,0 +1,304 @@
+package timeslice_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	ow "github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/timeslice"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// slcDetector declares options, to validate slice requests against.
+type slcDetector struct{}
+
+func (slcDetector) Subsystem() string { return "SLC" }
+func (slcDetector) Options() []ow.OptionSpec {
+	return []ow.OptionSpec{
+		{Name: "scaleHists", Type: ow.OptionBool, Default: true},
+		{Name: "hotChannelThreshold", Type: ow.OptionInt, Default: int64(0), HasRange: true, Min: 0, Max: 1000},
+	}
+}
+
+func init() { ow.RegisterDetector(slcDetector{}) }
+
+type gobEntry struct {
+	Key  string
+	Hist *ow.Hist
+}
+
+func encode(hs ...*ow.Hist) []byte {
+	var buf bytes.Buffer
+	es := make([]gobEntry, len(hs))
+	for i, h := range hs {
+		es[i] = gobEntry{Key: h.Name, Hist: h}
+	}
+	if err := gob.NewEncoder(&buf).Encode(es); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+func decode(b []byte) (*ow.File, error) {
+	var es []gobEntry
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&es); err != nil {
+		return nil, fmt.Errorf("%w: %v", ow.ErrCorrupt, err)
+	}
+	f := &ow.File{}
+	for _, e := range es {
+		f.Entries = append(f.Entries, ow.Entry{Key: e.Key, Object: e.Hist})
+	}
+	return f, nil
+}
+
+// recRenderer wraps the processor and remembers what it was given.
+type recRenderer struct {
+	p     *processing.Processor
+	mu    sync.Mutex
+	files map[string]*ow.File
+	calls int
+}
+
+func (r *recRenderer) RenderSlice(ctx context.Context, f *ow.File, req timeslice.RenderRequest) (int, float64, error) {
+	r.mu.Lock()
+	r.files[req.Key] = f
+	r.calls++
+	r.mu.Unlock()
+	return r.p.RenderSlice(ctx, f, req)
+}
+
+// snapshot k of a cumulative run: the counter holds 10*k, events 100*k.
+func snapshot(sys string, k int) []byte {
+	c := ow.MustNewHist(ow.ClassTH1D, sys+"Counter", "", ow.NewAxis(1, 0, 1))
+	c.Contents[1] = float64(10 * k)
+	c.Entries = float64(10 * k)
+	ev := ow.MustNewHist(ow.ClassTH1D, sys+"Events", "", ow.NewAxis(2, 0, 2))
+	ev.Contents[1] = float64(100 * k)
+	ev.Entries = float64(100 * k)
+	return encode(c, ev)
+}
+
+type fixture struct {
+	st    *store.Store
+	svc   *timeslice.Service
+	rr    *recRenderer
+	start time.Time
+}
+
+// newFixture stores the worked example of the original specification
+// (§4.7): snapshots at start + 0, 62, 121, 180 and 241 s, i.e. minutes 0..4.
+func newFixture(t *testing.T, sys string, reset bool) *fixture {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{sys, "HLT"}, Logger: log, NoSyncOutputs: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for k, off := range []int{0, 62, 121, 180, 241} {
+		_, err := st.PutSnapshot(context.Background(), ow.SnapshotMeta{Run: 300, Subsystem: sys, Mode: ow.ModeCompress,
+			Time: start.Add(time.Duration(off) * time.Second), Source: "test"}, bytes.NewReader(snapshot(sys, k+1)))
+		require.NoError(t, err)
+	}
+	rr := &recRenderer{p: processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: decode}), files: map[string]*ow.File{}}
+	svc := timeslice.NewService(st, rr, timeslice.ServiceOptions{Logger: log, Decode: decode, ResetMode: reset})
+	t.Cleanup(func() { svc.Close() })
+	return &fixture{st: st, svc: svc, rr: rr, start: start}
+}
+
+func (f *fixture) run(t *testing.T, req timeslice.Request) (string, timeslice.Status) {
+	t.Helper()
+	ctx := context.Background()
+	key, err := f.svc.Submit(ctx, req)
+	require.NoError(t, err)
+	st, err := f.svc.Wait(ctx, req.Run, req.Subsystem, key)
+	require.NoError(t, err)
+	require.Equal(t, timeslice.StateDone, st.State, st.Error)
+	return key, st
+}
+
+func (f *fixture) counter(t *testing.T, key, sys string) float64 {
+	f.rr.mu.Lock()
+	defer f.rr.mu.Unlock()
+	h := f.rr.files[key].Hist(sys + "Counter")
+	require.NotNil(t, h)
+	return h.Contents[1]
+}
+
+// §10.1-4: the window [a, b] is snapshot(last <= b) - snapshot(last < a);
+// nothing is subtracted at the start of the run; a window holding a single
+// snapshot is not empty.
+func TestServiceWindows(t *testing.T) {
+	f := newFixture(t, "SLC", false)
+	tests := []struct {
+		name     string
+		from, to float64
+		counter  float64 // 10 per snapshot
+		nEvents  float64
+		earlier  bool
+	}{
+		{"minutes 1-3", 1, 3, 40 - 10, 300, true},
+		{"from the start", 0, 2, 30, 300, false},
+		{"single snapshot", 2, 2, 30 - 20, 100, true},
+		{"whole run", 0, 4, 50, 500, false},
+		{"beyond the end", 3, 99, 50 - 30, 200, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			key, st := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: tc.from, ToMinute: tc.to})
+			assert.Equal(t, tc.counter, f.counter(t, key, "SLC"))
+			assert.Equal(t, tc.nEvents, st.Record.NEvents, "nEvents of the slice itself (§10.1-2)")
+			assert.Equal(t, tc.earlier, st.Record.Earlier != nil)
+			// The view of the slice is under its key.
+			b, err := f.st.Output(context.Background(), processing.ViewRef(300, "SLC", key))
+			require.NoError(t, err)
+			var v processing.ViewDoc
+			require.NoError(t, json.Unmarshal(b, &v))
+			assert.Equal(t, key, v.Slice)
+			assert.Equal(t, tc.nEvents, v.NEvents)
+		})
+	}
+	// Unix-time windows select the same snapshots, hence the same key.
+	k1, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})
+	k2, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromUnix: f.start.Add(50 * time.Second).Unix(), ToUnix: f.start.Add(200 * time.Second).Unix()})
+	assert.Equal(t, k1, k2)
+}
+
+// Equal requests share one result; options are part of the key (original
+// issue #25), in canonical form.
+func TestServiceCache(t *testing.T) {
+	f := newFixture(t, "SLC", false)
+	k1, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})
+	k2, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 0.9, ToMinute: 3.2, Options: map[string]string{"scaleHists": "true"}})
+	assert.Equal(t, k1, k2, "same snapshots, same (default) options")
+	assert.Equal(t, 1, f.rr.calls, "computed once")
+	k3, st := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3, Options: map[string]string{"scaleHists": "off"}})
+	assert.NotEqual(t, k1, k3)
+	assert.Equal(t, `{"hotChannelThreshold":0,"scaleHists":false}`, st.Record.Options)
+	assert.Equal(t, 2, f.rr.calls)
+	assert.Len(t, k1, 64)
+}
+
+// §10.1-5: subsystems that declare no options (HLT, TPC) get slices; an
+// undeclared option is an error naming the declared ones.
+func TestServiceOptionsValidation(t *testing.T) {
+	f := newFixture(t, "SLC", false)
+	ctx := context.Background()
+	_, err := f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start, Source: "test"}, bytes.NewReader(snapshot("HLT", 1)))
+	require.NoError(t, err)
+	_, err = f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start.Add(time.Minute), Source: "test"}, bytes.NewReader(snapshot("HLT", 2)))
+	require.NoError(t, err)
+	key, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "HLT", FromMinute: 1, ToMinute: 1})
+	assert.Equal(t, 10.0, f.counter(t, key, "HLT"))
+
+	bad := []struct {
+		name string
+		req  timeslice.Request
+		msg  string
+	}{
+		{"unknown option", timeslice.Request{Run: 300, Subsystem: "SLC", ToMinute: 2, Options: map[string]string{"nope": "1"}}, "declared: scaleHists, hotChannelThreshold"},
+		{"option out of range", timeslice.Request{Run: 300, Subsystem: "SLC", ToMinute: 2, Options: map[string]string{"hotChannelThreshold": "5000"}}, "outside"},
+		{"HLT has no options", timeslice.Request{Run: 300, Subsystem: "HLT", ToMinute: 2, Options: map[string]string{"scaleHists": "1"}}, "declares no options"},
+		{"unknown run", timeslice.Request{Run: 999, Subsystem: "SLC", ToMinute: 2}, "run 999"},
+		{"unknown subsystem", timeslice.Request{Run: 300, Subsystem: "EMC", ToMinute: 2}, "no subsystem"},
+		{"reversed window", timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 3, ToMinute: 1}, "window"},
+		{"negative window", timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: -1, ToMinute: 1}, "window"},
+		{"empty window", timeslice.Request{Run: 300, Subsystem: "SLC", FromUnix: 1, ToUnix: 2}, "no snapshot"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.svc.Submit(ctx, tc.req)
+			require.ErrorIs(t, err, timeslice.ErrInvalidRequest)
+			assert.Contains(t, err.Error(), tc.msg)
+		})
+	}
+}
+
+// A permalink is recomputed after a restart from the stored request, also
+// when the outputs were deleted; a finished slice is not recomputed.
+func TestServicePermalinkAfterRestart(t *testing.T) {
+	f := newFixture(t, "SLC", false)
+	ctx := context.Background()
+	key, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})
+
+	// A new service (restart) knows the finished slice from its record.
+	rr2 := &recRenderer{p: f.rr.p, files: map[string]*ow.File{}}
+	svc2 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: decode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer svc2.Close()
+	st, err := svc2.Status(ctx, 300, "SLC", key)
+	require.NoError(t, err)
+	assert.Equal(t, timeslice.StateDone, st.State)
+	assert.Equal(t, 0, rr2.calls)
+
+	// The record says pending (the process died while computing): the
+	// slice is recomputed from its request.
+	var rec timeslice.Record
+	b, err := f.st.Output(ctx, ow.OutputRef{Run: 300, Subsystem: "SLC", Slice: key, Kind: ow.OutputSlice})
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &rec))
+	rec.State = timeslice.StatePending
+	b, _ = json.Marshal(rec)
+	require.NoError(t, f.st.PutOutput(ctx, ow.OutputRef{Run: 300, Subsystem: "SLC", Slice: key, Kind: ow.OutputSlice}, b))
+	svc3 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: decode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer svc3.Close()
+	st, err = svc3.Wait(ctx, 300, "SLC", key)
+	require.NoError(t, err)
+	assert.Equal(t, timeslice.StateDone, st.State)
+	assert.Equal(t, 1, rr2.calls)
+	assert.Equal(t, 30.0, rr2.files[key].Hist("SLCCounter").Contents[1])
+
+	_, err = svc3.Status(ctx, 300, "SLC", "0000")
+	require.ErrorIs(t, err, ow.ErrNotFound)
+}
+
+// Reset mode: a slice is the sum of the window's snapshots.
+func TestServiceResetMode(t *testing.T) {
+	f := newFixture(t, "SLC", true)
+	key, st := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})
+	assert.Equal(t, 20.0+30+40, f.counter(t, key, "SLC"))
+	assert.True(t, st.Record.ResetMode)
+}
+
+// A slice never touches the full run's outputs (§10.1-21, §10.1-26).
+func TestServiceLeavesFullRunAlone(t *testing.T) {
+	f := newFixture(t, "SLC", false)
+	ctx := context.Background()
+	snaps, err := f.st.Snapshots(ctx, 300, "SLC")
+	require.NoError(t, err)
+	require.NoError(t, f.rr.p.Process(ctx, snaps[len(snaps)-1]))
+	full := processing.ViewRef(300, "SLC", "")
+	before, err := f.st.Output(ctx, full)
+	require.NoError(t, err)
+	tBefore, err := f.st.OutputTime(ctx, full)
+	require.NoError(t, err)
+	f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 2})
+	after, err := f.st.Output(ctx, full)
+	require.NoError(t, err)
+	tAfter, err := f.st.OutputTime(ctx, full)
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after))
+	assert.Equal(t, tBefore, tAfter)
+}
+
+func ExampleService() {
+	// A service over a store, rendering slices with a processor:
+	//
+	//	st, _ := store.Open("data", store.Options{})
+	//	svc := timeslice.NewService(st, processing.New(st, processing.Options{}), timeslice.ServiceOptions{})
+	//	key, err := svc.Submit(ctx, timeslice.Request{Run: 300, Subsystem: "EMC", FromMinute: 1, ToMinute: 3})
+	//	status, err := svc.Wait(ctx, 300, "EMC", key)
+	key := timeslice.Key(300, "EMC", ow.SnapshotRef{Run: 300, Subsystem: "EMC", Time: time.Unix(1700000180, 0)},
+		&ow.SnapshotRef{Run: 300, Subsystem: "EMC", Time: time.Unix(1700000000, 0)}, ow.Values{"scaleHists": true}, false)
+	fmt.Println(len(key))
+	// Output: 64
+}
