@@ -2,11 +2,11 @@ package overwatch
 
 import (
 	"errors"
-	"strings"
-)
+	"fmt"
+	"os"
 
-// CONTRACT FILE — the signatures below are fixed; the bodies are replaced by
-// the internal/rootio-backed implementation (helper "rootio").
+	"github.com/overwatch-dqm/overwatch/internal/rootio"
+)
 
 // Entry is one object of a ROOT file with its location: the directory path
 // inside the file (slash-separated, "" at the top) and the key name, which
@@ -62,23 +62,100 @@ func (f *File) Hist(path string) *Hist {
 
 // ErrCorrupt is wrapped by errors about bytes that are not a valid ROOT
 // file, TMessage or compression block.
-var ErrCorrupt = errors.New("corrupt ROOT data")
+var ErrCorrupt = rootio.ErrCorrupt
 
-var errNotWired = errors.New("overwatch: ROOT I/O not wired yet")
+// errNotWired is returned by contract functions whose implementation is
+// not available yet.
+var errNotWired = errors.New("overwatch: not wired yet")
 
 // ReadFile reads every histogram-like object of a ROOT file. A corrupted
 // or truncated file gives an error wrapping ErrCorrupt; it never panics and
 // never allocates more than the file's size justifies.
-func ReadFile(path string) (*File, error) { return nil, errNotWired }
+func ReadFile(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: reading ROOT file: %w", err)
+	}
+	f, err := DecodeFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: %s: %w", path, err)
+	}
+	return f, nil
+}
 
 // DecodeFile is ReadFile for a file held in memory.
-func DecodeFile(data []byte) (*File, error) { return nil, errNotWired }
+func DecodeFile(data []byte) (*File, error) {
+	rd, err := rootio.NewReader(data)
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: decoding ROOT file: %w", err)
+	}
+	f := &File{}
+	for _, k := range rd.Keys {
+		path := k.Name
+		if k.Dir != "" {
+			path = k.Dir + "/" + k.Name
+		}
+		if !rootio.Supported(k.Class) {
+			if histogramLike(k.Class) {
+				f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: "class not supported by Overwatch"})
+			}
+			continue
+		}
+		obj, err := rd.Decode(k)
+		if err != nil {
+			f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: err.Error()})
+			continue
+		}
+		o, dropped, err := fromRootIO(obj)
+		if err != nil {
+			f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: err.Error()})
+			continue
+		}
+		for _, c := range dropped {
+			f.Problems = append(f.Problems, Problem{Path: path, Class: c, Err: "dropped from the function list of the kept " + k.Class})
+		}
+		f.Entries = append(f.Entries, Entry{Dir: k.Dir, Key: k.Name, Object: o})
+	}
+	return f, nil
+}
+
+// histogramLike reports classes that look like histograms or graphs but
+// that Overwatch does not model (their keys are reported as problems; other
+// classes such as trees are skipped silently).
+func histogramLike(class string) bool {
+	switch class {
+	case "TH2Poly", "TProfile3D", "TH1K", "TGraph2D", "TGraph2DErrors", "TGraphMultiErrors", "TGraphBentErrors", "TMultiGraph", "THStack":
+		return true
+	}
+	return len(class) > 4 && (class[:4] == "THnS" || class[:4] == "THn<")
+}
 
 // EncodeFile writes entries as a ROOT file (zlib-compressed), creating the
 // directories named by Entry.Dir. Every object keeps its class.
-func EncodeFile(entries []Entry) ([]byte, error) { return nil, errNotWired }
+func EncodeFile(entries []Entry) ([]byte, error) {
+	out := make([]rootio.Entry, 0, len(entries))
+	for _, e := range entries {
+		obj, err := toRootIO(e.Object)
+		if err != nil {
+			return nil, fmt.Errorf("overwatch: encoding %q: %w", e.Path(), err)
+		}
+		out = append(out, rootio.Entry{Dir: e.Dir, Name: e.Key, Obj: obj})
+	}
+	b, err := rootio.WriteFile(out, rootio.WriteOptions{Level: 1})
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: encoding ROOT file: %w", err)
+	}
+	return b, nil
+}
 
 // WriteFile writes EncodeFile's output to path.
-func WriteFile(path string, entries []Entry) error { return errNotWired }
-
-var _ = strings.Contains
+func WriteFile(path string, entries []Entry) error {
+	b, err := EncodeFile(entries)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("overwatch: writing ROOT file: %w", err)
+	}
+	return nil
+}
