@@ -308,6 +308,20 @@ func (g *Generator) Snapshot(sys string) []overwatch.Entry {
 	return out
 }
 
+// SnapshotOf returns the snapshots of several subsystems as the entries of
+// one file, sorted by key name, as an HLT file carrying the histograms of
+// subsystems that have no receiver of their own. Unknown subsystems are
+// skipped; a name present in several subsystems appears once per
+// subsystem.
+func (g *Generator) SnapshotOf(systems ...string) []overwatch.Entry {
+	var out []overwatch.Entry
+	for _, sys := range systems {
+		out = append(out, g.Snapshot(sys)...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
 // Reset empties every histogram of a subsystem and restarts its event
 // count, as the HLT mergers do after each request in ResetOnRequest mode.
 func (g *Generator) Reset(sys string) error {
