@@ -89,7 +89,7 @@ func (s *Store) Alarms(ctx context.Context, q overwatch.AlarmQuery) ([]overwatch
 
 // syncAlarms makes the alarm index equal to the alarm documents and
 // returns their number. Unreadable documents are logged and skipped.
-func syncAlarms(tx *bolt.Tx, dir string, opts Options) (int, error) {
+func syncAlarms(tx *bolt.Tx, dir string, opts Options, clean bool) (int, error) {
 	ents, err := os.ReadDir(filepath.Join(dir, alarmsDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("store: list alarms: %w", err)
@@ -98,7 +98,9 @@ func syncAlarms(tx *bolt.Tx, dir string, opts Options) (int, error) {
 	for _, e := range ents {
 		name := e.Name()
 		if strings.HasPrefix(name, tmpPrefix) {
-			_ = os.Remove(filepath.Join(dir, alarmsDir, name))
+			if clean {
+				_ = os.Remove(filepath.Join(dir, alarmsDir, name))
+			}
 			continue
 		}
 		if !strings.HasSuffix(name, ".json") || e.IsDir() {

@@ -118,7 +118,7 @@ func indexFiles(tx *bolt.Tx, run int, sys string, files []fileEntry, sources map
 }
 
 // rebuildRun indexes one run folder from its files.
-func rebuildRun(tx *bolt.Tx, root string, run int, st *RebuildStats, log func(msg string, args ...any)) error {
+func rebuildRun(tx *bolt.Tx, root string, run int, st *RebuildStats, log func(msg string, args ...any), clean bool) error {
 	dir := filepath.Join(root, RunDir(run))
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -129,7 +129,7 @@ func rebuildRun(tx *bolt.Tx, root string, run int, st *RebuildStats, log func(ms
 		if !e.IsDir() || !overwatch.ValidSubsystem(e.Name()) {
 			continue
 		}
-		files, err := scanSubsystem(filepath.Join(dir, e.Name()), e.Name(), true, &st.Skipped)
+		files, err := scanSubsystem(filepath.Join(dir, e.Name()), e.Name(), clean, &st.Skipped)
 		if err != nil {
 			return err
 		}
@@ -190,92 +190,9 @@ func Rebuild(ctx context.Context, dir string, opts Options) (RebuildStats, error
 		}
 	}
 	tmp := p + ".rebuild"
-	_ = os.Remove(tmp)
-	db, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: opts.LockTimeout, NoFreelistSync: true})
+	st, err := rebuildIndex(ctx, dir, tmp, opts, true)
 	if err != nil {
-		return st, fmt.Errorf("store: rebuild: create %s: %w", tmp, err)
-	}
-	db.NoSync = true
-	fail := func(err error) (RebuildStats, error) {
-		_ = db.Close()
-		_ = os.Remove(tmp)
 		return st, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bMeta).Put(keySchema, []byte(schemaVersion))
-	})
-	if err != nil {
-		return fail(fmt.Errorf("store: rebuild: init index: %w", err))
-	}
-	root, err := os.Open(dir)
-	if err != nil {
-		return fail(fmt.Errorf("store: rebuild: open %s: %w", dir, err))
-	}
-	defer root.Close()
-	logDebug := func(msg string, args ...any) { opts.Logger.Debug(msg, args...) }
-	for {
-		if err := ctx.Err(); err != nil {
-			return fail(err)
-		}
-		ents, rerr := root.ReadDir(256)
-		var runs []int
-		for _, e := range ents {
-			if !e.IsDir() || len(e.Name()) < 4 || e.Name()[:3] != "Run" {
-				continue
-			}
-			n, err := ParseRunDir(e.Name())
-			if err != nil {
-				opts.Logger.Warn("store: rebuild: folder is not Run<number>, skipped", "name", e.Name())
-				st.Skipped++
-				continue
-			}
-			runs = append(runs, n)
-		}
-		sort.Ints(runs)
-		if len(runs) > 0 {
-			err := db.Update(func(tx *bolt.Tx) error {
-				tx.Bucket(bSnaps).FillPercent = 0.9
-				for _, run := range runs {
-					if err := rebuildRun(tx, dir, run, &st, logDebug); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return fail(fmt.Errorf("store: rebuild: %w", err))
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return fail(fmt.Errorf("store: rebuild: list %s: %w", dir, rerr))
-		}
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		n, err := replayAllTrends(tx, dir, opts, true)
-		st.TrendPoints = n
-		if err != nil {
-			return err
-		}
-		st.Alarms, err = syncAlarms(tx, dir, opts)
-		return err
-	})
-	if err != nil {
-		return fail(fmt.Errorf("store: rebuild: %w", err))
-	}
-	if err := db.Sync(); err != nil {
-		return fail(fmt.Errorf("store: rebuild: sync index: %w", err))
-	}
-	if err := db.Close(); err != nil {
-		_ = os.Remove(tmp)
-		return st, fmt.Errorf("store: rebuild: close index: %w", err)
 	}
 	if err := os.Rename(tmp, p); err != nil {
 		_ = os.Remove(tmp)
@@ -318,7 +235,7 @@ func (s *Store) reconcile() error {
 		if _, err := replayAllTrends(tx, s.dir, s.opts, false); err != nil {
 			return err
 		}
-		_, err := syncAlarms(tx, s.dir, s.opts)
+		_, err := syncAlarms(tx, s.dir, s.opts, true)
 		return err
 	})
 }
@@ -390,4 +307,99 @@ func stringsCut(s, sep string) (string, string, bool) {
 		return s, "", false
 	}
 	return s[:i], s[i+len(sep):], true
+}
+
+// rebuildIndex writes a complete index of the files under dir to the new
+// file target. clean removes temporary files left by a crash (only
+// when no store has the directory open).
+func rebuildIndex(ctx context.Context, dir, tmp string, opts Options, clean bool) (RebuildStats, error) {
+	var st RebuildStats
+	_ = os.Remove(tmp)
+	db, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: opts.LockTimeout, NoFreelistSync: true})
+	if err != nil {
+		return st, fmt.Errorf("store: rebuild: create %s: %w", tmp, err)
+	}
+	db.NoSync = true
+	fail := func(err error) (RebuildStats, error) {
+		_ = db.Close()
+		_ = os.Remove(tmp)
+		return st, err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bMeta).Put(keySchema, []byte(schemaVersion))
+	})
+	if err != nil {
+		return fail(fmt.Errorf("store: rebuild: init index: %w", err))
+	}
+	root, err := os.Open(dir)
+	if err != nil {
+		return fail(fmt.Errorf("store: rebuild: open %s: %w", dir, err))
+	}
+	defer root.Close()
+	logDebug := func(msg string, args ...any) { opts.Logger.Debug(msg, args...) }
+	for {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		ents, rerr := root.ReadDir(256)
+		var runs []int
+		for _, e := range ents {
+			if !e.IsDir() || len(e.Name()) < 4 || e.Name()[:3] != "Run" {
+				continue
+			}
+			n, err := ParseRunDir(e.Name())
+			if err != nil {
+				opts.Logger.Warn("store: rebuild: folder is not Run<number>, skipped", "name", e.Name())
+				st.Skipped++
+				continue
+			}
+			runs = append(runs, n)
+		}
+		sort.Ints(runs)
+		if len(runs) > 0 {
+			err := db.Update(func(tx *bolt.Tx) error {
+				tx.Bucket(bSnaps).FillPercent = 0.9
+				for _, run := range runs {
+					if err := rebuildRun(tx, dir, run, &st, logDebug, clean); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fail(fmt.Errorf("store: rebuild: %w", err))
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fail(fmt.Errorf("store: rebuild: list %s: %w", dir, rerr))
+		}
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		n, err := replayAllTrends(tx, dir, opts, true)
+		st.TrendPoints = n
+		if err != nil {
+			return err
+		}
+		st.Alarms, err = syncAlarms(tx, dir, opts, clean)
+		return err
+	})
+	if err != nil {
+		return fail(fmt.Errorf("store: rebuild: %w", err))
+	}
+	if err := db.Sync(); err != nil {
+		return fail(fmt.Errorf("store: rebuild: sync index: %w", err))
+	}
+	if err := db.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return st, fmt.Errorf("store: rebuild: close index: %w", err)
+	}
+	return st, nil
 }

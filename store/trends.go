@@ -253,7 +253,12 @@ func replayAllTrends(tx *bolt.Tx, dir string, opts Options, full bool) (int, err
 			}
 		}
 	}
-	return tx.Bucket(bTrends).Stats().KeyN, nil
+	n := 0
+	c := tx.Bucket(bTrends).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n, nil
 }
 
 // replayJournal indexes the complete lines of a journal from offset off
