@@ -94,6 +94,7 @@ func RepoRoot() (string, error) {
 }
 
 // Run runs the Node script tools/jsroot/<script> with args, feeding stdin,
+// in ToolsDir (so relative file arguments must be made absolute first),
 // and returns its standard output. A non-zero exit status is returned as an
 // error holding the script's standard error, together with the output
 // (scripts report per-object failures on stdout and exit 1).
@@ -206,7 +207,7 @@ type Summary struct {
 	Stats         map[string]Float `json:"stats"` // fTsumw, fTsumw2, fTsumwx, ...
 	Array         []Float          `json:"array"`
 	Sumw2         []Float          `json:"sumw2"`
-	Axes          []Axis           `json:"axes"`
+	Axes          []Axis           `json:"axes"` // X, Y and Z, whatever the dimension
 	Minimum       Float            `json:"minimum"`
 	Maximum       Float            `json:"maximum"`
 	NormFactor    Float            `json:"normFactor"`
@@ -246,9 +247,19 @@ type Summary struct {
 // the statistics, cell arrays, axes and graph points. Objects JSROOT cannot
 // read come back with Error set; a file JSROOT cannot open is an error.
 func (e *Env) Summarize(ctx context.Context, full bool, files ...string) ([]Summary, error) {
-	args := files
+	var args []string
 	if full {
-		args = append([]string{"--full"}, files...)
+		args = append(args, "--full")
+	}
+	// Node runs in ToolsDir: pass absolute paths, report the caller's.
+	orig := map[string]string{}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, fmt.Errorf("jsroottest: %w", err)
+		}
+		orig[abs] = f
+		args = append(args, abs)
 	}
 	out, runErr := e.Run(ctx, nil, "summarize.mjs", args...)
 	var res []Summary
@@ -256,6 +267,9 @@ func (e *Env) Summarize(ctx context.Context, full bool, files ...string) ([]Summ
 		var s Summary
 		if err := json.Unmarshal(line, &s); err != nil {
 			return fmt.Errorf("jsroottest: summarize.mjs output %q: %w", truncate(line), err)
+		}
+		if o, ok := orig[s.File]; ok {
+			s.File = o
 		}
 		if s.Path == "" && s.Error != "" {
 			return fmt.Errorf("jsroottest: JSROOT cannot read %s: %s", s.File, s.Error)
@@ -275,11 +289,37 @@ func (e *Env) Summarize(ctx context.Context, full bool, files ...string) ([]Summ
 // objects read from a ROOT file, keyed by path; with no path, of every
 // histogram-like object. A missing or unreadable object is an error.
 func (e *Env) ObjectJSON(ctx context.Context, file string, paths ...string) (map[string]json.RawMessage, error) {
-	out, runErr := e.Run(ctx, nil, "tojson.mjs", append([]string{file}, paths...)...)
-	res := map[string]json.RawMessage{}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, fmt.Errorf("jsroottest: %w", err)
+	}
+	res, err := e.objectJSON(ctx, append([]string{abs}, paths...), map[string]string{abs: file})
+	return res[file], err
+}
+
+// AllObjectJSON is ObjectJSON of every histogram-like object of several
+// files in one Node process, keyed by file (as given) and path.
+func (e *Env) AllObjectJSON(ctx context.Context, files ...string) (map[string]map[string]json.RawMessage, error) {
+	args := []string{"--all"}
+	orig := map[string]string{}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, fmt.Errorf("jsroottest: %w", err)
+		}
+		orig[abs] = f
+		args = append(args, abs)
+	}
+	return e.objectJSON(ctx, args, orig)
+}
+
+func (e *Env) objectJSON(ctx context.Context, args []string, orig map[string]string) (map[string]map[string]json.RawMessage, error) {
+	out, runErr := e.Run(ctx, nil, "tojson.mjs", args...)
+	res := map[string]map[string]json.RawMessage{}
 	var problems []string
 	if err := eachLine(out, func(line []byte) error {
 		var r struct {
+			File  string          `json:"file"`
 			Path  string          `json:"path"`
 			JSON  json.RawMessage `json:"json"`
 			Error string          `json:"error"`
@@ -287,17 +327,21 @@ func (e *Env) ObjectJSON(ctx context.Context, file string, paths ...string) (map
 		if err := json.Unmarshal(line, &r); err != nil {
 			return fmt.Errorf("jsroottest: tojson.mjs output %q: %w", truncate(line), err)
 		}
+		file := orig[r.File]
 		if r.Error != "" {
-			problems = append(problems, r.Path+": "+r.Error)
+			problems = append(problems, file+": "+r.Path+": "+r.Error)
 			return nil
 		}
-		res[r.Path] = r.JSON
+		if res[file] == nil {
+			res[file] = map[string]json.RawMessage{}
+		}
+		res[file][r.Path] = r.JSON
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	if len(problems) > 0 {
-		return res, fmt.Errorf("jsroottest: JSROOT could not read from %s: %s", file, strings.Join(problems, "; "))
+		return res, fmt.Errorf("jsroottest: JSROOT could not read: %s", strings.Join(problems, "; "))
 	}
 	return res, runErr
 }

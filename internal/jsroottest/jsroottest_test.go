@@ -112,7 +112,8 @@ func TestSummarizeFull(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, sums, 2)
 	c := sums[0]
-	require.Len(t, c.Axes, 1)
+	require.Len(t, c.Axes, 3)
+	assert.Equal(t, "yaxis", c.Axes[1].Name)
 	require.Len(t, c.Axes[0].Labels, 7)
 	assert.Equal(t, Label{Bin: 1, Label: "Dijet"}, c.Axes[0].Labels[0])
 	require.Len(t, c.Array, 9)
@@ -194,4 +195,15 @@ func TestParse(t *testing.T) {
 	require.Len(t, v.A, 1)
 	assert.True(t, math.IsNaN(float64(v.A[0])))
 	assert.NotEmpty(t, res[2].Error)
+}
+
+func TestAllObjectJSON(t *testing.T) {
+	e := New(t)
+	cut := sharedFile(t, "uproot-issue33.root")
+	p2 := sharedFile(t, "uproot-issue-227a.root")
+	all, err := e.AllObjectJSON(ctx(t), cut, p2)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	assert.Contains(t, all[cut], "cutflow")
+	assert.Contains(t, all[p2], "hprof2d")
 }

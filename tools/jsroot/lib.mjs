@@ -84,3 +84,9 @@ export function arr(a) {
 export function out(o) {
    process.stdout.write(JSON.stringify(o) + '\n');
 }
+
+/** Exits with code once everything written to stdout is flushed (a plain
+ * process.exit can cut output written to a pipe). */
+export function exitAfterFlush(code) {
+   process.stdout.write('', () => process.exit(code));
+}

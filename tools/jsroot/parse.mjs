@@ -9,7 +9,7 @@
 
 import { createInterface } from 'node:readline';
 import { parse } from 'jsroot';
-import { num, out } from './lib.mjs';
+import { num, out, exitAfterFlush } from './lib.mjs';
 
 function plain(v) {
    if (typeof v === 'number')
@@ -40,4 +40,4 @@ for await (const line of rl) {
       out({ id: job?.id, error: String(err?.message ?? err) });
    }
 }
-process.exit(failed ? 1 : 0);
+exitAfterFlush(failed ? 1 : 0);

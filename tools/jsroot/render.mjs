@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse, makeSVG, draw } from 'jsroot';
-import { out } from './lib.mjs';
+import { out, exitAfterFlush } from './lib.mjs';
 
 async function drawText(obj) {
    const { JSDOM } = await import('jsdom');
@@ -69,7 +69,7 @@ if (args[0] === '--batch') {
          out({ id: job.id, ok: false, error: String(err?.message ?? err) });
       }
    }
-   process.exit(failed ? 1 : 0);
+   exitAfterFlush(failed ? 1 : 0);
 } else {
    if (!args[0]) {
       console.error('usage: node render.mjs JSONFILE [OPTION] | node render.mjs --batch < JOBS');

@@ -10,7 +10,7 @@
 // Objects JSROOT cannot read give {file, path, class, error}. Non-finite
 // numbers are written as the strings "NaN", "+Inf", "-Inf".
 
-import { walk, isHistLike, num, arr, out } from './lib.mjs';
+import { walk, isHistLike, num, arr, out, exitAfterFlush } from './lib.mjs';
 
 function histDim(cl) {
    if (cl === 'TProfile')
@@ -66,7 +66,7 @@ function summarizeHist(o, cl, full) {
    }
    s.array = arr(o.fArray);
    s.sumw2 = arr(o.fSumw2);
-   s.axes = axes.map(axisInfo);
+   s.axes = [o.fXaxis, o.fYaxis, o.fZaxis].map(axisInfo);
    s.minimum = num(o.fMinimum);
    s.maximum = num(o.fMaximum);
    s.normFactor = num(o.fNormFactor);
@@ -148,4 +148,4 @@ for (const file of files) {
       failed = true;
    }
 }
-process.exit(failed ? 1 : 0);
+exitAfterFlush(failed ? 1 : 0);
