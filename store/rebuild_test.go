@@ -104,7 +104,7 @@ func TestRebuildLegacyTree(t *testing.T) {
 	mk("Run123/TPC/json/x.json", "{}") // outputs only: not a subsystem with files
 	mk("Run123_old/EMC/EMChists.2015_11_24_18_5_9.root", "a")
 	mk("Run124/HLT/HLThists.2015_11_24_18_5_9.root", "a") // no runInfo: mode U
-	mk("Run125/runInfo.yaml", "hltMode: B\n")               // no snapshots
+	mk("Run125/runInfo.yaml", "hltMode: B\n")             // no snapshots
 	mk("RunX/EMC/EMChists.2015_11_24_18_5_9.root", "a")
 	mk("Run126/runInfo.yaml", "not: [valid")
 	mk("Run126/HLT/HLThists.2015_11_24_18_5_9.root", "a")
