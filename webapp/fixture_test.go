@@ -315,3 +315,16 @@ func loggedIn(t testing.TB, e *testEnv) (*client, *httptest.Server) {
 	require.Equal(t, "/runs", resp.Header.Get("Location"))
 	return c, srv
 }
+
+// addTrend stores n points of a trend, one per minute from the run start.
+func addTrend(t testing.TB, e *testEnv, run int, name string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	ri, err := e.store.Run(ctx, run)
+	require.NoError(t, err)
+	pts := make([]overwatch.TrendPoint, n)
+	for i := range pts {
+		pts[i] = overwatch.TrendPoint{Subsystem: "EMC", Trend: name, Run: run, Time: ri.Start.Add(time.Duration(i) * time.Minute), Value: float64(10 + i%7), Error: 1}
+	}
+	require.NoError(t, e.store.PutTrendPoints(ctx, pts))
+}
