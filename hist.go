@@ -486,6 +486,11 @@ func (h *Hist) Fill(w float64, xs ...float64) error {
 			h.Entries--
 			return nil
 		}
+		if h.BinSumw2 == nil && w != 1 {
+			// As TProfile::Fill: the first weighted fill starts storing the
+			// bin sums of squared weights, equal to the bin entries so far.
+			h.BinSumw2 = cloneF(h.BinEntries)
+		}
 		h.Contents[bin] += w * v
 		h.Sumw2[bin] += w * v * v
 		h.BinEntries[bin] += w
@@ -612,6 +617,31 @@ func (h *Hist) Clone() *Hist {
 	c.BinEntries = cloneF(h.BinEntries)
 	c.BinSumw2 = cloneF(h.BinSumw2)
 	c.Contour = cloneF(h.Contour)
+	return &c
+}
+
+// CloneEmpty returns a copy of h with the same class, binning, titles and
+// attributes and the same cell arrays present (Sumw2, profile arrays) but
+// every cell, the entries and the statistics at zero: ROOT's Clone followed
+// by Reset, without copying the cells.
+func (h *Hist) CloneEmpty() *Hist {
+	c := *h
+	c.X = h.X.clone()
+	c.Y = h.Y.clone()
+	c.Z = h.Z.clone()
+	c.Contour = cloneF(h.Contour)
+	zeros := func(s []float64) []float64 {
+		if s == nil {
+			return nil
+		}
+		return make([]float64, len(s))
+	}
+	c.Contents = zeros(h.Contents)
+	c.Sumw2 = zeros(h.Sumw2)
+	c.BinEntries = zeros(h.BinEntries)
+	c.BinSumw2 = zeros(h.BinSumw2)
+	c.Entries = 0
+	c.Stats = Stats{}
 	return &c
 }
 
