@@ -131,6 +131,7 @@ type Stats struct {
 	Duplicates  int64 // replies not stored because identical to the previous one
 	SinkErrors  int64 // snapshots the sink failed to store
 	BadObjects  int64 // object payloads that could not be decoded
+	Streamers   int64 // ROOTSTRI streamer-info messages applied
 	LastReply   time.Time
 	LastWritten string // where the last snapshot went
 }
@@ -142,7 +143,7 @@ type Receiver struct {
 	dec  *Decoder
 	log  *slog.Logger
 
-	requests, replies, timeouts, written, noRun, noObjects, duplicates, sinkErrors, badObjects atomic.Int64
+	requests, replies, timeouts, written, noRun, noObjects, duplicates, sinkErrors, badObjects, streamers atomic.Int64
 
 	mu          sync.Mutex
 	lastReply   time.Time
@@ -189,7 +190,7 @@ func (r *Receiver) Stats() Stats {
 	return Stats{
 		Requests: r.requests.Load(), Replies: r.replies.Load(), Timeouts: r.timeouts.Load(),
 		Written: r.written.Load(), NoRun: r.noRun.Load(), NoObjects: r.noObjects.Load(),
-		Duplicates: r.duplicates.Load(), SinkErrors: r.sinkErrors.Load(), BadObjects: r.badObjects.Load(),
+		Duplicates: r.duplicates.Load(), SinkErrors: r.sinkErrors.Load(), BadObjects: r.badObjects.Load(), Streamers: r.streamers.Load(),
 		LastReply: r.lastReply, LastWritten: r.lastWritten,
 	}
 }
@@ -315,9 +316,8 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 	r.lastReply = now
 	r.mu.Unlock()
 	d := r.dec.Decode(frames)
-	if d.Failed > 0 {
-		r.badObjects.Add(int64(d.Failed))
-	}
+	r.badObjects.Add(int64(d.Failed))
+	r.streamers.Add(int64(d.Streamers))
 	if d.NeedSchema {
 		r.needSchema = true
 	}
