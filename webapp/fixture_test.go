@@ -66,6 +66,7 @@ func newEnv(t testing.TB, opts ...envOpt) *testEnv {
 	require.NoError(t, err)
 	e := &testEnv{dir: dir, store: st, th2: th2, th1: th1, now: time.Now()}
 	e.slices = &fakeSlices{store: st, env: e, jobs: map[string]*SliceStatus{}}
+	t.Cleanup(e.slices.wg.Wait) // runs before the temp dir is removed
 	cfg := Config{Store: st, DataDir: dir, Users: users, Slices: e.slices, PollInterval: 100 * time.Millisecond,
 		JSROOTDir: FindJSROOT("../tools/jsroot")}
 	for _, o := range opts {
@@ -178,6 +179,7 @@ type fakeSlices struct {
 	store *store.Store
 	env   *testEnv
 	delay time.Duration
+	wg    sync.WaitGroup
 	mu    sync.Mutex
 	jobs  map[string]*SliceStatus
 	calls int
@@ -217,7 +219,9 @@ func (f *fakeSlices) Submit(ctx context.Context, req SliceRequest) (SliceStatus,
 	}
 	st := &SliceStatus{Key: key, State: SliceQueued}
 	f.jobs[key] = st
+	f.wg.Add(1)
 	go func() {
+		defer f.wg.Done()
 		time.Sleep(f.delay)
 		f.mu.Lock()
 		st.State, st.Progress = SliceRunning, 0.5
