@@ -1,6 +1,10 @@
 package overwatch
 
-// CONTRACT FILE — signatures fixed; bodies replaced by the rootio helper.
+import (
+	"fmt"
+
+	"github.com/overwatch-dqm/overwatch/internal/rootio"
+)
 
 // Streamers holds ROOT streamer infos received from a peer (the HLT's
 // "ROOTSTRI" messages); DecodeTMessage uses them for classes without a
@@ -11,11 +15,51 @@ type Streamers struct {
 }
 
 // NewStreamers returns an empty set of streamer infos.
-func NewStreamers() *Streamers { return &Streamers{} }
+func NewStreamers() *Streamers { return &Streamers{impl: rootio.NewStreamerSet()} }
+
+func (s *Streamers) set() (*rootio.StreamerSet, error) {
+	if s == nil {
+		return nil, fmt.Errorf("overwatch: nil Streamers")
+	}
+	set, ok := s.impl.(*rootio.StreamerSet)
+	if !ok || set == nil {
+		return nil, fmt.Errorf("overwatch: Streamers not created with NewStreamers")
+	}
+	return set, nil
+}
 
 // AddTMessage registers the streamer infos carried by a TMessage holding a
 // TList or TObjArray of TStreamerInfo (compressed or not).
-func (s *Streamers) AddTMessage(msg []byte) error { return errNotWired }
+func (s *Streamers) AddTMessage(msg []byte) error {
+	set, err := s.set()
+	if err != nil {
+		return err
+	}
+	if _, err := set.AddTMessage(msg); err != nil {
+		return fmt.Errorf("overwatch: streamer-info TMessage: %w", err)
+	}
+	return nil
+}
+
+// Len returns the number of streamer infos held (one per class and
+// version).
+func (s *Streamers) Len() int {
+	set, err := s.set()
+	if err != nil {
+		return 0
+	}
+	return set.Len()
+}
+
+// Has reports whether a streamer info of class is held (any version when
+// version < 0).
+func (s *Streamers) Has(class string, version int) bool {
+	set, err := s.set()
+	if err != nil {
+		return false
+	}
+	return set.Has(class, version)
+}
 
 // TMessageOptions tunes EncodeTMessage.
 type TMessageOptions struct {
@@ -29,13 +73,32 @@ type TMessageOptions struct {
 }
 
 // EncodeTMessage serialises obj as a ROOT TMessage of type kMESS_OBJECT.
-func EncodeTMessage(obj Object, opts TMessageOptions) ([]byte, error) { return nil, errNotWired }
+func EncodeTMessage(obj Object, opts TMessageOptions) ([]byte, error) {
+	o, err := toRootIO(obj)
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: encoding TMessage: %w", err)
+	}
+	b, err := rootio.EncodeTMessage(o, opts.LittleEndianLength, opts.CompressionLevel)
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: encoding TMessage: %w", err)
+	}
+	return b, nil
+}
 
 // EncodeStreamerInfosTMessage returns a compressed TMessage holding a
 // TObjArray of the TStreamerInfo of the given classes (and of the classes
 // they depend on), as the HLT merger sends them under a "ROOTSTRI" topic.
+// The compression level is opts.CompressionLevel, or 1 when it is 0.
 func EncodeStreamerInfosTMessage(classes []string, opts TMessageOptions) ([]byte, error) {
-	return nil, errNotWired
+	level := opts.CompressionLevel
+	if level == 0 {
+		level = 1
+	}
+	b, err := rootio.EncodeStreamerInfosTMessage(classes, opts.LittleEndianLength, level)
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: encoding streamer infos: %w", err)
+	}
+	return b, nil
 }
 
 // DecodeTMessage decodes one object from a TMessage: the length word in
@@ -43,4 +106,22 @@ func EncodeStreamerInfosTMessage(classes []string, opts TMessageOptions) ([]byte
 // L4, ZS, XZ blocks). s may be nil. Corrupted or hostile bytes give an error
 // wrapping ErrCorrupt, never a panic, never an allocation beyond what the
 // message size justifies.
-func DecodeTMessage(msg []byte, s *Streamers) (Object, error) { return nil, errNotWired }
+func DecodeTMessage(msg []byte, s *Streamers) (Object, error) {
+	class, obj, err := rootio.DecodeTMessage(msg)
+	if err != nil {
+		if class != "" && !rootio.Supported(class) {
+			known := ""
+			if s != nil && s.Has(class, -1) {
+				known = " (its streamer info is known, but Overwatch models only histograms, graphs and strings)"
+			}
+			return nil, fmt.Errorf("overwatch: TMessage class %s not supported%s: %w", class, known, err)
+		}
+		return nil, fmt.Errorf("overwatch: decoding TMessage: %w", err)
+	}
+	o, dropped, err := fromRootIO(obj)
+	if err != nil {
+		return nil, fmt.Errorf("overwatch: decoding TMessage %s: %w", class, err)
+	}
+	_ = dropped // function lists are not part of the model
+	return o, nil
+}

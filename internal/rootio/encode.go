@@ -341,25 +341,34 @@ func (w *wbuf) objString(s *ObjString) {
 
 // EncodeObject streams obj (*Hist, *Graph or *ObjString) with its class's
 // ROOT 6 streamer. off is the absolute offset of the first byte (the key
-// length in a file, 8 in a TMessage) used by class tags.
+// length in a file) used by class tags.
 func EncodeObject(obj any, off int) (class string, data []byte, err error) {
 	w := newWBuf(off, 1024)
-	switch o := obj.(type) {
-	case *Hist:
-		class = o.Class
-		if err := w.hist(o); err != nil {
-			return "", nil, err
-		}
-	case *Graph:
-		class = o.Class
-		if err := w.graph(o); err != nil {
-			return "", nil, err
-		}
-	case *ObjString:
-		class = "TObjString"
-		w.objString(o)
-	default:
-		return "", nil, fmt.Errorf("rootio: cannot write %T", obj)
+	class, err = w.object(obj)
+	if err != nil {
+		return "", nil, err
 	}
 	return class, w.b, nil
+}
+
+func (w *wbuf) object(obj any) (class string, err error) {
+	switch o := obj.(type) {
+	case *Hist:
+		if o == nil {
+			return "", fmt.Errorf("rootio: nil histogram")
+		}
+		return o.Class, w.hist(o)
+	case *Graph:
+		if o == nil {
+			return "", fmt.Errorf("rootio: nil graph")
+		}
+		return o.Class, w.graph(o)
+	case *ObjString:
+		if o == nil {
+			return "", fmt.Errorf("rootio: nil string")
+		}
+		w.objString(o)
+		return "TObjString", nil
+	}
+	return "", fmt.Errorf("rootio: cannot write %T", obj)
 }
