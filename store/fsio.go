@@ -148,3 +148,20 @@ func removeTemps(dir string) {
 		}
 	}
 }
+
+// removeOutputTemps deletes temporary files left by a crash in the output
+// folders of one Run<N>/<SYS> folder (json, img, hints and every slice).
+func removeOutputTemps(subDir string) {
+	for _, d := range []string{"json", "img", "hints", ""} {
+		removeTemps(filepath.Join(subDir, d))
+	}
+	slices, err := os.ReadDir(filepath.Join(subDir, "slices"))
+	if err != nil {
+		return
+	}
+	for _, sl := range slices {
+		if sl.IsDir() {
+			removeOutputTemps(filepath.Join(subDir, "slices", sl.Name()))
+		}
+	}
+}

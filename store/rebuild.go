@@ -124,6 +124,9 @@ func rebuildRun(tx *bolt.Tx, root string, run int, st *RebuildStats, log func(ms
 	if err != nil {
 		return fmt.Errorf("store: list %s: %w", dir, err)
 	}
+	if clean {
+		removeTemps(dir) // runInfo.yaml
+	}
 	rec := &runRecord{Subs: map[string]*subRecord{}}
 	for _, e := range ents {
 		if !e.IsDir() || !overwatch.ValidSubsystem(e.Name()) {
@@ -132,6 +135,9 @@ func rebuildRun(tx *bolt.Tx, root string, run int, st *RebuildStats, log func(ms
 		files, err := scanSubsystem(filepath.Join(dir, e.Name()), e.Name(), clean, &st.Skipped)
 		if err != nil {
 			return err
+		}
+		if clean {
+			removeOutputTemps(filepath.Join(dir, e.Name()))
 		}
 		if len(files) == 0 {
 			// A folder without receiver files (outputs only, or
@@ -254,6 +260,8 @@ func (s *Store) reconcileDir(tx *bolt.Tx, rel string) error {
 	if err != nil {
 		return err
 	}
+	removeOutputTemps(s.abs(rel))
+	removeTemps(s.abs(RunDir(run))) // runInfo.yaml
 	// Keep the sources of the entries that still have their file.
 	sources := map[string]string{}
 	b := tx.Bucket(bSnaps)
