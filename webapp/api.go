@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -238,6 +239,12 @@ type sliceResponse struct {
 	// URL is the permalink of the slice's run page (it carries the request,
 	// so it works after a restart).
 	URL string `json:"url,omitempty"`
+	// StatusURL is where the job's progress is polled.
+	StatusURL string `json:"statusUrl"`
+}
+
+func sliceStatusURL(run int, sys, key string) string {
+	return fmt.Sprintf("/api/slices/%d/%s/%s", run, sys, url.PathEscape(key))
 }
 
 func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httprouter.Params, _ *session) error {
@@ -273,7 +280,8 @@ func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httproute
 	if st.State == SliceDone {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, sliceResponse{SliceStatus: st, URL: permalink(&req, req.Run, req.Subsystem, "", "")})
+	writeJSON(w, code, sliceResponse{SliceStatus: st, URL: permalink(&req, req.Run, req.Subsystem, "", ""),
+		StatusURL: sliceStatusURL(req.Run, req.Subsystem, st.Key)})
 	return nil
 }
 
@@ -281,18 +289,22 @@ func (a *App) apiSliceStatus(w http.ResponseWriter, r *http.Request, ps httprout
 	if a.cfg.Slices == nil {
 		return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
 	}
+	run, sys, err := parseRunSys(ps)
+	if err != nil {
+		return err
+	}
 	key := ps.ByName("key")
 	if len(key) > 128 || strings.ContainsAny(key, "/\\.\x00") {
 		return errorf(http.StatusBadRequest, "invalid slice key %q", key)
 	}
-	st, err := a.cfg.Slices.Status(r.Context(), key)
+	st, err := a.cfg.Slices.Status(r.Context(), run, sys, key)
 	if errors.Is(err, overwatch.ErrNotFound) {
 		return errorf(http.StatusNotFound, "no time slice %q", key)
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sliceResponse{SliceStatus: st})
+	writeJSON(w, http.StatusOK, sliceResponse{SliceStatus: st, StatusURL: sliceStatusURL(run, sys, st.Key)})
 	return nil
 }
 

@@ -196,7 +196,7 @@ func (a *App) routes() {
 	r.GET("/api/runs/:run/:sys/png/*name", a.api(a.apiOutput(overwatch.OutputPNG)))
 	r.GET("/api/options/:sys", a.api(a.apiOptions))
 	r.POST("/api/slices", a.api(a.apiSliceSubmit))
-	r.GET("/api/slices/:key", a.api(a.apiSliceStatus))
+	r.GET("/api/slices/:run/:sys/:key", a.api(a.apiSliceStatus))
 	r.GET("/api/trends/:sys", a.api(a.apiTrends))
 	r.GET("/api/trends/:sys/*name", a.api(a.apiTrend))
 	r.GET("/api/alarms", a.api(a.apiAlarms))

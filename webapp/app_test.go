@@ -383,7 +383,7 @@ func TestTimeSliceAPI(t *testing.T) {
 	require.NotEmpty(t, st.Key)
 
 	require.Eventually(t, func() bool {
-		_, body := c.get("/api/slices/" + st.Key)
+		_, body := c.get(st.StatusURL)
 		return strings.Contains(body, `"state":"done"`)
 	}, 5*time.Second, 10*time.Millisecond)
 
@@ -422,9 +422,12 @@ func TestTimeSliceAPI(t *testing.T) {
 		assert.Equal(t, tc.code, resp.StatusCode, tc.body)
 		assert.Contains(t, body, tc.msg, tc.body)
 	}
-	resp, _ = c.get("/api/slices/doesnotexist")
+	assert.Equal(t, "/api/slices/100/EMC/"+st.Key, st.StatusURL)
+	resp, _ = c.get("/api/slices/100/EMC/doesnotexist")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
-	resp, _ = c.get("/api/slices/a.b")
+	resp, _ = c.get("/api/slices/100/EMC/a.b")
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	resp, _ = c.get("/api/slices/x/EMC/abc")
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
 

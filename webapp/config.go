@@ -101,10 +101,11 @@ var ErrInvalidSlice = errors.New("invalid time-slice request")
 // with the job's key; equal requests share one key and one result, and a
 // request whose result is already stored is done immediately, so a
 // permalink (which carries the request, not the key) works after a
-// restart. Status errors wrap overwatch.ErrNotFound for an unknown key.
+// restart. Status errors wrap overwatch.ErrNotFound for an unknown key;
+// run and sys locate the slice's stored record.
 type SliceService interface {
 	Submit(ctx context.Context, req SliceRequest) (SliceStatus, error)
-	Status(ctx context.Context, key string) (SliceStatus, error)
+	Status(ctx context.Context, run int, sys, key string) (SliceStatus, error)
 }
 
 func (c *Config) setDefaults() error {

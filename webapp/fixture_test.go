@@ -244,7 +244,7 @@ func (f *fakeSlices) Submit(ctx context.Context, req SliceRequest) (SliceStatus,
 	return *st, nil
 }
 
-func (f *fakeSlices) Status(_ context.Context, key string) (SliceStatus, error) {
+func (f *fakeSlices) Status(_ context.Context, _ int, _, key string) (SliceStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st, ok := f.jobs[key]

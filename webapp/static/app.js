@@ -354,9 +354,9 @@ window.addEventListener('popstate', () => { loadInPlace(location.pathname + loca
 
 // ---------- time slices ----------
 
-async function pollSlice(key, progressEl) {
+async function pollSlice(statusURL, progressEl) {
   for (let i = 0; i < 1200; ++i) {
-    const st = await fetchOK(`/api/slices/${encodeURIComponent(key)}`, { cache: 'no-store' }).then((r) => r.json());
+    const st = await fetchOK(statusURL, { cache: 'no-store' }).then((r) => r.json());
     const bar = progressEl?.querySelector('progress');
     if (bar) bar.value = st.progress || 0;
     if (st.state === 'done') return st;
@@ -390,7 +390,7 @@ function wireSliceDialog() {
     prog.hidden = false;
     try {
       const st = await postJSON('/api/slices', req);
-      if (st.state !== 'done') await pollSlice(st.key, prog);
+      if (st.state !== 'done') await pollSlice(st.statusUrl, prog);
       dlg.close();
       const page = document.getElementById('run-page');
       const url = new URL(st.url, location.href);
@@ -413,7 +413,7 @@ async function awaitPendingSlice() {
   const p = document.getElementById('slice-progress');
   if (!p) return;
   try {
-    await pollSlice(p.dataset.key, p);
+    await pollSlice(p.dataset.status, p);
     await loadInPlace(location.pathname + location.search, false);
   } catch (e) {
     p.textContent = `The time slice failed: ${e.message}`;
