@@ -69,16 +69,46 @@ func Extractors() []string {
 }
 
 func integral(h *overwatch.Hist) (float64, float64) {
-	var s, e2 float64
-	for bin := range h.Contents {
-		if !h.IsInRange(bin) {
-			continue
+	if h.IsProfile() {
+		var s, e2 float64
+		for bin := range h.Contents {
+			if h.IsInRange(bin) {
+				s += h.BinContent(bin)
+				be := h.BinError(bin)
+				e2 += be * be
+			}
 		}
-		s += h.BinContent(bin)
-		be := h.BinError(bin)
-		e2 += be * be
+		return s, math.Sqrt(e2)
 	}
-	return s, sqrtAbs(e2)
+	// In-range cells row by row, without per-cell index arithmetic.
+	ylo, yhi, zlo, zhi := 0, 0, 0, 0
+	if h.Dim() >= 2 {
+		ylo, yhi = 1, h.Y.NBins
+	}
+	if h.Dim() == 3 {
+		zlo, zhi = 1, h.Z.NBins
+	}
+	nx := h.X.NBins
+	var s, e2 float64
+	for iz := zlo; iz <= zhi; iz++ {
+		for iy := ylo; iy <= yhi; iy++ {
+			row := h.Bin(1, iy, iz)
+			c := h.Contents[row : row+nx]
+			for _, v := range c {
+				s += v
+			}
+			if h.Sumw2 != nil {
+				for _, v := range h.Sumw2[row : row+nx] {
+					e2 += v
+				}
+			} else {
+				for _, v := range c {
+					e2 += math.Abs(v)
+				}
+			}
+		}
+	}
+	return s, math.Sqrt(e2)
 }
 
 func maximum(h *overwatch.Hist) (float64, float64) {
