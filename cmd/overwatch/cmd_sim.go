@@ -106,7 +106,6 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	if err := srv.Listen(ctx); err != nil {
 		return err
 	}
-	eps = nil
 	bound := srv.Endpoints()
 	for _, sys := range cfg.Subsystems {
 		fmt.Fprintf(e.stdout, "%s merger: REQ>%s\n", sys, bound[sys])

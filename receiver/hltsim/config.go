@@ -92,6 +92,10 @@ type Config struct {
 	// BigEndianLength writes the TMessage length word big-endian (a stock
 	// ROOT TMessage) instead of little-endian (the AliRoot-built merger).
 	BigEndianLength bool
+	// CompressStreamers sends the ROOTSTRI message zlib-compressed
+	// (kMESS_ZIP), as the HLT chain's components do; the G4 merger sends it
+	// uncompressed.
+	CompressStreamers bool
 	// Logger receives the simulator's log (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the wall clock (default time.Now); tests may fake it.

@@ -345,6 +345,14 @@ func (s *Server) streamers(m *merger, opt overwatch.TMessageOptions) ([]byte, er
 		return msg, nil
 	}
 	s.mu.Unlock()
+	// The G4 merger requests compression level 1 but sends the
+	// uncompressed buffer (ROOT's Compress writes a separate buffer the
+	// helpers never use); a negative level asks for no compression.
+	if s.cfg.CompressStreamers {
+		opt.CompressionLevel = 1
+	} else {
+		opt.CompressionLevel = -1
+	}
 	msg, err := overwatch.EncodeStreamerInfosTMessage(classes, opt)
 	if err != nil {
 		return nil, fmt.Errorf("hltsim: streamer infos of %v: %w", classes, err)
