@@ -155,8 +155,8 @@ func TestInteropPythonClient(t *testing.T) {
 
 	type pair struct {
 		ID, Origin, Serialization, Length, Class, Text string
-		What                                          uint32
-		BytecountOK                                   bool `json:"bytecount_ok"`
+		What                                           uint32
+		BytecountOK                                    bool `json:"bytecount_ok"`
 	}
 	var out struct {
 		Frames int
