@@ -356,7 +356,8 @@ func addEnergyAxis(c *overwatch.FuncContext) {
 	for _, h := range hs {
 		ymax = math.Max(ymax, h.GetMaximum())
 	}
-	if math.IsInf(ymax, 0) || math.IsNaN(ymax) {
+	if math.IsInf(ymax, 0) || math.IsNaN(ymax) || ymax <= -math.MaxFloat32 {
+		// No cell in range (GetMaximum's -FLT_MAX) or unusable contents.
 		ymax = 0
 	}
 	xmin, xmax := hs[0].X.Min, hs[0].X.Max

@@ -49,9 +49,12 @@ type Config struct {
 	// EMCHistograms, when larger than the EMC catalogue, adds EMC-like
 	// histograms (1-D of 100–3000 bins, 2-D up to 100×100) until the EMC
 	// snapshot holds that many histograms. Use 500 for the performance
-	// tests.
+	// tests. At most MaxEMCHistograms.
 	EMCHistograms int
 }
+
+// MaxEMCHistograms bounds Config.EMCHistograms.
+const MaxEMCHistograms = 10000
 
 // DeadPeriod is a span of run time, measured from the start of the run,
 // during which no events are taken.
@@ -110,7 +113,7 @@ func New(cfg Config) *Generator {
 		switch name {
 		case "EMC":
 			ms = emcModels(g.rng)
-			if extra := cfg.EMCHistograms - len(ms); extra > 0 {
+			if extra := min(cfg.EMCHistograms, MaxEMCHistograms) - len(ms); extra > 0 {
 				ms = append(ms, emcExtraModels(g.rng, extra)...)
 			}
 		case "TPC":
