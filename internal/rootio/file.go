@@ -57,6 +57,15 @@ func NewReader(data []byte) (rd *Reader, err error) {
 	if r.err != nil || begin < 0 || begin >= len(data) {
 		return nil, fmt.Errorf("%w: file header gives fBEGIN=%d for a %d-byte file", ErrCorrupt, begin, len(data))
 	}
+	var end int64
+	if rd.big {
+		end = r.i64()
+	} else {
+		end = int64(r.i32())
+	}
+	if r.err != nil || end > int64(len(data)) || end < int64(begin) {
+		return nil, fmt.Errorf("%w: truncated file: the header says it ends at %d, it has %d bytes", ErrCorrupt, end, len(data))
+	}
 	// The top directory: the TFile key at fBEGIN, then the TNamed strings,
 	// then the TDirectory record.
 	top, err := rd.keyAt(int64(begin), "")

@@ -83,10 +83,10 @@ func sampleHist(class string, seed int) *Hist {
 	}
 	h := &Hist{
 		Class: class, Name: "h_" + class, Title: "sample " + class,
-		Attrs:  Attrs{LineColor: 2, LineStyle: 1, LineWidth: 2, FillColor: 3, FillStyle: 1001, MarkerColor: 4, MarkerStyle: 20, MarkerSize: 1.5},
-		X:      Axis{Name: "xaxis", Title: "x [cm]", Attr: DefaultAxisAttr(), NBins: 5, Min: 0, Max: 5, Labels: map[int]string{1: "one", 3: "three"}},
-		Y:      Axis{Name: "yaxis", Title: "y", Attr: DefaultAxisAttr(), NBins: 1, Min: 0, Max: 1},
-		Z:      Axis{Name: "zaxis", Attr: DefaultAxisAttr(), NBins: 1, Min: 0, Max: 1},
+		Attrs:    Attrs{LineColor: 2, LineStyle: 1, LineWidth: 2, FillColor: 3, FillStyle: 1001, MarkerColor: 4, MarkerStyle: 20, MarkerSize: 1.5},
+		X:        Axis{Name: "xaxis", Title: "x [cm]", Attr: DefaultAxisAttr(), NBins: 5, Min: 0, Max: 5, Labels: map[int]string{1: "one", 3: "three"}},
+		Y:        Axis{Name: "yaxis", Title: "y", Attr: DefaultAxisAttr(), NBins: 1, Min: 0, Max: 1},
+		Z:        Axis{Name: "zaxis", Attr: DefaultAxisAttr(), NBins: 1, Min: 0, Max: 1},
 		BarWidth: 1000, Maximum: 50, Minimum: -1111, Option: "colz",
 		Contour: []float64{1, 2, 3}, StatOverflows: 1, BinStatErrOpt: 0,
 	}
