@@ -342,6 +342,8 @@ func (h *Hist) project(cls, name, title string, keep []int, lo, hi [3]int) (*His
 	}
 	var idx [3]int
 	var totcont float64
+	hnx, hny := h.X.NBins+2, h.Y.NBins+2 // unused axes have bin 0
+	onx := out.X.NBins + 2
 	for iz := 0; iz < n[2]; iz++ {
 		if maps[2][iz] < 0 {
 			continue
@@ -357,13 +359,11 @@ func (h *Hist) project(cls, name, title string, keep []int, lo, hi [3]int) (*His
 					continue
 				}
 				idx[0] = maps[0][ix]
-				var ob int
-				if len(keep) == 1 {
-					ob = idx[keep[0]]
-				} else {
-					ob = out.Bin(idx[keep[0]], idx[keep[1]], 0)
+				ob := idx[keep[0]]
+				if len(keep) == 2 {
+					ob += onx * idx[keep[1]]
 				}
-				b := h.Bin(ix, iy, iz)
+				b := ix + hnx*(iy+hny*iz)
 				c := h.Contents[b]
 				out.Contents[ob] += c
 				totcont += c

@@ -112,10 +112,9 @@ func (h *Hist) axes() []*Axis {
 // directly") — for profiles whenever it is zero — or when a range restricts
 // one of the axes.
 func (h *Hist) statsFromBins() bool {
-	for _, a := range h.axes() {
-		if a.HasRange() {
-			return true
-		}
+	dim := h.Dim()
+	if h.X.HasRange() || (dim >= 2 && h.Y.HasRange()) || (dim >= 3 && h.Z.HasRange()) {
+		return true
 	}
 	if h.IsProfile() {
 		return h.Stats.Sumw == 0
@@ -134,73 +133,87 @@ func (h *Hist) StatSums() Stats {
 		return h.Stats
 	}
 	var s Stats
-	if len(h.Contents) != h.NCells() || h.Dim() == 0 {
+	dim := h.Dim()
+	if dim == 0 || h.checkArrays() != nil {
 		return s
 	}
 	so := h.statOverflows()
 	xlo, xhi := h.X.statBins(so)
 	ylo, yhi, zlo, zhi := 0, 0, 0, 0
-	if h.Dim() >= 2 {
+	if dim >= 2 {
 		ylo, yhi = h.Y.statBins(so)
 	}
-	if h.Dim() >= 3 {
+	if dim >= 3 {
 		zlo, zhi = h.Z.statBins(so)
 	}
-	prof := h.IsProfile()
-	if prof && (len(h.BinEntries) != len(h.Contents) || len(h.Sumw2) != len(h.Contents)) {
+	if xhi < xlo {
 		return s
 	}
+	xs := make([]float64, xhi-xlo+1)
+	for i := range xs {
+		xs[i] = h.X.statCoord(xlo + i)
+	}
+	nx, ny := h.X.NBins+2, h.Y.NBins+2
+	prof := h.IsProfile()
 	for iz := zlo; iz <= zhi; iz++ {
 		var z float64
-		if h.Dim() >= 3 {
+		if dim >= 3 {
 			z = h.Z.statCoord(iz)
 		}
 		for iy := ylo; iy <= yhi; iy++ {
 			var y float64
-			if h.Dim() >= 2 {
+			if dim >= 2 {
 				y = h.Y.statCoord(iy)
 			}
-			for ix := xlo; ix <= xhi; ix++ {
-				x := h.X.statCoord(ix)
-				bin := h.Bin(ix, iy, iz)
+			row := nx * (iy + ny*iz) // unused axes have bin 0
+			var sw, sw2, swx, swx2, sv, sv2 float64
+			for i, x := range xs {
+				bin := row + xlo + i
+				var w, w2 float64
 				if prof {
-					w := h.BinEntries[bin]
-					w2 := w
+					w = h.BinEntries[bin]
+					w2 = w
 					if h.BinSumw2 != nil {
 						w2 = h.BinSumw2[bin]
 					}
-					s.Sumw += w
-					s.Sumw2 += w2
-					s.Sumwx += w * x
-					s.Sumwx2 += w * x * x
-					if h.Dim() == 1 {
-						s.Sumwy += h.Contents[bin]
-						s.Sumwy2 += h.Sumw2[bin]
-						continue
+					sv += h.Contents[bin]
+					sv2 += h.Sumw2[bin]
+				} else {
+					w = h.Contents[bin]
+					if h.Sumw2 != nil {
+						w2 = math.Abs(h.Sumw2[bin])
+					} else {
+						w2 = math.Abs(w)
 					}
-					s.Sumwy += w * y
-					s.Sumwy2 += w * y * y
-					s.Sumwxy += w * x * y
-					s.Sumwz += h.Contents[bin]
-					s.Sumwz2 += h.Sumw2[bin]
-					continue
 				}
-				w := h.Contents[bin]
-				e := h.BinError(bin)
-				s.Sumw += w
-				s.Sumw2 += e * e
-				s.Sumwx += w * x
-				s.Sumwx2 += w * x * x
-				if h.Dim() >= 2 {
-					s.Sumwy += w * y
-					s.Sumwy2 += w * y * y
-					s.Sumwxy += w * x * y
-				}
-				if h.Dim() >= 3 {
-					s.Sumwz += w * z
-					s.Sumwz2 += w * z * z
-					s.Sumwxz += w * x * z
-					s.Sumwyz += w * y * z
+				sw += w
+				sw2 += w2
+				swx += w * x
+				swx2 += w * x * x
+			}
+			s.Sumw += sw
+			s.Sumw2 += sw2
+			s.Sumwx += swx
+			s.Sumwx2 += swx2
+			switch {
+			case prof && dim == 1:
+				s.Sumwy += sv
+				s.Sumwy2 += sv2
+			case prof:
+				s.Sumwy += sw * y
+				s.Sumwy2 += sw * y * y
+				s.Sumwxy += swx * y
+				s.Sumwz += sv
+				s.Sumwz2 += sv2
+			case dim >= 2:
+				s.Sumwy += sw * y
+				s.Sumwy2 += sw * y * y
+				s.Sumwxy += swx * y
+				if dim >= 3 {
+					s.Sumwz += sw * z
+					s.Sumwz2 += sw * z * z
+					s.Sumwxz += swx * z
+					s.Sumwyz += sw * y * z
 				}
 			}
 		}
@@ -361,15 +374,24 @@ func (h *Hist) extremeBin(max bool) (bin int, value float64) {
 	if max {
 		value = -floatMax
 	}
-	if len(h.Contents) != h.NCells() || h.Dim() == 0 {
+	if h.Dim() == 0 || h.checkArrays() != nil {
 		return 0, value
 	}
+	prof := h.IsProfile()
+	nx, ny := h.X.NBins+2, h.Y.NBins+2
 	found := false
 	for iz := lo[2]; iz <= hi[2]; iz++ {
 		for iy := lo[1]; iy <= hi[1]; iy++ {
+			row := nx * (iy + ny*iz)
 			for ix := lo[0]; ix <= hi[0]; ix++ {
-				b := h.Bin(ix, iy, iz)
-				v := h.BinContent(b)
+				b := row + ix
+				v := h.Contents[b]
+				if prof {
+					v = 0
+					if e := h.BinEntries[b]; e != 0 {
+						v = h.Contents[b] / e
+					}
+				}
 				if (max && v > value) || (!max && v < value) {
 					value, bin, found = v, b, true
 				}
