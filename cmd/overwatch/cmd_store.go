@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/store"
+)
+
+func init() {
+	register(&command{
+		name:    "store rebuild",
+		summary: "rebuild the store's index from the files of a data directory",
+		run:     runStoreRebuild,
+	})
+	register(&command{
+		name:    "store verify",
+		summary: "check that the store's index equals a rebuild from the files",
+		run:     runStoreVerify,
+	})
+	register(&command{
+		name:    "store ingest",
+		summary: "move receiver files from a drop folder into the store (once, or --watch)",
+		run:     runStoreIngest,
+	})
+	register(&command{
+		name:    "store ls",
+		summary: "list the newest runs of the store with their subsystems",
+		run:     runStoreLs,
+	})
+}
+
+// storeFlags are the flags every store command shares.
+type storeFlags struct {
+	data       *string
+	subsystems *string
+	verbose    *bool
+}
+
+func addStoreFlags(fs interface {
+	String(name, value, usage string) *string
+	Bool(name string, value bool, usage string) *bool
+}) storeFlags {
+	return storeFlags{
+		data:       fs.String("data", "", "data `directory` of the store (required)"),
+		subsystems: fs.String("subsystems", "", "configured subsystems, comma-separated `LIST` (default EMC,TPC,HLT)"),
+		verbose:    fs.Bool("v", false, "debug logging"),
+	}
+}
+
+func (f storeFlags) options(e *env) (store.Options, error) {
+	if *f.data == "" {
+		return store.Options{}, fmt.Errorf("%w: --data is required", errUsage)
+	}
+	level := slog.LevelInfo
+	if *f.verbose {
+		level = slog.LevelDebug
+	}
+	o := store.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))}
+	for _, s := range strings.Split(*f.subsystems, ",") {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		if s == "" {
+			continue
+		}
+		if !overwatch.ValidSubsystem(s) {
+			return o, fmt.Errorf("%w: subsystem %q is not 2–8 upper-case letters or digits", errUsage, s)
+		}
+		o.Subsystems = append(o.Subsystems, s)
+	}
+	return o, nil
+}
+
+func noArgs(fs interface{ Args() []string }) error {
+	if len(fs.Args()) > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	return nil
+}
+
+func runStoreRebuild(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "store rebuild", "--data DIR [--subsystems LIST]")
+	sf := addStoreFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	o, err := sf.options(e)
+	if err != nil {
+		return err
+	}
+	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if *sf.verbose {
+		o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	st, err := store.Rebuild(ctx, *sf.data, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "rebuilt index of %s: %d runs, %d subsystem folders, %d snapshots, %d trend points, %d alarms, %d entries skipped\n",
+		*sf.data, st.Runs, st.Subsystems, st.Snapshots, st.TrendPoints, st.Alarms, st.Skipped)
+	fmt.Fprintf(e.stdout, "took %v\n", st.Duration.Round(time.Millisecond))
+	return nil
+}
+
+func runStoreVerify(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "store verify", "--data DIR")
+	sf := addStoreFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	o, err := sf.options(e)
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(*sf.data, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	start := time.Now()
+	if err := s.Verify(ctx); err != nil {
+		return err
+	}
+	n, err := s.CountRuns(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "index of %s matches its files (%d runs), checked in %v\n", *sf.data, n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func runStoreIngest(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "store ingest", "--data DIR --drop DIR [--watch] [--every 2s]")
+	sf := addStoreFlags(fs)
+	drop := fs.String("drop", "", "drop `directory` the receivers write <SYS>histos_*.root files into (required)")
+	watch := fs.Bool("watch", false, "keep ingesting until interrupted")
+	every := fs.Duration("every", 2*time.Second, "period of the drop-folder scan with --watch")
+	settle := fs.Duration("settle", time.Second, "leave files modified more recently than this (still being written)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *drop == "" {
+		return fmt.Errorf("%w: --drop is required", errUsage)
+	}
+	o, err := sf.options(e)
+	if err != nil {
+		return err
+	}
+	o.IngestSettle = *settle
+	s, err := store.Open(*sf.data, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *watch {
+		err := s.RunIngest(ctx, *drop, *every)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+	st, err := s.Ingest(ctx, *drop)
+	fmt.Fprintf(e.stdout, "ingested %d, duplicates %d, quarantined %d, still being written %d, ignored %d\n",
+		st.Ingested, st.Duplicates, st.Quarantined, st.Waiting, st.Ignored)
+	return err
+}
+
+func runStoreLs(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "store ls", "--data DIR [--limit N] [--before RUN]")
+	sf := addStoreFlags(fs)
+	limit := fs.Int("limit", 20, "number of runs to list (0: all)")
+	before := fs.Int("before", 0, "list runs numbered below `RUN`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	o, err := sf.options(e)
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(*sf.data, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	runs, err := s.Runs(ctx, overwatch.RunQuery{Limit: *limit, Before: *before})
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		fmt.Fprintf(e.stdout, "Run%d\tmode %s\t%s – %s\n", r.Number, r.Mode,
+			r.Start.In(store.Zurich).Format("2006-01-02 15:04:05"), r.End.In(store.Zurich).Format("15:04:05 MST"))
+		for _, sub := range r.Subsystems {
+			from := ""
+			if sub.Borrows() {
+				from = " (from " + sub.Source + ")"
+			}
+			fmt.Fprintf(e.stdout, "  %s%s\t%d snapshots\n", sub.Name, from, sub.Snapshots)
+		}
+	}
+	return nil
+}
