@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/smtptest"
 )
 
 func sampleBatch() []Notification {
@@ -28,7 +29,7 @@ func sampleBatch() []Notification {
 }
 
 func TestSMTPNotifierSendsOneMailPerBatch(t *testing.T) {
-	srv := startSMTPServer(t)
+	srv := smtptest.Start(t)
 	off := false
 	n := &SMTPNotifier{Config: SMTPConfig{Address: srv.Addr(), From: "overwatch@example.org", StartTLS: &off}}
 	b := sampleBatch()

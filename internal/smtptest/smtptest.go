@@ -1,4 +1,7 @@
-package trending
+// Package smtptest runs a small but real SMTP server on a loopback TCP
+// port for tests: it speaks what net/smtp uses (EHLO/HELO, MAIL, RCPT,
+// DATA, RSET, NOOP, QUIT, no TLS) and records every delivered message.
+package smtptest
 
 import (
 	"bufio"
@@ -8,29 +11,29 @@ import (
 	"testing"
 )
 
-// smtpServer is a small but real SMTP server on a loopback TCP port: it
-// speaks the protocol net/smtp uses (EHLO/HELO, MAIL, RCPT, DATA, RSET,
-// NOOP, QUIT) and records every delivered message.
-type smtpServer struct {
+// Server is a running test SMTP server.
+type Server struct {
 	ln   net.Listener
 	mu   sync.Mutex
-	msgs []smtpMessage
+	msgs []Message
 	wg   sync.WaitGroup
 }
 
-type smtpMessage struct {
-	From string
-	To   []string
-	Data string
+// Message is one delivered message.
+type Message struct {
+	From string   // envelope sender
+	To   []string // envelope recipients
+	Data string   // headers and body, dot-unstuffed
 }
 
-func startSMTPServer(t *testing.T) *smtpServer {
+// Start starts a server on 127.0.0.1 and stops it when the test ends.
+func Start(t testing.TB) *Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &smtpServer{ln: ln}
+	s := &Server{ln: ln}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -47,21 +50,23 @@ func startSMTPServer(t *testing.T) *smtpServer {
 	return s
 }
 
-func (s *smtpServer) Addr() string { return s.ln.Addr().String() }
+// Addr returns the server's host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-func (s *smtpServer) Messages() []smtpMessage {
+// Messages returns the messages delivered so far.
+func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]smtpMessage(nil), s.msgs...)
+	return append([]Message(nil), s.msgs...)
 }
 
-func (s *smtpServer) serve(c net.Conn) {
+func (s *Server) serve(c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
 	reply := func(line string) { w.WriteString(line + "\r\n"); w.Flush() }
 	reply("220 localhost test SMTP ready")
-	var cur smtpMessage
+	var cur Message
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -77,7 +82,7 @@ func (s *smtpServer) serve(c net.Conn) {
 		case "HELO":
 			reply("250 localhost")
 		case "MAIL":
-			cur = smtpMessage{From: angleAddr(arg)}
+			cur = Message{From: angleAddr(arg)}
 			reply("250 OK")
 		case "RCPT":
 			cur.To = append(cur.To, angleAddr(arg))
