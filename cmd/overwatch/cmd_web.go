@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/timeslice"
+	"github.com/overwatch-dqm/overwatch/webapp"
+)
+
+func init() {
+	register(&command{
+		name:    "web",
+		summary: "serve the web app (run pages, JSROOT plots, time slices, trending, status, JSON API)",
+		run:     runWeb,
+	})
+}
+
+// jsrootCandidates are the places the web command looks for JSROOT when
+// --jsroot is not given: next to the binary, in the repository the binary
+// was built in, and in the working directory.
+func jsrootCandidates() []string {
+	var c []string
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Dir(exe)
+		c = append(c, filepath.Join(d, "jsroot"), filepath.Join(d, "..", "tools", "jsroot"), filepath.Join(d, "..", "share", "overwatch", "jsroot"))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		c = append(c, filepath.Join(wd, "tools", "jsroot"), wd)
+	}
+	return c
+}
+
+func runWeb(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "web", "--data DIR [--listen ADDR] [flags]")
+	var (
+		dataDir     = fs.String("data", "", "data `directory` of the store (required)")
+		listen      = fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
+		jsrootDir   = fs.String("jsroot", "", "`directory` of the installed jsroot package (default: next to the binary, tools/jsroot of the repository, or the working directory)")
+		tlsCert     = fs.String("tls-cert", "", "TLS certificate `file` (serve HTTPS; cookies get the Secure flag)")
+		tlsKey      = fs.String("tls-key", "", "TLS private key `file`")
+		secure      = fs.Bool("secure-cookies", false, "mark cookies Secure even without --tls-cert (behind a TLS proxy)")
+		proxyHeader = fs.String("trusted-proxy-header", "", "log in the user named by this request `header` (e.g. X-Remote-User), only from --trusted-proxy addresses")
+		proxies     = fs.String("trusted-proxy", "", "comma-separated `CIDRs` of proxies allowed to set --trusted-proxy-header")
+		noSlices    = fs.Bool("no-slices", false, "disable time slices")
+		resetMode   = fs.Bool("reset-mode", false, "snapshots hold only the data since the previous one (time slices sum them)")
+		verbose     = fs.Bool("v", false, "debug logging")
+		subsystems  []string
+	)
+	fs.Var(stringListFlag{&subsystems}, "subsystems", "configured subsystems `LIST` (default EMC,TPC,HLT)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if *dataDir == "" {
+		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
+	}
+	var trusted []netip.Prefix
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("%w: --trusted-proxy %q: expected an address or CIDR", errUsage, p)
+		}
+		trusted = append(trusted, pr)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+
+	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	users, err := webapp.OpenUsers(webapp.UsersPath(*dataDir))
+	if err != nil {
+		return err
+	}
+	cfg := webapp.Config{
+		Store: st, DataDir: *dataDir, Users: users, Logger: log, Subsystems: subsystems,
+		SecureCookies: *secure || *tlsCert != "", TrustedProxyHeader: *proxyHeader, TrustedProxies: trusted,
+	}
+	if *jsrootDir != "" {
+		cfg.JSROOTDir = webapp.FindJSROOT(*jsrootDir)
+		if cfg.JSROOTDir == "" {
+			return fmt.Errorf("%w: --jsroot %s: no jsroot package there (expected modules/main.mjs; run `make setup-jsroot`)", errUsage, *jsrootDir)
+		}
+	} else {
+		cfg.JSROOTDir = webapp.FindJSROOT(jsrootCandidates()...)
+	}
+	if !*noSlices {
+		renderer := processing.New(st, processing.Options{Logger: log, ResetMode: *resetMode})
+		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, ResetMode: *resetMode})
+		defer svc.Close()
+		cfg.Slices = webapp.TimeSlices(svc)
+	}
+	app, err := webapp.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	if !app.HasJSROOT() {
+		log.Warn("JSROOT not found: pages show server-rendered PNGs; run `make setup-jsroot` or pass --jsroot DIR")
+	}
+	names, err := cfg.Users.Names()
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 && *proxyHeader == "" {
+		log.Warn("no users yet: create one with `overwatch users add --data " + *dataDir + " NAME`")
+	}
+
+	srv := &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second, // event streams lift it per request
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("web app listening", "url", scheme+"://"+ln.Addr().String(), "data", *dataDir, "jsroot", cfg.JSROOTDir, "slices", cfg.Slices != nil)
+	errc := make(chan error, 1)
+	go func() {
+		if *tlsCert != "" {
+			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	app.Close() // ends the event streams so that Shutdown does not wait for them
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return ctx.Err()
+}
