@@ -55,6 +55,7 @@ func fileExists(p string) bool {
 // and compares the result key by key, in order and value by value, with
 // JSROOT's own toJSON of the same object (the TBufferJSON layout).
 func TestJSONMatchesJSROOTOnROOTFiles(t *testing.T) {
+	t.Parallel()
 	e := jsroottest.New(t)
 	files := oracleFiles(t)
 	sums, err := e.Summarize(oracleCtx(t), true, files...)

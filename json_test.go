@@ -237,6 +237,7 @@ func oracleCtx(t *testing.T) context.Context {
 // TestJSONDrawnByJSROOT draws the JSON of every class, plain and compact,
 // with JSROOT's parse + makeSVG.
 func TestJSONDrawnByJSROOT(t *testing.T) {
+	t.Parallel()
 	e := jsroottest.New(t)
 	var jobs []jsroottest.RenderJob
 	for _, s := range jsonSamples() {
@@ -266,6 +267,7 @@ func TestJSONDrawnByJSROOT(t *testing.T) {
 // TestJSONParsedByJSROOT checks that JSROOT's parse gives back exactly the
 // encoded arrays, NaN and infinities included, in plain and compact form.
 func TestJSONParsedByJSROOT(t *testing.T) {
+	t.Parallel()
 	e := jsroottest.New(t)
 	var jobs []jsroottest.ParseJob
 	var hists []*overwatch.Hist
