@@ -12,6 +12,9 @@
 // detection on the 1-D FastOR histograms), the options scaleHists and
 // hotChannelThreshold, and the 90 trending declarations (maximum, mean and
 // standard deviation of 30 histograms) with the alarm sets of the original.
+// The original's helpers that were never wired in are available for
+// custom configurations without being in the default function table:
+// SortSMsInPhysicalOrder, SignalOutliers and CheckForOutliers.
 //
 // Deliberate deviations from the original (bug fixes):
 //
