@@ -417,7 +417,9 @@ func (s *Server) receiveBody(r *http.Request) (string, int64, error) {
 	if n > s.cfg.MaxSize {
 		return f.Name(), n, errTooLarge
 	}
-	return f.Name(), n, f.Sync()
+	// No fsync: this file is only read back for validation; the store
+	// syncs the snapshot it writes.
+	return f.Name(), n, nil
 }
 
 // validate decodes the upload in isolation from everything stored; it must
