@@ -736,71 +736,112 @@ func (h *Hist) checkArrays() error {
 }
 
 // Add adds c times o to h, cell by cell, with ROOT's TH1::Add(h1, c)
-// semantics: Sumw2 gets c² times o's squared errors (Sumw2 is enabled on h
-// when o has it or c != 1), statistics sums add with c (Sumw2 sum with c²),
-// and the entry count becomes |N_h + c·N_o|. Profiles add all their
-// per-cell arrays. Incompatible binning is an error and h is left unchanged.
+// semantics:
+//
+//   - contents add c·o; Sumw2 (enabled on h when o has it or c != 1, so
+//     that scaled errors stay right) adds c² times o's squared errors;
+//   - for c >= 0 the statistics sums (as GetStats returns them, see
+//     StatSums) add with c, the sum of squared weights with c², and the
+//     entry count becomes |N_h + c·N_o|; for c < 0 (a subtraction) ROOT
+//     recomputes the statistics and the entries from the resulting bins
+//     (ResetStats), since subtracted moments can give negative variances;
+//   - the Minimum/Maximum settings are cleared, as ROOT does.
+//
+// Profiles follow TProfile::Add (TProfileHelper::Add): the sums of w·y add
+// with c, the sums of w·y², bin entries, statistics and entries with |c|,
+// the bin sums of squared weights with c² (stored when either profile
+// stores them). Incompatible binning is an error and h is left unchanged.
+// (For the difference of two cumulative snapshots use timeslice.Diff,
+// whose uncertainties are those of the counts in the window.)
 func (h *Hist) Add(o *Hist, c float64) error {
 	if err := h.Compatible(o); err != nil {
 		return err
 	}
+	h.Minimum, h.Maximum = DefaultMinimum, DefaultMinimum
 	if h.IsProfile() {
-		for i := range h.Contents {
-			h.Contents[i] += c * o.Contents[i]
-			h.Sumw2[i] += c * o.Sumw2[i]
-			h.BinEntries[i] += c * o.BinEntries[i]
-		}
-		if o.BinSumw2 != nil || h.BinSumw2 != nil {
-			if h.BinSumw2 == nil {
-				h.BinSumw2 = cloneF(h.BinEntries) // unweighted: sum w^2 == sum w before this add
-				for i := range h.BinSumw2 {
-					h.BinSumw2[i] -= c * o.BinEntries[i]
-				}
-			}
-			for i := range h.BinSumw2 {
-				if o.BinSumw2 != nil {
-					h.BinSumw2[i] += c * c * o.BinSumw2[i]
-				} else {
-					h.BinSumw2[i] += c * c * o.BinEntries[i]
-				}
-			}
-		}
-	} else {
-		if h.Sumw2 == nil && (o.Sumw2 != nil || c != 1) {
-			h.EnableSumw2()
-		}
-		for i := range h.Contents {
-			h.Contents[i] += c * o.Contents[i]
-			if h.Sumw2 != nil {
-				if o.Sumw2 != nil {
-					h.Sumw2[i] += c * c * o.Sumw2[i]
-				} else {
-					h.Sumw2[i] += c * c * math.Abs(o.Contents[i])
-				}
+		h.addProfile(o, c)
+		return nil
+	}
+	entries := math.Abs(h.Entries + c*o.Entries)
+	var s1, s2 Stats
+	if c >= 0 {
+		s1, s2 = h.StatSums(), o.StatSums()
+	}
+	if h.Sumw2 == nil && (o.Sumw2 != nil || c != 1) {
+		h.EnableSumw2()
+	}
+	for i := range h.Contents {
+		h.Contents[i] += c * o.Contents[i]
+		if h.Sumw2 != nil {
+			if o.Sumw2 != nil {
+				h.Sumw2[i] += c * c * o.Sumw2[i]
+			} else {
+				h.Sumw2[i] += c * c * math.Abs(o.Contents[i])
 			}
 		}
 	}
-	hs, os := &h.Stats, &o.Stats
-	hs.Sumw += c * os.Sumw
-	hs.Sumw2 += c * c * os.Sumw2
-	hs.Sumwx += c * os.Sumwx
-	hs.Sumwx2 += c * os.Sumwx2
-	hs.Sumwy += c * os.Sumwy
-	hs.Sumwy2 += c * os.Sumwy2
-	hs.Sumwxy += c * os.Sumwxy
-	hs.Sumwz += c * os.Sumwz
-	hs.Sumwz2 += c * os.Sumwz2
-	hs.Sumwxz += c * os.Sumwxz
-	hs.Sumwyz += c * os.Sumwyz
-	h.Entries = math.Abs(h.Entries + c*o.Entries)
+	if c < 0 {
+		h.ResetStats()
+		return nil
+	}
+	addStats(&s1, &s2, c, c*c)
+	h.Stats = s1
+	h.Entries = entries
 	return nil
+}
+
+// addStats adds c times every sum of o to s, and c2 times its sum of
+// squared weights.
+func addStats(s, o *Stats, c, c2 float64) {
+	s.Sumw += c * o.Sumw
+	s.Sumw2 += c2 * o.Sumw2
+	s.Sumwx += c * o.Sumwx
+	s.Sumwx2 += c * o.Sumwx2
+	s.Sumwy += c * o.Sumwy
+	s.Sumwy2 += c * o.Sumwy2
+	s.Sumwxy += c * o.Sumwxy
+	s.Sumwz += c * o.Sumwz
+	s.Sumwz2 += c * o.Sumwz2
+	s.Sumwxz += c * o.Sumwxz
+	s.Sumwyz += c * o.Sumwyz
+}
+
+// addProfile is Add for profiles (TProfileHelper::Add(this, this, o, 1, c)).
+func (h *Hist) addProfile(o *Hist, c float64) {
+	ac := math.Abs(c)
+	s1, s2 := h.StatSums(), o.StatSums()
+	addStats(&s1, &s2, ac, c*c)
+	if h.BinSumw2 == nil && o.BinSumw2 != nil {
+		h.BinSumw2 = cloneF(h.BinEntries) // unweighted so far: sum w² == sum w
+	}
+	for i := range h.Contents {
+		h.Contents[i] += c * o.Contents[i]
+		h.Sumw2[i] += ac * o.Sumw2[i]
+		if h.BinSumw2 != nil {
+			if o.BinSumw2 != nil {
+				h.BinSumw2[i] += c * c * o.BinSumw2[i]
+			} else {
+				h.BinSumw2[i] += c * c * o.BinEntries[i]
+			}
+		}
+		h.BinEntries[i] += ac * o.BinEntries[i]
+	}
+	h.Stats = s1
+	h.Entries += ac * o.Entries
 }
 
 // Scale multiplies every cell by c, with ROOT's TH1::Scale(c) semantics:
 // Sumw2 (enabled first if absent and c != 1) scales by c², the statistics
-// sums by c (Sumw2 sum by c²); entries are unchanged. Profiles scale the
-// profiled values (contents by c, sum of squares by c²), as TProfile::Scale.
+// sums as GetStats returns them (see StatSums) by c (the sum of squared
+// weights by c²), the contour levels by c; entries are unchanged and the
+// Minimum/Maximum settings are cleared. Profiles scale the profiled values
+// (sums of w·y by c, sums of w·y² by c², and the matching statistics), as
+// TProfile::Scale; their bin entries are unchanged.
 func (h *Hist) Scale(c float64) {
+	h.Minimum, h.Maximum = DefaultMinimum, DefaultMinimum
+	for i := range h.Contour {
+		h.Contour[i] *= c
+	}
 	if h.IsProfile() {
 		for i := range h.Contents {
 			h.Contents[i] *= c
@@ -824,18 +865,10 @@ func (h *Hist) Scale(c float64) {
 	for i := range h.Sumw2 {
 		h.Sumw2[i] *= c * c
 	}
-	s := &h.Stats
-	s.Sumw *= c
-	s.Sumw2 *= c * c
-	s.Sumwx *= c
-	s.Sumwx2 *= c
-	s.Sumwy *= c
-	s.Sumwy2 *= c
-	s.Sumwxy *= c
-	s.Sumwz *= c
-	s.Sumwz2 *= c
-	s.Sumwxz *= c
-	s.Sumwyz *= c
+	s := h.StatSums()
+	var scaled Stats
+	addStats(&scaled, &s, c, c*c)
+	h.Stats = scaled
 }
 
 // Integral returns the sum of the in-range cell contents (no under- or
