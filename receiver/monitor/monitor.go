@@ -1,0 +1,195 @@
+// Package monitor watches the receivers' heartbeats and raises an alert
+// when one stops (the original Overwatch receiver monitor, §3 of
+// original-receivers-webapp.md).
+//
+// Every receiver writes <data>/heartbeat.<SYS>Receiver (decimal Unix
+// seconds) on every loop. A receiver is dead when its heartbeat is missing,
+// unreadable, or at least five whole minutes away from now (in the past or
+// in the future). A receiver that dies raises a "dead" alert; while it stays
+// dead a "reminder" is raised once an hour (at minute 0); a dead receiver
+// whose heartbeat comes back raises "revived".
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DeadAfter is how old (or how far in the future) a heartbeat may be
+// before its receiver counts as dead: five whole minutes.
+const DeadAfter = 5 * time.Minute
+
+// HeartbeatPath returns the heartbeat file of a subsystem's receiver.
+func HeartbeatPath(dataDir, sys string) string {
+	return filepath.Join(dataDir, "heartbeat."+sys+"Receiver")
+}
+
+// ReadHeartbeat returns a receiver's heartbeat in Unix seconds, or -1 when
+// the file is missing or does not hold an integer.
+func ReadHeartbeat(dataDir, sys string) int64 {
+	b, err := os.ReadFile(HeartbeatPath(dataDir, sys))
+	if err != nil {
+		return -1
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// Dead reports whether a heartbeat means a dead receiver at time now:
+// missing (-1), or at least five whole minutes from now either way.
+func Dead(heartbeat int64, now time.Time) bool {
+	if heartbeat < 0 {
+		return true
+	}
+	d := now.Unix() - heartbeat
+	if d < 0 {
+		d = -d
+	}
+	return d/60 >= int64(DeadAfter/time.Minute)
+}
+
+// State is the kind of an alert.
+type State string
+
+// The alert states.
+const (
+	StateDead     State = "dead"
+	StateReminder State = "reminder"
+	StateRevived  State = "revived"
+)
+
+// Alert tells that a receiver died, is still dead, or came back.
+type Alert struct {
+	Subsystem string
+	State     State
+	Message   string
+	Heartbeat int64 // -1 when missing
+	Time      time.Time
+}
+
+// An Alerter delivers alerts.
+type Alerter interface {
+	Alert(ctx context.Context, a Alert)
+}
+
+// LogAlerter logs alerts: dead and reminder at error level, revived at
+// warning level.
+type LogAlerter struct{ Log *slog.Logger }
+
+// Alert implements Alerter.
+func (l LogAlerter) Alert(_ context.Context, a Alert) {
+	log := l.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	lvl := slog.LevelError
+	if a.State == StateRevived {
+		lvl = slog.LevelWarn
+	}
+	log.Log(context.Background(), lvl, a.Message, "subsystem", a.Subsystem, "state", string(a.State), "heartbeat", a.Heartbeat)
+}
+
+// AlerterFunc adapts a function to Alerter.
+type AlerterFunc func(ctx context.Context, a Alert)
+
+// Alert implements Alerter.
+func (f AlerterFunc) Alert(ctx context.Context, a Alert) { f(ctx, a) }
+
+// Monitor checks the heartbeats of a set of receivers.
+type Monitor struct {
+	DataDir    string
+	Subsystems []string
+	// Alerter receives alerts (LogAlerter when nil).
+	Alerter Alerter
+	// Log receives the per-check status lines (slog.Default when nil).
+	Log *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+
+	mu   sync.Mutex
+	dead map[string]bool
+}
+
+// Check reads every heartbeat once, raises the alerts the transitions call
+// for, and returns the dead subsystems, sorted.
+func (m *Monitor) Check(ctx context.Context) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dead == nil {
+		m.dead = map[string]bool{}
+	}
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	log := m.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	alerter := m.Alerter
+	if alerter == nil {
+		alerter = LogAlerter{Log: log}
+	}
+	t := now()
+	for _, sys := range m.Subsystems {
+		hb := ReadHeartbeat(m.DataDir, sys)
+		a := Alert{Subsystem: sys, Heartbeat: hb, Time: t}
+		switch dead, was := Dead(hb, t), m.dead[sys]; {
+		case dead && !was:
+			m.dead[sys] = true
+			a.State, a.Message = StateDead, fmt.Sprintf("%s receiver has had no heart beat for 5 minutes!", sys)
+			alerter.Alert(ctx, a)
+		case dead && was:
+			if t.Minute() == 0 {
+				a.State, a.Message = StateReminder, fmt.Sprintf("%s receiver has had no heart beat for 5 minutes!", sys)
+				alerter.Alert(ctx, a)
+			}
+		case !dead && was:
+			delete(m.dead, sys)
+			a.State, a.Message = StateRevived, fmt.Sprintf("%s receiver has been revived.", sys)
+			alerter.Alert(ctx, a)
+		default:
+			log.Info("receiver alive", "subsystem", sys, "heartbeat", hb)
+		}
+	}
+	out := make([]string, 0, len(m.dead))
+	for s := range m.dead {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run waits initialDelay (receivers need time to start), then checks every
+// interval until ctx is done.
+func (m *Monitor) Run(ctx context.Context, initialDelay, interval time.Duration) error {
+	if interval <= 0 {
+		return fmt.Errorf("monitor: interval must be positive, got %v", interval)
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(initialDelay):
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		m.Check(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
