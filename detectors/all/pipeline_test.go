@@ -25,6 +25,8 @@ func TestPipeline(t *testing.T) {
 		t.Skip("integration test")
 	}
 	ctx := context.Background()
+	start := time.Now()
+	defer func() { t.Logf("total: %v", time.Since(start)) }()
 	quiet := slog.New(slog.DiscardHandler)
 	st, err := store.Open(t.TempDir(), store.Options{Logger: quiet, NoSyncOutputs: true})
 	require.NoError(t, err)
@@ -34,7 +36,7 @@ func TestPipeline(t *testing.T) {
 	p := processing.New(st, processing.Options{Observer: tm, NoPNG: true, ScanInterval: -1, Logger: quiet})
 
 	const run = 300000
-	g := generator.New(generator.Config{Seed: 3, EventsPerSecond: 500, Run: run})
+	g := generator.New(generator.Config{Seed: 3, EventsPerSecond: 200, Run: run})
 	require.NoError(t, g.InjectHotChannel("EMC", "EMCTRQA_histFastORL0", 77, 0.1))
 	t0 := time.Now()
 	g.Advance(10 * time.Second)
@@ -50,7 +52,8 @@ func TestPipeline(t *testing.T) {
 		require.NoError(t, p.Process(ctx, info), sys)
 		t.Logf("%s: encode %d bytes, process %v", sys, len(data), time.Since(t0))
 	}
-	tm.EndCycle(ctx)
+	// The trend points are stored by Observe; EndCycle (trend plots and
+	// notifications) is trending's business and not needed here.
 
 	read := func(sys, name string, kind overwatch.OutputKind, v any) {
 		t.Helper()
@@ -67,7 +70,7 @@ func TestPipeline(t *testing.T) {
 		assert.True(t, v.Complete, sys)
 		views[sys] = v
 	}
-	assert.Equal(t, 5000.0, views["EMC"].NEvents)
+	assert.Equal(t, 2000.0, views["EMC"].NEvents)
 	var titles []string
 	for _, g := range views["EMC"].Groups {
 		titles = append(titles, g.Title)
