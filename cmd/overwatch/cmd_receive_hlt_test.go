@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/overwatch-dqm/overwatch/store"
+)
+
+// hltSyncBuffer is a bytes.Buffer safe for a command writing while the
+// test reads.
+type hltSyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *hltSyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *hltSyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSimAndReceiveHLT runs "overwatch sim" and "overwatch receive hlt
+// --drop" against each other and checks the receiver's files and heartbeat.
+func TestSimAndReceiveHLT(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	simOut := &hltSyncBuffer{}
+	simDone := make(chan int, 1)
+	go func() {
+		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+			[]string{"sim", "--listen", "tcp://127.0.0.1:0", "--subsystems", "EMC,HLT", "--speed", "600",
+				"--first-run", "4711", "--mode", "C", "--hot", "EMC:EMCTRQA_histFastORL0:123:0.5", "--dead", "1h-2h"})
+	}()
+	var ep string
+	require.Eventually(t, func() bool {
+		for _, l := range strings.Split(simOut.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "HLT merger: "); ok {
+				ep = rest
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+	require.True(t, strings.HasPrefix(ep, "REQ>tcp://127.0.0.1:"), ep)
+
+	dir := t.TempDir()
+	rctx, rcancel := context.WithCancel(ctx)
+	recvDone := make(chan int, 1)
+	go func() {
+		recvDone <- runMain(rctx, &env{stdout: &hltSyncBuffer{}, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+			[]string{"receive", "hlt", "--in", ep, "--subsystem", "HLT", "--data", dir, "--drop",
+				"--select", "fHistTPC", "--sleep", "0.05", "--timeout", "5s"})
+	}()
+	var files []string
+	require.Eventually(t, func() bool {
+		files, _ = filepath.Glob(filepath.Join(dir, "HLThistos_4711_C_*.root"))
+		return len(files) >= 2
+	}, 20*time.Second, 20*time.Millisecond)
+	rcancel()
+	assert.Equal(t, 0, <-recvDone)
+	cancel()
+	assert.Equal(t, 0, <-simDone)
+
+	for _, f := range files {
+		n, err := store.ParseReceiverName(filepath.Base(f))
+		require.NoError(t, err)
+		assert.Equal(t, 4711, n.Run)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "heartbeat.HLTReceiver"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "\n")
+}
+
+func TestReceiveHLTUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"receive", "hlt"},
+		{"receive", "hlt", "--in", "SUB>tcp://a:1", "--subsystem", "EMC"},
+		{"receive", "hlt", "--in", "REQ>tcp://a:1", "--subsystem", "EMC", "--sleep", "soon"},
+		{"receive", "hlt", "--in", "REQ>tcp://a:1", "--subsystem", "EMC", "extra"},
+		{"sim", "--listen", "inproc://x"},
+		{"sim", "--hot", "EMC:x"},
+		{"sim", "--dead", "2h-1h"},
+		{"sim", "--drift", "EMC"},
+		{"sim", "--subsystems", "emc"},
+	} {
+		var stderr hltSyncBuffer
+		code := runMain(context.Background(), &env{stdout: &hltSyncBuffer{}, stderr: &stderr, getenv: os.Getenv}, args)
+		assert.Equal(t, 2, code, "%q: %s", args, stderr.String())
+	}
+}
+
+func TestHLTSecondsFlag(t *testing.T) {
+	var d time.Duration
+	f := hltSecondsFlag{&d}
+	for in, want := range map[string]time.Duration{"60": time.Minute, "0.5": 500 * time.Millisecond, "1m30s": 90 * time.Second} {
+		require.NoError(t, f.Set(in))
+		assert.Equal(t, want, d, in)
+	}
+	require.Error(t, f.Set("-1"))
+	require.Error(t, f.Set("-1s"))
+	require.Error(t, f.Set("x"))
+	assert.Equal(t, "1m30s", f.String())
+}
