@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -283,4 +284,74 @@ func BenchmarkDecode(b *testing.B) {
 	cpu := cpuNow() - c0
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "objects/s")
 	b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "objects/cpu-s")
+}
+
+// Replies of every topic generation decode the same: G1 (raw string and
+// 16-byte topics), G2–G4 (80-byte topics, pre-G4 zero serialization), G5
+// (IDs at offset 32), with compressed or big-endian TMessages.
+func TestDecodeGenerations(t *testing.T) {
+	requireCodec(t)
+	h := overwatch.MustNewHist(overwatch.ClassTH2F, "hMap", "map", overwatch.NewAxis(40, 0, 40), overwatch.NewAxis(30, 0, 3))
+	for i := 0; i < 500; i++ {
+		require.NoError(t, h.Fill(1, float64(i%40), float64(i%7)/3))
+	}
+	plain, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{LittleEndianLength: true})
+	require.NoError(t, err)
+	zipped, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{CompressionLevel: 1})
+	require.NoError(t, err)
+	require.NotEqual(t, uint32(4), binary.BigEndian.Uint32(zipped[4:]), "compressed (kMESS_ZIP)")
+	info := []byte("run=1234;HLT_MODE=B")
+
+	g5 := func(id, serialization string) []byte {
+		b := hltwire.NewTopic("", "HLT ", serialization).Marshal()
+		copy(b[32:40], id)
+		return b
+	}
+	preG4 := hltwire.NewTopic(hltwire.IDObject, "HLT ", "").Marshal()
+	tests := []struct {
+		name   string
+		frames [][]byte
+	}{
+		{"G4", [][]byte{hltwire.InfoTopic().Marshal(), info, hltwire.ObjectTopic().Marshal(), plain}},
+		{"G4 compressed", [][]byte{hltwire.InfoTopic().Marshal(), info, hltwire.ObjectTopic().Marshal(), zipped}},
+		{"G3 zero serialization", [][]byte{hltwire.NewTopic(hltwire.IDInfo, "***", "").Marshal(), info, preG4, zipped}},
+		{"G5", [][]byte{g5(hltwire.IDInfo, hltwire.SerializationNONE), info, g5(hltwire.IDObject, hltwire.SerializationROOT), plain}},
+		{"G1 raw and 16-byte", [][]byte{[]byte("INFO"), info, hltwire.NewTopic(hltwire.IDHist, "HLT ", "").MarshalLegacy(), plain}},
+		{"HLTROOT", [][]byte{hltwire.InfoTopic().Marshal(), info, hltwire.NewTopic(hltwire.IDObject, "HLT ", hltwire.SerializationHLTROOT).Marshal(), plain}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder().Decode(tc.frames)
+			require.Empty(t, d.Errs)
+			assert.Equal(t, 1234, d.Info.Run)
+			require.Len(t, d.Entries, 1)
+			got := d.Entries[0].Object.(*overwatch.Hist)
+			assert.Equal(t, overwatch.ClassTH2F, got.Class)
+			assert.Equal(t, h.Contents, got.Contents)
+			assert.Equal(t, 500.0, got.Entries)
+		})
+	}
+}
+
+func TestDecodeLimits(t *testing.T) {
+	requireCodec(t)
+	var objs [][]byte
+	for i := 0; i < 5; i++ {
+		h := overwatch.MustNewHist(overwatch.ClassTH1D, fmt.Sprintf("h%d", i%4), "", overwatch.NewAxis(2, 0, 1))
+		h.Entries = float64(i)
+		m, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{})
+		require.NoError(t, err)
+		objs = append(objs, m)
+	}
+	frames := hltwire.Reply{Info: []byte("run=1"), Objects: objs}.Frames()
+	d := NewDecoder().Decode(frames)
+	assert.Equal(t, 1, d.Duplicates, "h0 twice")
+	require.Len(t, d.Entries, 4)
+	assert.Equal(t, 4.0, d.Entries[0].Object.(*overwatch.Hist).Entries, "the later h0 wins")
+
+	dec := NewDecoder()
+	dec.MaxObjects = 3
+	d = dec.Decode(frames)
+	assert.Len(t, d.Entries, 3)
+	assert.Equal(t, 2, d.Dropped)
 }

@@ -3,10 +3,12 @@ package hltsim
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,4 +237,31 @@ func BenchmarkReply500(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "replies/s")
 	b.ReportMetric(float64(bytes)/float64(b.N), "B/reply")
+}
+
+// TestWorkedExampleGolden: the reply our simulator's encoder produces for
+// the protocol spec's worked example (§6: INFO + TH1F "hTest" filled at
+// 0.5, 1.5, 1.5, 2.5) is the spec's 821 bytes, byte for byte.
+func TestWorkedExampleGolden(t *testing.T) {
+	b, err := os.ReadFile("../hltwire/testdata/worked_example_th1f.tmsg.hex")
+	require.NoError(t, err)
+	golden, err := hex.DecodeString(strings.Join(strings.Fields(string(b)), ""))
+	require.NoError(t, err)
+
+	h, err := overwatch.NewHist(overwatch.ClassTH1F, "hTest", "Test", overwatch.NewAxis(4, 0, 4))
+	require.NoError(t, err)
+	h.EnableSumw2()
+	for _, x := range []float64{0.5, 1.5, 1.5, 2.5} {
+		require.NoError(t, h.Fill(1, x))
+	}
+	msg, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{LittleEndianLength: true})
+	require.NoError(t, err)
+	assert.Equal(t, hex.Dump(golden), hex.Dump(msg), "TH1F TMessage of the worked example")
+
+	frames := hltwire.Reply{Info: []byte("run=290222;HLT_MODE=B;BEAM_TYPE=p-p"), Objects: [][]byte{msg}}.Frames()
+	var all []byte
+	for _, f := range frames {
+		all = append(all, f...)
+	}
+	assert.Len(t, all, 821)
 }
