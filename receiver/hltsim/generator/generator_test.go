@@ -336,3 +336,24 @@ func TestSnapshotOf(t *testing.T) {
 		require.LessOrEqual(t, es[i-1].Key, es[i].Key)
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	g := New(Config{Seed: 1, Subsystems: []string{"HLT", "ZDC"}, Run: 1})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			g.Advance(100 * time.Millisecond)
+			_ = g.Reset("ZDC")
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		for _, e := range g.Snapshot("HLT") {
+			require.NoError(t, e.Object.(*overwatch.Hist).Validate())
+		}
+		_ = g.Hist("ZDC", "ZDC_histTime")
+		_ = g.Events("HLT")
+	}
+	<-done
+	assert.Equal(t, 200.0, g.Events("HLT"))
+}
