@@ -214,7 +214,7 @@ func (r *Receiver) validate() (string, error) {
 
 // Run requests, decodes and stores replies until ctx is done; it then
 // returns nil at once (closing the socket). Only configuration errors make
-// it return early.
+// it return early. A Receiver runs one loop at a time.
 func (r *Receiver) Run(ctx context.Context) error {
 	addr, err := r.validate()
 	if err != nil {
@@ -304,8 +304,11 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // HandleReply decodes one reply and stores it when it is useful, as Run
-// does for every reply it receives. It returns where the snapshot went, or
-// "" when nothing was stored.
+// does for every reply it receives (decode failures make the next request
+// ask for the schema; the duplicate check compares with the previous stored
+// reply). It returns where the snapshot went, or "" when nothing was
+// stored. It is meant for replaying captured replies and for benchmarks; do
+// not call it while Run is running.
 func (r *Receiver) HandleReply(ctx context.Context, frames [][]byte) string {
 	return r.handle(ctx, frames)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -189,6 +190,7 @@ func TestReceiverTimeoutRecreatesSocket(t *testing.T) {
 // TestReceiverDeadMerger: nothing listens; the receiver keeps retrying with
 // back-off, keeps writing its heartbeat and stops at once.
 func TestReceiverDeadMerger(t *testing.T) {
+	base := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
 	r := New(Config{Endpoint: "REQ>tcp://127.0.0.1:1", Subsystem: "TPC", DataDir: dir,
@@ -202,6 +204,13 @@ func TestReceiverDeadMerger(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	assert.Less(t, time.Since(start), time.Second)
+	// No goroutine is left behind by abandoned round trips (polled by
+	// hand: assert.Eventually runs goroutines of its own).
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "goroutines left behind")
 }
 
 func TestDecoderHostilePayloads(t *testing.T) {

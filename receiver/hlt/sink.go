@@ -48,7 +48,10 @@ func (s StoreSink) Put(ctx context.Context, meta overwatch.SnapshotMeta, entries
 // Each file is written under a temporary name, fsynced and linked to its
 // final name without ever replacing an existing file: a second snapshot in
 // the same second gets the suffix ".1" (".2", ...) before ".root", which
-// store.ParseReceiverName understands.
+// store.ParseReceiverName understands. The C++ receiver's names have no
+// field for the source, so snapshots taken with ResetOnRequest (increments)
+// cannot be told apart from cumulative ones in a drop folder; use a
+// StoreSink (Source "hlt-reset") or a separate folder for them.
 type DropSink struct {
 	Dir string
 }
