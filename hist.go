@@ -661,9 +661,10 @@ func cloneF(s []float64) []float64 {
 }
 
 // Compatible returns nil when o can be added to or subtracted from h: same
-// dimension, same kind (histogram or profile), same binning on every axis
-// and consistent array lengths. The error wraps ErrIncompatible and says
-// what differs.
+// dimension, same kind (histogram or profile), same binning on every axis,
+// the same bin labels where both axes label a bin (ROOT's CheckConsistency
+// refuses to add cell by cell across different labels) and consistent
+// array lengths. The error wraps ErrIncompatible and says what differs.
 func (h *Hist) Compatible(o *Hist) error {
 	if h == nil || o == nil {
 		return fmt.Errorf("%w: nil histogram", ErrIncompatible)
@@ -681,6 +682,13 @@ func (h *Hist) Compatible(o *Hist) error {
 		if !ha[i].SameBinning(oa[i]) {
 			return fmt.Errorf("%w: %q and %q differ on the %s axis (%d bins [%g,%g] vs %d bins [%g,%g])",
 				ErrIncompatible, h.Name, o.Name, axes[i], ha[i].NBins, ha[i].Min, ha[i].Max, oa[i].NBins, oa[i].Min, oa[i].Max)
+		}
+		hl, ol := ha[i].Labels, oa[i].Labels
+		for b := 0; b < len(hl) && b < len(ol); b++ {
+			if hl[b] != "" && ol[b] != "" && hl[b] != ol[b] {
+				return fmt.Errorf("%w: %q and %q label bin %d of the %s axis %q and %q",
+					ErrIncompatible, h.Name, o.Name, b+1, axes[i], hl[b], ol[b])
+			}
 		}
 	}
 	if err := h.checkArrays(); err != nil {

@@ -231,6 +231,15 @@ func TestAddSemantics(t *testing.T) {
 	assert.Equal(t, 1.0, g.Entries)
 	assert.ErrorIs(t, g.Add(nil, 1), ow.ErrIncompatible)
 
+	// Bin labels: a bin labelled differently on both sides is another bin.
+	la := ow.MustNewHist(ow.ClassTH1D, "l", "", ow.NewAxis(3, 0, 3))
+	la.X.Labels = []string{"a", "b", ""}
+	lb := la.Clone()
+	lb.X.Labels = []string{"a", "", "c"}
+	assert.NoError(t, la.Compatible(lb), "unlabelled bins match anything")
+	lb.X.Labels[0] = "z"
+	assert.ErrorIs(t, la.Compatible(lb), ow.ErrIncompatible)
+
 	// Profiles: TProfile::Add adds |c| times the counts.
 	p := ow.MustNewHist(ow.ClassTProfile, "p", "", ow.NewAxis(2, 0, 2))
 	require.NoError(t, p.Fill(1, 0.5, 4))
