@@ -85,11 +85,11 @@ func (u *Users) reload() error {
 	if err != nil {
 		return fmt.Errorf("webapp: users file: %w", err)
 	}
-	if st.ModTime().Equal(u.modTime) && st.Size() == u.size && u.users != nil {
-		return nil
-	}
 	if st.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("webapp: users file %s has mode %v, expected 0600 (chmod 600 it)", u.path, st.Mode().Perm())
+	}
+	if st.ModTime().Equal(u.modTime) && st.Size() == u.size && u.users != nil {
+		return nil
 	}
 	data, err := os.ReadFile(u.path)
 	if err != nil {
