@@ -223,6 +223,7 @@ func BenchmarkReply500(b *testing.B) {
 	require.NoError(b, err)
 	s.Advance(10 * time.Minute)
 	var bytes int64
+	c0 := cpuNow()
 	for b.Loop() {
 		frames, err := s.Reply("EMC", nil)
 		if err != nil {
@@ -236,6 +237,7 @@ func BenchmarkReply500(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "replies/s")
+	b.ReportMetric(float64(b.N)/(cpuNow()-c0).Seconds(), "replies/cpu-s")
 	b.ReportMetric(float64(bytes)/float64(b.N), "B/reply")
 }
 
@@ -264,4 +266,37 @@ func TestWorkedExampleGolden(t *testing.T) {
 		all = append(all, f...)
 	}
 	assert.Len(t, all, 821)
+}
+
+// BenchmarkServe500 measures request/reply round trips over TCP with a
+// 500-histogram EMC-like mix, client included (target: >= 10 replies/s).
+func BenchmarkServe500(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := New(Config{Subsystems: []string{"EMC"}, EMCHistograms: 500, Listen: []string{"tcp://127.0.0.1:0"},
+		Logger: quietLogger()})
+	require.NoError(b, err)
+	require.NoError(b, s.Listen(ctx))
+	go func() { _ = s.Serve(ctx) }()
+	s.Advance(10 * time.Minute)
+	c := zmq4.NewReq(ctx)
+	defer c.Close()
+	require.NoError(b, c.Dial(s.Endpoints()["EMC"]))
+	req, err := hltwire.Request{}.Frames()
+	require.NoError(b, err)
+	c0 := cpuNow()
+	for b.Loop() {
+		if err := c.Send(zmq4.NewMsgFrom(req...)); err != nil {
+			b.Fatal(err)
+		}
+		msg, err := c.Recv()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(msg.Frames) != 2+2*500 {
+			b.Fatalf("%d frames", len(msg.Frames))
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "replies/s")
+	b.ReportMetric(float64(b.N)/(cpuNow()-c0).Seconds(), "replies/cpu-s") // server and client CPU
 }

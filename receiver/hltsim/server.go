@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -311,14 +312,11 @@ func (s *Server) Reply(subsys string, opts []hltwire.Option) ([][]byte, error) {
 
 	sort.Slice(hists, func(i, j int) bool { return hists[i].Name < hists[j].Name })
 	opt := overwatch.TMessageOptions{LittleEndianLength: !s.cfg.BigEndianLength}
-	reply := hltwire.Reply{Info: []byte(info), Objects: make([][]byte, 0, len(hists))}
-	for _, h := range hists {
-		msg, err := overwatch.EncodeTMessage(h, opt)
-		if err != nil {
-			return nil, fmt.Errorf("hltsim: encode %s %q: %w", h.Class, h.Name, err)
-		}
-		reply.Objects = append(reply.Objects, msg)
+	objs, err := encodeAll(hists, opt)
+	if err != nil {
+		return nil, err
 	}
+	reply := hltwire.Reply{Info: []byte(info), Objects: objs}
 	if wantSchema {
 		msg, err := s.streamers(m, opt)
 		if err != nil {
@@ -327,6 +325,32 @@ func (s *Server) Reply(subsys string, opts []hltwire.Option) ([][]byte, error) {
 		reply.Streamers = msg
 	}
 	return reply.Frames(), nil
+}
+
+// encodeAll encodes one TMessage per histogram, spreading the work over
+// the available CPUs for large replies.
+func encodeAll(hists []*overwatch.Hist, opt overwatch.TMessageOptions) ([][]byte, error) {
+	out := make([][]byte, len(hists))
+	errs := make([]error, len(hists))
+	workers := min(runtime.GOMAXPROCS(0), (len(hists)+31)/32)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(hists); i = int(next.Add(1) - 1) {
+				out[i], errs[i] = overwatch.EncodeTMessage(hists[i], opt)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("hltsim: encode %s %q: %w", hists[i].Class, hists[i].Name, err)
+		}
+	}
+	return out, nil
 }
 
 // streamers returns the merger's ROOTSTRI TMessage for every class it ever
