@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -32,6 +33,22 @@ func Decompress(src []byte, size int) ([]byte, error) {
 	// cannot justify before allocating.
 	if size > 2048*len(src)+maxBlockSize {
 		return nil, fmt.Errorf("%w: %d compressed bytes cannot hold %d bytes", ErrCorrupt, len(src), size)
+	}
+	// Check the chain of block headers first, so that nothing is allocated
+	// for bytes that cannot hold the blocks claimed.
+	for pos, out := 0, 0; out < size; {
+		if len(src)-pos < blockHeaderLen {
+			return nil, fmt.Errorf("%w: compression block header truncated at %d (%d of %d bytes described)", ErrCorrupt, pos, out, size)
+		}
+		h := src[pos : pos+blockHeaderLen]
+		csize := int(h[3]) | int(h[4])<<8 | int(h[5])<<16
+		usize := int(h[6]) | int(h[7])<<8 | int(h[8])<<16
+		pos += blockHeaderLen
+		if csize == 0 || csize > len(src)-pos || usize == 0 || usize > size-out {
+			return nil, fmt.Errorf("%w: %s block at %d (%d -> %d bytes) does not fit the %d bytes left and %d expected", ErrCorrupt, h[:2], pos-blockHeaderLen, csize, usize, len(src)-pos, size-out)
+		}
+		pos += csize
+		out += usize
 	}
 	dst := make([]byte, size)
 	pos, out := 0, 0
@@ -122,14 +139,16 @@ func Compress(src []byte, level int) ([]byte, error) {
 		end := min(start+maxBlockSize, len(src))
 		hdrPos := out.Len()
 		out.Write(make([]byte, blockHeaderLen))
-		zw, err := zlib.NewWriterLevel(&out, level)
+		zw, err := getZlibWriter(&out, level)
 		if err != nil {
 			return nil, fmt.Errorf("rootio: zlib level %d: %w", level, err)
 		}
-		if _, err := zw.Write(src[start:end]); err != nil {
-			return nil, err
+		_, err = zw.Write(src[start:end])
+		if err == nil {
+			err = zw.Close()
 		}
-		if err := zw.Close(); err != nil {
+		putZlibWriter(zw, level)
+		if err != nil {
 			return nil, err
 		}
 		csize := out.Len() - hdrPos - blockHeaderLen
@@ -143,4 +162,25 @@ func Compress(src []byte, level int) ([]byte, error) {
 		h[6], h[7], h[8] = byte(usize), byte(usize>>8), byte(usize>>16)
 	}
 	return out.Bytes(), nil
+}
+
+// zlibWriters pools zlib writers per compression level: a new writer
+// allocates and clears about a megabyte of compressor state, which
+// dominated the encoding of files with many small keys.
+var zlibWriters [10]sync.Pool
+
+func getZlibWriter(w io.Writer, level int) (*zlib.Writer, error) {
+	if level >= 0 && level < len(zlibWriters) {
+		if zw, ok := zlibWriters[level].Get().(*zlib.Writer); ok {
+			zw.Reset(w)
+			return zw, nil
+		}
+	}
+	return zlib.NewWriterLevel(w, level)
+}
+
+func putZlibWriter(zw *zlib.Writer, level int) {
+	if level >= 0 && level < len(zlibWriters) {
+		zlibWriters[level].Put(zw)
+	}
 }

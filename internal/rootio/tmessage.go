@@ -262,25 +262,59 @@ func (s *StreamerSet) AddTMessage(msg []byte) (n int, err error) {
 }
 
 // scanStreamerInfos walks a streamer-info TMessage with the size-checked
-// reader: the container, every TStreamerInfo and its element array.
+// reader before groot decodes it: the container must be a TObjArray or
+// TList of TStreamerInfo whose element arrays hold only TStreamer*
+// elements, and every count must fit in the bytes left.
 func scanStreamerInfos(buf []byte) error {
 	r := newRBuf(buf, 0)
 	r.pos = 8
-	skipped := r.list("streamer infos", func(class string, end int) bool {
-		if class != "TStreamerInfo" {
+	top, end := r.classRef()
+	if r.err != nil {
+		return r.err
+	}
+	if top != "TObjArray" && top != "TList" {
+		return fmt.Errorf("%w: streamer-info TMessage holds a %q, a TObjArray or TList expected", ErrCorrupt, top)
+	}
+	if end < 0 {
+		return fmt.Errorf("%w: streamer-info container without byte count", ErrCorrupt)
+	}
+	var bad string
+	skipped := r.listBody("streamer infos", top, func(class string, end int) bool {
+		if class != "TStreamerInfo" || end < 0 {
 			return false
 		}
 		_, e := r.version(class)
 		r.tnamed()
 		r.u32() // checksum
 		r.i32() // class version
-		r.list("TStreamerInfo elements", nil)
+		cl, _ := r.classRef()
+		if r.err != nil {
+			return true
+		}
+		if cl != "TObjArray" {
+			bad = "TStreamerInfo elements in a " + cl
+			return true
+		}
+		for _, c := range r.listBody("TStreamerInfo elements", cl, func(class string, end int) bool {
+			if len(class) < 9 || class[:9] != "TStreamer" || end < 0 {
+				return false
+			}
+			r.pos = end
+			return true
+		}) {
+			bad = "element of class " + c
+		}
 		r.finish(class, e)
 		return true
 	})
-	_ = skipped
 	if r.err != nil {
 		return r.err
+	}
+	if len(skipped) > 0 {
+		bad = "entry of class " + skipped[0]
+	}
+	if bad != "" {
+		return fmt.Errorf("%w: streamer-info TMessage holds an unexpected %s", ErrCorrupt, bad)
 	}
 	return nil
 }
