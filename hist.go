@@ -879,13 +879,29 @@ func (h *Hist) Scale(c float64) {
 	h.Stats = scaled
 }
 
-// Integral returns the sum of the in-range cell contents (no under- or
-// overflow), as ROOT's TH1::Integral(). For profiles it sums the bin means.
+// Integral returns the sum of the cell contents in the axis ranges — all
+// in-range cells, no under- or overflow, when no range is set (see
+// Axis.SetRange) — as ROOT's TH1::Integral(). For profiles it sums the bin
+// means, as ROOT does.
 func (h *Hist) Integral() float64 {
+	if h.Dim() == 0 || h.checkArrays() != nil {
+		return 0
+	}
+	lo, hi := h.rangeBins()
+	prof := h.IsProfile()
+	nx, ny := h.X.NBins+2, h.Y.NBins+2
 	var s float64
-	for bin := range h.Contents {
-		if h.IsInRange(bin) {
-			s += h.BinContent(bin)
+	for iz := lo[2]; iz <= hi[2]; iz++ {
+		for iy := lo[1]; iy <= hi[1]; iy++ {
+			row := nx * (iy + ny*iz)
+			for ix := lo[0]; ix <= hi[0]; ix++ {
+				b := row + ix
+				if !prof {
+					s += h.Contents[b]
+				} else if e := h.BinEntries[b]; e != 0 {
+					s += h.Contents[b] / e
+				}
+			}
 		}
 	}
 	return s
