@@ -67,6 +67,7 @@ func runReceiveHLT(ctx context.Context, e *env, args []string) error {
 	fs.Var(hltSecondsFlag{&cfg.Timeout}, "timeout", "wait for a reply before re-creating the socket (duration or seconds)")
 	fs.Var(hltSecondsFlag{&cfg.BackoffMax}, "backoff-max", "longest wait between retries after timeouts")
 	fs.BoolVar(&cfg.KeepDuplicates, "keep-duplicates", false, "store replies identical to the previous snapshot of the run")
+	fs.BoolVar(&cfg.LegacyTopics, "legacy-topics", false, "send the request with G1 raw string topics (mergers built before Oct 2016)")
 	drop := fs.Bool("drop", false, "write receiver-named ROOT files into the data directory instead of the store")
 	if err := parseFlags(fs, args); err != nil {
 		return err

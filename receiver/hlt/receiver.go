@@ -58,6 +58,10 @@ type Config struct {
 	// snapshots hold increments; such snapshots are delivered with Source
 	// "hlt-reset" instead of "hlt".
 	ResetOnRequest bool
+	// LegacyTopics sends the request with G1 raw string topics ("CONFIG"),
+	// for a merger built before October 2016. The default is the O2
+	// DataTopic that every later merger reads.
+	LegacyTopics bool
 	// Sleep is the pause after a reply (default 60 s).
 	Sleep time.Duration
 	// Timeout is how long to wait for a reply (default 10 s). On timeout
@@ -244,7 +248,10 @@ func (r *Receiver) Run(ctx context.Context) error {
 		}
 		req := hltwire.Request{Select: r.cfg.Select, Unselect: r.cfg.Unselect,
 			ResetOnRequest: r.cfg.ResetOnRequest, SchemaOnRequest: r.needSchema}
-		frames, _ := req.Frames() // validated above
+		frames, _ := req.Frames() // options validated above
+		if r.cfg.LegacyTopics {
+			frames, _ = req.LegacyFrames()
+		}
 		r.requests.Add(1)
 		reply, err := sock.roundTrip(ctx, frames, r.cfg.Timeout)
 		if err != nil {

@@ -241,3 +241,23 @@ func TestDecoderHostilePayloads(t *testing.T) {
 	require.Len(t, d.Errs, 1)
 	assert.True(t, strings.Contains(d.Errs[0].Error(), "streamer"))
 }
+
+// TestReceiverLegacyTopics: with LegacyTopics the request uses G1 raw
+// string topics.
+func TestReceiverLegacyTopics(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fm := startFakeMerger(t, ctx, func(n int, req [][]byte) [][]byte {
+		return [][]byte{[]byte("INFO"), []byte("run=0")}
+	})
+	r := New(Config{Endpoint: fm.addr, Subsystem: "EMC", LegacyTopics: true, Sleep: time.Hour,
+		Timeout: 5 * time.Second, Logger: quietLogger()}, &recordingSink{})
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	require.Eventually(t, func() bool { return r.Stats().NoRun == 1 }, 10*time.Second, 5*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	reqs := fm.requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, [][]byte{[]byte("CONFIG"), []byte(" -SchemaOnRequest"), {}, {}}, reqs[0])
+}

@@ -121,6 +121,21 @@ func TestRequestGolden(t *testing.T) {
 	}, opts)
 }
 
+func TestLegacyRequest(t *testing.T) {
+	frames, err := Request{Select: "EMC", SchemaOnRequest: true}.LegacyFrames()
+	require.NoError(t, err)
+	require.Len(t, frames, 4)
+	assert.Equal(t, "CONFIG", string(frames[0]))
+	assert.Equal(t, " -select=EMC -SchemaOnRequest", string(frames[1]))
+	assert.Empty(t, frames[2])
+	assert.Empty(t, frames[3])
+	tp := ParseTopic(frames[0])
+	assert.Equal(t, FormatRaw, tp.Format)
+	assert.Equal(t, KindConfig, tp.Kind())
+	_, err = Request{Select: "a\nb"}.LegacyFrames()
+	require.Error(t, err)
+}
+
 func TestParseTopicGenerations(t *testing.T) {
 	g4 := ObjectTopic().Marshal()
 	g5 := ObjectTopic().Marshal()

@@ -85,6 +85,18 @@ func (r Request) Frames() ([][]byte, error) {
 	return [][]byte{ConfigTopic().Marshal(), []byte(opts), EmptyTopic().Marshal(), {}}, nil
 }
 
+// LegacyFrames returns the request as a G1 (2015–2016) client sent it:
+// raw string topics, "CONFIG" then the option string, then an empty pair.
+// Only G1 mergers understand it; an O2 merger ignores its options but
+// still replies.
+func (r Request) LegacyFrames() ([][]byte, error) {
+	opts, err := r.OptionString()
+	if err != nil {
+		return nil, err
+	}
+	return [][]byte{[]byte("CONFIG"), []byte(opts), {}, {}}, nil
+}
+
 // Option is one option of a merger option string.
 type Option struct {
 	Name     string
