@@ -101,6 +101,7 @@ func TestDriftFiresOnceAndResolves(t *testing.T) {
 	stopRun()
 	<-done
 	require.NoError(t, disp.Wait(ctx))
+	mgr.WaitOutputs()
 
 	pts, err := st.TrendPoints(ctx, overwatch.TrendQuery{Subsystem: "DRF", Trend: "meanTime"})
 	require.NoError(t, err)

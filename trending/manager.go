@@ -87,6 +87,13 @@ type Manager struct {
 	series  map[trendKey][]overwatch.TrendPoint
 	dirty   map[trendKey]bool
 	pending []Notification
+
+	// Trend outputs are rendered in the background, coalesced: a trend
+	// updated again before its turn is rendered once.
+	renderMu   sync.Mutex
+	toRender   map[trendKey]string // key → description
+	rendering  bool
+	renderIdle *sync.Cond
 }
 
 // Storage is what the Manager needs of a store.
@@ -108,12 +115,15 @@ func NewManager(st Storage, cfg Config, disp *Dispatcher, log *slog.Logger) (*Ma
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{
+	m := &Manager{
 		st: st, cfg: cfg, log: log, disp: disp,
-		subs:   map[string]map[string][]*trend{},
-		series: map[trendKey][]overwatch.TrendPoint{},
-		dirty:  map[trendKey]bool{},
-	}, nil
+		subs:     map[string]map[string][]*trend{},
+		series:   map[trendKey][]overwatch.TrendPoint{},
+		dirty:    map[trendKey]bool{},
+		toRender: map[trendKey]string{},
+	}
+	m.renderIdle = sync.NewCond(&m.renderMu)
+	return m, nil
 }
 
 // Declarations returns the effective trends of a subsystem (declarations
@@ -383,20 +393,18 @@ func (m *Manager) notify(t *trend, rec overwatch.AlarmRecord, now time.Time) {
 	})
 }
 
-// EndCycle writes the outputs (TGraphErrors JSON and PNG) of the trends that
-// received points since the last cycle and hands the cycle's notifications
-// to the dispatcher as one batch. It never blocks on delivery.
+// EndCycle hands the cycle's notifications to the dispatcher as one batch
+// and schedules the outputs (TGraphErrors JSON and PNG) of the trends that
+// received points since the last cycle; they are written in the background
+// (see WaitOutputs), so neither delivery nor rendering ever blocks
+// processing.
 func (m *Manager) EndCycle(ctx context.Context) {
 	m.mu.Lock()
 	batch := m.pending
 	m.pending = nil
-	keys := make([]trendKey, 0, len(m.dirty))
+	descs := make(map[trendKey]string, len(m.dirty))
 	for k := range m.dirty {
-		keys = append(keys, k)
-	}
-	m.dirty = map[trendKey]bool{}
-	descs := map[trendKey]string{}
-	for _, k := range keys {
+		descs[k] = ""
 		for _, ts := range m.subs[k.sys] {
 			for _, t := range ts {
 				if t.decl.Name == k.name {
@@ -405,12 +413,19 @@ func (m *Manager) EndCycle(ctx context.Context) {
 			}
 		}
 	}
+	m.dirty = map[trendKey]bool{}
 	m.mu.Unlock()
 
-	for _, k := range keys {
-		if err := m.writeOutputs(ctx, k, descs[k]); err != nil {
-			m.log.Error("trending: writing trend outputs", "subsystem", k.sys, "trend", k.name, "err", err)
+	if len(descs) > 0 {
+		m.renderMu.Lock()
+		for k, d := range descs {
+			m.toRender[k] = d
 		}
+		if !m.rendering {
+			m.rendering = true
+			go m.renderLoop(context.WithoutCancel(ctx))
+		}
+		m.renderMu.Unlock()
 	}
 	if len(batch) > 0 {
 		if m.disp != nil {
@@ -421,6 +436,40 @@ func (m *Manager) EndCycle(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// renderLoop writes scheduled trend outputs until none is left.
+func (m *Manager) renderLoop(ctx context.Context) {
+	for {
+		m.renderMu.Lock()
+		var k trendKey
+		var desc string
+		found := false
+		for k, desc = range m.toRender {
+			found = true
+			break
+		}
+		if !found {
+			m.rendering = false
+			m.renderIdle.Broadcast()
+			m.renderMu.Unlock()
+			return
+		}
+		delete(m.toRender, k)
+		m.renderMu.Unlock()
+		if err := m.writeOutputs(ctx, k, desc); err != nil {
+			m.log.Error("trending: writing trend outputs", "subsystem", k.sys, "trend", k.name, "err", err)
+		}
+	}
+}
+
+// WaitOutputs blocks until every scheduled trend output has been written.
+func (m *Manager) WaitOutputs() {
+	m.renderMu.Lock()
+	for m.rendering {
+		m.renderIdle.Wait()
+	}
+	m.renderMu.Unlock()
 }
 
 // Ack acknowledges a firing alarm on behalf of user.

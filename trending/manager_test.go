@@ -56,6 +56,7 @@ func TestManagerRecordsAlarmsLifecycleAndIsIdempotent(t *testing.T) {
 	defer d.Close()
 	m, err := NewManager(st, Config{Recipients: []string{"shift@example.org"}}, d, quietLog())
 	require.NoError(t, err)
+	t.Cleanup(m.WaitOutputs)
 
 	means := []float64{1, 2, 9, 9.5, 3, 2}
 	for i, mu := range means {
@@ -100,6 +101,7 @@ func TestManagerRecordsAlarmsLifecycleAndIsIdempotent(t *testing.T) {
 	assert.Len(t, pts, len(means)+1)
 
 	m2.EndCycle(ctx)
+	m2.WaitOutputs()
 	js, err := st.Output(ctx, overwatch.OutputRef{Subsystem: "TRT", Name: "meanSignal", Kind: overwatch.OutputJSON})
 	require.NoError(t, err)
 	assert.Contains(t, string(js), `"_typename":"TGraphErrors"`)
@@ -116,6 +118,7 @@ func TestManagerAckAndSilence(t *testing.T) {
 	defer d.Close()
 	m, err := NewManager(st, Config{NotifyResolved: true}, d, quietLog())
 	require.NoError(t, err)
+	t.Cleanup(m.WaitOutputs)
 	_, err = m.Observe(ctx, "TRT", snapAt(1000), 7, map[string]*overwatch.Hist{"hSignal": signal(t, 9)})
 	require.NoError(t, err)
 	id := AlarmID("TRT", "meanSignal", "range")

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/overwatch-dqm/overwatch/internal/config"
+	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/receiver/dqm"
+	"github.com/overwatch-dqm/overwatch/receiver/hlt"
+	"github.com/overwatch-dqm/overwatch/receiver/monitor"
+	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/timeslice"
+	"github.com/overwatch-dqm/overwatch/trending"
+	"github.com/overwatch-dqm/overwatch/webapp"
+
+	_ "github.com/overwatch-dqm/overwatch/detectors/all" // the built-in detector plug-ins
+)
+
+// deployment is every component enabled by a configuration, over one
+// store, in one process: what `overwatch serve` and `overwatch demo` run.
+type deployment struct {
+	cfg config.Config
+	log *slog.Logger
+
+	st       *store.Store
+	disp     *trending.Dispatcher
+	trends   *trending.Manager
+	proc     *processing.Processor
+	slices   *timeslice.Service
+	app      *webapp.App
+	hlt      []*hlt.Receiver
+	dqm      *dqm.Server
+	mon      *monitor.Monitor
+	metrics  *metrics
+	webLn    net.Listener
+	dqmLn    net.Listener
+	metricLn net.Listener
+}
+
+// newLogger returns the logger a configuration asks for, writing to w.
+func newLogger(c config.Log, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newDeployment validates cfg, opens the store and builds the enabled
+// components, binding their listeners (so that address errors surface
+// before anything runs). Close releases everything.
+func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := &deployment{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	d.st, err = store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Logger: log.With("component", "store")})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	d.metrics = newMetrics(reg)
+
+	if n := trending.NewNotifiers(cfg.Notifications); len(n) > 0 {
+		d.disp = trending.NewDispatcher(n, cfg.Notifications, log.With("component", "notifications"))
+		d.metrics.watchDispatcher(d.disp)
+	}
+	reset := cfg.Processing.Mode == "reset"
+	if cfg.Processing.Enabled {
+		d.trends, err = trending.NewManager(d.st, cfg.Trending, d.disp, log.With("component", "trending"))
+		if err != nil {
+			return nil, err
+		}
+		d.proc = processing.New(d.st, processing.Options{
+			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+		})
+	}
+	for _, rc := range cfg.HLT.Receivers {
+		r := hlt.New(hlt.Config{
+			Endpoint: rc.In, Subsystem: rc.Subsystem, DataDir: cfg.Data, Select: rc.Select,
+			ResetOnRequest: rc.Reset, Sleep: rc.Sleep, Timeout: rc.Timeout,
+			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
+		}, hlt.StoreSink{Store: d.st})
+		d.hlt = append(d.hlt, r)
+		d.metrics.watchHLT(rc.Subsystem, r)
+	}
+	if cfg.DQM.Enabled {
+		d.dqm, err = newDQMServer(d.st, cfg.Data, int64(cfg.DQM.MaxSize), log)
+		if err != nil {
+			return nil, err
+		}
+		d.metrics.watchDQM(d.dqm)
+		if d.dqmLn, err = net.Listen("tcp", cfg.DQM.Listen); err != nil {
+			return nil, fmt.Errorf("dqm.listen: %w", err)
+		}
+	}
+	if cfg.Monitor.Enabled && len(cfg.HLT.Receivers) > 0 {
+		subs := make([]string, 0, len(cfg.HLT.Receivers))
+		for _, r := range cfg.HLT.Receivers {
+			subs = append(subs, r.Subsystem)
+		}
+		d.mon = &monitor.Monitor{DataDir: cfg.Data, Subsystems: subs, Log: log.With("component", "monitor")}
+		if d.disp != nil {
+			d.mon.Alerter = notifyingAlerter(d.disp, cfg.Trending.Recipients, log.With("component", "monitor"))
+		}
+	}
+	if cfg.Web.Enabled {
+		users, err := webapp.OpenUsers(webapp.UsersPath(cfg.Data))
+		if err != nil {
+			return nil, err
+		}
+		wc := webapp.Config{
+			Store: d.st, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
+			Subsystems: cfg.Subsystems, SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
+		}
+		if cfg.Web.JSROOT != "" {
+			wc.JSROOTDir = webapp.FindJSROOT(cfg.Web.JSROOT)
+		} else {
+			wc.JSROOTDir = webapp.FindJSROOT(jsrootCandidates()...)
+		}
+		renderer := d.proc
+		if renderer == nil {
+			renderer = processing.New(d.st, processing.Options{Logger: log, ResetMode: reset})
+		}
+		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, ResetMode: reset})
+		wc.Slices = webapp.TimeSlices(d.slices)
+		if d.app, err = webapp.New(wc); err != nil {
+			return nil, err
+		}
+		if !d.app.HasJSROOT() {
+			log.Warn("JSROOT not found: pages show server-rendered PNGs; run `make setup-jsroot` or set web.jsroot")
+		}
+		if d.webLn, err = net.Listen("tcp", cfg.Web.Listen); err != nil {
+			return nil, fmt.Errorf("web.listen: %w", err)
+		}
+	}
+	if cfg.Metrics.Listen != "" {
+		if d.metricLn, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+			return nil, fmt.Errorf("metrics.listen: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// webURL returns the web app's URL (empty when disabled).
+func (d *deployment) webURL() string {
+	if d.webLn == nil {
+		return ""
+	}
+	scheme := "http"
+	if d.cfg.Web.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + d.webLn.Addr().String()
+}
+
+// run runs every component until ctx is done or one fails; it returns the
+// first failure.
+func (d *deployment) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	start := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					cancel(fmt.Errorf("%s panicked: %v", name, r))
+				}
+			}()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+				d.log.Error("component failed", "component", name, "err", err)
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	if d.proc != nil {
+		start("processing", d.proc.Run)
+	}
+	for _, r := range d.hlt {
+		start("hlt receiver", r.Run)
+	}
+	if d.dqm != nil {
+		start("dqm receiver", func(ctx context.Context) error {
+			return serveHTTP(ctx, d.dqmLn, d.metrics.instrument("dqm", d.dqm), d.log)
+		})
+		d.log.Info("DQM receiver listening", "addr", d.dqmLn.Addr().String())
+	}
+	if d.mon != nil {
+		start("monitor", func(ctx context.Context) error {
+			return d.mon.Run(ctx, d.cfg.Monitor.InitialDelay, d.cfg.Monitor.Interval)
+		})
+	}
+	if d.app != nil {
+		mux := http.NewServeMux()
+		if d.metricLn == nil {
+			mux.Handle("/metrics", d.metrics.handler())
+		}
+		mux.Handle("/", d.metrics.instrument("web", d.app))
+		start("web", func(ctx context.Context) error { return d.serveWeb(ctx, mux) })
+		d.log.Info("web app listening", "url", d.webURL())
+	}
+	if d.metricLn != nil {
+		start("metrics", func(ctx context.Context) error { return serveHTTP(ctx, d.metricLn, d.metrics.handler(), d.log) })
+		d.log.Info("metrics listening", "url", "http://"+d.metricLn.Addr().String()+"/metrics")
+	}
+	<-ctx.Done()
+	if d.app != nil {
+		d.app.Close() // ends the event streams so that the server can shut down
+	}
+	wg.Wait()
+	if d.trends != nil {
+		d.trends.WaitOutputs()
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func (d *deployment) serveWeb(ctx context.Context, h http.Handler) error {
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog:    slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		TLSConfig:   &tls.Config{MinVersion: tls.VersionTLS12},
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if d.cfg.Web.TLSCert != "" {
+			errc <- srv.ServeTLS(d.webLn, d.cfg.Web.TLSCert, d.cfg.Web.TLSKey)
+		} else {
+			errc <- srv.Serve(d.webLn)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	d.app.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the store, listeners and background services.
+func (d *deployment) Close() {
+	for _, ln := range []net.Listener{d.webLn, d.dqmLn, d.metricLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	if d.app != nil {
+		d.app.Close()
+	}
+	if d.slices != nil {
+		d.slices.Close()
+	}
+	if d.disp != nil {
+		d.disp.Close()
+	}
+	if d.st != nil {
+		d.st.Close()
+	}
+}
+
+// jsrootCandidatesFor adds the data directory's parent (a checkout running
+// the demo) to the JSROOT search path.
+func jsrootCandidatesFor(dataDir string) []string {
+	c := jsrootCandidates()
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		c = append(c, filepath.Join(filepath.Dir(abs), "tools", "jsroot"))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		c = append(c, filepath.Join(wd, "tools", "jsroot"))
+	}
+	return c
+}
