@@ -91,9 +91,13 @@ type fakeMerger struct {
 }
 
 func startFakeMerger(t *testing.T, ctx context.Context, reply func(n int, req [][]byte) [][]byte) *fakeMerger {
+	return startFakeMergerAt(t, ctx, "tcp://127.0.0.1:0", reply)
+}
+
+func startFakeMergerAt(t *testing.T, ctx context.Context, addr string, reply func(n int, req [][]byte) [][]byte) *fakeMerger {
 	t.Helper()
 	sock := zmq4.NewRouter(ctx)
-	require.NoError(t, sock.Listen("tcp://127.0.0.1:0"))
+	require.NoError(t, sock.Listen(addr))
 	f := &fakeMerger{addr: "tcp://" + sock.Addr().String(), reply: reply}
 	go func() {
 		defer sock.Close()
@@ -260,4 +264,27 @@ func TestReceiverLegacyTopics(t *testing.T) {
 	reqs := fm.requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, [][]byte{[]byte("CONFIG"), []byte(" -SchemaOnRequest"), {}, {}}, reqs[0])
+}
+
+// TestReceiverMergerRestart: the merger goes away and comes back on the
+// same port; the receiver re-creates its socket and carries on.
+func TestReceiverMergerRestart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reply := func(n int, req [][]byte) [][]byte { return hltwire.Reply{Info: []byte("run=0")}.Frames() }
+	mctx, mcancel := context.WithCancel(ctx)
+	fm := startFakeMerger(t, mctx, reply)
+	r := New(Config{Endpoint: fm.addr, Subsystem: "EMC", Sleep: 10 * time.Millisecond,
+		Timeout: 200 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Logger: quietLogger()}, &recordingSink{})
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	require.Eventually(t, func() bool { return r.Stats().Replies >= 2 }, 10*time.Second, 5*time.Millisecond)
+	mcancel()
+	require.Eventually(t, func() bool { return r.Stats().Timeouts >= 2 }, 10*time.Second, 5*time.Millisecond)
+	replies := r.Stats().Replies
+	fm2 := startFakeMergerAt(t, ctx, fm.addr, reply)
+	require.Eventually(t, func() bool { return len(fm2.requests()) >= 2 && r.Stats().Replies >= replies+2 },
+		10*time.Second, 5*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
 }
