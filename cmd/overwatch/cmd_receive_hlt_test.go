@@ -45,7 +45,7 @@ func TestSimAndReceiveHLT(t *testing.T) {
 	go func() {
 		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
 			[]string{"sim", "--listen", "tcp://127.0.0.1:0", "--subsystems", "EMC,HLT", "--speed", "600",
-				"--first-run", "4711", "--mode", "C", "--hot", "EMC:EMCTRQA_histFastORL0:123:0.5", "--dead", "1h-2h"})
+				"--first-run", "4711", "--run-duration", "1000h", "--mode", "C", "--hot", "EMC:EMCTRQA_histFastORL0:123:0.5", "--dead", "1h-2h"})
 	}()
 	var ep string
 	require.Eventually(t, func() bool {
