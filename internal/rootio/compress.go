@@ -3,11 +3,11 @@ package rootio
 import (
 	"bytes"
 	"compress/flate"
-	"compress/zlib"
 	"fmt"
 	"io"
 	"sync"
 
+	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
@@ -84,12 +84,7 @@ func decodeBlock(alg string, in, out []byte) error {
 	)
 	switch alg {
 	case "ZL":
-		zr, e := zlib.NewReader(bytes.NewReader(in))
-		if e != nil {
-			return fmt.Errorf("%w: zlib block: %v", ErrCorrupt, e)
-		}
-		defer zr.Close()
-		rd = zr
+		return inflateZlib(in, out)
 	case "CS":
 		// ROOT 3-4 "CS" blocks are a raw deflate stream.
 		fr := flate.NewReader(bytes.NewReader(in))
@@ -126,6 +121,31 @@ func decodeBlock(alg string, in, out []byte) error {
 	}
 	if _, err = io.ReadFull(rd, out); err != nil {
 		return fmt.Errorf("%w: %s block: %v", ErrCorrupt, alg, err)
+	}
+	return nil
+}
+
+// zlibPool recycles zlib readers: creating one allocates its window.
+var zlibPool sync.Pool
+
+func inflateZlib(in, out []byte) error {
+	br := bytes.NewReader(in)
+	var zr io.ReadCloser
+	if v := zlibPool.Get(); v != nil {
+		zr = v.(io.ReadCloser)
+		if err := zr.(zlib.Resetter).Reset(br, nil); err != nil {
+			return fmt.Errorf("%w: zlib block: %v", ErrCorrupt, err)
+		}
+	} else {
+		r, err := zlib.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%w: zlib block: %v", ErrCorrupt, err)
+		}
+		zr = r
+	}
+	defer zlibPool.Put(zr)
+	if _, err := io.ReadFull(zr, out); err != nil {
+		return fmt.Errorf("%w: ZL block: %v", ErrCorrupt, err)
 	}
 	return nil
 }
