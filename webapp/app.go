@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
@@ -53,6 +54,8 @@ type App struct {
 	static  http.Handler
 	log     *slog.Logger
 	cancel  context.CancelFunc
+	rowsMu  sync.Mutex
+	rows    map[rowKey]template.HTML
 	hubDone chan struct{}
 }
 
@@ -68,6 +71,7 @@ func New(cfg Config) (*App, error) {
 		limit: newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
 		views: newViewCache(cfg.Store),
 		log:   cfg.Logger,
+		rows:  map[rowKey]template.HTML{},
 	}
 	var err error
 	if a.tmpl, err = parseTemplates(); err != nil {

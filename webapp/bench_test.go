@@ -118,3 +118,34 @@ func BenchmarkRunList10k(b *testing.B) {
 	b.Run("page-older", func(b *testing.B) { benchGet(b, e.app, ck, "/runs?before=5000") })
 	b.Run("api", func(b *testing.B) { benchGet(b, e.app, ck, "/api/runs") })
 }
+
+// TestLoadData writes a data dir for load tests with wrk against the real
+// binary (skipped unless OVERWATCH_WEBAPP_LOADDATA names a new directory):
+// 10,000 runs, outputs for the newest run's EMC, and the user "alice".
+//
+//	OVERWATCH_WEBAPP_LOADDATA=/tmp/load go test ./webapp -run TestLoadData
+//	overwatch web --data /tmp/load --listen 127.0.0.1:8080
+func TestLoadData(t *testing.T) {
+	dir := os.Getenv("OVERWATCH_WEBAPP_LOADDATA")
+	if dir == "" {
+		t.Skip("set OVERWATCH_WEBAPP_LOADDATA to generate a load-test data dir")
+	}
+	genRuns(t, dir, 10000)
+	_, err := store.Rebuild(t.Context(), dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	st, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer st.Close()
+	th2, err := os.ReadFile("testdata/th2f.json")
+	require.NoError(t, err)
+	th1, err := os.ReadFile("testdata/th1f.json")
+	require.NoError(t, err)
+	e := &testEnv{dir: dir, store: st, th2: th2, th1: th1}
+	ri, err := st.Runs(t.Context(), overwatch.RunQuery{Limit: 1})
+	require.NoError(t, err)
+	e.publish(t, ri[0].Number, "EMC", "", ri[0].End, nil)
+	users, err := OpenUsers(UsersPath(dir))
+	require.NoError(t, err)
+	bcryptCost = BcryptCost
+	require.NoError(t, users.Add(testUser, testPassword))
+}

@@ -192,6 +192,46 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request, _ httprouter.Params
 type runRow struct {
 	overwatch.RunInfo
 	Ongoing bool
+	// HTML is the row of the run list (rendered once per run state and
+	// cached: old runs do not change).
+	HTML template.HTML
+}
+
+// rowKey identifies the rendered state of a run-list row.
+type rowKey struct {
+	run      int
+	end      int64
+	ongoing  bool
+	nsys     int
+	mode     overwatch.HLTMode
+	lastSeen int64
+}
+
+// rowHTML renders (or returns the cached) run-list row of a run.
+func (a *App) rowHTML(r runRow) (template.HTML, error) {
+	var last int64
+	for _, s := range r.Subsystems {
+		last = max(last, s.End.Unix())
+	}
+	k := rowKey{run: r.Number, end: r.End.Unix(), ongoing: r.Ongoing, nsys: len(r.Subsystems), mode: r.Mode, lastSeen: last}
+	a.rowsMu.Lock()
+	h, ok := a.rows[k]
+	a.rowsMu.Unlock()
+	if ok {
+		return h, nil
+	}
+	var b strings.Builder
+	if err := a.tmpl["runs"].ExecuteTemplate(&b, "runrow", r); err != nil {
+		return "", err
+	}
+	h = template.HTML(b.String())
+	a.rowsMu.Lock()
+	if len(a.rows) > 20000 {
+		clear(a.rows)
+	}
+	a.rows[k] = h
+	a.rowsMu.Unlock()
+	return h, nil
 }
 
 type runsData struct {
@@ -252,6 +292,9 @@ func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
 	d.Runs = make([]runRow, len(runs))
 	for i, ri := range runs {
 		d.Runs[i] = runRow{RunInfo: ri, Ongoing: a.ongoing(ri)}
+		if d.Runs[i].HTML, err = a.rowHTML(d.Runs[i]); err != nil {
+			return nil, err
+		}
 	}
 	if before == 0 && len(d.Runs) > 0 && d.Runs[0].Ongoing {
 		d.Ongoing = &d.Runs[0]
