@@ -197,6 +197,10 @@ func (d *deployment) run(ctx context.Context) error {
 	if d.proc != nil {
 		start("processing", d.proc.Run)
 	}
+	if dir := d.cfg.Processing.Ingest; dir != "" {
+		start("ingest", func(ctx context.Context) error { return d.st.RunIngest(ctx, dir, 2*time.Second) })
+		d.log.Info("ingesting a drop folder", "dir", dir)
+	}
 	for _, r := range d.hlt {
 		start("hlt receiver", r.Run)
 	}

@@ -78,6 +78,11 @@ type Processing struct {
 	Mode string `yaml:"mode"`
 	// Scan is the period of the catch-up scan (default 30s).
 	Scan time.Duration `yaml:"scan"`
+	// Ingest, when set, is a drop folder whose receiver-named files
+	// (<SYS>histos_<run>_<mode>_<Y>_<M>_<D>_<h>_<m>_<s>.root, as written by
+	// the C++ zmqReceive or `overwatch receive hlt --drop`) are moved into
+	// the store every few seconds.
+	Ingest string `yaml:"ingest"`
 }
 
 // Web configures the web app.
