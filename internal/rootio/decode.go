@@ -507,8 +507,16 @@ func (r *rbuf) checkHist(h *Hist) {
 			return
 		}
 		n *= a.NBins + 2
-		if n > len(h.Contents)+1 && n > 1<<31 {
-			r.fail("%s %q has too many cells", h.Class, h.Name)
+		if n > len(h.Contents) {
+			r.fail("%s %q has %d contents for at least %d cells", h.Class, h.Name, len(h.Contents), n)
+			return
+		}
+	}
+	for i, a := range []*Axis{&h.X, &h.Y, &h.Z} {
+		// Labels become a slice of NBins strings: an axis must not claim
+		// more bins than the histogram has cells.
+		if len(a.Labels) > 0 && a.NBins > len(h.Contents) {
+			r.fail("%s %q axis %d has labels and %d bins for %d cells", h.Class, h.Name, i, a.NBins, len(h.Contents))
 			return
 		}
 	}

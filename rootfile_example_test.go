@@ -1,0 +1,63 @@
+package overwatch_test
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	ow "github.com/overwatch-dqm/overwatch"
+)
+
+// Write histograms to a ROOT file, with a key name holding a '/', and read
+// them back.
+func ExampleWriteFile() {
+	h := ow.MustNewHist(ow.ClassTH1I, "h_tpc_event_recvertex_0", "vertices", ow.NewAxis(4, 0, 4))
+	for _, x := range []float64{0.5, 1.5, 1.5, 3.5} {
+		_ = h.Fill(1, x)
+	}
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "TPChists.root")
+	err = ow.WriteFile(path, []ow.Entry{
+		{Dir: "TPC", Key: "TPCQA/h_tpc_event_recvertex_0", Object: h},
+		{Key: "info", Object: &ow.Text{Value: "run=290222"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	f, err := ow.ReadFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range f.Entries {
+		fmt.Println(e.Path(), e.Object.ClassName())
+	}
+	got := f.Hist("TPC/TPCQA/h_tpc_event_recvertex_0")
+	fmt.Println(got.Entries, got.Contents)
+	// Output:
+	// TPC/TPCQA/h_tpc_event_recvertex_0 TH1I
+	// info TObjString
+	// 4 [0 1 2 0 1 0]
+}
+
+// Round-trip a histogram through a TMessage, the payload of the HLT's ZeroMQ
+// messages, with AliHLTMessage's little-endian length word and compression.
+func ExampleDecodeTMessage() {
+	h := ow.MustNewHist(ow.ClassTH2F, "hEMCal", "cells", ow.NewAxis(2, 0, 2), ow.NewAxis(2, 0, 2))
+	_ = h.Fill(1, 0.5, 1.5)
+	msg, err := ow.EncodeTMessage(h, ow.TMessageOptions{LittleEndianLength: true, CompressionLevel: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	obj, err := ow.DecodeTMessage(msg, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	got := obj.(*ow.Hist)
+	fmt.Println(got.Class, got.Name, got.Entries, got.BinContent(got.Bin(1, 2, 0)))
+	// Output: TH2F hEMCal 1 1
+}
