@@ -1,0 +1,107 @@
+package webapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/timeslice"
+)
+
+// TestEndToEnd runs the real pipeline behind the web app: ROOT snapshots
+// stored, processed by the processing package, shown by the web app; a
+// time slice computed by the real timeslice service, and its permalink
+// after a restart of the web app and of the service.
+func TestEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	quiet := slog.New(slog.DiscardHandler)
+	start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	var last overwatch.SnapshotInfo
+	for k := 0; k < 4; k++ {
+		h, err := overwatch.NewHist("TH2F", "hPatchMap", "patch map", overwatch.NewAxis(20, 0, 20), overwatch.NewAxis(10, 0, 10))
+		require.NoError(t, err)
+		for n := 0; n <= k; n++ { // cumulative: snapshot k holds k+1 fills per cell
+			for x := 0; x < 20; x++ {
+				for y := 0; y < 10; y++ {
+					require.NoError(t, h.Fill(float64(1+(x+y)%5), float64(x)+0.5, float64(y)+0.5))
+				}
+			}
+		}
+		data, err := overwatch.EncodeFile([]overwatch.Entry{{Key: "hPatchMap", Object: h}})
+		require.NoError(t, err)
+		last, err = e.store.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 500, Subsystem: "EMC", Mode: overwatch.ModeCompress,
+			Time: start.Add(time.Duration(k) * 3 * time.Minute), Source: "test"}, bytes.NewReader(data))
+		require.NoError(t, err)
+	}
+	p := processing.New(e.store, processing.Options{Logger: quiet})
+	require.NoError(t, p.Process(ctx, last))
+
+	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
+	t.Cleanup(func() { svc.Close() })
+	app, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: TimeSlices(svc), Logger: quiet})
+	require.NoError(t, err)
+	t.Cleanup(func() { app.Close() })
+	e.app = app
+	c, _ := loggedIn(t, e)
+
+	resp, body := c.get("/run/500/EMC")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Contains(t, body, `data-json="/api/runs/500/EMC/json/hPatchMap"`)
+
+	resp, full := c.get("/api/runs/500/EMC/json/hPatchMap")
+	require.Equal(t, http.StatusOK, resp.StatusCode, full)
+	var obj struct {
+		Type    string  `json:"_typename"`
+		Entries float64 `json:"fEntries"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(full), &obj))
+	assert.Equal(t, "TH2F", obj.Type)
+	assert.Equal(t, 800.0, obj.Entries)
+	resp, _ = c.get("/api/runs/500/EMC/hints/hPatchMap")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, png := c.get("/api/runs/500/EMC/png/hPatchMap")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, strings.HasPrefix(png, "\x89PNG"), "a PNG image")
+
+	// A time slice from minute 4 to 10: snapshot at 9 min minus snapshot at 3 min.
+	tok := c.csrf()
+	resp, body = c.do("POST", "/api/slices", strings.NewReader(`{"run":500,"subsystem":"EMC","from":4,"to":10}`), map[string]string{"X-CSRF-Token": tok})
+	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, resp.StatusCode, body)
+	var st sliceResponse
+	require.NoError(t, json.Unmarshal([]byte(body), &st))
+	require.Eventually(t, func() bool {
+		_, body := c.get(st.StatusURL)
+		require.NotContains(t, body, `"state":"failed"`)
+		return strings.Contains(body, `"state":"done"`)
+	}, 20*time.Second, 20*time.Millisecond)
+	resp, sliced := c.get("/api/runs/500/EMC/json/hPatchMap?slice=" + st.Key)
+	require.Equal(t, http.StatusOK, resp.StatusCode, sliced)
+	require.NoError(t, json.Unmarshal([]byte(sliced), &obj))
+	assert.Equal(t, 400.0, obj.Entries, "two fills per cell between minutes 3 and 9")
+
+	// Restart the web app and the service: the permalink still works.
+	app.Close()
+	svc.Close()
+	svc2 := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
+	t.Cleanup(func() { svc2.Close() })
+	app2, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Secret: app.cfg.Secret, Slices: TimeSlices(svc2), Logger: quiet})
+	require.NoError(t, err)
+	t.Cleanup(func() { app2.Close() })
+	e.app = app2
+	c2, _ := loggedIn(t, e)
+	resp, body = c2.get(st.URL)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Contains(t, body, `data-slice="`+st.Key+`"`)
+	assert.Contains(t, body, "/api/runs/500/EMC/json/hPatchMap?slice="+st.Key)
+}
