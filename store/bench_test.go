@@ -17,6 +17,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 // genTree writes a store tree of runs × subsystems × files tiny placeholder
@@ -183,15 +184,28 @@ func BenchmarkRebuild(b *testing.B) {
 }
 
 // BenchmarkRunsNewest50 lists the newest 50 of 10,000 runs (target ≤ 5 ms).
+// The index is filled directly (3 subsystems per run), without files.
 func BenchmarkRunsNewest50(b *testing.B) {
-	dir := b.TempDir()
-	genTree(b, dir, 10000, 1)
-	s := openTest(b, dir)
+	s := openTest(b, b.TempDir())
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for r := 1; r <= 10000; r++ {
+			rec := &runRecord{Mode: overwatch.ModeCompress, Subs: map[string]*subRecord{}}
+			for i, sys := range []string{"EMC", "HLT", "TPC"} {
+				st := stamp{T: 1448384710 + int64(r*3600+i)}
+				rec.Subs[sys] = &subRecord{N: 10, First: st, Last: stamp{T: st.T + 600}, LastName: FormatMovedName(sys, time.Unix(st.T+600, 0), 0)}
+			}
+			if err := putRun(tx, 100000+r, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(b, err)
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		list, err := s.Runs(ctx, overwatch.RunQuery{Limit: 50})
-		if err != nil || len(list) != 50 {
+		if err != nil || len(list) != 50 || list[0].Number != 110000 {
 			b.Fatal(err, len(list))
 		}
 	}
