@@ -115,5 +115,6 @@ func TestHLTSecondsFlag(t *testing.T) {
 	require.Error(t, f.Set("-1"))
 	require.Error(t, f.Set("-1s"))
 	require.Error(t, f.Set("x"))
+	require.NoError(t, f.Set("90"))
 	assert.Equal(t, "1m30s", f.String())
 }
