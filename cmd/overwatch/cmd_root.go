@@ -89,7 +89,7 @@ func describe(en overwatch.Entry) lsRecord {
 		for _, a := range []*overwatch.Axis{&o.X, &o.Y, &o.Z}[:o.Dim()] {
 			r.nbins = append(r.nbins, a.NBins)
 		}
-		r.sum = o.Integral()
+		r.sum = sumInRange(o)
 	case *overwatch.Graph:
 		r.title = o.Title
 		r.entries = float64(o.Len())
@@ -101,6 +101,19 @@ func describe(en overwatch.Entry) lsRecord {
 		r.title = o.Value
 	}
 	return r
+}
+
+// sumInRange returns the sum of every in-range cell's content (no under- or
+// overflow; bin means for profiles), ignoring any displayed axis range
+// (fFirst/fLast) that Hist.Integral, like ROOT's TH1::Integral, honours.
+func sumInRange(h *overwatch.Hist) float64 {
+	var s float64
+	for bin := range h.Contents {
+		if h.IsInRange(bin) {
+			s += h.BinContent(bin)
+		}
+	}
+	return s
 }
 
 // appendJSONNumber appends v as a JSON number; non-finite values, which

@@ -242,3 +242,19 @@ func TestRootLsMatchesJSROOT(t *testing.T) {
 	}
 	assert.Greater(t, compared, 3)
 }
+
+// The sum covers every in-range bin even when the file sets a displayed
+// axis range (fFirst/fLast), which Hist.Integral honours.
+func TestRootLsSumIgnoresDisplayRange(t *testing.T) {
+	h := overwatch.MustNewHist(overwatch.ClassTH1D, "h", "", overwatch.NewAxis(4, 0, 4))
+	for i, v := range []float64{1, 2, 3, 4} {
+		h.Contents[i+1] = v
+	}
+	h.Contents[0], h.Contents[5] = 100, 100
+	h.X.First, h.X.Last = 2, 3
+	path := filepath.Join(t.TempDir(), "r.root")
+	require.NoError(t, overwatch.WriteFile(path, []overwatch.Entry{{Key: "h", Object: h}}))
+	code, out, errs := runCmd("root", "ls", "--json", path)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, `"sum":10}`)
+}
