@@ -90,6 +90,9 @@ func DecodeFile(data []byte) (*File, error) {
 		return nil, fmt.Errorf("overwatch: decoding ROOT file: %w", err)
 	}
 	f := &File{}
+	for _, p := range rd.Problems {
+		f.Problems = append(f.Problems, Problem{Path: p.Path, Class: p.Class, Err: p.Err.Error()})
+	}
 	for _, k := range rd.Keys {
 		path := k.Name
 		if k.Dir != "" {

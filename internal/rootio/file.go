@@ -1,9 +1,6 @@
 package rootio
 
-import (
-	"fmt"
-	"sort"
-)
+import "fmt"
 
 // Key is one key of a ROOT file directory, as listed in the directory's
 // key list.
@@ -29,6 +26,16 @@ type Reader struct {
 	// Keys lists every key of every directory, recursively, directories
 	// before their content, keeping only the highest cycle of each name.
 	Keys []Key
+	// Problems lists the keys and sub-directories that could not be read
+	// (the rest of the file is still listed).
+	Problems []KeyProblem
+}
+
+// KeyProblem reports a key or directory of a file that could not be read.
+type KeyProblem struct {
+	Path  string
+	Class string
+	Err   error
 }
 
 // maxDirDepth bounds the directory recursion of a crafted file.
@@ -191,7 +198,9 @@ func (rd *Reader) readDir(r *rbuf, path string, depth int, seen map[int64]bool) 
 			return fmt.Errorf("directory %q: %w", path, err)
 		}
 		if k.SeekKey < 0 || k.SeekKey+int64(k.Nbytes) > int64(len(rd.data)) {
-			return rd.bad("key %q of directory %q at %d (+%d) outside the %d-byte file", k.Name, path, k.SeekKey, k.Nbytes, len(rd.data))
+			rd.Problems = append(rd.Problems, KeyProblem{Path: joinPath(path, k.Name), Class: k.Class,
+				Err: rd.bad("key at %d (+%d) outside the %d-byte file", k.SeekKey, k.Nbytes, len(rd.data))})
+			continue
 		}
 		keys = append(keys, k)
 	}
@@ -207,25 +216,29 @@ func (rd *Reader) readDir(r *rbuf, path string, depth int, seen map[int64]bool) 
 			best[k.Name] = i
 		}
 	}
-	_ = sort.Strings
 	for _, name := range order {
 		k := keys[best[name]]
 		rd.Keys = append(rd.Keys, k)
 		if k.Class == "TDirectoryFile" || k.Class == "TDirectory" {
-			sub := k.Name
-			if path != "" {
-				sub = path + "/" + k.Name
-			}
+			sub := joinPath(path, k.Name)
 			payload, err := rd.Payload(k)
-			if err != nil {
-				return fmt.Errorf("directory %q: %w", sub, err)
+			if err == nil {
+				err = rd.readDir(newRBuf(payload, 0), sub, depth+1, seen)
 			}
-			if err := rd.readDir(newRBuf(payload, 0), sub, depth+1, seen); err != nil {
-				return err
+			if err != nil {
+				// Keep what the rest of the file holds.
+				rd.Problems = append(rd.Problems, KeyProblem{Path: sub, Class: k.Class, Err: err})
 			}
 		}
 	}
 	return nil
+}
+
+func joinPath(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
 }
 
 // maxExpansion bounds ObjLen/compressed size accepted for a key payload.

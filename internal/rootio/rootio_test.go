@@ -345,3 +345,30 @@ func TestCorruptInputsNeverPanic(t *testing.T) {
 		}
 	}
 }
+
+func TestDamagedSubdirectoryKeepsTheRest(t *testing.T) {
+	data, err := WriteFile([]Entry{
+		{Dir: "a", Name: "inner", Obj: sampleHist("TH1D", 1)},
+		{Name: "outer", Obj: sampleHist("TH1F", 2)},
+	}, WriteOptions{Level: 1})
+	require.NoError(t, err)
+	rd, err := NewReader(data)
+	require.NoError(t, err)
+	require.Len(t, rd.Keys, 3)
+	dir := rd.Keys[0]
+	require.Equal(t, "TDirectoryFile", dir.Class)
+
+	// Point the sub-directory's key list past the end of the file.
+	bad := bytes.Clone(data)
+	binary.BigEndian.PutUint32(bad[dir.SeekKey+int64(dir.KeyLen)+26:], uint32(len(bad)+100))
+	rd, err = NewReader(bad)
+	require.NoError(t, err)
+	require.Len(t, rd.Problems, 1)
+	assert.Equal(t, "a", rd.Problems[0].Path)
+	assert.ErrorIs(t, rd.Problems[0].Err, ErrCorrupt)
+	var names []string
+	for _, k := range rd.Keys {
+		names = append(names, k.Name)
+	}
+	assert.Equal(t, []string{"a", "outer"}, names)
+}
