@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -15,6 +16,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
 // chromiumPath returns the Chromium binary, or "" when absent.
@@ -242,4 +247,73 @@ func TestBrowserTrending(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(text, ":"), "time axis labels")
 	screenshot(t, ctx, "06-trending")
+}
+
+// TestBrowserRealPipeline drives the browser over the real pipeline:
+// ROOT snapshots processed by the processing package (its JSROOT JSON drawn
+// by JSROOT), a time slice computed by the timeslice service, and a new
+// snapshot processed while the page is open.
+func TestBrowserRealPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	e := newEnv(t)
+	if !e.app.HasJSROOT() {
+		t.Skip("JSROOT not installed: run `make setup-jsroot`")
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	var last overwatch.SnapshotInfo
+	for k := 0; k < 4; k++ {
+		last = putPatchSnapshot(t, e, start, k)
+	}
+	p := processing.New(e.store, processing.Options{Logger: quiet})
+	require.NoError(t, p.Process(t.Context(), last))
+	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
+	t.Cleanup(func() { svc.Close() })
+	app, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: TimeSlices(svc), Logger: quiet,
+		JSROOTDir: e.app.cfg.JSROOTDir, PollInterval: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { app.Close() })
+	e.app = app
+	srv := e.server(t)
+	ctx := browser(t)
+	require.NoError(t, browserLogin(ctx, srv.URL))
+
+	const realProbe = `(() => {
+  const div = document.querySelector('.plot[data-name="hPatchMap"]');
+  const svg = div && div.querySelector('svg');
+  const fills = new Set();
+  if (svg) for (const p of svg.querySelectorAll('path')) { const f = p.getAttribute('fill'); if (f && f !== 'none' && f !== 'white') fills.add(f); }
+  return {svg: !!svg, fills: fills.size, drawn: Number(div ? div.dataset.drawn || 0 : 0), json: div ? div.dataset.json : ''};
+})()`
+	wait := func(minDrawn int) probe {
+		var pr probe
+		require.Eventually(t, func() bool {
+			var err error
+			pr, err = chromedp.Run(ctx, chromedp.Evaluate[probe](realProbe))
+			return err == nil && pr.SVG && pr.Fills >= 3 && pr.Drawn >= minDrawn
+		}, 30*time.Second, 100*time.Millisecond)
+		return pr
+	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/run/500/EMC"), chromedp.WaitVisible(chromedp.CSS("#plots"))))
+	pr := wait(1)
+	screenshot(t, ctx, "10-real-run-page")
+
+	// A new snapshot, processed while the page is open.
+	last = putPatchSnapshot(t, e, start, 4)
+	require.NoError(t, p.Process(t.Context(), last))
+	wait(pr.Drawn + 1)
+
+	// A time slice through the dialog, computed by the real service.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#slice-open")),
+		chromedp.SetValue(chromedp.CSS("#slice-from"), "4"),
+		chromedp.SetValue(chromedp.CSS("#slice-to"), "10"),
+		chromedp.Click(chromedp.CSS("#slice-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#slice-info")),
+	))
+	pr = wait(1)
+	assert.Contains(t, pr.JSON, "?slice=")
+	screenshot(t, ctx, "11-real-time-slice")
 }

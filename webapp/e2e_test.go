@@ -29,20 +29,7 @@ func TestEndToEnd(t *testing.T) {
 	start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
 	var last overwatch.SnapshotInfo
 	for k := 0; k < 4; k++ {
-		h, err := overwatch.NewHist("TH2F", "hPatchMap", "patch map", overwatch.NewAxis(20, 0, 20), overwatch.NewAxis(10, 0, 10))
-		require.NoError(t, err)
-		for n := 0; n <= k; n++ { // cumulative: snapshot k holds k+1 fills per cell
-			for x := 0; x < 20; x++ {
-				for y := 0; y < 10; y++ {
-					require.NoError(t, h.Fill(float64(1+(x+y)%5), float64(x)+0.5, float64(y)+0.5))
-				}
-			}
-		}
-		data, err := overwatch.EncodeFile([]overwatch.Entry{{Key: "hPatchMap", Object: h}})
-		require.NoError(t, err)
-		last, err = e.store.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 500, Subsystem: "EMC", Mode: overwatch.ModeCompress,
-			Time: start.Add(time.Duration(k) * 3 * time.Minute), Source: "test"}, bytes.NewReader(data))
-		require.NoError(t, err)
+		last = putPatchSnapshot(t, e, start, k)
 	}
 	p := processing.New(e.store, processing.Options{Logger: quiet})
 	require.NoError(t, p.Process(ctx, last))
@@ -104,4 +91,25 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.Contains(t, body, `data-slice="`+st.Key+`"`)
 	assert.Contains(t, body, "/api/runs/500/EMC/json/hPatchMap?slice="+st.Key)
+}
+
+// putPatchSnapshot stores snapshot k of run 500 (cumulative: k+1 fills
+// per cell of a 20x10 TH2F).
+func putPatchSnapshot(t testing.TB, e *testEnv, start time.Time, k int) overwatch.SnapshotInfo {
+	t.Helper()
+	h, err := overwatch.NewHist("TH2F", "hPatchMap", "patch map", overwatch.NewAxis(20, 0, 20), overwatch.NewAxis(10, 0, 10))
+	require.NoError(t, err)
+	for n := 0; n <= k; n++ {
+		for x := 0; x < 20; x++ {
+			for y := 0; y < 10; y++ {
+				require.NoError(t, h.Fill(float64(1+(x+y)%5), float64(x)+0.5, float64(y)+0.5))
+			}
+		}
+	}
+	data, err := overwatch.EncodeFile([]overwatch.Entry{{Key: "hPatchMap", Object: h}})
+	require.NoError(t, err)
+	info, err := e.store.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: 500, Subsystem: "EMC", Mode: overwatch.ModeCompress,
+		Time: start.Add(time.Duration(k) * 3 * time.Minute), Source: "test"}, bytes.NewReader(data))
+	require.NoError(t, err)
+	return info
 }
