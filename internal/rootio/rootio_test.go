@@ -372,3 +372,21 @@ func TestDamagedSubdirectoryKeepsTheRest(t *testing.T) {
 	}
 	assert.Equal(t, []string{"a", "outer"}, names)
 }
+
+func TestRepeatedKeyGetsNextCycle(t *testing.T) {
+	first, second := sampleHist("TH1D", 1), sampleHist("TH1D", 2)
+	data, err := WriteFile([]Entry{{Name: "h", Obj: first}, {Name: "h", Obj: second}}, WriteOptions{})
+	require.NoError(t, err)
+	rd, err := NewReader(data)
+	require.NoError(t, err)
+	require.Len(t, rd.Keys, 1, "only the highest cycle is listed")
+	assert.Equal(t, 2, rd.Keys[0].Cycle)
+	obj, err := rd.Decode(rd.Keys[0])
+	require.NoError(t, err)
+	assert.Equal(t, second, obj)
+
+	_, err = WriteFile([]Entry{{Dir: "x", Name: "h", Obj: first}, {Name: "x", Obj: second}}, WriteOptions{})
+	assert.Error(t, err, "a key may not shadow a directory")
+	_, err = WriteFile([]Entry{{Name: "x", Obj: first}, {Dir: "x", Name: "h", Obj: second}}, WriteOptions{})
+	assert.Error(t, err, "a directory may not shadow a key")
+}

@@ -46,6 +46,7 @@ type wdir struct {
 	recPos  int64 // offset of the TDirectory record in the output
 	keys    [][]byte
 	subs    map[string]*wdir
+	cycles  map[string]int // last cycle written per key name
 	nbName  int
 }
 
@@ -97,6 +98,10 @@ func keyHeader(nbytes, objlen int, dt uint32, cycle int, seekKey, seekPdir int64
 // addKey appends a key with its payload (compressed when worthwhile) and
 // returns its header.
 func (fw *fileWriter) addKey(class, name, title string, payload []byte, seekPdir int64, compress bool) ([]byte, int64) {
+	return fw.addKeyCycle(class, name, title, 1, payload, seekPdir, compress)
+}
+
+func (fw *fileWriter) addKeyCycle(class, name, title string, cycle int, payload []byte, seekPdir int64, compress bool) ([]byte, int64) {
 	kl := keyLen(class, name, title)
 	data := payload
 	if compress && fw.level > 0 && len(payload) > 256 {
@@ -105,7 +110,7 @@ func (fw *fileWriter) addKey(class, name, title string, payload []byte, seekPdir
 		}
 	}
 	seek := int64(len(fw.out))
-	hdr := keyHeader(kl+len(data), len(payload), fw.dt, 1, seek, seekPdir, class, name, title)
+	hdr := keyHeader(kl+len(data), len(payload), fw.dt, cycle, seek, seekPdir, class, name, title)
 	fw.out = append(fw.out, hdr...)
 	fw.out = append(fw.out, data...)
 	return hdr, seek
@@ -180,6 +185,9 @@ func WriteFile(entries []Entry, opts WriteOptions) (out []byte, err error) {
 				return nil, fmt.Errorf("rootio: empty directory name in %q", path)
 			}
 			sub, ok := d.subs[part]
+			if !ok && d.cycles[part] > 0 {
+				return nil, fmt.Errorf("rootio: directory %q has the name of a key", path)
+			}
 			if !ok {
 				sub = &wdir{name: part, parent: d, subs: map[string]*wdir{}}
 				kl := keyLen("TDirectoryFile", part, part)
@@ -225,7 +233,14 @@ func WriteFile(entries []Entry, opts WriteOptions) (out []byte, err error) {
 		if g, ok := e.Obj.(*Graph); ok && graphFrame(g) != nil {
 			classes["TH1F"] = true
 		}
-		hdr, _ := fw.addKey(class, e.Name, title, payload, d.seekDir, true)
+		if d.cycles == nil {
+			d.cycles = map[string]int{}
+		}
+		if _, isDir := d.subs[e.Name]; isDir {
+			return nil, fmt.Errorf("rootio: key %q in %q is also a directory name", e.Name, e.Dir)
+		}
+		d.cycles[e.Name]++ // a repeated name gets the next cycle, as in ROOT
+		hdr, _ := fw.addKeyCycle(class, e.Name, title, d.cycles[e.Name], payload, d.seekDir, true)
 		d.keys = append(d.keys, hdr)
 	}
 
