@@ -195,3 +195,18 @@ func TestQuarantineSnapshot(t *testing.T) {
 	assertIndexEqualsRebuild(t, s)
 	_ = io.Discard
 }
+
+// FuzzCheckROOTHeader: drop-folder bytes never panic the header check or
+// the validation, and an accepted header fits the data.
+func FuzzCheckROOTHeader(f *testing.F) {
+	f.Add([]byte("root\x00\x00\xf4\x2a\x00\x00\x00\x64\x00\x00\x01\x00\x00\x00\x00\x00"))
+	f.Add([]byte("not root"))
+	f.Add(bytes.Repeat([]byte("root"), 40))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := CheckROOTHeader(b); err == nil {
+			require.GreaterOrEqual(t, len(b), 20)
+			require.Equal(t, "root", string(b[:4]))
+		}
+		_ = validateROOT(b)
+	})
+}
