@@ -213,6 +213,13 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 			return err
 		}
 		h.Set("Content-Type", contentTypes[kind])
+		if kind != overwatch.OutputPNG {
+			h.Set("Vary", "Accept-Encoding")
+			if len(data) >= gzipMin && acceptsGzip(r) {
+				data = a.gz.get(ref, mod, data)
+				h.Set("Content-Encoding", "gzip")
+			}
+		}
 		h.Set("Content-Length", strconv.Itoa(len(data)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(data)

@@ -54,6 +54,7 @@ type App struct {
 	static  http.Handler
 	log     *slog.Logger
 	cancel  context.CancelFunc
+	gz      *gzipCache
 	rowsMu  sync.Mutex
 	rows    map[rowKey]template.HTML
 	hubDone chan struct{}
@@ -72,6 +73,7 @@ func New(cfg Config) (*App, error) {
 		views: newViewCache(cfg.Store),
 		log:   cfg.Logger,
 		rows:  map[rowKey]template.HTML{},
+		gz:    newGzipCache(),
 	}
 	var err error
 	if a.tmpl, err = parseTemplates(); err != nil {

@@ -2,9 +2,11 @@ package webapp
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -672,4 +674,31 @@ func TestJSROOTServed(t *testing.T) {
 		resp, _ := c.get(p)
 		assert.NotEqual(t, http.StatusOK, resp.StatusCode, p)
 	}
+}
+
+func TestHistogramGzip(t *testing.T) {
+	e := newEnv(t)
+	e.th2 = append(e.th2[:len(e.th2)-1], []byte(`,"fPadding":"`+strings.Repeat("x", 4000)+`"}`)...)
+	e.seed(t, 1)
+	c, _ := loggedIn(t, e)
+	for i := 0; i < 2; i++ { // compressed once, then from the cache
+		req, err := http.NewRequest("GET", c.base+"/api/runs/100/EMC/json/EMCTRQA/hEMCalPatchMap", nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept-Encoding", "br;q=1, gzip;q=0.8")
+		resp, err := c.c.Do(req) // the transport does not decompress: we set the header ourselves
+		require.NoError(t, err)
+		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"))
+		assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"))
+		zr, err := gzip.NewReader(resp.Body)
+		require.NoError(t, err)
+		got, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, string(e.th2), string(got))
+	}
+	resp, body := c.do("GET", "/api/runs/100/EMC/json/EMCTRQA/hEMCalPatchMap", nil, map[string]string{"Accept-Encoding": "gzip;q=0"})
+	assert.Empty(t, resp.Header.Get("Content-Encoding"))
+	assert.Equal(t, string(e.th2), body)
+	resp, _ = c.do("GET", "/api/runs/100/EMC/png/hEvents", nil, map[string]string{"Accept-Encoding": "gzip"})
+	assert.Empty(t, resp.Header.Get("Content-Encoding"), "PNGs are not recompressed")
 }
