@@ -261,7 +261,9 @@ type Stats struct {
 // under- and overflow cells in ROOT's global bin order
 // (bin = ix + (nx+2)*(iy + (ny+2)*iz)). Storage types narrower than float64
 // (TH1F, TH1I, ...) are held as float64 and narrowed on writing, as ROOT
-// narrows on every SetBinContent.
+// narrows on every SetBinContent; Fill accumulates as ROOT's storage type
+// does (float32 sums for TH*F, truncated and saturated integer sums for
+// TH*I, TH*S, TH*C).
 type Hist struct {
 	Class string
 	Name  string
@@ -517,12 +519,12 @@ func (h *Hist) Fill(w float64, xs ...float64) error {
 		}
 		return nil
 	}
-	h.Contents[bin] += w
+	if h.Sumw2 == nil && w != 1 {
+		h.EnableSumw2() // as TH1::Fill: before adding, seeded with |content|
+	}
+	h.addContent(bin, w)
 	if h.Sumw2 != nil {
 		h.Sumw2[bin] += w * w
-	} else if w != 1 {
-		h.EnableSumw2()
-		h.Sumw2[bin] += w*w - math.Abs(w) // EnableSumw2 seeded it with |content|
 	}
 	if !h.IsInRange(bin) && !h.statOverflows() {
 		return nil
@@ -544,6 +546,38 @@ func (h *Hist) Fill(w float64, xs ...float64) error {
 		s.Sumwyz += w * y * z
 	}
 	return nil
+}
+
+// addContent adds w to the content of a cell the way ROOT's
+// AddBinContent does for the class's storage type: TH*F accumulate in
+// float32 (fArray[bin] += Float_t(w)), TH*I, TH*S and TH*C add the weight
+// truncated to an integer and saturate at ±(2³¹-1), ±32767 and ±127, TH*D
+// and profiles accumulate in float64.
+func (h *Hist) addContent(bin int, w float64) {
+	c := h.Contents[bin]
+	var kind byte
+	if n := len(h.Class); n > 0 {
+		kind = h.Class[n-1]
+	}
+	var limit float64
+	switch kind {
+	case 'F':
+		h.Contents[bin] = float64(float32(c) + float32(w))
+		return
+	case 'I':
+		limit = math.MaxInt32
+	case 'S':
+		limit = math.MaxInt16
+	case 'C':
+		limit = math.MaxInt8
+	default:
+		h.Contents[bin] = c + w
+		return
+	}
+	if math.IsNaN(w) {
+		w = 0
+	}
+	h.Contents[bin] = math.Max(-limit, math.Min(limit, c+math.Trunc(w)))
 }
 
 // BinContent returns the content of a global cell. For profiles it is the

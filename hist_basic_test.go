@@ -348,3 +348,44 @@ func TestIntegralCloneValidate(t *testing.T) {
 	u.EnableSumw2()
 	assert.Equal(t, 7.0, u.Sumw2[2], "no-op when present")
 }
+
+// Fill accumulates as ROOT's storage types do (TH1x::AddBinContent).
+func TestFillStorageTypes(t *testing.T) {
+	cases := []struct {
+		class string
+		w     float64
+		n     int
+		want  float64
+		start float64
+	}{
+		{ow.ClassTH1C, 1, 200, 127, 0},           // saturates at 127
+		{ow.ClassTH1C, -1, 200, -127, 0},         // and at -127
+		{ow.ClassTH2S, 1000, 40, 32767, 0},       // saturates at 32767
+		{ow.ClassTH1I, 2.9, 3, 6, 0},             // Int_t(w) truncates
+		{ow.ClassTH1I, -2.9, 3, -6, 0},           // towards zero
+		{ow.ClassTH1I, 0.5, 10, 0, 0},            // weights below one add nothing
+		{ow.ClassTH1F, 1, 5, 1 << 24, 1<<24 - 2}, // float32 stops counting at 2^24
+		{ow.ClassTH1D, 0.1, 10, 0.1 * 10, 0},
+	}
+	for _, c := range cases {
+		axes := []ow.Axis{ow.NewAxis(1, 0, 1)}
+		if ow.ClassDim(c.class) == 2 {
+			axes = append(axes, ow.NewAxis(1, 0, 1))
+		}
+		h := ow.MustNewHist(c.class, "h", "", axes...)
+		xs := make([]float64, len(axes))
+		for i := range xs {
+			xs[i] = 0.5
+		}
+		b := h.FindBin(0.5, 0.5, 0)
+		h.Contents[b] = c.start
+		for i := 0; i < c.n; i++ {
+			require.NoError(t, h.Fill(c.w, xs...))
+		}
+		assert.InDelta(t, c.want, h.Contents[b], 1e-9, "%s w=%v n=%d", c.class, c.w, c.n)
+		if c.w != 1 {
+			assert.InDelta(t, float64(c.n)*c.w*c.w, h.Sumw2[b], 1e-9*float64(c.n), "%s: Sumw2 is exact", c.class)
+		}
+		assert.Equal(t, float64(c.n), h.Entries)
+	}
+}
