@@ -8,10 +8,11 @@ import (
 )
 
 // Encode a histogram as the JSON JSROOT draws. CompactArrays writes the
-// cell arrays in JSROOT's compact "$arr" forms.
+// cell arrays in the shortest of JSROOT's compact "$arr" forms and the
+// plain form: here a sparse array becomes a run-length "$arr".
 func ExampleAppendJSON() {
-	h := overwatch.MustNewHist(overwatch.ClassTH1F, "h", "example", overwatch.NewAxis(4, 0, 4))
-	for _, x := range []float64{0.5, 1.5, 1.5, 3.5} {
+	h := overwatch.MustNewHist(overwatch.ClassTH1F, "h", "example", overwatch.NewAxis(100, 0, 100))
+	for _, x := range []float64{10.5, 11.5, 11.5, 60.5} {
 		if err := h.Fill(1, x); err != nil {
 			log.Fatal(err)
 		}
@@ -20,16 +21,16 @@ func ExampleAppendJSON() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(buf) > 0, string(buf[:len(`{"_typename":"TH1F"`)]))
+	fmt.Println(len(buf), string(buf[:len(`{"_typename":"TH1F"`)]))
 	compact, err := overwatch.AppendJSON(nil, h, overwatch.JSONOptions{CompactArrays: true})
 	if err != nil {
 		log.Fatal(err)
 	}
-	i := len(compact) - len(`"fArray":{"$arr":"Float32","len":6,"p":1,"v":[1,2,0,1]}}`)
-	fmt.Println(string(compact[i:]))
+	tail := `"fArray":{"$arr":"Float32","len":102,"p":11,"v":[1,2],"p1":61,"v1":[1]}}`
+	fmt.Println(len(compact), string(compact[len(compact)-len(tail):]))
 	// Output:
-	// true {"_typename":"TH1F"
-	// "fArray":{"$arr":"Float32","len":6,"p":1,"v":[1,2,0,1]}}
+	// 2039 {"_typename":"TH1F"
+	// 1896 "fArray":{"$arr":"Float32","len":102,"p":11,"v":[1,2],"p1":61,"v1":[1]}}
 }
 
 // MarshalJSON writes a trend graph; its axis titles and time axis travel in

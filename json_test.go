@@ -290,9 +290,12 @@ func TestJSONParsedByJSROOT(t *testing.T) {
 		}
 	}
 	// Arrays exercising every run-length case.
-	rl := overwatch.MustNewHist(overwatch.ClassTH1D, "runs", "", overwatch.NewAxis(40, 0, 1))
+	rl := overwatch.MustNewHist(overwatch.ClassTH1D, "runs", "", overwatch.NewAxis(200, 0, 1))
 	copy(rl.Contents, []float64{0, 0, 5, 5, 5, 5, 5, 1, 2, 0, 3, 0, 0, 7, 7, 7, 8, 9, 9, 9, 9, 9, 9, 0, 0, 0, 1.5, 0, 4})
-	rl.Contents[41] = 6
+	for i := 100; i < 180; i++ {
+		rl.Contents[i] = 2.25
+	}
+	rl.Contents[201] = 6
 	hists = append(hists, rl)
 	jobs = append(jobs, jsroottest.ParseJob{ID: "runs", JSON: string(encode(t, rl, true))})
 	require.Contains(t, jobs[len(jobs)-1].JSON, `"n"`, "run-length form expected")
@@ -328,6 +331,14 @@ func TestJSONParsedByJSROOT(t *testing.T) {
 			}
 		}
 	}
+
+	forms := map[string]bool{}
+	for _, j := range jobs {
+		forms["b64"] = forms["b64"] || strings.Contains(j.JSON, `"b":"`)
+		forms["runs"] = forms["runs"] || strings.Contains(j.JSON, `,"n":`)
+		forms["plain"] = forms["plain"] || strings.Contains(j.JSON, `"fArray":[`)
+	}
+	require.Equal(t, map[string]bool{"b64": true, "runs": true, "plain": true}, forms, "every array form must be exercised")
 
 	res, err := e.Parse(oracleCtx(t), jobs...)
 	require.NoError(t, err)

@@ -200,10 +200,10 @@ func appendEmptyList(dst []byte) []byte {
 
 // appendArray appends a numeric array of storage kind k. Values are
 // narrowed to k. In plain mode it is a JSON array, unless it holds NaN
-// (which JSON cannot express): then, as in compact mode, it is written in
-// JSROOT's "$arr" form, which JSROOT's parse turns into a typed array with
-// the exact values, NaN and infinities included. In compact mode the
-// smaller of the run-length and base64 "$arr" forms is chosen.
+// (which JSON cannot express): then it is written in JSROOT's base64
+// "$arr" form, which JSROOT's parse turns into a typed array with the
+// exact values, NaN and infinities included. In compact mode the shortest
+// of the run-length "$arr", base64 "$arr" and plain forms is chosen.
 func appendArray(dst []byte, vals []float64, k elemKind, compact bool) []byte {
 	if len(vals) == 0 {
 		return append(dst, '[', ']')
@@ -217,26 +217,35 @@ func appendArray(dst []byte, vals []float64, k elemKind, compact bool) []byte {
 			}
 		}
 	}
-	if !compact && !hasNaN {
-		dst = append(dst, '[')
-		for i, v := range vals {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendNumber(dst, narrow(v, k), k)
-		}
-		return append(dst, ']')
-	}
 	if hasNaN {
 		return appendArrBase64(dst, vals, k)
 	}
+	if !compact {
+		return appendPlainArray(dst, vals, k)
+	}
 	start := len(dst)
-	dst = appendArrRLE(dst, vals, k)
+	dst, plainLen := appendArrRLE(dst, vals, k)
 	rleLen := len(dst) - start
-	if b64 := base64ArrLen(len(vals), k); b64 < rleLen {
+	b64 := base64ArrLen(len(vals), k)
+	switch {
+	case plainLen <= rleLen && plainLen <= b64:
+		dst = appendPlainArray(dst[:start], vals, k)
+	case b64 < rleLen:
 		dst = appendArrBase64(dst[:start], vals, k)
 	}
 	return dst
+}
+
+// appendPlainArray appends vals as a JSON array.
+func appendPlainArray(dst []byte, vals []float64, k elemKind) []byte {
+	dst = append(dst, '[')
+	for i, v := range vals {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendNumber(dst, narrow(v, k), k)
+	}
+	return append(dst, ']')
 }
 
 // arrHeader appends `{"$arr":"Kind","len":n`.
@@ -296,16 +305,19 @@ const minRun = 4
 // (JSROOT fills the typed array with zeros), runs of at least minRun equal
 // values are written "vI":value,"nI":count, other values as "vI":[...],
 // each group preceded by its position "pI" when it does not follow the
-// previous group directly.
-func appendArrRLE(dst []byte, vals []float64, k elemKind) []byte {
+// previous group directly. It also returns the length the plain JSON array
+// of vals would have, counted from the numbers it formats.
+func appendArrRLE(dst []byte, vals []float64, k elemKind) ([]byte, int) {
 	dst = arrHeader(dst, len(vals), k)
 	n := len(vals)
+	plainLen := 2 + n - 1 // brackets and commas
 	group := 0
 	next := 0 // position JSROOT writes to after the previous group
 	i := 0
 	for i < n {
 		v := narrow(vals[i], k)
 		if v == 0 {
+			plainLen++
 			i++
 			continue
 		}
@@ -320,7 +332,9 @@ func appendArrRLE(dst []byte, vals []float64, k elemKind) []byte {
 		}
 		dst = appendGroupKey(dst, 'v', group)
 		if r >= minRun {
+			before := len(dst)
 			dst = appendNumber(dst, v, k)
+			plainLen += r * (len(dst) - before)
 			dst = appendGroupKey(dst, 'n', group)
 			dst = strconv.AppendInt(dst, int64(r), 10)
 			i += r
@@ -345,7 +359,9 @@ func appendArrRLE(dst []byte, vals []float64, k elemKind) []byte {
 				if j > i {
 					dst = append(dst, ',')
 				}
+				before := len(dst)
 				dst = appendNumber(dst, w, k)
+				plainLen += len(dst) - before
 				j++
 			}
 			dst = append(dst, ']')
@@ -354,7 +370,7 @@ func appendArrRLE(dst []byte, vals []float64, k elemKind) []byte {
 		next = i
 		group++
 	}
-	return append(dst, '}')
+	return append(dst, '}'), plainLen
 }
 
 // appendGroupKey appends `,"p"`/`,"p1":`... for group g.

@@ -32,7 +32,7 @@ func snapshotPair(t *testing.T) (later, earlier string) {
 	mk := func(n int, resetTPC bool) []overwatch.Entry {
 		h1 := overwatch.MustNewHist(overwatch.ClassTH1F, "hE", "energy", overwatch.NewAxis(10, 0, 10))
 		h2 := overwatch.MustNewHist(overwatch.ClassTH2D, "hMap", "map", overwatch.NewAxis(4, 0, 4), overwatch.NewAxis(3, 0, 3))
-		tpc := overwatch.MustNewHist(overwatch.ClassTH1D, "hTPC", "tpc", overwatch.NewAxis(5, 0, 5))
+		tpc := overwatch.MustNewHist(overwatch.ClassTH1D, "hTPC", "tpc", overwatch.NewAxis(200, 0, 5))
 		for i := 0; i < n; i++ {
 			require.NoError(t, h1.Fill(1, float64(i%10)+0.5))
 			require.NoError(t, h2.Fill(1, float64(i%4)+0.5, float64(i%3)+0.5))
