@@ -17,6 +17,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
+	"github.com/overwatch-dqm/overwatch/store"
 )
 
 // workedExampleReply is the protocol spec's worked example (§6): INFO and
@@ -255,11 +256,20 @@ func emcMix(b *testing.B) ([][]byte, int) {
 // the CPU time used, which stays meaningful on a busy machine; objects/s
 // includes waiting for the disk.
 func BenchmarkDecodeStore(b *testing.B) {
+	b.Run("drop", func(b *testing.B) { benchDecodeStore(b, DropSink{Dir: b.TempDir()}) })
+	b.Run("store", func(b *testing.B) {
+		st, err := store.Open(b.TempDir(), store.Options{Logger: quietLogger()})
+		require.NoError(b, err)
+		defer st.Close()
+		benchDecodeStore(b, StoreSink{Store: st})
+	})
+}
+
+func benchDecodeStore(b *testing.B, sink Sink) {
 	frames, n := emcMix(b)
-	dir := b.TempDir()
 	now := time.Unix(1_700_000_000, 0)
 	r := New(Config{Subsystem: "EMC", KeepDuplicates: true, Logger: quietLogger(),
-		Now: func() time.Time { now = now.Add(time.Second); return now }}, DropSink{Dir: dir})
+		Now: func() time.Time { now = now.Add(time.Second); return now }}, sink)
 	c0 := cpuNow()
 	for b.Loop() {
 		if r.HandleReply(context.Background(), frames) == "" {
