@@ -780,8 +780,10 @@ func (h *Hist) checkArrays() error {
 // Add adds c times o to h, cell by cell, with ROOT's TH1::Add(h1, c)
 // semantics:
 //
-//   - contents add c·o; Sumw2 (enabled on h when o has it or c != 1, so
-//     that scaled errors stay right) adds c² times o's squared errors;
+//   - contents add c·o (in float64, narrowed to the storage type only
+//     when written, so sums of float32 snapshots lose nothing); Sumw2
+//     (enabled on h when o has it or c != 1, so that scaled errors stay
+//     right) adds c² times o's squared errors;
 //   - for c >= 0 the statistics sums (as GetStats returns them, see
 //     StatSums) add with c, the sum of squared weights with c², and the
 //     entry count becomes |N_h + c·N_o|; for c < 0 (a subtraction) ROOT
