@@ -207,3 +207,20 @@ func TestAllObjectJSON(t *testing.T) {
 	assert.Contains(t, all[cut], "cutflow")
 	assert.Contains(t, all[p2], "hprof2d")
 }
+
+func TestRenderSingleFile(t *testing.T) {
+	e := New(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	require.NoError(t, os.WriteFile(good, []byte(`{"_typename":"TGraph","fUniqueID":0,"fBits":0,"fName":"g","fTitle":"g",`+
+		`"fLineColor":1,"fLineStyle":1,"fLineWidth":1,"fFillColor":0,"fFillStyle":1001,"fMarkerColor":1,"fMarkerStyle":20,"fMarkerSize":1,`+
+		`"fNpoints":3,"fX":[1,2,3],"fY":[3,1,2],"fFunctions":{"_typename":"TList","name":"","arr":[],"opt":[]},"fHistogram":null,"fMinimum":-1111,"fMaximum":-1111}`), 0o644))
+	out, err := e.Run(ctx(t), nil, "render.mjs", good, "AP")
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "TGraph: svg")
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"_typename":"TH2F"}`), 0o644))
+	_, err = e.Run(ctx(t), nil, "render.mjs", bad)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "render failed")
+}
