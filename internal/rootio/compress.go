@@ -111,6 +111,9 @@ func decodeBlock(alg string, in, out []byte) error {
 		defer zr.Close()
 		rd = zr
 	case "XZ":
+		if e := checkXZDict(in); e != nil {
+			return e
+		}
 		xr, e := xz.NewReader(bytes.NewReader(in))
 		if e != nil {
 			return fmt.Errorf("%w: xz block: %v", ErrCorrupt, e)
@@ -121,6 +124,72 @@ func decodeBlock(alg string, in, out []byte) error {
 	}
 	if _, err = io.ReadFull(rd, out); err != nil {
 		return fmt.Errorf("%w: %s block: %v", ErrCorrupt, alg, err)
+	}
+	return nil
+}
+
+// maxXZDict is the largest LZMA2 dictionary accepted: the 64 MiB of
+// liblzma's strongest preset, which ROOT uses at most.
+const maxXZDict = 64 << 20
+
+// checkXZDict reads the LZMA2 dictionary size from the first block header
+// of an xz stream and refuses sizes no ROOT writer uses, because the
+// decoder allocates the whole dictionary up front.
+func checkXZDict(in []byte) error {
+	bad := func(what string) error { return fmt.Errorf("%w: xz block: %s", ErrCorrupt, what) }
+	if len(in) < 12+2 || string(in[:6]) != "\xfd7zXZ\x00" {
+		return bad("no xz stream header")
+	}
+	h := in[12:]
+	n := (int(h[0]) + 1) * 4
+	if h[0] == 0 || n > len(h) {
+		return bad("block header truncated")
+	}
+	h = h[:n]
+	pos := 2
+	varint := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 9 && pos < len(h); i++ {
+			b := h[pos]
+			pos++
+			v |= uint64(b&0x7f) << (7 * i)
+			if b&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	flags := h[1]
+	if flags&0x40 != 0 {
+		if _, ok := varint(); !ok {
+			return bad("bad compressed size")
+		}
+	}
+	if flags&0x80 != 0 {
+		if _, ok := varint(); !ok {
+			return bad("bad uncompressed size")
+		}
+	}
+	for range int(flags&3) + 1 {
+		id, ok1 := varint()
+		size, ok2 := varint()
+		if !ok1 || !ok2 || size > uint64(len(h)-pos) {
+			return bad("bad filter flags")
+		}
+		if id == 0x21 { // LZMA2: one byte encoding the dictionary size
+			if size != 1 {
+				return bad("bad LZMA2 properties")
+			}
+			b := h[pos]
+			if b > 40 {
+				return bad("bad LZMA2 dictionary size")
+			}
+			dict := uint64(2|b&1) << (b/2 + 11)
+			if dict > maxXZDict {
+				return bad(fmt.Sprintf("LZMA2 dictionary of %d bytes exceeds %d", dict, maxXZDict))
+			}
+		}
+		pos += int(size)
 	}
 	return nil
 }

@@ -390,3 +390,23 @@ func TestRepeatedKeyGetsNextCycle(t *testing.T) {
 	_, err = WriteFile([]Entry{{Name: "x", Obj: first}, {Dir: "x", Name: "h", Obj: second}}, WriteOptions{})
 	assert.Error(t, err, "a directory may not shadow a key")
 }
+
+func TestXZDictionaryBound(t *testing.T) {
+	stream := func(dictByte byte) []byte {
+		b := []byte("\xfd7zXZ\x00\x00\x04\x00\x00\x00\x00")
+		return append(b, 0x02, 0x00, 0x21, 0x01, dictByte, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	}
+	tests := []struct {
+		dict byte
+		ok   bool
+	}{{22, true}, {30, true}, {31, false}, {40, false}, {41, false}}
+	for _, tc := range tests {
+		err := checkXZDict(stream(tc.dict))
+		if tc.ok {
+			assert.NoError(t, err, "dict code %d", tc.dict)
+		} else {
+			assert.ErrorIs(t, err, ErrCorrupt, "dict code %d", tc.dict)
+		}
+	}
+	assert.ErrorIs(t, checkXZDict([]byte("short")), ErrCorrupt)
+}
