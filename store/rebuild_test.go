@@ -12,6 +12,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 func assertIndexEqualsRebuild(t *testing.T, s *Store) {
@@ -216,4 +217,27 @@ func TestOpenWithBrokenIndex(t *testing.T) {
 	snaps, err := s2.Snapshots(context.Background(), 1, "EMC")
 	require.NoError(t, err)
 	assert.Len(t, snaps, 1)
+}
+
+// The crash markers of a long session stay bounded, and a crash after
+// many runs still reconciles to an index equal to a rebuild.
+func TestDirtyMarksBounded(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	for run := 1; run <= maxDirtyMarks+40; run++ {
+		put(t, s, run, "EMC", "C", 1448384710, "a")
+	}
+	var marks int
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error { marks = tx.Bucket(bDirty).Stats().KeyN; return nil }))
+	assert.LessOrEqual(t, marks, maxDirtyMarks)
+	assert.Positive(t, marks)
+	// A file written by the crashed process into the newest run folder.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, RunDir(maxDirtyMarks+40), "EMC", FormatMovedName("EMC", time.Unix(1448384711, 0), 0)), []byte("b"), 0o644))
+	require.NoError(t, s.db.Close())
+	s2 := openTest(t, dir)
+	snaps, err := s2.Snapshots(context.Background(), maxDirtyMarks+40, "EMC")
+	require.NoError(t, err)
+	assert.Len(t, snaps, 2)
+	assertIndexEqualsRebuild(t, s2)
 }

@@ -80,8 +80,9 @@ type Store struct {
 	db         *bolt.DB
 	subsystems []string
 
-	mu    sync.Mutex      // serialises snapshot writes (sequence numbers, run creation)
-	dirty map[string]bool // directories marked dirty in the index this session
+	mu       sync.Mutex      // serialises snapshot writes (sequence numbers, run creation)
+	dirty    map[string]bool // directories marked dirty in the index this session
+	inflight map[string]int  // snapshot writes under way per directory
 
 	trendMu sync.Mutex // serialises trend appends
 	alarmMu sync.Mutex // serialises alarm writes
@@ -114,6 +115,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		dir: dir, opts: opts, log: opts.Logger,
 		subsystems: append([]string(nil), opts.Subsystems...),
 		dirty:      map[string]bool{},
+		inflight:   map[string]int{},
 		watchers:   map[chan overwatch.SnapshotInfo]struct{}{},
 		done:       make(chan struct{}),
 	}
@@ -213,19 +215,53 @@ func (s *Store) Close() error {
 
 func (s *Store) abs(rel string) string { return filepath.Join(s.dir, filepath.FromSlash(rel)) }
 
+// maxDirtyMarks bounds the crash markers of a session, and so the work
+// of reconciling after a crash, however many runs a long-lived store
+// writes to.
+const maxDirtyMarks = 256
+
 // markDirty records in the index, before the first write of this session
 // into a run's subsystem folder, that the folder may hold files the index
-// does not know yet. Open reconciles such folders after a crash.
+// does not know yet. Open reconciles such folders after a crash. When the
+// session has many marks, those of folders without a write under way are
+// cleared first: such a folder agrees with the index (a snapshot is
+// linked and indexed under s.mu). The caller holds s.mu.
 func (s *Store) markDirty(rel string) error {
 	if s.dirty[rel] {
 		return nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bDirty).Put([]byte(rel), nil) })
+	trim := len(s.dirty) >= maxDirtyMarks
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bDirty)
+		if trim {
+			for d := range s.dirty {
+				if s.inflight[d] == 0 {
+					if err := b.Delete([]byte(d)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return b.Put([]byte(rel), nil)
+	})
 	if err != nil {
 		return fmt.Errorf("store: mark %s in the index: %w", rel, err)
 	}
+	if trim {
+		for d := range s.dirty {
+			if s.inflight[d] == 0 {
+				delete(s.dirty, d)
+			}
+		}
+	}
 	s.dirty[rel] = true
 	return nil
+}
+
+func (s *Store) endWrite(rel string) {
+	if s.inflight[rel]--; s.inflight[rel] <= 0 {
+		delete(s.inflight, rel)
+	}
 }
 
 // readRunMode reads the HLT mode of runInfo.yaml in a run folder. ok is
@@ -316,6 +352,9 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 	if !replay {
 		s.mu.Lock()
 		err := s.markDirty(rel)
+		if err == nil {
+			s.inflight[rel]++
+		}
 		s.mu.Unlock()
 		if err != nil {
 			return overwatch.SnapshotInfo{}, err
@@ -323,12 +362,20 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 	}
 	tmp, size, err := writeTemp(dir, meta.Subsystem+"hists", r, true)
 	if err != nil {
+		if !replay {
+			s.mu.Lock()
+			s.endWrite(rel)
+			s.mu.Unlock()
+		}
 		return overwatch.SnapshotInfo{}, err
 	}
 	defer os.Remove(tmp)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !replay {
+		defer s.endWrite(rel) // runs before the unlock
+	}
 	if !replay {
 		var rec *runRecord
 		if err := s.db.View(func(tx *bolt.Tx) (err error) { rec, err = getRun(tx, meta.Run); return }); err != nil {
