@@ -180,3 +180,33 @@ func TestDropSinkSameSecond(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, ents, 3, "no temporary files left")
 }
+
+// TestDropFolderIngest: the drop folder a DropSink fills (files, same-second
+// suffixes, the heartbeat) is ingested by the store like the C++
+// receiver's.
+func TestDropFolderIngest(t *testing.T) {
+	requireCodec(t)
+	ctx := context.Background()
+	drop := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(drop, "heartbeat.EMCReceiver"), []byte("1"), 0o644))
+	sink := DropSink{Dir: drop}
+	h := overwatch.MustNewHist(overwatch.ClassTH1F, "EMCTRQA_histEvents", "", overwatch.NewAxis(5, 0, 5))
+	meta := overwatch.SnapshotMeta{Run: 300001, Subsystem: "EMC", Mode: overwatch.ModeNoCompress,
+		Time: time.Now().Add(-time.Minute).Truncate(time.Second)}
+	for i := 0; i < 2; i++ {
+		_, err := sink.Put(ctx, meta, []overwatch.Entry{{Key: h.Name, Object: h}})
+		require.NoError(t, err)
+	}
+	st, err := store.Open(t.TempDir(), store.Options{Logger: quietLogger(), IngestSettle: time.Nanosecond})
+	require.NoError(t, err)
+	defer st.Close()
+	time.Sleep(10 * time.Millisecond)
+	_, err = st.Ingest(ctx, drop)
+	require.NoError(t, err)
+	snaps, err := st.Snapshots(ctx, 300001, "EMC")
+	require.NoError(t, err)
+	require.Len(t, snaps, 2, "both same-second files ingested")
+	assert.True(t, snaps[0].Time.Equal(meta.Time))
+	_, err = os.Stat(filepath.Join(drop, "heartbeat.EMCReceiver"))
+	require.NoError(t, err, "the heartbeat is left alone")
+}
