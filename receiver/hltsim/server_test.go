@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
 )
 
@@ -116,6 +117,14 @@ func TestGapReply(t *testing.T) {
 	_, err = s.Reply("XYZ", nil)
 	require.ErrorIs(t, err, ErrUnknownSubsystem)
 	assert.Equal(t, int64(2), s.Requests())
+
+	// A merger that never sent an object answers a schema request with an
+	// empty TObjArray, as the real one does.
+	frames, err = s.Reply("HLT", hltwire.ParseOptions("-SchemaOnRequest"))
+	require.NoError(t, err)
+	require.Len(t, frames, 4)
+	assert.True(t, hltwire.ParseTopic(frames[0]).HasID(hltwire.IDStreamers))
+	require.NoError(t, overwatch.NewStreamers().AddTMessage(frames[1]))
 }
 
 func TestApplyOptions(t *testing.T) {
