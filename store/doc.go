@@ -72,4 +72,15 @@
 // whole index from the files, run folder by run folder in bounded memory;
 // the only thing it cannot restore is the Source (delivering receiver) of
 // each snapshot.
+//
+// # Limits
+//
+// One process opens a data directory at a time: bbolt locks the index
+// file, and a second Open waits Options.LockTimeout and fails with an
+// error saying so. Components that share a directory run in one process
+// (overwatch serve) or one after the other. PutOutput fsyncs by default;
+// processing that writes hundreds of outputs per snapshot should set
+// Options.NoSyncOutputs (still atomic, only not durable across a power
+// loss — outputs can be recomputed from the snapshots). The trend journals
+// only grow: a point stored again is appended again.
 package store

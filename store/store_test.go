@@ -319,3 +319,46 @@ func TestReopenKeepsIndex(t *testing.T) {
 	require.Len(t, snaps, 1)
 	assert.Equal(t, "test", snaps[0].Source, "clean reopen keeps the index, sources included")
 }
+
+// §9.1: reading and writing runInfo.yaml.
+func TestRunInfoFile(t *testing.T) {
+	t.Run("read present", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "runInfo.yaml"), []byte("hltMode: C\n"), 0o644))
+		m, ok, err := readRunMode(dir)
+		require.NoError(t, err)
+		assert.True(t, ok)
+		assert.Equal(t, overwatch.ModeCompress, m)
+	})
+	t.Run("read absent", func(t *testing.T) {
+		m, ok, err := readRunMode(t.TempDir())
+		require.NoError(t, err)
+		assert.False(t, ok)
+		assert.Equal(t, overwatch.ModeUnknown, m)
+	})
+	for _, tt := range []struct {
+		desc   string
+		mode   overwatch.HLTMode
+		exists bool
+		want   string
+	}{
+		{"no mode, new file", "", false, "hltMode: U\n"},
+		{"mode C, new file", "C", false, "hltMode: C\n"},
+		{"no mode, file exists", "", true, "hltMode: B\n"},
+		{"mode C, file exists", "C", true, "hltMode: B\n"},
+	} {
+		t.Run(tt.desc, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openTest(t, dir)
+			if tt.exists {
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "Run123"), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "Run123", "runInfo.yaml"), []byte("hltMode: B\n"), 0o644))
+			}
+			info := put(t, s, 123, "EMC", tt.mode, 1448384710, "x")
+			b, err := os.ReadFile(filepath.Join(dir, "Run123", "runInfo.yaml"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(b), "written once, never overwritten")
+			assert.Equal(t, overwatch.HLTMode(strings.TrimSpace(strings.TrimPrefix(tt.want, "hltMode:"))), info.Mode)
+		})
+	}
+}
