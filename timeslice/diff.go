@@ -97,6 +97,7 @@ func Diff(later, earlier *ow.Hist) (*ow.Hist, DiffInfo, error) {
 	// by rounding only to zero. With counts set, a larger decrease is a
 	// reset: sub reports the cell and stops.
 	sub := func(dst, cur, prev []float64, counts string) (reset bool) {
+		prev, dst = prev[:len(cur)], dst[:len(cur)] // no bounds checks below
 		for i, c := range cur {
 			d := c - prev[i]
 			if d < 0 {
