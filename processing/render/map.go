@@ -124,14 +124,8 @@ type heatmap struct {
 	logX, logY bool
 }
 
-// Plot implements plot.Plotter.
-func (m *heatmap) Plot(c draw.Canvas, plt *plot.Plot) {
-	const dpi = 72
-	w := int(math.Round((c.Max.X - c.Min.X).Dots(dpi)))
-	h := int(math.Round((c.Max.Y - c.Min.Y).Dots(dpi)))
-	if w <= 0 || h <= 0 {
-		return
-	}
+func (m *heatmap) rasterize(img *image.RGBA, rect image.Rectangle, plt *plot.Plot) {
+	w, h := rect.Dx(), rect.Dy()
 	col := make([]int, w) // pixel column -> x bin index (0-based), -1 outside
 	for i := range col {
 		x := inverse(plt.X, (float64(i)+0.5)/float64(w), m.logX)
@@ -154,12 +148,11 @@ func (m *heatmap) Plot(c draw.Canvas, plt *plot.Plot) {
 		cellCol[i] = pal[int(f*float64(len(pal)-1)+0.5)]
 		cellOK[i] = true
 	}
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for j, iy := range row {
 		if iy < 0 {
 			continue
 		}
-		off := j * img.Stride
+		off := img.PixOffset(rect.Min.X, rect.Min.Y+j)
 		base := iy * m.c.nx
 		for i, ix := range col {
 			if ix < 0 || !cellOK[base+ix] {
@@ -170,12 +163,12 @@ func (m *heatmap) Plot(c draw.Canvas, plt *plot.Plot) {
 			p[0], p[1], p[2], p[3] = cc.R, cc.G, cc.B, 255
 		}
 	}
-	c.DrawImage(c.Rectangle, img)
 }
 
-// DataRange implements plot.DataRanger.
-func (m *heatmap) DataRange() (xmin, xmax, ymin, ymax float64) {
-	return m.c.xEdges[0], m.c.xEdges[len(m.c.xEdges)-1], m.c.yEdges[0], m.c.yEdges[len(m.c.yEdges)-1]
+// rasterizer draws a histogram directly into the pixels of the plot's
+// data area (rect, in image coordinates), using plt's axes.
+type rasterizer interface {
+	rasterize(img *image.RGBA, rect image.Rectangle, plt *plot.Plot)
 }
 
 // inverse maps a fraction of an axis back to data coordinates.

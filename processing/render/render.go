@@ -129,6 +129,7 @@ func renderObjects(hs []*overwatch.Hist, g *overwatch.Graph, title string, d *ov
 	is2D := len(hs) == 1 && hs[0].Dim() >= 2
 	var zr zRange
 	var grid2 *cells
+	var rasters []rasterizer
 	switch {
 	case g != nil:
 		xt, yt = g.XTitle, g.YTitle
@@ -146,7 +147,7 @@ func renderObjects(hs []*overwatch.Hist, g *overwatch.Graph, title string, d *ov
 		}
 		grid2 = newCells(h)
 		zr = grid2.zRange(d)
-		p.Add(&heatmap{c: grid2, z: zr, logX: d.LogX, logY: d.LogY})
+		rasters = append(rasters, &heatmap{c: grid2, z: zr, logX: d.LogX, logY: d.LogY})
 	default:
 		if xt == "" {
 			xt = hs[0].X.Title
@@ -156,7 +157,7 @@ func renderObjects(hs []*overwatch.Hist, g *overwatch.Graph, title string, d *ov
 		}
 		for i, h := range hs {
 			col := lineColor(h, i, len(hs) > 1)
-			p.Add(&steps{h: h, color: col, logY: d.LogY})
+			rasters = append(rasters, &steps{h: h, color: col, logY: d.LogY})
 		}
 	}
 	p.X.Label.Text = xt
@@ -186,14 +187,28 @@ func renderObjects(hs []*overwatch.Hist, g *overwatch.Graph, title string, d *ov
 
 	const dpi = 72 // 1 point = 1 pixel
 	cnv := vgimg.NewWith(vgimg.UseWH(vg.Length(w), vg.Length(hgt)), vgimg.UseDPI(dpi))
-	dc := draw.New(cnv)
-	// White background.
-	dc.SetColor(color.White)
-	dc.Fill(polygon([]vg.Point{dc.Min, {X: dc.Max.X, Y: dc.Min.Y}, dc.Max, {X: dc.Min.X, Y: dc.Max.Y}}))
+	dc := draw.New(cnv) // white background
+	p.BackgroundColor = nil
 	deco.full = dc
 	plotArea := dc
 	if grid2 != nil {
 		plotArea = draw.Crop(dc, 0, -colorBarWidth, 0, 0)
+	}
+	// Histograms are rasterised straight into the image's data area, then
+	// axes, grid and decorations are drawn over them.
+	if len(rasters) > 0 {
+		img, ok := cnv.Image().(*image.RGBA)
+		if !ok {
+			return nil, errors.New("render: canvas is not RGBA")
+		}
+		da := p.DataCanvas(plotArea)
+		r := image.Rect(int(math.Round(float64(da.Min.X))), hgt-int(math.Round(float64(da.Max.Y))),
+			int(math.Round(float64(da.Max.X))), hgt-int(math.Round(float64(da.Min.Y)))).Intersect(img.Bounds())
+		if !r.Empty() {
+			for _, rs := range rasters {
+				rs.rasterize(img, r, p)
+			}
+		}
 	}
 	p.Draw(plotArea)
 	if grid2 != nil {
@@ -325,71 +340,6 @@ type steps struct {
 	h     *overwatch.Hist
 	color color.Color
 	logY  bool
-}
-
-// Plot implements plot.Plotter.
-func (s *steps) Plot(c draw.Canvas, plt *plot.Plot) {
-	trX, trY := plt.Transforms(&c)
-	h := s.h
-	ls := draw.LineStyle{Color: s.color, Width: 1}
-	clampY := func(v float64) float64 {
-		if v < plt.Y.Min {
-			return plt.Y.Min
-		}
-		if v > plt.Y.Max {
-			return plt.Y.Max
-		}
-		return v
-	}
-	clampX := func(v float64) float64 { return math.Max(plt.X.Min, math.Min(plt.X.Max, v)) }
-	if h.IsProfile() {
-		for i := 1; i <= h.X.NBins; i++ {
-			if h.BinEntries != nil && i < len(h.BinEntries) && h.BinEntries[i] == 0 {
-				continue
-			}
-			x := h.X.BinCenter(i)
-			if x < plt.X.Min || x > plt.X.Max {
-				continue
-			}
-			v, e := h.BinContent(i), h.BinError(i)
-			px := trX(x)
-			c.StrokeLine2(ls, px, trY(clampY(v-e)), px, trY(clampY(v+e)))
-			c.StrokeLine2(ls, trX(clampX(h.X.BinLowEdge(i))), trY(clampY(v)), trX(clampX(h.X.BinUpEdge(i))), trY(clampY(v)))
-		}
-		return
-	}
-	path := make([]vg.Point, 0, 2*h.X.NBins+2)
-	base := plt.Y.Min
-	if !s.logY && base < 0 {
-		base = 0
-	}
-	for i := 1; i <= h.X.NBins; i++ {
-		lo, up := h.X.BinLowEdge(i), h.X.BinUpEdge(i)
-		if up < plt.X.Min || lo > plt.X.Max {
-			continue
-		}
-		v := h.BinContent(i)
-		if math.IsNaN(v) {
-			v = base
-		}
-		if s.logY && v <= 0 {
-			v = plt.Y.Min
-		}
-		y := trY(clampY(v))
-		if len(path) == 0 {
-			path = append(path, vg.Point{X: trX(clampX(lo)), Y: trY(clampY(base))})
-		}
-		path = append(path, vg.Point{X: trX(clampX(lo)), Y: y}, vg.Point{X: trX(clampX(up)), Y: y})
-	}
-	if len(path) > 0 {
-		path = append(path, vg.Point{X: path[len(path)-1].X, Y: trY(clampY(base))})
-		c.StrokeLines(ls, path)
-	}
-}
-
-// DataRange implements plot.DataRanger.
-func (s *steps) DataRange() (xmin, xmax, ymin, ymax float64) {
-	return s.h.X.BinLowEdge(1), s.h.X.BinUpEdge(s.h.X.NBins), 0, 1
 }
 
 func addGraph(p *plot.Plot, g *overwatch.Graph) {
