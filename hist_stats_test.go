@@ -172,9 +172,7 @@ func TestLabelledExtendableAxisHasNoCoordinateStats(t *testing.T) {
 
 func TestMaximumMinimum(t *testing.T) {
 	h := ow.MustNewHist(ow.ClassTH1D, "h", "", ow.NewAxis(5, 0, 5))
-	for i, v := range []float64{1000, 3, 7, -2, 7, 1, -1000} { // cells 0..6
-		h.Contents[i] = v
-	}
+	copy(h.Contents, []float64{1000, 3, 7, -2, 7, 1, -1000}) // cells 0..6
 	assert.Equal(t, 7.0, h.GetMaximum())
 	assert.Equal(t, 2, h.MaximumBin()) // first of the ties
 	assert.Equal(t, -2.0, h.GetMinimum())
