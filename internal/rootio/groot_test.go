@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go-hep.org/x/hep/groot"
+	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/rhist"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/hbook"
@@ -171,6 +172,48 @@ func BenchmarkDecode500(b *testing.B) {
 				b.Fatal(n)
 			}
 			f.Close()
+		}
+	})
+}
+
+// BenchmarkEncode500 writes the 500-histogram file (zlib level 1).
+func BenchmarkEncode500(b *testing.B) {
+	entries := mixEntries(500)
+	for b.Loop() {
+		if _, err := ow.EncodeFile(entries); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTMessageTH2F decodes the TMessage of a 100x100 TH2F (the HLT
+// receiver's hot path) with Overwatch and with groot.
+func BenchmarkTMessageTH2F(b *testing.B) {
+	h := ow.MustNewHist(ow.ClassTH2F, "h2", "cells", ow.NewAxis(100, 0, 1), ow.NewAxis(100, 0, 1))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		_ = h.Fill(1, rng.Float64(), rng.Float64())
+	}
+	msg, err := ow.EncodeTMessage(h, ow.TMessageOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("overwatch", func(b *testing.B) {
+		b.SetBytes(int64(len(msg)))
+		for b.Loop() {
+			if _, err := ow.DecodeTMessage(msg, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("groot", func(b *testing.B) {
+		b.SetBytes(int64(len(msg)))
+		for b.Loop() {
+			r := rbytes.NewRBuffer(msg, nil, 0, nil)
+			r.SetPos(8)
+			if o := r.ReadObjectAny(); o == nil || r.Err() != nil {
+				b.Fatal(r.Err())
+			}
 		}
 	})
 }
