@@ -45,6 +45,21 @@ type ObjectReport struct {
 	Err error
 }
 
+// String describes the report in one line for logs, e.g.
+// "EMC/hist (TH2F): reset (content of cell 12 went down from 5 to 0)".
+func (r ObjectReport) String() string {
+	s := fmt.Sprintf("%s (%s): %s", r.Path, r.Class, r.Action)
+	switch {
+	case r.Err != nil:
+		s += " (" + r.Err.Error() + ")"
+	case r.Info.Reason != "":
+		s += " (" + r.Info.Reason + ")"
+	case r.Info.Clamped > 0:
+		s += fmt.Sprintf(" (%d rounding differences set to zero)", r.Info.Clamped)
+	}
+	return s
+}
+
 // ErrNoFile is wrapped by the errors of DiffFiles and SumFiles when a file
 // argument is missing.
 var ErrNoFile = errors.New("timeslice: no snapshot file")

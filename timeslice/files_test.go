@@ -62,6 +62,9 @@ func TestDiffFiles(t *testing.T) {
 	assert.Equal(t, timeslice.Failed, byPath["kind"].Action)
 	assert.Equal(t, timeslice.Dropped, byPath["gone"].Action)
 	assert.Equal(t, "gone", reps[len(reps)-1].Path, "dropped objects come last")
+	assert.Equal(t, "gone (TH1F): dropped", byPath["gone"].String())
+	assert.Equal(t, "reset (TH1F): reset (content of cell 1 went down from 10 to 1)", byPath["reset"].String())
+	assert.Contains(t, byPath["rebinned"].String(), "rebinned (TH1F): failed (")
 
 	assert.Equal(t, []float64{0, 3, 0, 0}, out.Hist("EMC/a").Contents)
 	assert.Equal(t, 3.0, out.Hist("EMC/a").Entries)
