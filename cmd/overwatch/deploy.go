@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -291,17 +289,4 @@ func (d *deployment) Close() {
 	if d.st != nil {
 		d.st.Close()
 	}
-}
-
-// jsrootCandidatesFor adds the data directory's parent (a checkout running
-// the demo) to the JSROOT search path.
-func jsrootCandidatesFor(dataDir string) []string {
-	c := jsrootCandidates()
-	if abs, err := filepath.Abs(dataDir); err == nil {
-		c = append(c, filepath.Join(filepath.Dir(abs), "tools", "jsroot"))
-	}
-	if wd, err := os.Getwd(); err == nil {
-		c = append(c, filepath.Join(wd, "tools", "jsroot"))
-	}
-	return c
 }
