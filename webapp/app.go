@@ -42,22 +42,24 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // App is the web app: an http.Handler serving the pages, the JSON API,
 // live updates and the static files. Close stops its background work.
 type App struct {
-	cfg     Config
-	store   overwatch.Store
-	router  *httprouter.Router
-	tmpl    map[string]*template.Template
-	sess    *sessions
-	limit   *limiter
-	views   *viewCache
-	hub     *hub
-	jsroot  http.Handler // nil when JSROOT is not installed
-	static  http.Handler
-	log     *slog.Logger
-	cancel  context.CancelFunc
-	gz      *gzipCache
-	rowsMu  sync.Mutex
-	rows    map[rowKey]template.HTML
-	hubDone chan struct{}
+	cfg      Config
+	store    overwatch.Store
+	router   *httprouter.Router
+	tmpl     map[string]*template.Template
+	sess     *sessions
+	limit    *limiter
+	views    *viewCache
+	hub      *hub
+	jsroot   http.Handler // nil when JSROOT is not installed
+	static   http.Handler
+	log      *slog.Logger
+	cancel   context.CancelFunc
+	gz       *gzipCache
+	listMu   sync.Mutex
+	listings map[int]runListing
+	rowsMu   sync.Mutex
+	rows     map[rowKey]template.HTML
+	hubDone  chan struct{}
 }
 
 // New builds the web app and starts its live-update hub.
@@ -66,14 +68,15 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{
-		cfg:   cfg,
-		store: cfg.Store,
-		sess:  &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
-		limit: newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
-		views: newViewCache(cfg.Store),
-		log:   cfg.Logger,
-		rows:  map[rowKey]template.HTML{},
-		gz:    newGzipCache(),
+		cfg:      cfg,
+		store:    cfg.Store,
+		sess:     &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
+		limit:    newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
+		views:    newViewCache(cfg.Store),
+		log:      cfg.Logger,
+		rows:     map[rowKey]template.HTML{},
+		gz:       newGzipCache(),
+		listings: map[int]runListing{},
 	}
 	var err error
 	if a.tmpl, err = parseTemplates(); err != nil {
@@ -95,6 +98,7 @@ func New(cfg Config) (*App, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.hub = newHub(a.store, cfg.PollInterval, a.log)
+	a.hub.onChange = a.invalidateRuns
 	a.hubDone = make(chan struct{})
 	go func() {
 		defer close(a.hubDone)

@@ -142,6 +142,14 @@ func TestRunList(t *testing.T) {
 	assert.Contains(t, body, `id="Run101"`)
 	assert.Contains(t, body, `id="newest"`)
 
+	// A new run shows up at once although listings are cached for a second:
+	// the store's announcement invalidates them.
+	e.addSnapshot(t, 200, "EMC", time.Now())
+	require.Eventually(t, func() bool {
+		_, body := c.get("/runs")
+		return strings.Contains(body, `id="Run200"`)
+	}, 900*time.Millisecond, 20*time.Millisecond)
+
 	for _, tc := range []struct {
 		path string
 		code int

@@ -38,7 +38,9 @@ type hub struct {
 	mu   sync.Mutex
 	subs map[chan event]struct{}
 	seen map[overwatch.OutputRef]time.Time
-	kick chan struct{}
+	// onChange, when set, is called before announcing a new snapshot or
+	// new outputs (the app drops its cached run listings).
+	onChange func()
 }
 
 // newestRunsWatched is how many of the newest runs the hub polls.
@@ -46,7 +48,7 @@ const newestRunsWatched = 3
 
 func newHub(s overwatch.Store, interval time.Duration, log *slog.Logger) *hub {
 	return &hub{store: s, interval: interval, log: log, subs: map[chan event]struct{}{},
-		seen: map[overwatch.OutputRef]time.Time{}, kick: make(chan struct{}, 1)}
+		seen: map[overwatch.OutputRef]time.Time{}}
 }
 
 func (h *hub) subscribe() chan event {
@@ -97,6 +99,9 @@ func (h *hub) run(ctx context.Context) {
 				watch = nil
 				continue
 			}
+			if h.onChange != nil {
+				h.onChange()
+			}
 			h.publish(event{Type: "snapshot", Run: s.Run, Subsystem: s.Subsystem, Time: s.Time.Unix()})
 			fast = 20
 			t.Reset(min(h.interval, 250*time.Millisecond))
@@ -133,6 +138,9 @@ func (h *hub) poll(ctx context.Context, first bool) {
 			h.seen[ref] = mod
 			h.mu.Unlock()
 			if !first && (!known || !old.Equal(mod)) {
+				if h.onChange != nil {
+					h.onChange()
+				}
 				h.publish(event{Type: "update", Run: ri.Number, Subsystem: s.Name, Time: mod.Unix()})
 			}
 		}

@@ -275,18 +275,58 @@ func (a *App) runList(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 	return a.render(w, r, s, "runs", "Runs", d)
 }
 
-func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
+// runListTTL bounds how long a listing of runs is reused; new snapshots
+// seen by the live-update hub invalidate it at once.
+const runListTTL = time.Second
+
+type runListing struct {
+	at    time.Time
+	runs  []overwatch.RunInfo
+	total int
+}
+
+// cachedRuns lists a page of runs and the total, reusing a listing younger
+// than runListTTL.
+func (a *App) cachedRuns(ctx context.Context, before int) ([]overwatch.RunInfo, int, error) {
+	now := time.Now()
+	a.listMu.Lock()
+	l, ok := a.listings[before]
+	a.listMu.Unlock()
+	if ok && now.Sub(l.at) < runListTTL {
+		return l.runs, l.total, nil
+	}
 	runs, err := a.store.Runs(ctx, overwatch.RunQuery{Limit: pageSize + 1, Before: before})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	total, err := a.store.CountRuns(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	a.listMu.Lock()
+	if len(a.listings) > 1000 {
+		clear(a.listings)
+	}
+	a.listings[before] = runListing{at: now, runs: runs, total: total}
+	a.listMu.Unlock()
+	return runs, total, nil
+}
+
+// invalidateRuns drops the cached run listings (a snapshot arrived).
+func (a *App) invalidateRuns() {
+	a.listMu.Lock()
+	clear(a.listings)
+	a.listMu.Unlock()
+}
+
+func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
+	runs, total, err := a.cachedRuns(ctx, before)
 	if err != nil {
 		return nil, err
 	}
 	d := &runsData{Total: total, Before: before, Newest: before == 0}
 	if len(runs) > pageSize {
-		runs = runs[:pageSize]
+		runs = runs[:pageSize:pageSize]
 		d.NextFrom = runs[pageSize-1].Number
 	}
 	d.Runs = make([]runRow, len(runs))
