@@ -334,7 +334,7 @@ func TestHistogramAPI(t *testing.T) {
 	var h hints
 	require.NoError(t, json.Unmarshal([]byte(body), &h))
 	assert.Equal(t, "Events", h.PrettyName)
-	assert.Len(t, h.Display.Decorations, 2)
+	assert.Len(t, h.Display.Decorations, 6)
 
 	resp, body = c.get("/api/runs/100/EMC/png/hEvents")
 	require.Equal(t, http.StatusOK, resp.StatusCode)

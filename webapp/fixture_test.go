@@ -137,6 +137,11 @@ func (e *testEnv) publishErr(run int, sys, slice string, snap time.Time, from *s
 				Display: overwatch.Display{LogZ: h.Class == "TH2F", GridX: true, Decorations: []overwatch.Decoration{
 					{Kind: overwatch.DecoLine, X1: 0, Y1: 12, X2: 48, Y2: 12, Color: "#ff0000", LineWidth: 2},
 					{Kind: overwatch.DecoText, X1: 0.15, Y1: 0.85, NDC: true, Text: "threshold", Color: "#0000ff"},
+					{Kind: overwatch.DecoBox, X1: 30, Y1: 2, X2: 40, Y2: 8, Color: "#00aa00", LineWidth: 2, Dashed: true},
+					{Kind: overwatch.DecoBox, X1: 0.7, Y1: 0.8, X2: 0.85, Y2: 0.88, NDC: true, Fill: "#ffeeaa"},
+					{Kind: overwatch.DecoAxis, X1: 48, Y1: 0, X2: 48, Y2: 24, AxisMin: 0, AxisMax: 2.4, AxisTitle: "phi", NDiv: 505, Opposite: true, Color: "#aa00aa"},
+					{Kind: overwatch.DecoLegend, X1: 0.6, Y1: 0.15, X2: 0.85, Y2: 0.3, NDC: true, Fill: "#ffffff",
+						Entries: []overwatch.LegendEntry{{Label: "EMCal", Option: "l"}, {Label: "DCal", Option: "f"}}},
 				}},
 				Info: []overwatch.InfoItem{{Label: "Threshold", Value: "5 hits"}}, Quality: h.Quality}
 			hb, err := json.Marshal(hi)
