@@ -81,6 +81,7 @@
 // (overwatch serve) or one after the other. PutOutput fsyncs by default;
 // processing that writes hundreds of outputs per snapshot should set
 // Options.NoSyncOutputs (still atomic, only not durable across a power
-// loss — outputs can be recomputed from the snapshots). The trend journals
-// only grow: a point stored again is appended again.
+// loss — outputs can be recomputed from the snapshots). A trend point
+// stored again is appended to its journal again; CompactTrends (overwatch
+// store compact) rewrites the journals without the superseded lines.
 package store

@@ -421,3 +421,54 @@ func (s *Store) Trends(ctx context.Context, sys string) ([]string, error) {
 	})
 	return out, err
 }
+
+// CompactTrends rewrites every trend journal with exactly the points of
+// the index (one line per point, in key order), dropping the lines that
+// later puts of the same point superseded. Each journal is replaced
+// atomically; a crash leaves the old or the new journal, and both replay
+// to the same index.
+func (s *Store) CompactTrends(ctx context.Context) error {
+	s.trendMu.Lock()
+	defer s.trendMu.Unlock()
+	var systems []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bTrendFiles).ForEach(func(k, _ []byte) error {
+			rel := string(k)
+			sys := strings.TrimSuffix(strings.TrimPrefix(rel, trendingDir+"/"), "/"+trendJournal)
+			if journalRel(sys) == rel && overwatch.ValidSubsystem(sys) {
+				systems = append(systems, sys)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("store: compact trends: %w", err)
+	}
+	for _, sys := range systems {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		err := s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bTrends).Cursor()
+			p := trendPrefix(sys, "")
+			for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+				buf.Write(v)
+				buf.WriteByte('\n')
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: compact trends of %s: %w", sys, err)
+		}
+		dir := s.abs(trendingDir + "/" + sys)
+		if err := writeAtomic(dir, trendJournal, buf.Bytes(), true); err != nil {
+			return err
+		}
+		err = s.db.Update(func(tx *bolt.Tx) error { return putOffset(tx, journalRel(sys), int64(buf.Len())) })
+		if err != nil {
+			return fmt.Errorf("store: compact trends of %s: %w", sys, err)
+		}
+	}
+	return nil
+}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -110,5 +112,33 @@ func TestAlarms(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 1)
 	assert.Error(t, s.PutAlarm(ctx, overwatch.AlarmRecord{}))
+	assertIndexEqualsRebuild(t, s)
+}
+
+func TestCompactTrends(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ctx := context.Background()
+	for round := 0; round < 5; round++ { // reprocessing stores the same points again
+		var pts []overwatch.TrendPoint
+		for i := 0; i < 20; i++ {
+			pts = append(pts, overwatch.TrendPoint{Subsystem: "EMC", Trend: "mean", Run: 1, Time: time.Unix(int64(1000+i), 0), Value: float64(round)})
+		}
+		require.NoError(t, s.PutTrendPoints(ctx, pts))
+	}
+	journal := filepath.Join(dir, "trending", "EMC", "points.jsonl")
+	before, err := os.Stat(journal)
+	require.NoError(t, err)
+	require.NoError(t, s.CompactTrends(ctx))
+	after, err := os.Stat(journal)
+	require.NoError(t, err)
+	assert.InDelta(t, float64(before.Size())/5, float64(after.Size()), 1)
+	pts, err := s.TrendPoints(ctx, overwatch.TrendQuery{Subsystem: "EMC", Trend: "mean"})
+	require.NoError(t, err)
+	require.Len(t, pts, 20)
+	assert.Equal(t, 4.0, pts[0].Value, "the last put wins")
+	assertIndexEqualsRebuild(t, s)
+	// Appends continue after the compacted journal.
+	require.NoError(t, s.PutTrendPoints(ctx, []overwatch.TrendPoint{{Subsystem: "EMC", Trend: "mean", Time: time.Unix(5000, 0), Value: 7}}))
 	assertIndexEqualsRebuild(t, s)
 }

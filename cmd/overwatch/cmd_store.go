@@ -30,6 +30,11 @@ func init() {
 		run:     runStoreIngest,
 	})
 	register(&command{
+		name:    "store compact",
+		summary: "rewrite the store's trend journals without superseded points",
+		run:     runStoreCompact,
+	})
+	register(&command{
 		name:    "store ls",
 		summary: "list the newest runs of the store with their subsystems",
 		run:     runStoreLs,
@@ -214,5 +219,31 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  %s%s\t%d snapshots\n", sub.Name, from, sub.Snapshots)
 		}
 	}
+	return nil
+}
+
+func runStoreCompact(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "store compact", "--data DIR")
+	sf := addStoreFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	o, err := sf.options(e)
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(*sf.data, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	start := time.Now()
+	if err := s.CompactTrends(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "trend journals of %s compacted in %v\n", *sf.data, time.Since(start).Round(time.Millisecond))
 	return nil
 }
