@@ -123,6 +123,7 @@ type jsrootFS struct{ fs fs.FS }
 
 var jsrootExt = map[string]bool{".mjs": true, ".js": true, ".css": true, ".json": true, ".woff": true, ".woff2": true, ".ttf": true, ".otf": true, ".svg": true, ".png": true, ".gif": true}
 
+// Open opens a file of the JSROOT package if its type is whitelisted.
 func (j jsrootFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) || strings.Contains(name, "/.") || strings.HasPrefix(name, ".") || !jsrootExt[path.Ext(name)] {
 		return nil, fs.ErrNotExist
@@ -148,6 +149,7 @@ type httpError struct {
 	msg  string
 }
 
+// Error returns the message shown to the user.
 func (e *httpError) Error() string { return e.msg }
 
 func errorf(code int, format string, args ...any) error {

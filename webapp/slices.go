@@ -15,6 +15,7 @@ func TimeSlices(s *timeslice.Service) SliceService { return sliceAdapter{s} }
 
 type sliceAdapter struct{ s *timeslice.Service }
 
+// Submit implements SliceService.
 func (a sliceAdapter) Submit(ctx context.Context, req SliceRequest) (SliceStatus, error) {
 	key, err := a.s.Submit(ctx, timeslice.Request{Run: req.Run, Subsystem: req.Subsystem,
 		FromMinute: req.From, ToMinute: req.To, Options: req.Options})
@@ -24,6 +25,7 @@ func (a sliceAdapter) Submit(ctx context.Context, req SliceRequest) (SliceStatus
 	return a.Status(ctx, req.Run, req.Subsystem, key)
 }
 
+// Status implements SliceService.
 func (a sliceAdapter) Status(ctx context.Context, run int, sys, key string) (SliceStatus, error) {
 	st, err := a.s.Status(ctx, run, sys, key)
 	if err != nil {
