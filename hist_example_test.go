@@ -52,3 +52,16 @@ func ExampleHist_Rebin() {
 	// Output:
 	// 2 4 [0 2 1 1]
 }
+
+// ProfileX gives, per x bin, the mean y of a TH2 (under- and overflow in y
+// left out, as in ROOT).
+func ExampleHist_ProfileX() {
+	h := ow.MustNewHist(ow.ClassTH2F, "amp", "", ow.NewAxis(2, 0, 2), ow.NewAxis(10, 0, 10))
+	_ = h.Fill(1, 0.5, 2.5)
+	_ = h.Fill(3, 0.5, 6.5)
+	_ = h.Fill(1, 1.5, 4.5)
+	p, _ := h.ProfileX("")
+	fmt.Println(p.Name, p.BinContent(1), p.BinContent(2), p.BinEntries[1])
+	// Output:
+	// amp_pfx 5.5 4.5 4
+}

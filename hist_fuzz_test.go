@@ -131,6 +131,10 @@ func FuzzHistOps(f *testing.F) {
 		}
 		out, err := h.Rebin(int(in.byte()%4), int(in.byte()%3), int(in.byte()%3))
 		check("Rebin", out, err)
+		for axis := 0; axis < 2; axis++ {
+			out, err := h.Profile(axis, "", int(int8(in.byte())), int(int8(in.byte())))
+			check("Profile", out, err)
+		}
 		if h.Validate() == nil {
 			c := h.Clone()
 			_ = c.Add(h, -1)
