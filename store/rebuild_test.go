@@ -144,6 +144,14 @@ func TestRebuildLegacyTree(t *testing.T) {
 	// New snapshots in the legacy run keep the old run mode.
 	info := put(t, s, 123, "EMC", "B", 1448384711, "new")
 	assert.Equal(t, overwatch.ModeCompress, info.Mode)
+	// A new snapshot in the second of an unpadded legacy name gets the
+	// next sequence number instead of shadowing it in the index.
+	info = put(t, s, 123, "EMC", "C", snaps[1].Time.Unix(), "same second")
+	assert.Equal(t, 1, info.Seq)
+	assert.Equal(t, "Run123/EMC/EMChists.2015_11_24_18_05_10.1.root", info.Path)
+	snaps, err = s.Snapshots(ctx, 123, "EMC")
+	require.NoError(t, err)
+	assert.Len(t, snaps, 4)
 	assertIndexEqualsRebuild(t, s)
 }
 

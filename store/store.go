@@ -395,10 +395,28 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 		SnapshotRef: overwatch.SnapshotRef{Run: meta.Run, Subsystem: meta.Subsystem, Time: t},
 		Mode:        mode, Source: meta.Source, Size: size,
 	}
+	// Sequence numbers already indexed for this second (a legacy tree may
+	// hold them under unpadded names the link below would not see).
+	used := map[int]bool{}
+	if !replay {
+		p := append(snapPrefix(meta.Run, meta.Subsystem), orderedInt64(t.Unix())...)
+		_ = s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bSnaps).Cursor()
+			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+				if _, _, st, err := parseSnapKey(k); err == nil {
+					used[st.Seq] = true
+				}
+			}
+			return nil
+		})
+	}
 	var name string
 	for seq := 0; ; seq++ {
 		if seq > 100000 {
 			return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot %s: no free sequence number", info.SnapshotRef)
+		}
+		if used[seq] {
+			continue
 		}
 		name = FormatMovedName(meta.Subsystem, t, seq)
 		ok, err := linkNew(tmp, dir, name)
