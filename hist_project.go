@@ -38,11 +38,13 @@ func (h *Hist) ProjectionZ(name string, ranges ...int) (*Hist, error) {
 //     range is set on it only the bins in range are kept (no flows).
 //   - contents are summed; Sumw2 is summed when h has Sumw2.
 //   - the statistics are h's (mapped to the projected axis) when the
-//     projection keeps every weight — the whole ranges, or a total content
-//     equal to h's sum of weights within 1e-12 (1e-6 for float storage) —
-//     and are recomputed from the projected bins otherwise; the entries are
-//     h's when the whole ranges including flows are used, else the
-//     effective entries (Sumw2) or the rounded total content.
+//     projected total content equals h's stored sum of weights (within
+//     1e-12, 1e-6 for float storage) or, for a TH2, when the range is
+//     exactly the in-range bins 1..NBins (0..NBins+1 when StatOverflows is
+//     1); otherwise they are recomputed from the projected bins. The
+//     entries are h's when h's statistics are kept and the range includes
+//     the under- and overflow bins, else the effective entries (with Sumw2)
+//     or the rounded total content.
 //
 // name "" gives ROOT's default name: h.Name + "_px" ("_py", "_pz").
 // Profiles cannot be projected this way (ROOT builds profiles with
@@ -105,9 +107,9 @@ func (h *Hist) Projection(axis int, name string, ranges ...int) (*Hist, error) {
 // projection, where "ab" means "a versus b": a on the vertical (y) axis of
 // the result and b on the horizontal (x) axis — "xy" gives a TH2D whose x
 // axis is the TH3's y axis and whose y axis is the TH3's x axis, "yx" keeps
-// the orientation. The option may also hold "nuf"/"nof" to leave out the
-// under/overflow cells of the integrated axis (they are included by
-// default). The integrated axis is summed over its range when one is set
+// the orientation. Other space-separated words may be "nuf"/"nof", to
+// leave out the under/overflow cells of the integrated axis (included by
+// default), and "e" (errors are always computed when h has Sumw2). The integrated axis is summed over its range when one is set
 // (Axis.SetRange, flows then excluded), else over all its bins; ranges
 // (first, last) overrides that range for a two-letter projection with the
 // resolution rules of Projection. Axes of the result with a range set keep
