@@ -14,7 +14,7 @@
 //	  trending/<SYS>/json|img|hints/…        trending outputs (OutputRef.Run 0)
 //	  trending/<SYS>/points.jsonl            trend-point journal
 //	  alarms/<out>.json                      one document per alarm
-//	  quarantine/…                           files rejected by Ingest or Quarantine
+//	  quarantine/…                           files rejected by Ingest or QuarantineSnapshot
 //
 // <time> is the Europe/Zurich wall time Y_M_D_h_m_s, zero-padded when the
 // store writes it (unpadded names of the C++ receiver are read as well).

@@ -34,6 +34,7 @@ const trendJournal = "points.jsonl"
 // the strings "NaN", "+Inf", "-Inf").
 type jfloat float64
 
+// MarshalJSON implements json.Marshaler.
 func (f jfloat) MarshalJSON() ([]byte, error) {
 	v := float64(f)
 	switch {
@@ -47,6 +48,7 @@ func (f jfloat) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// UnmarshalJSON implements json.Unmarshaler.
 func (f *jfloat) UnmarshalJSON(b []byte) error {
 	switch string(b) {
 	case `"NaN"`:

@@ -66,11 +66,13 @@ func run(dir string, seed int64) error {
 	}
 }
 
+// reader hands out its bytes in small pieces.
 type reader struct {
 	b []byte
 	i int
 }
 
+// Read implements io.Reader.
 func (r *reader) Read(p []byte) (int, error) {
 	if r.i >= len(r.b) {
 		return 0, io.EOF
