@@ -98,7 +98,7 @@ func DecodeFile(data []byte) (*File, error) {
 		if k.Dir != "" {
 			path = k.Dir + "/" + k.Name
 		}
-		if !rootio.Supported(k.Class) {
+		if !rootio.Supported(k.Class) && !rootio.IsCollection(k.Class) {
 			if histogramLike(k.Class) {
 				f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: "class not supported by Overwatch"})
 			}
@@ -107,6 +107,12 @@ func DecodeFile(data []byte) (*File, error) {
 		obj, err := rd.Decode(k)
 		if err != nil {
 			f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: err.Error()})
+			continue
+		}
+		if c, ok := obj.(*rootio.Collection); ok {
+			entries, problems := flattenCollection(k.Dir, k.Name, c)
+			f.Entries = append(f.Entries, entries...)
+			f.Problems = append(f.Problems, problems...)
 			continue
 		}
 		o, dropped, err := fromRootIO(obj)
@@ -120,6 +126,52 @@ func DecodeFile(data []byte) (*File, error) {
 		f.Entries = append(f.Entries, Entry{Dir: k.Dir, Key: k.Name, Object: o})
 	}
 	return f, nil
+}
+
+// flattenCollection turns a decoded TList/THashList/TObjArray into entries
+// whose key names are "<prefix>/<object name>", the names the HLT merger
+// gives the elements of the collections it unpacks (e.g. the TPC's
+// "TPCQA/h_tpc_event_recvertex_0"); an empty prefix gives the object names
+// alone. Nested collections extend the prefix with their own names.
+func flattenCollection(dir, prefix string, c *rootio.Collection) ([]Entry, []Problem) {
+	var (
+		entries  []Entry
+		problems []Problem
+	)
+	join := func(name string) string {
+		if prefix == "" {
+			return name
+		}
+		if name == "" {
+			return prefix
+		}
+		return prefix + "/" + name
+	}
+	where := Entry{Dir: dir, Key: prefix}.Path()
+	for _, class := range c.Skipped {
+		if histogramLike(class) {
+			problems = append(problems, Problem{Path: where, Class: class, Err: "collection element of a class not supported by Overwatch"})
+		}
+	}
+	for _, it := range c.Items {
+		if sub, ok := it.(*rootio.Collection); ok {
+			e, p := flattenCollection(dir, join(sub.Name), sub)
+			entries = append(entries, e...)
+			problems = append(problems, p...)
+			continue
+		}
+		o, dropped, err := fromRootIO(it)
+		if err != nil {
+			problems = append(problems, Problem{Path: where, Class: c.Class, Err: err.Error()})
+			continue
+		}
+		key := join(o.ObjectName())
+		for _, d := range dropped {
+			problems = append(problems, Problem{Path: Entry{Dir: dir, Key: key}.Path(), Class: d, Err: "dropped from the function list of the kept " + o.ClassName()})
+		}
+		entries = append(entries, Entry{Dir: dir, Key: key, Object: o})
+	}
+	return entries, problems
 }
 
 // histogramLike reports classes that look like histograms or graphs but

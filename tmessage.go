@@ -109,19 +109,53 @@ func EncodeStreamerInfosTMessage(classes []string, opts TMessageOptions) ([]byte
 func DecodeTMessage(msg []byte, s *Streamers) (Object, error) {
 	class, obj, err := rootio.DecodeTMessage(msg)
 	if err != nil {
-		if class != "" && !rootio.Supported(class) {
-			known := ""
-			if s != nil && s.Has(class, -1) {
-				known = " (its streamer info is known, but Overwatch models only histograms, graphs and strings)"
-			}
-			return nil, fmt.Errorf("overwatch: TMessage class %s not supported%s: %w", class, known, err)
-		}
-		return nil, fmt.Errorf("overwatch: decoding TMessage: %w", err)
+		return nil, tmessageError(class, err, s)
 	}
-	o, dropped, err := fromRootIO(obj)
+	if _, ok := obj.(*rootio.Collection); ok {
+		return nil, fmt.Errorf("overwatch: TMessage holds a %s collection: decode it with DecodeTMessageEntries", class)
+	}
+	o, _, err := fromRootIO(obj) // function lists are not part of the model
 	if err != nil {
 		return nil, fmt.Errorf("overwatch: decoding TMessage %s: %w", class, err)
 	}
-	_ = dropped // function lists are not part of the model
 	return o, nil
+}
+
+// DecodeTMessageEntries decodes a TMessage holding one object or a
+// collection (TList, THashList, TObjArray, as the HLT merger sends with
+// UnpackCollections=0). Collections are flattened: their elements become
+// entries whose keys are "<collection name>/<object name>" (the object name
+// alone for an unnamed collection), as the merger names unpacked elements.
+// Dir is always "". s may be nil. Problems lists the extras dropped (function lists) and
+// the histogram-like elements of unsupported classes; a TMessage holding a
+// TObjArray of TStreamerInfo gives no entries.
+func DecodeTMessageEntries(msg []byte, s *Streamers) ([]Entry, []Problem, error) {
+	class, obj, err := rootio.DecodeTMessage(msg)
+	if err != nil {
+		return nil, nil, tmessageError(class, err, s)
+	}
+	if c, ok := obj.(*rootio.Collection); ok {
+		entries, problems := flattenCollection("", c.Name, c)
+		return entries, problems, nil
+	}
+	o, dropped, err := fromRootIO(obj)
+	if err != nil {
+		return nil, nil, fmt.Errorf("overwatch: decoding TMessage %s: %w", class, err)
+	}
+	var problems []Problem
+	for _, d := range dropped {
+		problems = append(problems, Problem{Path: o.ObjectName(), Class: d, Err: "dropped from the function list of the kept " + class})
+	}
+	return []Entry{{Key: o.ObjectName(), Object: o}}, problems, nil
+}
+
+func tmessageError(class string, err error, s *Streamers) error {
+	if class != "" && !rootio.Supported(class) && !rootio.IsCollection(class) {
+		known := ""
+		if s != nil && s.Has(class, -1) {
+			known = " (its streamer info is known, but Overwatch models only histograms, graphs and strings)"
+		}
+		return fmt.Errorf("overwatch: TMessage class %s not supported%s: %w", class, known, err)
+	}
+	return fmt.Errorf("overwatch: decoding TMessage: %w", err)
 }

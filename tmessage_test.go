@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ow "github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/rootio"
 )
 
 // workedExample builds the histogram of hlt-zmq-protocol.md §6.
@@ -116,4 +117,74 @@ func TestDecodeTMessageRejects(t *testing.T) {
 			assert.True(t, errors.Is(err, ow.ErrCorrupt), "%v", err)
 		})
 	}
+}
+
+// collectionMessage returns a TMessage of a TList "TPCQA" holding two
+// histograms and a TObjArray "sub" with a graph, as a merger run with
+// UnpackCollections=0 sends it, and the objects it holds.
+func collectionMessage(t *testing.T) ([]byte, []ow.Object) {
+	objs := modelObjects(t)
+	h1, h2 := objs[3].Object, objs[8].Object // TH1F, TH2D
+	g := objs[len(objs)-2].Object            // TGraphErrors
+	var items []any
+	for _, o := range []ow.Object{h1, h2, g} {
+		msg, err := ow.EncodeTMessage(o, ow.TMessageOptions{})
+		require.NoError(t, err)
+		_, r, err := rootio.DecodeTMessage(msg)
+		require.NoError(t, err)
+		items = append(items, r)
+	}
+	coll := &rootio.Collection{Class: "TList", Name: "TPCQA", Items: []any{
+		items[0], items[1], &rootio.Collection{Class: "TObjArray", Name: "sub", Items: []any{items[2]}},
+	}}
+	msg, err := rootio.EncodeTMessage(coll, true, 1)
+	require.NoError(t, err)
+	return msg, []ow.Object{narrow(h1.(*ow.Hist)), narrow(h2.(*ow.Hist)), g}
+}
+
+func TestDecodeTMessageEntriesFlattensCollections(t *testing.T) {
+	msg, objs := collectionMessage(t)
+	entries, problems, err := ow.DecodeTMessageEntries(msg, nil)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+	require.Len(t, entries, 3)
+	assert.Equal(t, "TPCQA/"+objs[0].ObjectName(), entries[0].Key)
+	assert.Equal(t, "TPCQA/"+objs[1].ObjectName(), entries[1].Key)
+	assert.Equal(t, "TPCQA/sub/"+objs[2].ObjectName(), entries[2].Key)
+	for i := range objs {
+		assert.Equal(t, "", entries[i].Dir)
+		assert.Equal(t, objs[i], entries[i].Object)
+	}
+
+	_, err = ow.DecodeTMessage(msg, nil)
+	require.Error(t, err, "DecodeTMessage returns one object, not a collection")
+	assert.Contains(t, err.Error(), "DecodeTMessageEntries")
+
+	// A single object is one entry named by the object.
+	single, err := ow.EncodeTMessage(objs[2], ow.TMessageOptions{})
+	require.NoError(t, err)
+	entries, _, err = ow.DecodeTMessageEntries(single, nil)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, objs[2].ObjectName(), entries[0].Key)
+
+	// Streamer infos are no entries.
+	si, err := ow.EncodeStreamerInfosTMessage([]string{ow.ClassTH1F}, ow.TMessageOptions{})
+	require.NoError(t, err)
+	entries, _, err = ow.DecodeTMessageEntries(si, nil)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}
+
+func TestDecodeFileFlattensCollectionKeys(t *testing.T) {
+	msg, objs := collectionMessage(t)
+	_, coll, err := rootio.DecodeTMessage(msg)
+	require.NoError(t, err)
+	data, err := rootio.WriteFile([]rootio.Entry{{Dir: "TPC", Name: "TPCQA", Obj: coll}}, rootio.WriteOptions{Level: 1})
+	require.NoError(t, err)
+	f, err := ow.DecodeFile(data)
+	require.NoError(t, err)
+	require.Len(t, f.Entries, 3)
+	assert.Equal(t, "TPC/TPCQA/sub/"+objs[2].ObjectName(), f.Entries[2].Path())
+	assert.Equal(t, objs[0], f.Get("TPC/TPCQA/"+objs[0].ObjectName()))
 }

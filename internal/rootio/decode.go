@@ -65,16 +65,22 @@ func (r *rbuf) list(what string, elem func(class string, end int) bool) (skipped
 // listBody reads the body of a TList, THashList or TObjArray streamed in
 // place (see list).
 func (r *rbuf) listBody(what, class string, elem func(class string, end int) bool) (skipped []string) {
+	_, skipped = r.namedListBody(what, class, elem)
+	return skipped
+}
+
+// namedListBody is listBody returning the collection's name as well.
+func (r *rbuf) namedListBody(what, class string, elem func(class string, end int) bool) (name string, skipped []string) {
 	_, lend := r.version(class)
 	r.tobject()
-	r.tstring()
+	name = r.tstring()
 	n := int(r.i32())
 	if class == "TObjArray" {
 		r.i32() // lower bound
 	}
 	if n < 0 || n > r.remaining()/4 {
 		r.fail("%s %s has %d elements for %d bytes", what, class, n, r.remaining())
-		return nil
+		return name, nil
 	}
 	for i := 0; i < n && r.err == nil; i++ {
 		skipped = append(skipped, r.element(what, elem)...)
@@ -84,7 +90,46 @@ func (r *rbuf) listBody(what, class string, elem func(class string, end int) boo
 		}
 	}
 	r.finish(class, lend)
-	return skipped
+	return name, skipped
+}
+
+// IsCollection reports whether class is a collection DecodeObject
+// decodes (TList, THashList, TObjArray).
+func IsCollection(class string) bool {
+	return class == "TList" || class == "THashList" || class == "TObjArray"
+}
+
+// maxCollectionDepth bounds the nesting of collections in collections.
+const maxCollectionDepth = 16
+
+// Collection is a decoded TList, THashList or TObjArray: its name, the
+// elements Overwatch decodes (*Hist, *Graph, *ObjString or a nested
+// *Collection) and the classes of the elements it skipped.
+type Collection struct {
+	Class   string
+	Name    string
+	Items   []any
+	Skipped []string
+}
+
+func (r *rbuf) collection(class string, depth int) *Collection {
+	c := &Collection{Class: class}
+	if depth > maxCollectionDepth {
+		r.fail("collections nested deeper than %d", maxCollectionDepth)
+		return c
+	}
+	c.Name, c.Skipped = r.namedListBody("collection", class, func(ec string, end int) bool {
+		switch {
+		case IsCollection(ec):
+			c.Items = append(c.Items, r.collection(ec, depth+1))
+		case Supported(ec):
+			c.Items = append(c.Items, r.object(ec))
+		default:
+			return false
+		}
+		return true
+	})
+	return c
 }
 
 func (r *rbuf) element(what string, elem func(class string, end int) bool) []string {
@@ -456,7 +501,8 @@ func Supported(class string) bool {
 
 // DecodeObject decodes the streamed bytes of one object of the given class
 // (a key payload; off is the key length, the base of the class tags). It
-// returns *Hist, *Graph or *ObjString. Bytes that do not decode give an
+// returns *Hist, *Graph, *ObjString or, for IsCollection classes,
+// *Collection. Bytes that do not decode give an
 // error wrapping ErrCorrupt; it never panics.
 func DecodeObject(class string, payload []byte, off int) (obj any, err error) {
 	defer func() {
@@ -474,6 +520,8 @@ func DecodeObject(class string, payload []byte, off int) (obj any, err error) {
 
 func (r *rbuf) object(class string) any {
 	switch {
+	case IsCollection(class):
+		return r.collection(class, 0)
 	case class == "TObjString":
 		return r.objString()
 	case strings.HasPrefix(class, "TGraph"):

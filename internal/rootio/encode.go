@@ -369,6 +369,45 @@ func (w *wbuf) object(obj any) (class string, err error) {
 		}
 		w.objString(o)
 		return "TObjString", nil
+	case *Collection:
+		if o == nil {
+			return "", fmt.Errorf("rootio: nil collection")
+		}
+		return o.Class, w.collection(o)
 	}
 	return "", fmt.Errorf("rootio: cannot write %T", obj)
+}
+
+// collection streams a TList, THashList or TObjArray and its elements.
+func (w *wbuf) collection(c *Collection) error {
+	if !IsCollection(c.Class) {
+		return fmt.Errorf("rootio: %q is not a collection class", c.Class)
+	}
+	vers := int16(versTList)
+	if c.Class == "TObjArray" {
+		vers = 3
+	}
+	p := w.version(vers)
+	w.tobject(0)
+	w.tstring(c.Name)
+	w.i32(int32(len(c.Items)))
+	if c.Class == "TObjArray" {
+		w.i32(0) // lower bound
+	}
+	for _, it := range c.Items {
+		class := className(it)
+		if class == "" {
+			return fmt.Errorf("rootio: cannot stream a %T in a collection", it)
+		}
+		op := w.objectStart(class)
+		if _, err := w.object(it); err != nil {
+			return err
+		}
+		w.objectEnd(op)
+		if c.Class != "TObjArray" {
+			w.u8(0) // option
+		}
+	}
+	w.end(p)
+	return nil
 }

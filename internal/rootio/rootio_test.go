@@ -410,3 +410,37 @@ func TestXZDictionaryBound(t *testing.T) {
 	}
 	assert.ErrorIs(t, checkXZDict([]byte("short")), ErrCorrupt)
 }
+
+func TestCollections(t *testing.T) {
+	inner := &Collection{Class: "TObjArray", Name: "inner", Items: []any{sampleGraph("TGraphErrors")}}
+	coll := &Collection{Class: "TList", Name: "TPCQA", Items: []any{
+		sampleHist("TH3D", 1), &ObjString{Value: "note"}, inner, sampleHist("TH1F", 2),
+	}}
+	// Through a file: the collection is one key.
+	data, err := WriteFile([]Entry{{Name: "TPCQA", Obj: coll}}, WriteOptions{Level: 1})
+	require.NoError(t, err)
+	rd, err := NewReader(data)
+	require.NoError(t, err)
+	require.Len(t, rd.Keys, 1)
+	obj, err := rd.Decode(rd.Keys[0])
+	require.NoError(t, err)
+	assert.Equal(t, coll, obj)
+
+	// Through a TMessage.
+	msg, err := EncodeTMessage(coll, true, 1)
+	require.NoError(t, err)
+	class, obj, err := DecodeTMessage(msg)
+	require.NoError(t, err)
+	assert.Equal(t, "TList", class)
+	assert.Equal(t, coll, obj)
+
+	// Elements of other classes are skipped and reported; the streamer
+	// infos of a ROOTSTRI message are such elements.
+	si, err := EncodeStreamerInfosTMessage([]string{"TH1F"}, false, 0)
+	require.NoError(t, err)
+	_, obj, err = DecodeTMessage(si)
+	require.NoError(t, err)
+	c := obj.(*Collection)
+	assert.Empty(t, c.Items)
+	assert.Contains(t, c.Skipped, "TStreamerInfo")
+}

@@ -65,8 +65,8 @@ func UnpackTMessage(msg []byte) ([]byte, TMessageHeader, error) {
 }
 
 // DecodeTMessage decodes the object of a kMESS_OBJECT TMessage whose class
-// is Supported. It returns the class name as well, so that a caller can
-// report unsupported classes.
+// is Supported, or a collection of such objects (*Collection). It returns
+// the class name as well, so that a caller can report unsupported classes.
 func DecodeTMessage(msg []byte) (class string, obj any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -89,7 +89,7 @@ func DecodeTMessage(msg []byte) (class string, obj any, err error) {
 	if class == "" {
 		return "", nil, fmt.Errorf("%w: TMessage holds a null object", ErrCorrupt)
 	}
-	if !Supported(class) {
+	if !Supported(class) && !IsCollection(class) {
 		return class, nil, fmt.Errorf("rootio: TMessage holds a %s, which Overwatch does not decode", class)
 	}
 	if end >= 0 {

@@ -322,6 +322,8 @@ func className(obj any) string {
 		return o.Class
 	case *ObjString:
 		return "TObjString"
+	case *Collection:
+		return o.Class
 	}
 	return ""
 }
