@@ -224,6 +224,23 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, key, key2.Value)
 	screenshot(t, ctx2, "05-permalink")
+
+	// JSROOT drew everything under the Content-Security-Policy.
+	for _, c := range []context.Context{ctx, ctx2} {
+		v, err := chromedp.Run(c, chromedp.Evaluate[string](`document.body.dataset.cspViolations || "0"`))
+		require.NoError(t, err)
+		assert.Equal(t, "0", v, "CSP violations")
+	}
+	// Control: an inline script is blocked and counted.
+	_, err = chromedp.Run(ctx2, chromedp.Evaluate[bool](`(() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = true'; document.body.appendChild(s); return true; })()`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		v, err := chromedp.Run(ctx2, chromedp.Evaluate[string](`document.body.dataset.cspViolations || "0"`))
+		return err == nil && v == "1"
+	}, 5*time.Second, 50*time.Millisecond, "the CSP blocks inline scripts")
+	ran, err := chromedp.Run(ctx2, chromedp.Evaluate[bool](`window.inlineRan === true`))
+	require.NoError(t, err)
+	assert.False(t, ran)
 }
 
 func TestBrowserTrending(t *testing.T) {

@@ -25,8 +25,20 @@ function jsroot() {
 
 // ---------- small helpers ----------
 
+// Content-Security-Policy violations are counted on <body> (the browser
+// tests assert that JSROOT draws without any).
+document.addEventListener('securitypolicyviolation', (e) => {
+  body.dataset.cspViolations = String(Number(body.dataset.cspViolations || 0) + 1);
+  console.warn('CSP violation', e.violatedDirective, e.blockedURI);
+});
+
 function fetchOK(url, opts = {}) {
   return fetch(url, { credentials: 'same-origin', ...opts }).then(async (r) => {
+    if (r.status === 401) {
+      // The session ended (expired, logged out elsewhere, password changed).
+      window.location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+      throw new Error('login required');
+    }
     if (!r.ok) {
       let msg = `${r.status} ${r.statusText}`;
       try { const j = await r.json(); if (j.error) msg = j.error; } catch (e) { /* not JSON */ }
