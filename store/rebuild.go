@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
@@ -249,7 +250,7 @@ func (s *Store) reconcile() error {
 // reconcileDir makes the index entries of one Run<N>/<SYS> folder equal to
 // its files.
 func (s *Store) reconcileDir(tx *bolt.Tx, rel string) error {
-	runPart, sys, ok := stringsCut(rel, "/")
+	runPart, sys, ok := strings.Cut(rel, "/")
 	run, err := ParseRunDir(runPart)
 	if !ok || err != nil || !overwatch.ValidSubsystem(sys) {
 		s.log.Warn("store: ignoring malformed crash marker", "dir", rel)
@@ -307,14 +308,6 @@ func (s *Store) reconcileDir(tx *bolt.Tx, rel string) error {
 		s.log.Info("store: reconciled folder after an unclean shutdown", "dir", rel, "indexed", n, "files", len(files))
 	}
 	return putRun(tx, run, rec)
-}
-
-func stringsCut(s, sep string) (string, string, bool) {
-	i := bytes.Index([]byte(s), []byte(sep))
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+len(sep):], true
 }
 
 // rebuildIndex writes a complete index of the files under dir to the new

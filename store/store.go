@@ -726,6 +726,6 @@ func (s *Store) announce(info overwatch.SnapshotInfo) {
 	}
 }
 
-// isTemp reports whether a directory entry is one of the store's
-// temporary files or otherwise hidden.
+// isHidden reports whether a directory entry is hidden (a name starting
+// with a dot), which includes the store's temporary files.
 func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
