@@ -110,3 +110,77 @@ func checkNoHalfFiles(t *testing.T, dir string) {
 	})
 	require.NoError(t, err)
 }
+
+// TestIngestCrashSafety kills the helper while it ingests a drop folder,
+// again and again until it finishes: every drop file ends up stored
+// exactly once (a file stored before the kill removed it is recognised),
+// and the index equals a rebuild.
+func TestIngestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a helper program")
+	}
+	root := rootFixture(t)
+	exe := filepath.Join(t.TempDir(), "crashtest")
+	out, err := exec.Command("go", "build", "-o", exe, "github.com/overwatch-dqm/overwatch/store/internal/crashtest").CombinedOutput()
+	require.NoError(t, err, "build helper: %s", out)
+	dir, drop := t.TempDir(), t.TempDir()
+	const files = 60
+	t0 := time.Unix(1448384710, 0)
+	want := map[int64]bool{}
+	for i := 0; i < files; i++ {
+		tm := t0.Add(time.Duration(i) * time.Second)
+		writeOld(t, drop, FormatReceiverName([]string{"EMC", "HLT", "TPC"}[i%3], 500+i%4, "C", tm, 0, false), root)
+		want[tm.Unix()] = true
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	kills := 0
+	for round := 0; round < 200; round++ {
+		cmd := exec.Command(exe, "-dir", dir, "-drop", drop)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		cmd.Stderr = os.Stderr
+		require.NoError(t, cmd.Start())
+		rd := bufio.NewReader(stdout)
+		line, err := rd.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "ready\n", line)
+		finished := make(chan string, 1)
+		go func() { l, _ := rd.ReadString('\n'); finished <- l }()
+		select {
+		case l := <-finished:
+			require.Equal(t, "done\n", l)
+			require.NoError(t, cmd.Wait())
+			round = 1 << 30
+			continue
+		case <-time.After(time.Duration(10+rng.IntN(150)) * time.Millisecond):
+		}
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		kills++
+	}
+	left, err := os.ReadDir(drop)
+	require.NoError(t, err)
+	require.Empty(t, left, "drop folder emptied")
+
+	s := openTest(t, dir)
+	require.NoError(t, s.Verify(context.Background()))
+	got := map[int64]int{}
+	runs, err := s.Runs(context.Background(), overwatch.RunQuery{})
+	require.NoError(t, err)
+	for _, r := range runs {
+		for _, sys := range []string{"EMC", "HLT", "TPC"} {
+			snaps, err := s.Snapshots(context.Background(), r.Number, sys)
+			require.NoError(t, err)
+			for _, sn := range snaps {
+				got[sn.Time.Unix()]++
+				assert.Equal(t, int64(len(root)), sn.Size)
+			}
+		}
+	}
+	assert.Len(t, got, files)
+	for tm, n := range got {
+		assert.True(t, want[tm])
+		assert.Equal(t, 1, n, "snapshot at %d stored once", tm)
+	}
+	t.Logf("%d drop files ingested exactly once across %d kills", files, kills)
+}

@@ -1,6 +1,6 @@
 // Command crashtest is the helper program of the store's crash test: it
 // opens a store and writes snapshots, outputs, trend points and alarms in
-// a loop until it is killed. Every file it writes carries its own length
+// a loop until it is killed, or (-drop) ingests a drop folder. Every file it writes carries its own length
 // and checksum (see Payload and Valid), so that the test can tell a half
 // file from a whole one.
 package main
@@ -22,10 +22,37 @@ import (
 func main() {
 	dir := flag.String("dir", "", "store directory")
 	seed := flag.Int64("seed", 1, "run-number base and payload seed")
+	drop := flag.String("drop", "", "ingest this drop folder until it is empty instead")
 	flag.Parse()
-	if err := run(*dir, *seed); err != nil {
+	var err error
+	if *drop != "" {
+		err = ingest(*dir, *drop)
+	} else {
+		err = run(*dir, *seed)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "crashtest:", err)
 		os.Exit(1)
+	}
+}
+
+// ingest moves the drop folder's files into the store until none is left.
+func ingest(dir, drop string) error {
+	s, err := store.Open(dir, store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), IngestSettle: time.Nanosecond})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Println("ready")
+	for {
+		st, err := s.Ingest(context.Background(), drop)
+		if err != nil {
+			return err
+		}
+		if st.Ingested+st.Duplicates+st.Quarantined+st.Waiting == 0 {
+			fmt.Println("done")
+			return nil
+		}
 	}
 }
 
