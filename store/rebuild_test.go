@@ -249,3 +249,27 @@ func TestDirtyMarksBounded(t *testing.T) {
 	assert.Len(t, snaps, 2)
 	assertIndexEqualsRebuild(t, s2)
 }
+
+func TestOpenRebuildsOtherSchema(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	put(t, s, 1, "EMC", "C", 1448384710, "a")
+	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bMeta).Put(keySchema, []byte("overwatch-store-0")); err != nil {
+			return err
+		}
+		return tx.Bucket(bRuns).Delete(runKey(1)) // an old index that lost the run
+	}))
+	require.NoError(t, s.Close())
+	s2 := openTest(t, dir)
+	r, err := s2.Run(context.Background(), 1)
+	require.NoError(t, err, "index of another schema rebuilt from the files")
+	assert.Equal(t, 1, r.Subsystems[0].Snapshots)
+}
+
+func TestOpenRejectsBadSubsystems(t *testing.T) {
+	_, err := Open(t.TempDir(), Options{Subsystems: []string{"EMC", "bad"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"bad"`)
+}
