@@ -520,6 +520,7 @@ func TestTrendingAndAlarms(t *testing.T) {
 		code int
 	}{
 		{"/trending/EMC?trend=nope", 404},
+		{"/trending/ZZZ", 404},
 		{"/trending/emc", 400},
 		{"/api/trends/EMC/nope", 404},
 		{"/api/trends/e", 400},
@@ -533,6 +534,9 @@ func TestTrendingAndAlarms(t *testing.T) {
 		resp, _ := c.get(tc.path)
 		assert.Equal(t, tc.code, resp.StatusCode, tc.path)
 	}
+	resp, body = c.get("/trending/TPC")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, "Subsystem TPC has no trends yet.")
 	resp, body = c.get("/api/options/EMC")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.True(t, strings.HasPrefix(body, "["))

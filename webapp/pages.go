@@ -728,6 +728,9 @@ func (a *App) trendingPage(w http.ResponseWriter, r *http.Request, ps httprouter
 	if err != nil {
 		return err
 	}
+	if len(names) == 0 && !contains(d.Subsystems, d.Sys) {
+		return errorf(http.StatusNotFound, "unknown subsystem %s (known: %s)", d.Sys, strings.Join(d.Subsystems, ", "))
+	}
 	if d.Selected != "" && !contains(names, d.Selected) {
 		return errorf(http.StatusNotFound, "subsystem %s has no trend %q", d.Sys, d.Selected)
 	}
