@@ -1,5 +1,17 @@
 package store
 
+// Where the original's store-related bugs (original-processing.md §10.1)
+// are shown fixed:
+//
+//	 8  borrowing subsystems only at run creation  TestBugLateHLTCreatesBorrowingSubsystems
+//	 9  dead "HLT exists, no new HLT files" branch TestBugBorrowFromExistingHLTWithoutNewFiles
+//	10  lexicographic sorting of unpadded names    TestIngest, TestRebuildLegacyTree
+//	11  DST rule, path-sensitive name parsing      TestWallTimeDST, TestFormatParseTimeRoundTrip,
+//	                                               TestTimestampIgnoresDirectories
+//	12  discovery by substring, temp files picked  TestIngest, TestParseReceiverName
+//	25  "Run123_old" and empty subsystem folders   TestRebuildLegacyTree, TestParseRunDir
+//	 6  (outputs of borrowing subsystems)          TestBorrowingSubsystemOutputsOwnNamespace
+
 import (
 	"context"
 	"strings"
