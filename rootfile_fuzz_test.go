@@ -2,6 +2,7 @@ package overwatch_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	ow "github.com/overwatch-dqm/overwatch"
@@ -60,6 +61,8 @@ func FuzzDecodeTMessage(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(si)
+	coll, _ := collectionMessage(f)
+	f.Add(coll)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		obj, err := ow.DecodeTMessage(msg, nil)
 		if err == nil {
@@ -68,6 +71,9 @@ func FuzzDecodeTMessage(f *testing.F) {
 					t.Fatalf("decoded an invalid histogram: %v", err)
 				}
 			}
+		}
+		if _, _, err := ow.DecodeTMessageEntries(msg, nil); err != nil && !errors.Is(err, ow.ErrCorrupt) && !strings.Contains(err.Error(), "not supported") {
+			t.Fatalf("unexpected error kind: %v", err)
 		}
 		s := ow.NewStreamers()
 		_ = s.AddTMessage(msg)

@@ -122,7 +122,7 @@ func TestDecodeTMessageRejects(t *testing.T) {
 // collectionMessage returns a TMessage of a TList "TPCQA" holding two
 // histograms and a TObjArray "sub" with a graph, as a merger run with
 // UnpackCollections=0 sends it, and the objects it holds.
-func collectionMessage(t *testing.T) ([]byte, []ow.Object) {
+func collectionMessage(t testing.TB) ([]byte, []ow.Object) {
 	objs := modelObjects(t)
 	h1, h2 := objs[3].Object, objs[8].Object // TH1F, TH2D
 	g := objs[len(objs)-2].Object            // TGraphErrors
