@@ -134,11 +134,19 @@ func (s *Store) Ingest(ctx context.Context, dropDir string) (IngestStats, error)
 
 func (s *Store) ingestOne(ctx context.Context, dropDir, name string, n Name, st *IngestStats) error {
 	src := filepath.Join(dropDir, name)
-	data, err := os.ReadFile(src)
+	var data []byte
+	fi, err := os.Stat(src)
 	if err != nil {
 		return fmt.Errorf("store: ingest %s: %w", name, err)
 	}
-	if verr := validateROOT(data); verr != nil {
+	verr := fmt.Errorf("%w: %d bytes, more than the %d bytes allowed (Options.MaxIngestSize)", overwatch.ErrCorrupt, fi.Size(), s.opts.MaxIngestSize)
+	if fi.Size() <= s.opts.MaxIngestSize {
+		if data, err = os.ReadFile(src); err != nil {
+			return fmt.Errorf("store: ingest %s: %w", name, err)
+		}
+		verr = validateROOT(data)
+	}
+	if verr != nil {
 		dst, err := s.quarantineFile(src, "", name, verr.Error())
 		if err != nil {
 			return err

@@ -142,6 +142,21 @@ func TestIngest(t *testing.T) {
 	assert.Len(t, snaps, 2)
 }
 
+func TestIngestTooLarge(t *testing.T) {
+	root := rootFixture(t)
+	dir, drop := t.TempDir(), t.TempDir()
+	s, err := Open(dir, Options{Logger: quietLogger(), MaxIngestSize: int64(len(root)) - 1})
+	require.NoError(t, err)
+	defer s.Close()
+	writeOld(t, drop, "EMChistos_5_B_2020_1_1_0_0_0.root", root)
+	st, err := s.Ingest(context.Background(), drop)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Quarantined)
+	reason, err := os.ReadFile(filepath.Join(dir, "quarantine", "EMChistos_5_B_2020_1_1_0_0_0.root.reason.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(reason), "MaxIngestSize")
+}
+
 func TestRunIngestStopsWithContext(t *testing.T) {
 	root := rootFixture(t)
 	dir, drop := t.TempDir(), t.TempDir()

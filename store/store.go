@@ -49,6 +49,9 @@ type Options struct {
 	// LockTimeout bounds the wait for the index file lock held by another
 	// process (default 5 s).
 	LockTimeout time.Duration
+	// MaxIngestSize is the largest drop-folder file Ingest reads (default
+	// 1 GiB); larger files are quarantined.
+	MaxIngestSize int64
 }
 
 func (o Options) withDefaults() Options {
@@ -66,6 +69,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = 5 * time.Second
+	}
+	if o.MaxIngestSize <= 0 {
+		o.MaxIngestSize = 1 << 30
 	}
 	return o
 }
