@@ -3,6 +3,8 @@ package processing_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	_ "github.com/overwatch-dqm/overwatch/detectors/all"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"github.com/stretchr/testify/require"
 )
 
@@ -60,5 +63,101 @@ func BenchmarkProcess500NoPNG(b *testing.B) {
 		if err := env.p.Process(ctx, env.snap); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEndToEnd measures, with the Run loop consuming the store's
+// announcements, the time from PutSnapshot returning to (a) the view of the
+// new snapshot being visible with every JSON and hints output written
+// ("json-ms") and (b) every output including PNGs written ("all-ms"), for a
+// 500-histogram EMC-like snapshot. Target: all-ms <= 1000.
+func BenchmarkEndToEnd(b *testing.B) {
+	env := newBenchEnv(b, 500, processing.Options{ScanInterval: -1})
+	data, err := overwatch.EncodeFile(emcLike(500, 4, 42))
+	require.NoError(b, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- env.p.Run(ctx) }()
+	// Let the start-up scan process the first snapshot.
+	waitView(b, env.st, env.snap.Time.Unix(), true)
+	var jsonTotal, allTotal time.Duration
+	at := env.snap.Time
+	for i := 0; i < b.N; i++ {
+		at = at.Add(time.Minute)
+		t0 := time.Now()
+		_, err := env.st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 9000, Subsystem: "EMC", Mode: overwatch.ModeCompress, Time: at, Source: "bench"}, bytes.NewReader(data))
+		require.NoError(b, err)
+		t1 := time.Now()
+		waitView(b, env.st, at.Unix(), false)
+		jsonTotal += time.Since(t1)
+		waitView(b, env.st, at.Unix(), true)
+		allTotal += time.Since(t1)
+		_ = t0
+	}
+	b.ReportMetric(float64(jsonTotal.Milliseconds())/float64(b.N), "json-ms")
+	b.ReportMetric(float64(allTotal.Milliseconds())/float64(b.N), "all-ms")
+	cancel()
+	<-done
+}
+
+// waitView polls the EMC view of run 9000 until it is built from the
+// snapshot at unix (and complete when complete is set).
+func waitView(tb testing.TB, st *store.Store, unix int64, complete bool) {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := st.Output(context.Background(), processing.ViewRef(9000, "EMC", ""))
+		if err == nil {
+			var v processing.ViewDoc
+			if json.Unmarshal(b, &v) == nil && v.Snapshot.Time == unix && (v.Complete || !complete) {
+				return
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	tb.Fatalf("view of snapshot %d not written within 60 s", unix)
+}
+
+// BenchmarkTimeSlice measures a time slice of a 500-histogram EMC-like
+// subsystem (two snapshots read and subtracted, 500 histograms processed,
+// every output written) over runs of 10 and 600 snapshots: its cost must
+// not grow with the number of snapshots. Target: <= 1.5 s. Each iteration
+// asks for a new window (no cache hit).
+func BenchmarkTimeSlice(b *testing.B) {
+	for _, n := range []int{10, 600} {
+		b.Run(fmt.Sprintf("snapshots=%d", n), func(b *testing.B) {
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			st, err := store.Open(b.TempDir(), store.Options{Logger: log, NoSyncOutputs: true})
+			require.NoError(b, err)
+			defer st.Close()
+			start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+			// Two distinct contents alternate, so that differences are not
+			// empty; every snapshot is a full 500-histogram file.
+			files := [2][]byte{}
+			for k := range files {
+				files[k], err = overwatch.EncodeFile(emcLike(500, k+1, 42))
+				require.NoError(b, err)
+			}
+			for i := 0; i < n; i++ {
+				_, err := st.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: 9100, Subsystem: "EMC", Mode: overwatch.ModeCompress,
+					Time: start.Add(time.Duration(i) * time.Minute), Source: "bench"}, bytes.NewReader(files[i%2]))
+				require.NoError(b, err)
+			}
+			p := processing.New(st, processing.Options{Logger: log})
+			svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: log})
+			defer svc.Close()
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				// Windows [m, m]: snapshot m - snapshot m-1, a new key each time.
+				m := float64(1 + i%(n-1))
+				key, err := svc.Submit(ctx, timeslice.Request{Run: 9100, Subsystem: "EMC", FromMinute: m, ToMinute: m,
+					Options: map[string]string{}})
+				require.NoError(b, err)
+				stt, err := svc.Wait(ctx, 9100, "EMC", key)
+				require.NoError(b, err)
+				require.Equal(b, timeslice.StateDone, stt.State, stt.Error)
+			}
+		})
 	}
 }

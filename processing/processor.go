@@ -40,7 +40,7 @@ type Options struct {
 	// NoPNG disables the PNG outputs.
 	NoPNG bool
 	// PNGWidth and PNGHeight are the size of the rendered images in pixels
-	// (480 x 360 when 0).
+	// (400 x 300 when 0: thumbnails; the web app draws with JSROOT).
 	PNGWidth, PNGHeight int
 	// Force reprocesses runs or subsystems even when their outputs are up to
 	// date, once, at the first scan (see Force).
@@ -108,7 +108,7 @@ func New(store overwatch.Store, opts Options) *Processor {
 		opts.ScanRuns = 10
 	}
 	if opts.PNGWidth <= 0 || opts.PNGHeight <= 0 {
-		opts.PNGWidth, opts.PNGHeight = 480, 360
+		opts.PNGWidth, opts.PNGHeight = 400, 300
 	}
 	if opts.Decode == nil {
 		opts.Decode = overwatch.DecodeFile

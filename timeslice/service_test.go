@@ -302,3 +302,31 @@ func ExampleService() {
 	fmt.Println(len(key))
 	// Output: 64
 }
+
+// FuzzSliceRecord feeds arbitrary bytes as a stored slice record (a
+// permalink after a restart): Status never panics and never accepts a
+// record that does not hold the key asked for.
+func FuzzSliceRecord(f *testing.F) {
+	f.Add([]byte(`{"key":"k1","request":{"run":300,"subsystem":"SLC","toMinute":2},"run":300,"subsystem":"SLC","state":"done"}`))
+	f.Add([]byte(`{"key":"k1","request":{"run":300,"subsystem":"SLC","fromMinute":-5},"state":"pending"}`))
+	f.Add([]byte(`{"key":"k1","request":{"run":-1,"subsystem":"x y"}}`))
+	f.Add([]byte(`[]`))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(f.TempDir(), store.Options{Subsystems: []string{"SLC"}, Logger: log, NoSyncOutputs: true})
+	require.NoError(f, err)
+	defer st.Close()
+	ctx := context.Background()
+	_, err = st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "SLC", Mode: ow.ModeCompress, Time: time.Unix(1795425240, 0), Source: "test"}, bytes.NewReader(snapshot("SLC", 1)))
+	require.NoError(f, err)
+	p := processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: decode})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: log, Decode: decode})
+		defer svc.Close()
+		ref := ow.OutputRef{Run: 300, Subsystem: "SLC", Slice: "k1", Kind: ow.OutputSlice}
+		require.NoError(t, st.PutOutput(ctx, ref, data))
+		s, err := svc.Status(ctx, 300, "SLC", "k1")
+		if err == nil && s.Key != "k1" {
+			t.Fatalf("status of another key: %+v", s)
+		}
+	})
+}

@@ -45,8 +45,6 @@ func (o Options) size() (int, int) {
 // 2D plots.
 const colorBarWidth = 60
 
-var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
-
 // Hist renders a histogram (1D, 2D or profile; a 3D histogram is drawn as
 // its projection on x-y) with its display d (nil for defaults).
 func Hist(h *overwatch.Hist, d *overwatch.Display, o Options) ([]byte, error) {
@@ -217,11 +215,11 @@ func renderObjects(hs []*overwatch.Hist, g *overwatch.Graph, title string, d *ov
 	if d.ShowStats && len(hs) == 1 {
 		drawStats(dc, hs[0])
 	}
-	var buf bytes.Buffer
-	if err := pngEncoder.Encode(&buf, cnv.Image()); err != nil {
-		return nil, fmt.Errorf("render: encoding PNG: %w", err)
+	img, ok := cnv.Image().(*image.RGBA)
+	if !ok {
+		return nil, errors.New("render: canvas is not RGBA")
 	}
-	return buf.Bytes(), nil
+	return encodePNG(img)
 }
 
 // setRanges sets the axis ranges: the display's ranges when given, else the
