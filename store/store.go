@@ -346,6 +346,9 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 		t = time.Now()
 	}
 	t = t.Truncate(time.Second).UTC()
+	if y := t.In(Zurich).Year(); y < 1970 || y > 9999 {
+		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: time %v outside the years 1970–9999 that file names can carry", t)
+	}
 	rel := snapshotDir(meta.Run, meta.Subsystem)
 	replay := mode == overwatch.ModeReplay
 	if replay {

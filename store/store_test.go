@@ -89,6 +89,8 @@ func TestPutSnapshotValidation(t *testing.T) {
 		{Run: 1, Subsystem: "emc", Mode: "C", Time: time.Unix(1, 0)},
 		{Run: 1, Subsystem: "../x", Mode: "C", Time: time.Unix(1, 0)},
 		{Run: 1, Subsystem: "EMC", Mode: "Q", Time: time.Unix(1, 0)},
+		{Run: 1, Subsystem: "EMC", Mode: "C", Time: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Run: 1, Subsystem: "EMC", Mode: "C", Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		_, err := s.PutSnapshot(ctx, m, strings.NewReader("x"))
 		assert.Error(t, err, "%+v", m)
