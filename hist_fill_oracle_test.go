@@ -153,3 +153,38 @@ func TestFillMatchesROOT(t *testing.T) {
 		assert.InDelta(t, all, proj, 1e-9*math.Abs(all), name)
 	}
 }
+
+// TestProfilesMatchROOT uses go-hep's groot/testdata/tprofile.root, where
+// ROOT filled p1d (TProfile, 100 bins on [-4,4], pz in [0,20]) and p2d
+// (TProfile2D, 40x40 bins) with the same (px, py, pz) for every event.
+// Profiling p2d along x over every py bin (flows included) and merging
+// bins by 2 must give p1d merged by 5: both are 20 bins of 0.4 holding the
+// same pz sums, sums of squares and bin entries.
+func TestProfilesMatchROOT(t *testing.T) {
+	// hbook/rootcnv/testdata -> groot/testdata of the same go-hep module.
+	dir := filepath.Join(gohepTestdata(t), "..", "..", "..", "groot", "testdata")
+	f, err := ow.ReadFile(filepath.Join(dir, "tprofile.root"))
+	if err != nil {
+		t.Skipf("groot testdata not readable: %v", err)
+	}
+	p1, p2 := f.Hist("p1d"), f.Hist("p2d")
+	require.NotNil(t, p1)
+	require.NotNil(t, p2)
+	a, err := p1.Rebin(5, 0, 0)
+	require.NoError(t, err)
+	px, err := p2.ProfileX("", 0, p2.Y.NBins+1)
+	require.NoError(t, err)
+	b, err := px.Rebin(2, 0, 0)
+	require.NoError(t, err)
+	require.Equal(t, a.X.NBins, b.X.NBins)
+	for i := range a.Contents {
+		assert.InDelta(t, a.BinEntries[i], b.BinEntries[i], 1e-9, "entries of cell %d", i)
+		assert.InDelta(t, a.Contents[i], b.Contents[i], 1e-9*(1+math.Abs(a.Contents[i])), "sum of pz of cell %d", i)
+		assert.InDelta(t, a.Sumw2[i], b.Sumw2[i], 1e-9*(1+a.Sumw2[i]), "sum of pz² of cell %d", i)
+		assert.InDelta(t, a.BinContent(i), b.BinContent(i), 1e-9, "mean pz of cell %d", i)
+		assert.InDelta(t, a.BinError(i), b.BinError(i), 1e-9, "error of cell %d", i)
+	}
+	// Rebinning by exact divisors keeps ROOT's statistics.
+	assert.Equal(t, p1.Stats, a.Stats)
+	assert.Equal(t, p1.Mean(1), a.Mean(1))
+}
