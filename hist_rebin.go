@@ -16,9 +16,9 @@ import (
 // upper edge of the last complete group, as in ROOT. Under- and overflow
 // cells are kept. Variable bin edges keep every n-th edge. Bin labels of a
 // merged axis are dropped (a group has no single label). The entries are
-// kept; the statistics sums are kept when every group size divides its axis
-// and recomputed from the bins otherwise (ROOT resets them because bins
-// moved to the overflow). The result keeps h's class, name and title.
+// kept; the statistics sums are h's (as StatSums returns them) when every
+// group size divides its axis and are recomputed from the new bins
+// otherwise (ROOT resets them because bins moved to the overflow). The result keeps h's class, name and title.
 func (h *Hist) Rebin(nx, ny, nz int) (*Hist, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
@@ -113,7 +113,11 @@ func (h *Hist) Rebin(nx, ny, nz int) (*Hist, error) {
 			}
 		}
 	}
-	if !exact {
+	if exact {
+		// As ROOT's PutStats(GetStats()): sums recomputed from h's bins
+		// when h had none stored are kept as h's.
+		out.Stats = h.StatSums()
+	} else {
 		entries := out.Entries
 		out.ResetStats()
 		out.Entries = entries

@@ -95,3 +95,16 @@ func TestRebinErrors(t *testing.T) {
 	assert.Equal(t, 4, ow.RebinFactor(100, 30))
 	assert.Equal(t, 1, ow.RebinFactor(100, 0))
 }
+
+// Statistics recomputed from h's bins (no stored sums) are those of the
+// original bin centres, as ROOT's PutStats(GetStats()).
+func TestRebinKeepsRecomputedStats(t *testing.T) {
+	h := ow.MustNewHist(ow.ClassTH1D, "h", "", ow.NewAxis(4, 0, 4))
+	require.NoError(t, h.SetBinContent(1, 1)) // centre 0.5
+	require.NoError(t, h.SetBinContent(2, 3)) // centre 1.5
+	r, err := h.Rebin(2, 0, 0)
+	require.NoError(t, err)
+	assert.InDelta(t, 1.25, h.Mean(0), 1e-12)
+	assert.InDelta(t, 1.25, r.Mean(0), 1e-12, "not the new centre 1.0")
+	assert.InDelta(t, 4, r.Stats.Sumw, 1e-12)
+}
