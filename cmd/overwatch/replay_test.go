@@ -22,11 +22,11 @@ import (
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 
-// recordLive records runs as the live deployment does: every simulated
+// replayRecordLive records runs as the live deployment does: every simulated
 // minute each subsystem's cumulative snapshot is stored (as the HLT
 // receivers' StoreSink does) and processed with trending. It returns the
 // number of snapshots.
-func recordLive(t *testing.T, dir string, runs, minutes int, noPNG bool) int {
+func replayRecordLive(t *testing.T, dir string, runs, minutes int, noPNG bool) int {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelError}))
 	st, err := store.Open(dir, store.Options{Logger: log})
@@ -64,9 +64,9 @@ func recordLive(t *testing.T, dir string, runs, minutes int, noPNG bool) int {
 	return n
 }
 
-// files returns every regular file below dir (slash paths) but the index,
+// replayFiles returns every regular file below dir (slash paths) but the index,
 // the web app's secrets and temporary files.
-func files(t *testing.T, dir string) map[string][]byte {
+func replayFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -107,7 +107,7 @@ func TestReplayReproducesLiveOutputs(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	png := os.Getenv("OVERWATCH_REPLAY_PNG") == "1"
 	start := time.Now()
-	n := recordLive(t, a, 2, 2, !png)
+	n := replayRecordLive(t, a, 2, 2, !png)
 	t.Logf("recorded %d snapshots in %v", n, time.Since(start))
 	start = time.Now()
 	defer func() { t.Logf("replayed in %v", time.Since(start)) }()
@@ -125,7 +125,7 @@ func TestReplayReproducesLiveOutputs(t *testing.T) {
 	assert.Contains(t, stderr.String(), "12 processed, 0 processing errors")
 	require.Equal(t, 12, n)
 
-	fa, fb := files(t, a), files(t, b)
+	fa, fb := replayFiles(t, a), replayFiles(t, b)
 	var names []string
 	for k := range fa {
 		names = append(names, k)
@@ -171,10 +171,10 @@ func TestReplayReproducesLiveOutputs(t *testing.T) {
 	}
 	assert.Equal(t, 6, kinds["view"], "2 runs × 3 subsystems")
 	assert.Greater(t, kinds["json"], 300)
-	assert.Equal(t, kinds["json"]-countTrendJSON(fa), kinds["hints"]-countTrendHints(fa))
+	assert.Equal(t, kinds["json"]-replayCountTrendJSON(fa), kinds["hints"]-replayCountTrendHints(fa))
 }
 
-func countTrendJSON(f map[string][]byte) int {
+func replayCountTrendJSON(f map[string][]byte) int {
 	n := 0
 	for k := range f {
 		if strings.HasPrefix(k, "trending/") && strings.Contains(k, "/json/") {
@@ -184,7 +184,7 @@ func countTrendJSON(f map[string][]byte) int {
 	return n
 }
 
-func countTrendHints(f map[string][]byte) int {
+func replayCountTrendHints(f map[string][]byte) int {
 	n := 0
 	for k := range f {
 		if strings.HasPrefix(k, "trending/") && strings.Contains(k, "/hints/") {
