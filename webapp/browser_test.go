@@ -334,3 +334,27 @@ func TestBrowserRealPipeline(t *testing.T) {
 	assert.Contains(t, pr.JSON, "?slice=")
 	screenshot(t, ctx, "11-real-time-slice")
 }
+
+// TestBrowserJSROOTFailure: when JSROOT is configured but cannot be
+// loaded, the page falls back to the server-rendered PNGs.
+func TestBrowserJSROOTFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	broken := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(broken, "modules", "base"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(broken, "modules", "main.mjs"), []byte("throw new Error('broken JSROOT');\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(broken, "modules", "base", "colors.mjs"), []byte("export const addColor = () => 0;\n"), 0o644))
+	e := newEnv(t, func(c *Config) { c.JSROOTDir = broken })
+	require.True(t, e.app.HasJSROOT())
+	e.seed(t, 1)
+	srv := e.server(t)
+	ctx := browser(t)
+	require.NoError(t, browserLogin(ctx, srv.URL))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/run/100/EMC"),
+		chromedp.WaitVisible(chromedp.CSS(`.plot[data-name="EMCTRQA/hEMCalPatchMap"] img`))))
+	require.Eventually(t, func() bool {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector('.plot img'); return i.complete && i.naturalWidth === 2; })()`))
+		return err == nil && ok
+	}, 10*time.Second, 50*time.Millisecond, "the PNG output is shown")
+}

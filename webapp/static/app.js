@@ -9,6 +9,7 @@ const csrf = body.dataset.csrf || '';
 const useJSROOT = body.dataset.jsroot === '1';
 
 let jsrootPromise = null;
+let jsrootFailed = false;
 function jsroot() {
   if (!jsrootPromise) {
     jsrootPromise = Promise.all([
@@ -18,9 +19,21 @@ function jsroot() {
       J.settings.Tooltip = true;
       J.settings.ZoomWheel = true;
       return { J, addColor: colors.addColor };
+    }).catch((e) => {
+      // JSROOT could not be loaded: fall back to the server-rendered PNGs.
+      jsrootFailed = true;
+      throw e;
     });
   }
   return jsrootPromise;
+}
+
+function showPNG(div) {
+  const img = div.querySelector('img') || document.createElement('img');
+  img.alt = div.dataset.name;
+  img.src = `${div.dataset.png}${div.dataset.png.includes('?') ? '&' : '?'}t=${Date.now()}`;
+  if (!img.parentNode) { div.textContent = ''; div.appendChild(img); }
+  div.dataset.drawn = String(Number(div.dataset.drawn || 0) + 1);
 }
 
 // ---------- small helpers ----------
@@ -150,7 +163,7 @@ function applyDisplay(obj, d, cls) {
 }
 
 // decorationObject builds the JSROOT object drawing one decoration.
-function decorationObject(ctx, dec) {
+function decorationObject(ctx, dec, obj) {
   const { J } = ctx;
   const line = colorIndex(ctx, dec.color, 1);
   const width = dec.lineWidth || 1;
@@ -194,6 +207,11 @@ function decorationObject(ctx, dec) {
       for (const e of dec.entries || []) {
         const en = J.create('TLegendEntry');
         Object.assign(en, { fLabel: e.label || '', fOption: e.option || 'l', fLineColor: line, fFillColor: colorIndex(ctx, dec.fill, 0), fTextColor: 1 });
+        // A reference to a member of a stack draws the entry with the
+        // member's own line, fill and marker.
+        const members = obj?.fHists?.arr || [];
+        const member = e.ref ? members.find((m) => m.fName === e.ref) : null;
+        if (member) en.fObject = member;
         o.fPrimitives.arr.push(en);
         o.fPrimitives.opt.push('');
       }
@@ -208,12 +226,8 @@ function decorationObject(ctx, dec) {
 // a no-op when the JSON has not changed since the last draw (ETag).
 async function drawPlot(div, force = false) {
   const name = div.dataset.name;
-  if (!useJSROOT) {
-    const img = div.querySelector('img') || document.createElement('img');
-    img.alt = name;
-    img.src = `${div.dataset.png}${div.dataset.png.includes('?') ? '&' : '?'}t=${Date.now()}`;
-    if (!img.parentNode) { div.textContent = ''; div.appendChild(img); }
-    div.dataset.drawn = '1';
+  if (!useJSROOT || jsrootFailed) {
+    showPNG(div);
     return;
   }
   try {
@@ -231,7 +245,7 @@ async function drawPlot(div, force = false) {
     div.textContent = '';
     await J.draw(div, obj, opt);
     for (const dec of d.decorations || []) {
-      const o = decorationObject(ctx, dec);
+      const o = decorationObject(ctx, dec, obj);
       if (o) await J.draw(div, o, 'same');
     }
     div.dataset.etag = etag;
@@ -245,6 +259,7 @@ async function drawPlot(div, force = false) {
     updateInfo(div, hints);
     updateBadges();
   } catch (e) {
+    if (jsrootFailed) { showPNG(div); return; }
     div.textContent = `Cannot draw ${name}: ${e.message}`;
     div.classList.add('failed');
   }
