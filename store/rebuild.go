@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
@@ -118,24 +120,39 @@ func indexFiles(tx *bolt.Tx, run int, sys string, files []fileEntry, sources map
 	return sr, nil
 }
 
-// rebuildRun indexes one run folder from its files.
-func rebuildRun(tx *bolt.Tx, root string, run int, st *RebuildStats, log func(msg string, args ...any), clean bool) error {
+// runScan is what a run folder holds: its snapshot files per subsystem
+// and its mode.
+type runScan struct {
+	run     int
+	subs    []string
+	files   [][]fileEntry
+	mode    overwatch.HLTMode
+	modeErr error
+	skipped int
+	err     error
+}
+
+// scanRun lists one run folder. It touches no index, so run folders are
+// scanned in parallel.
+func scanRun(root string, run int, clean bool) runScan {
+	sc := runScan{run: run}
 	dir := filepath.Join(root, RunDir(run))
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("store: list %s: %w", dir, err)
+		sc.err = fmt.Errorf("store: list %s: %w", dir, err)
+		return sc
 	}
 	if clean {
 		removeTemps(dir) // runInfo.yaml
 	}
-	rec := &runRecord{Subs: map[string]*subRecord{}}
 	for _, e := range ents {
 		if !e.IsDir() || !overwatch.ValidSubsystem(e.Name()) {
 			continue
 		}
-		files, err := scanSubsystem(filepath.Join(dir, e.Name()), e.Name(), clean, &st.Skipped)
+		files, err := scanSubsystem(filepath.Join(dir, e.Name()), e.Name(), clean, &sc.skipped)
 		if err != nil {
-			return err
+			sc.err = err
+			return sc
 		}
 		if clean {
 			removeOutputTemps(filepath.Join(dir, e.Name()))
@@ -146,25 +163,63 @@ func rebuildRun(tx *bolt.Tx, root string, run int, st *RebuildStats, log func(ms
 			// (original bug §10.1-25).
 			continue
 		}
-		sr, err := indexFiles(tx, run, e.Name(), files, nil)
+		sc.subs = append(sc.subs, e.Name())
+		sc.files = append(sc.files, files)
+	}
+	if len(sc.subs) > 0 {
+		sc.mode, _, sc.modeErr = readRunMode(dir)
+	}
+	return sc
+}
+
+// scanRuns scans run folders with a few goroutines (listing folders is
+// dominated by file-system latency), results in the order of runs.
+func scanRuns(root string, runs []int, clean bool) []runScan {
+	out := make([]runScan, len(runs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(8, len(runs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(runs) {
+					return
+				}
+				out[i] = scanRun(root, runs[i], clean)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// indexRun puts a scanned run into the index.
+func indexRun(tx *bolt.Tx, sc runScan, st *RebuildStats, log func(msg string, args ...any)) error {
+	st.Skipped += sc.skipped
+	if sc.err != nil {
+		return sc.err
+	}
+	if len(sc.subs) == 0 {
+		log("store: run folder without snapshots ignored", "run", sc.run)
+		return nil
+	}
+	rec := &runRecord{Mode: sc.mode, Subs: map[string]*subRecord{}}
+	for i, sys := range sc.subs {
+		sr, err := indexFiles(tx, sc.run, sys, sc.files[i], nil)
 		if err != nil {
 			return err
 		}
-		rec.Subs[e.Name()] = sr
+		rec.Subs[sys] = sr
 		st.Subsystems++
 		st.Snapshots += sr.N
 	}
-	if len(rec.Subs) == 0 {
-		log("store: run folder without snapshots ignored", "run", run)
-		return nil
+	if sc.modeErr != nil {
+		log("store: unreadable run info, using mode U", "run", sc.run, "err", sc.modeErr)
 	}
-	mode, _, err := readRunMode(dir)
-	if err != nil {
-		log("store: unreadable run info, using mode U", "run", run, "err", err)
-	}
-	rec.Mode = mode
 	st.Runs++
-	return putRun(tx, run, rec)
+	return putRun(tx, sc.run, rec)
 }
 
 // Rebuild recreates the index of the store rooted at dir from its files
@@ -363,10 +418,11 @@ func rebuildIndex(ctx context.Context, dir, tmp string, opts Options, clean bool
 		}
 		sort.Ints(runs)
 		if len(runs) > 0 {
+			scans := scanRuns(dir, runs, clean)
 			err := db.Update(func(tx *bolt.Tx) error {
 				tx.Bucket(bSnaps).FillPercent = 0.9
-				for _, run := range runs {
-					if err := rebuildRun(tx, dir, run, &st, logDebug, clean); err != nil {
+				for _, sc := range scans {
+					if err := indexRun(tx, sc, &st, logDebug); err != nil {
 						return err
 					}
 				}
