@@ -53,3 +53,22 @@ func BenchmarkDiffTH2F100x100Sumw2(b *testing.B) {
 		}
 	}
 }
+
+var sink []float64
+
+// BenchmarkBaselineAllocSubtract is the floor for BenchmarkDiffTH2F100x100:
+// allocating one result array of 102x102 cells and subtracting two arrays
+// into it, nothing else. On a loaded machine compare Diff with this rather
+// than with the absolute target.
+func BenchmarkBaselineAllocSubtract(b *testing.B) {
+	later, earlier := th2fPair(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		d := make([]float64, len(later.Contents))
+		for i, c := range later.Contents {
+			d[i] = c - earlier.Contents[i]
+		}
+		sink = d
+	}
+}
