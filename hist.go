@@ -462,7 +462,10 @@ func (h *Hist) statOverflows() bool { return h.StatOverflows == 1 }
 // TProfile the profiled value is the last coordinate: Fill(w, x, y) for a
 // TProfile, Fill(w, x, y, z) for a TProfile2D), following ROOT's Fill: the
 // entry count always increases; the statistics sums only when the entry lands
-// in range (or StatOverflows is set).
+// in range (or StatOverflows is set); a weight other than 1 starts storing
+// Sumw2; the cell accumulates as ROOT's storage type does (float32 for
+// TH*F, truncated saturating integers for TH*I/S/C). A profile rejects a
+// value outside [PMin, PMax] (when they differ) without counting an entry.
 func (h *Hist) Fill(w float64, xs ...float64) error {
 	dim := h.Dim()
 	want := dim
