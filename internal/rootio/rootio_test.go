@@ -444,3 +444,44 @@ func TestCollections(t *testing.T) {
 	assert.Empty(t, c.Items)
 	assert.Contains(t, c.Skipped, "TStreamerInfo")
 }
+
+func TestConcurrentDecoding(t *testing.T) {
+	data, err := WriteFile([]Entry{{Name: "h", Obj: sampleHist("TH2D", 1)}, {Name: "p", Obj: sampleHist("TProfile", 2)}}, WriteOptions{Level: 1})
+	require.NoError(t, err)
+	msg, err := EncodeTMessage(sampleHist("TH1F", 3), false, 1)
+	require.NoError(t, err)
+	si, err := EncodeStreamerInfosTMessage([]string{"TH1F"}, false, 1)
+	require.NoError(t, err)
+	set := NewStreamerSet()
+	done := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 20 {
+				rd, err := NewReader(data)
+				if err == nil {
+					for _, k := range rd.Keys {
+						if _, err = rd.Decode(k); err != nil {
+							break
+						}
+					}
+				}
+				if err == nil {
+					_, _, err = DecodeTMessage(msg)
+				}
+				if err == nil {
+					_, err = set.AddTMessage(si)
+					_ = set.Has("TH1F", 3)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		require.NoError(t, <-done)
+	}
+	assert.True(t, set.Has("TH1F", 3))
+}
