@@ -15,6 +15,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/receiver/replay"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
+	"github.com/overwatch-dqm/overwatch/webapp"
 )
 
 func init() {
@@ -26,7 +27,7 @@ func init() {
 }
 
 func runReplay(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "replay", "--from DIR --to DIR [--speed N] [--runs LIST] [--subsystems LIST] [--process]")
+	fs := newFlagSet(e, "replay", "--from DIR --to DIR [--speed N] [--max-gap D] [--runs LIST] [--subsystems LIST] [--process] [--listen ADDR]")
 	var (
 		from       = fs.String("from", "", "source `directory`: a data directory (Run<N>/<SYS>/<SYS>hists.<time>.root) or a folder of receiver files (<SYS>histos_<run>_<mode>_<time>.root) (required)")
 		to         = fs.String("to", "", "target data `directory` (created if needed) (required)")
@@ -34,6 +35,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		maxGap     = fs.Duration("max-gap", 0, "shorten pauses between snapshots longer than this (archived time, e.g. 2m between runs; 0: keep them)")
 		process    = fs.Bool("process", false, "also process every replayed snapshot (outputs, trends, alarms) as it is stored")
 		noPNG      = fs.Bool("no-png", false, "with --process: do not render PNG images")
+		listen     = fs.String("listen", "", "also serve the web app and /metrics over the target on this `address` while replaying, and keep serving after the replay until interrupted (a live demo of archived data)")
 		configPath = fs.String("config", "", "configuration `file` for the target store's subsystems, processing mode and trending (default: built-in defaults)")
 		verbose    = fs.Bool("v", false, "debug logging")
 		runs       []int
@@ -76,11 +78,28 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(bar, &slog.HandlerOptions{Level: level}))
 
-	st, err := store.Open(*to, store.Options{Subsystems: cfg.Subsystems, Logger: log})
-	if err != nil {
-		return err
+	var (
+		st  *store.Store
+		dep *deployment
+	)
+	if *listen != "" {
+		// The web app must share this process's store: the index admits
+		// one process at a time.
+		dc := cfg
+		dc.Data, dc.Web.Enabled, dc.Web.Listen = *to, true, *listen
+		dc.HLT.Receivers, dc.DQM.Enabled, dc.Monitor.Enabled = nil, false, false
+		dc.Processing.Enabled = false // the replay processes synchronously (--process)
+		if dep, err = newDeployment(dc, log); err != nil {
+			return err
+		}
+		defer dep.Close()
+		st = dep.st
+	} else {
+		if st, err = store.Open(*to, store.Options{Subsystems: cfg.Subsystems, Logger: log}); err != nil {
+			return err
+		}
+		defer st.Close()
 	}
-	defer st.Close()
 
 	rc := replay.Config{
 		From: *from, Store: st, Speed: *speed, MaxGap: *maxGap, Runs: runs, Subsystems: subsystems,
@@ -92,15 +111,30 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("trending: %w", err)
 		}
-		p := processing.New(st, processing.Options{Logger: log, Observer: trends, ResetMode: cfg.Processing.Mode == "reset", NoPNG: *noPNG})
+		var obs processing.Observer = trends
+		if dep != nil {
+			obs = dep.metrics.observe(trends)
+		}
+		p := processing.New(st, processing.Options{Logger: log, Observer: obs, ResetMode: cfg.Processing.Mode == "reset", NoPNG: *noPNG})
 		rc.Processor = processAndTrend{p: p, trends: trends}
 	}
 	r, err := replay.New(rc)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	var served chan error
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if dep != nil {
+		served = make(chan error, 1)
+		go func() { served <- dep.run(runCtx) }()
+		fmt.Fprintln(e.stdout, dep.webURL())
+		if noWebUsers(*to) {
+			fmt.Fprintf(e.stderr, "replay: the target has no web users yet: add one with `overwatch users add --data %s NAME`\n", *to)
+		}
+	}
 	start := time.Now()
-	err = r.Run(ctx)
+	err = r.Run(runCtx)
 	if trends != nil {
 		trends.WaitOutputs()
 	}
@@ -112,7 +146,33 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, ", %d processed, %d processing errors", s.Processed, s.ProcessErrors)
 	}
 	fmt.Fprintln(e.stderr, ")")
+	if dep == nil {
+		return err
+	}
+	if err == nil {
+		fmt.Fprintf(e.stderr, "replay: finished; serving %s until interrupted\n", dep.webURL())
+		select {
+		case <-ctx.Done():
+		case err = <-served: // the web server failed
+			return err
+		}
+	}
+	cancel()
+	if serr := <-served; err == nil {
+		err = serr
+	}
 	return err
+}
+
+// noWebUsers reports whether the web app of a data directory has no user
+// who could log in.
+func noWebUsers(dataDir string) bool {
+	users, err := webapp.OpenUsers(webapp.UsersPath(dataDir))
+	if err != nil {
+		return false // the web app reports the problem itself
+	}
+	names, err := users.Names()
+	return err == nil && len(names) == 0
 }
 
 // processAndTrend processes one snapshot and ends the trending cycle, so

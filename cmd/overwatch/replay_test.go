@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
+	"github.com/overwatch-dqm/overwatch/webapp"
 )
 
 // replayRecordLive records runs as the live deployment does: every simulated
@@ -256,4 +258,71 @@ func TestReplayCommandFiltersAndPlainProgress(t *testing.T) {
 	require.Len(t, runs, 1)
 	assert.Equal(t, 12, runs[0].Number)
 	assert.Equal(t, overwatch.ModeNoCompress, runs[0].Mode)
+}
+
+// TestReplayCommandServesWebApp replays archived data with --process and
+// --listen: the web app shows the replayed run and its processed
+// histograms while the replay runs, and keeps serving until interrupted.
+func TestReplayCommandServesWebApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("processes a replayed run (several seconds)")
+	}
+	src, dst := t.TempDir(), t.TempDir()
+	g := generator.New(generator.Config{Seed: 3, Subsystems: []string{"HLT"}, EventsPerSecond: 20})
+	g.StartRun(77)
+	for m := 0; m < 3; m++ {
+		g.Advance(time.Minute)
+		data, err := overwatch.EncodeFile(g.Snapshot("HLT"))
+		require.NoError(t, err)
+		name := store.FormatReceiverName("HLT", 77, overwatch.ModeCompress, g.Now(), 0, true)
+		require.NoError(t, os.WriteFile(filepath.Join(src, name), data, 0o644))
+	}
+	users, err := webapp.OpenUsers(webapp.UsersPath(dst))
+	require.NoError(t, err)
+	require.NoError(t, users.Add("alice", "correct horse battery"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr e2eBuffer
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, e, []string{"replay", "--from", src, "--to", dst, "--speed", "0", "--process", "--no-png", "--listen", "127.0.0.1:0"})
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	var base string
+	e2eEventually(t, deadline, "the URL line", func() error {
+		line, _, ok := strings.Cut(stdout.String(), "\n")
+		if !ok {
+			return errors.New("nothing printed yet")
+		}
+		base = line
+		return nil
+	})
+	require.True(t, strings.HasPrefix(base, "http://127.0.0.1:"), base)
+	web := e2eLogin(t, base, "alice", "correct horse battery")
+	e2eEventually(t, deadline, "the replay to finish", func() error {
+		if !strings.Contains(stderr.String(), "serving "+base+" until interrupted") {
+			return errors.New("still replaying")
+		}
+		return nil
+	})
+	var view processing.ViewDoc
+	require.NoError(t, web.getJSON("/api/runs/77/HLT", &view))
+	assert.Equal(t, 77, view.Run)
+	assert.True(t, view.Complete)
+	assert.Equal(t, g.Now().Unix(), view.Snapshot.Time, "the newest replayed snapshot")
+	m := e2eScrape(t, base)
+	// HLT's files also feed EMC and TPC, which have none of their own.
+	assert.Equal(t, 9.0, m["overwatch_processed_snapshots_total"], "processing is metered: 3 snapshots × 3 subsystems")
+	require.NoError(t, web.getJSON("/api/runs/77/EMC", &view))
+	assert.Equal(t, "HLT", view.Source, "EMC borrows the HLT files")
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, stderr.String())
+	case <-time.After(15 * time.Second):
+		require.FailNow(t, "replay --listen did not stop after the interrupt")
+	}
 }
