@@ -485,3 +485,31 @@ func TestConcurrentDecoding(t *testing.T) {
 	}
 	assert.True(t, set.Has("TH1F", 3))
 }
+
+func TestClassVersionTolerance(t *testing.T) {
+	golden, err := os.ReadFile("testdata/hlt-worked-example-th1f.tmessage")
+	require.NoError(t, err)
+	require.Equal(t, []byte{0, 8}, golden[31:33], "TH1 version in the worked example")
+
+	// A newer TH1 version with the same leading members decodes; what
+	// follows the known members is skipped by its byte count.
+	newer := bytes.Clone(golden)
+	newer[32] = 9
+	_, obj, err := DecodeTMessage(newer)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 1, 2, 1, 0, 0}, obj.(*Hist).Contents)
+
+	// TH1 v7 (ROOT 5) has no fStatOverflows: the 4 bytes left over are
+	// skipped and the default (2, neutral) is used.
+	older := bytes.Clone(golden)
+	older[32] = 7
+	_, obj, err = DecodeTMessage(older)
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), obj.(*Hist).StatOverflows)
+	assert.Equal(t, []float64{0, 1, 2, 1, 0, 0}, obj.(*Hist).Contents)
+
+	ancient := bytes.Clone(golden)
+	ancient[32] = 2
+	_, _, err = DecodeTMessage(ancient)
+	assert.ErrorIs(t, err, ErrCorrupt)
+}
