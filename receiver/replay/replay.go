@@ -260,7 +260,7 @@ func (r *Replayer) Run(ctx context.Context) error {
 	for i, it := range items {
 		if r.cfg.Speed > 0 {
 			due := start.Add(time.Duration(float64(sched[i]) / r.cfg.Speed))
-			if err := r.cfg.Clock.Sleep(ctx, due.Sub(r.cfg.Clock.Now())); err != nil {
+			if err := r.wait(ctx, due, items, i); err != nil {
 				return err
 			}
 		}
@@ -278,6 +278,34 @@ func (r *Replayer) Run(ctx context.Context) error {
 	r.log.Info("replay: finished", "delivered", st.Delivered, "duplicates", st.Duplicates, "invalid", st.Invalid,
 		"processed", st.Processed, "processErrors", st.ProcessErrors)
 	return nil
+}
+
+// progressTick is how often Progress is told about the virtual clock
+// while the replay waits for the next snapshot.
+const progressTick = time.Second
+
+// wait sleeps until due, the real time at which items[i] is delivered.
+// With a Progress callback it wakes up every progressTick to report the
+// virtual clock moving towards the item's time.
+func (r *Replayer) wait(ctx context.Context, due time.Time, items []Item, i int) error {
+	for {
+		left := due.Sub(r.cfg.Clock.Now())
+		if left <= 0 {
+			return nil
+		}
+		if r.cfg.Progress == nil || i == 0 {
+			return r.cfg.Clock.Sleep(ctx, left)
+		}
+		if err := r.cfg.Clock.Sleep(ctx, min(left, progressTick)); err != nil {
+			return err
+		}
+		left = max(due.Sub(r.cfg.Clock.Now()), 0)
+		virtual := items[i].Time.Add(-time.Duration(float64(left) * r.cfg.Speed))
+		if prev := items[i-1].Time; virtual.Before(prev) {
+			virtual = prev // a shortened gap (MaxGap)
+		}
+		r.cfg.Progress(Progress{Done: i, Total: len(items), Current: items[i-1], Virtual: virtual, Stats: r.Stats()})
+	}
 }
 
 // schedule returns, for every item, its offset on the virtual clock from

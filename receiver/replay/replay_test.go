@@ -249,10 +249,33 @@ func TestReplayVirtualClock(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			clk := &fakeClock{now: time.Unix(2e9, 0)}
-			r, err := New(Config{From: src, Store: openStore(t, t.TempDir()), Speed: c.speed, MaxGap: c.maxGap, Clock: clk, Logger: quiet})
+			var ticks []Progress
+			r, err := New(Config{From: src, Store: openStore(t, t.TempDir()), Speed: c.speed, MaxGap: c.maxGap, Clock: clk, Logger: quiet,
+				Progress: func(p Progress) { ticks = append(ticks, p) }})
 			require.NoError(t, err)
 			require.NoError(t, r.Run(context.Background()))
 			assert.InDelta(t, c.want.Seconds(), clk.total().Seconds(), 1e-3)
+			// The virtual clock reported while waiting never goes back and
+			// moves at the replay speed.
+			for i := 1; i < len(ticks); i++ {
+				require.False(t, ticks[i].Virtual.Before(ticks[i-1].Virtual), "tick %d", i)
+				require.GreaterOrEqual(t, ticks[i].Done, ticks[i-1].Done)
+			}
+			if c.speed > 0 {
+				assert.GreaterOrEqual(t, len(ticks), int(c.want/progressTick), "one tick per second of waiting")
+			}
+			if c.speed == 60 && c.maxGap == 0 {
+				// While waiting 58 min of archived time for run 6, the clock
+				// advances by 60 s per (virtual) real second.
+				var waits []time.Time
+				for _, p := range ticks {
+					if p.Done == 7 {
+						waits = append(waits, p.Virtual)
+					}
+				}
+				require.Greater(t, len(waits), 10)
+				assert.Equal(t, time.Minute, waits[2].Sub(waits[1]))
+			}
 		})
 	}
 }
@@ -291,13 +314,14 @@ func TestReplaySkipsInvalidFiles(t *testing.T) {
 	write("Run9/EMC/json/x.root", good)
 	write("Run9/TPC/EMChists.2015_11_24_18_12_10.root", good)  // wrong folder
 	write("Run9x/EMC/EMChists.2015_11_24_18_13_10.root", good) // not a run folder
+	write("Run9/EMC/EMChists.2015_11_24_18_14_10.root", good)  // no runInfo.yaml: mode U
 
 	target := openStore(t, t.TempDir())
 	r, err := New(Config{From: src, Store: target, Logger: quiet})
 	require.NoError(t, err)
 	require.NoError(t, r.Run(context.Background()))
 	st := r.Stats()
-	assert.Equal(t, 2, st.Delivered, "the two valid files")
+	assert.Equal(t, 3, st.Delivered, "the three valid files")
 	assert.Equal(t, 2, st.Derived)
 	// Scan: empty, unknown mode, no grammar, wrong folder, not a run
 	// folder; delivery: not ROOT, truncated.
@@ -310,6 +334,9 @@ func TestReplaySkipsInvalidFiles(t *testing.T) {
 	run, err := target.Run(context.Background(), 123)
 	require.NoError(t, err)
 	assert.Equal(t, overwatch.ModeCompress, run.Mode)
+	run, err = target.Run(context.Background(), 9)
+	require.NoError(t, err)
+	assert.Equal(t, overwatch.ModeUnknown, run.Mode, "a run folder without runInfo.yaml has mode U, as in the original")
 }
 
 func TestScanFilters(t *testing.T) {
