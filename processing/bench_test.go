@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,11 +48,13 @@ func newBenchEnv(tb testing.TB, nHists int, opts processing.Options) *benchEnv {
 func BenchmarkProcess500(b *testing.B) {
 	env := newBenchEnv(b, 500, processing.Options{})
 	ctx := context.Background()
+	cpu := cpuTime()
 	for b.Loop() {
 		if err := env.p.Process(ctx, env.snap); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkProcess500NoPNG is BenchmarkProcess500 without the PNG pass:
@@ -59,11 +62,13 @@ func BenchmarkProcess500(b *testing.B) {
 func BenchmarkProcess500NoPNG(b *testing.B) {
 	env := newBenchEnv(b, 500, processing.Options{NoPNG: true})
 	ctx := context.Background()
+	cpu := cpuTime()
 	for b.Loop() {
 		if err := env.p.Process(ctx, env.snap); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkEndToEnd measures, with the Run loop consuming the store's
@@ -82,6 +87,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	waitView(b, env.st, env.snap.Time.Unix(), true)
 	var jsonTotal, allTotal time.Duration
 	at := env.snap.Time
+	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		at = at.Add(time.Minute)
 		t0 := time.Now()
@@ -96,6 +102,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	b.ReportMetric(float64(jsonTotal.Milliseconds())/float64(b.N), "json-ms")
 	b.ReportMetric(float64(allTotal.Milliseconds())/float64(b.N), "all-ms")
+	reportCPU(b, cpu)
 	cancel()
 	<-done
 }
@@ -148,6 +155,7 @@ func BenchmarkTimeSlice(b *testing.B) {
 			defer svc.Close()
 			ctx := context.Background()
 			b.ResetTimer()
+			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
 				// Windows [m, m]: snapshot m - snapshot m-1, a new key each time.
 				m := float64(1 + i%(n-1))
@@ -158,6 +166,24 @@ func BenchmarkTimeSlice(b *testing.B) {
 				require.NoError(b, err)
 				require.Equal(b, timeslice.StateDone, stt.State, stt.Error)
 			}
+			reportCPU(b, cpu)
 		})
 	}
+}
+
+// cpuTime returns the CPU time (user + system) used by the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per operation since start ("cpu-ms/op"):
+// on a machine shared with other work, wall times grow but this does not;
+// divided by the number of cores it bounds the wall time on an idle
+// machine.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64((cpuTime()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zlib"
 )
@@ -21,19 +23,44 @@ func encodePNG(img *image.RGBA) ([]byte, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	var out bytes.Buffer
-	out.Grow(w * h / 4)
+	out.Grow(w * h / 8)
 	out.WriteString("\x89PNG\r\n\x1a\n")
 	var ihdr [13]byte
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
 	ihdr[8], ihdr[9] = 8, 2 // 8 bits, truecolour
+
+	// Plots rarely use more than 256 colours: then an indexed image is
+	// exact and a third of the data to compress.
+	if pal, rows, ok := palettize(img); ok {
+		ihdr[9] = 3 // indexed colour
+		writeChunk(&out, "IHDR", ihdr[:])
+		writeChunk(&out, "PLTE", pal)
+		var idat bytes.Buffer
+		defer rowsPool.Put(&rows)
+		zw, err := getZlib(&idat)
+		if err != nil {
+			return nil, err
+		}
+		defer zlibPool.Put(zw)
+		if _, err := zw.Write(rows); err != nil {
+			return nil, fmt.Errorf("render: PNG: %w", err)
+		}
+		if err := zw.Close(); err != nil {
+			return nil, fmt.Errorf("render: PNG: %w", err)
+		}
+		writeChunk(&out, "IDAT", idat.Bytes())
+		writeChunk(&out, "IEND", nil)
+		return out.Bytes(), nil
+	}
 	writeChunk(&out, "IHDR", ihdr[:])
 
 	var idat bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&idat, zlib.BestSpeed)
+	zw, err := getZlib(&idat)
 	if err != nil {
-		return nil, fmt.Errorf("render: PNG: %w", err)
+		return nil, err
 	}
+	defer zlibPool.Put(zw)
 	row := make([]byte, 1+3*w)
 	row[0] = 1 // Sub
 	for y := 0; y < h; y++ {
@@ -67,4 +94,70 @@ func writeChunk(out *bytes.Buffer, typ string, data []byte) {
 	out.Write(data)
 	binary.BigEndian.PutUint32(n[:], crc.Sum32())
 	out.Write(n[:])
+}
+
+// palettize returns the palette (RGB triplets) and the filtered rows
+// (filter byte None, then one index per pixel) of an image with at most 256
+// distinct colours, or ok false.
+func palettize(img *image.RGBA) (pal []byte, rows []byte, ok bool) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	const size = 1024     // open addressing, load <= 1/4
+	var keys [size]uint32 // colour + 1; 0 = empty
+	var vals [size]uint8
+	n := 0
+	if bp, _ := rowsPool.Get().(*[]byte); bp != nil && cap(*bp) >= (1+w)*h {
+		rows = (*bp)[:(1+w)*h]
+	} else {
+		rows = make([]byte, (1+w)*h)
+	}
+	pal = make([]byte, 0, 3*256)
+	lastKey, lastIdx := uint32(0), uint8(0)
+	for y := 0; y < h; y++ {
+		px := img.Pix[img.PixOffset(b.Min.X, b.Min.Y+y):]
+		out := rows[y*(1+w):]
+		out[0] = 0 // filter None
+		for x := 0; x < w; x++ {
+			k := (uint32(px[4*x])<<16 | uint32(px[4*x+1])<<8 | uint32(px[4*x+2])) + 1
+			if k == lastKey {
+				out[1+x] = lastIdx
+				continue
+			}
+			slot := (k * 2654435761) >> 22 // top 10 bits
+			for keys[slot] != 0 && keys[slot] != k {
+				slot = (slot + 1) & (size - 1)
+			}
+			if keys[slot] == 0 {
+				if n == 256 {
+					rowsPool.Put(&rows)
+					return nil, nil, false
+				}
+				keys[slot], vals[slot] = k, uint8(n)
+				c := k - 1
+				pal = append(pal, byte(c>>16), byte(c>>8), byte(c))
+				n++
+			}
+			lastKey, lastIdx = k, vals[slot]
+			out[1+x] = lastIdx
+		}
+	}
+	return pal, rows, true
+}
+
+// Compressor state and row buffers are large: reuse them across images.
+var (
+	zlibPool sync.Pool // *zlib.Writer
+	rowsPool sync.Pool // *[]byte
+)
+
+func getZlib(w io.Writer) (*zlib.Writer, error) {
+	if zw, ok := zlibPool.Get().(*zlib.Writer); ok {
+		zw.Reset(w)
+		return zw, nil
+	}
+	zw, err := zlib.NewWriterLevel(w, zlib.BestSpeed)
+	if err != nil {
+		return nil, fmt.Errorf("render: PNG: %w", err)
+	}
+	return zw, nil
 }

@@ -203,3 +203,27 @@ func BenchmarkHist2D100x100(b *testing.B) {
 		}
 	}
 }
+
+// The PNG encoder round-trips exactly, indexed (few colours) and RGB (many
+// colours).
+func TestEncodePNGRoundTrip(t *testing.T) {
+	for _, colours := range []int{3, 256, 257, 5000} {
+		img := image.NewRGBA(image.Rect(0, 0, 97, 41))
+		r := rand.New(rand.NewSource(int64(colours)))
+		for i := 0; i < len(img.Pix); i += 4 {
+			c := r.Intn(colours)
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = uint8(c), uint8(c>>8), uint8(c*7), 255
+		}
+		b, err := encodePNG(img)
+		require.NoError(t, err)
+		got, err := Image(b)
+		require.NoError(t, err)
+		for y := 0; y < 41; y++ {
+			for x := 0; x < 97; x++ {
+				r1, g1, b1, _ := got.At(x, y).RGBA()
+				o := img.PixOffset(x, y)
+				require.Equal(t, [3]uint8{img.Pix[o], img.Pix[o+1], img.Pix[o+2]}, [3]uint8{uint8(r1 >> 8), uint8(g1 >> 8), uint8(b1 >> 8)}, "colours %d at %d,%d", colours, x, y)
+			}
+		}
+	}
+}
