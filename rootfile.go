@@ -98,7 +98,8 @@ func DecodeFile(data []byte) (*File, error) {
 		if k.Dir != "" {
 			path = k.Dir + "/" + k.Name
 		}
-		if !rootio.Supported(k.Class) && !rootio.IsCollection(k.Class) {
+		chain := rootio.BaseChain(k.Class, rd.BaseOf)
+		if chain == nil || histogramLike(k.Class) {
 			if histogramLike(k.Class) {
 				f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: "class not supported by Overwatch"})
 			}
@@ -119,6 +120,10 @@ func DecodeFile(data []byte) (*File, error) {
 		if err != nil {
 			f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: err.Error()})
 			continue
+		}
+		if len(chain) > 1 {
+			f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class,
+				Err: "decoded as its base class " + chain[len(chain)-1] + "; the members of the derived class are dropped"})
 		}
 		for _, c := range dropped {
 			f.Problems = append(f.Problems, Problem{Path: path, Class: c, Err: "dropped from the function list of the kept " + k.Class})

@@ -8,7 +8,8 @@ import (
 
 // Streamers holds ROOT streamer infos received from a peer (the HLT's
 // "ROOTSTRI" messages); DecodeTMessage uses them for classes without a
-// built-in streamer. The zero value is not usable: call NewStreamers. It is
+// built-in streamer: an object of a class derived from a histogram, graph
+// or string class is decoded as that base class. The zero value is not usable: call NewStreamers. It is
 // safe for concurrent use.
 type Streamers struct {
 	impl any
@@ -39,6 +40,16 @@ func (s *Streamers) AddTMessage(msg []byte) error {
 		return fmt.Errorf("overwatch: streamer-info TMessage: %w", err)
 	}
 	return nil
+}
+
+// baseOf returns the base-class resolver of the streamer infos held, nil
+// for a nil or unusable s.
+func (s *Streamers) baseOf() func(string) string {
+	set, err := s.set()
+	if err != nil {
+		return nil
+	}
+	return set.BaseOf
 }
 
 // Len returns the number of streamer infos held (one per class and
@@ -107,7 +118,7 @@ func EncodeStreamerInfosTMessage(classes []string, opts TMessageOptions) ([]byte
 // wrapping ErrCorrupt, never a panic, never an allocation beyond what the
 // message size justifies.
 func DecodeTMessage(msg []byte, s *Streamers) (Object, error) {
-	class, obj, err := rootio.DecodeTMessage(msg)
+	class, obj, err := rootio.DecodeTMessage(msg, s.baseOf())
 	if err != nil {
 		return nil, tmessageError(class, err, s)
 	}
@@ -130,7 +141,7 @@ func DecodeTMessage(msg []byte, s *Streamers) (Object, error) {
 // the histogram-like elements of unsupported classes; a TMessage holding a
 // TObjArray of TStreamerInfo gives no entries.
 func DecodeTMessageEntries(msg []byte, s *Streamers) ([]Entry, []Problem, error) {
-	class, obj, err := rootio.DecodeTMessage(msg)
+	class, obj, err := rootio.DecodeTMessage(msg, s.baseOf())
 	if err != nil {
 		return nil, nil, tmessageError(class, err, s)
 	}

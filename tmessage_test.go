@@ -130,7 +130,7 @@ func collectionMessage(t testing.TB) ([]byte, []ow.Object) {
 	for _, o := range []ow.Object{h1, h2, g} {
 		msg, err := ow.EncodeTMessage(o, ow.TMessageOptions{})
 		require.NoError(t, err)
-		_, r, err := rootio.DecodeTMessage(msg)
+		_, r, err := rootio.DecodeTMessage(msg, nil)
 		require.NoError(t, err)
 		items = append(items, r)
 	}
@@ -178,7 +178,7 @@ func TestDecodeTMessageEntriesFlattensCollections(t *testing.T) {
 
 func TestDecodeFileFlattensCollectionKeys(t *testing.T) {
 	msg, objs := collectionMessage(t)
-	_, coll, err := rootio.DecodeTMessage(msg)
+	_, coll, err := rootio.DecodeTMessage(msg, nil)
 	require.NoError(t, err)
 	data, err := rootio.WriteFile([]rootio.Entry{{Dir: "TPC", Name: "TPCQA", Obj: coll}}, rootio.WriteOptions{Level: 1})
 	require.NoError(t, err)

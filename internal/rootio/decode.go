@@ -125,7 +125,11 @@ func (r *rbuf) collection(class string, depth int) *Collection {
 		case Supported(ec):
 			c.Items = append(c.Items, r.object(ec))
 		default:
-			return false
+			chain := BaseChain(ec, r.baseOf)
+			if chain == nil || IsCollection(chain[len(chain)-1]) {
+				return false
+			}
+			c.Items = append(c.Items, r.derived(chain))
 		}
 		return true
 	})
@@ -516,6 +520,142 @@ func DecodeObject(class string, payload []byte, off int) (obj any, err error) {
 		return nil, r.err
 	}
 	return obj, nil
+}
+
+func decodeObject(class string, payload []byte, off int, baseOf func(string) string) (obj any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			obj, err = nil, fmt.Errorf("%w: decoding %s: %v", ErrCorrupt, class, p)
+		}
+	}()
+	r := newRBuf(payload, off)
+	r.baseOf = baseOf
+	obj = r.object(class)
+	if r.err != nil {
+		return nil, r.err
+	}
+	return obj, nil
+}
+
+// DecodeObjectAs is DecodeObject for classes that may not be Supported:
+// when baseOf (which may be nil) traces class through its first base
+// classes to a Supported class (e.g. a user class deriving from TH1F), the
+// object is decoded as that base and the members of the derived classes
+// are skipped.
+func DecodeObjectAs(class string, payload []byte, off int, baseOf func(string) string) (obj any, err error) {
+	chain := BaseChain(class, baseOf)
+	if chain == nil {
+		return nil, fmt.Errorf("rootio: class %s is neither decoded by Overwatch nor derived from a class it decodes", class)
+	}
+	if len(chain) == 1 {
+		return decodeObject(class, payload, off, baseOf)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			obj, err = nil, fmt.Errorf("%w: decoding %s: %v", ErrCorrupt, class, p)
+		}
+	}()
+	r := newRBuf(payload, off)
+	r.baseOf = baseOf
+	obj = r.derived(chain)
+	if r.err != nil {
+		return nil, r.err
+	}
+	return obj, nil
+}
+
+// maxBaseDepth bounds the class hierarchies followed by BaseChain.
+const maxBaseDepth = 8
+
+// BaseChain returns class followed by its first bases down to the first
+// class Overwatch decodes ([class] itself when it is decoded), or nil.
+func BaseChain(class string, baseOf func(string) string) []string {
+	if class == "TProfile3D" {
+		// Derives from TH3D but holds sums of a profiled quantity:
+		// decoding it as a TH3D would mislead.
+		return nil
+	}
+	chain := []string{class}
+	for c := class; ; {
+		if Supported(c) || IsCollection(c) {
+			return chain
+		}
+		if baseOf == nil || len(chain) > maxBaseDepth {
+			return nil
+		}
+		c = baseOf(c)
+		if c == "" {
+			return nil
+		}
+		chain = append(chain, c)
+	}
+}
+
+// derived decodes an object of chain[0] as its base chain[len-1].
+func (r *rbuf) derived(chain []string) any {
+	ends := make([]int, 0, len(chain)-1)
+	for _, c := range chain[:len(chain)-1] {
+		_, end := r.version(c)
+		if end < 0 && r.err == nil {
+			r.fail("%s streamed without byte count", c)
+		}
+		ends = append(ends, end)
+	}
+	obj := r.object(chain[len(chain)-1])
+	for i := len(ends) - 1; i >= 0; i-- {
+		r.finish(chain[i], ends[i])
+	}
+	return obj
+}
+
+// firstBases reads a TList or TObjArray of TStreamerInfo (at pos of buf,
+// class tags counted from off) and returns, for every class whose first
+// streamer element is a base class, that base's name. listClass names the
+// class of a list streamed in place (a file's StreamerInfo key holds a
+// TList body); "" means an object pointer (a TMessage).
+func firstBases(buf []byte, off, pos int, listClass string) (map[string]string, error) {
+	r := newRBuf(buf, off)
+	r.pos = pos
+	out := map[string]string{}
+	elem := func(class string, end int) bool {
+		if class != "TStreamerInfo" {
+			return false
+		}
+		_, e := r.version(class)
+		name, _ := r.tnamed()
+		r.u32() // checksum
+		r.i32() // class version
+		first := true
+		r.list("TStreamerInfo elements", func(ec string, eend int) bool {
+			if !first || eend < 0 {
+				return false
+			}
+			first = false
+			if ec != "TStreamerBase" {
+				return false
+			}
+			_, be := r.version(ec)
+			_, se := r.version("TStreamerElement")
+			base, _ := r.tnamed()
+			r.finish("TStreamerElement", se)
+			r.finish(ec, be)
+			if r.err == nil && base != "" {
+				out[name] = base
+			}
+			return true
+		})
+		r.finish(class, e)
+		return true
+	}
+	if listClass != "" {
+		r.listBody("streamer infos", listClass, elem)
+	} else {
+		r.list("streamer infos", elem)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
 }
 
 func (r *rbuf) object(class string) any {

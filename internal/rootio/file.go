@@ -1,6 +1,9 @@
 package rootio
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Key is one key of a ROOT file directory, as listed in the directory's
 // key list.
@@ -29,6 +32,10 @@ type Reader struct {
 	// Problems lists the keys and sub-directories that could not be read
 	// (the rest of the file is still listed).
 	Problems []KeyProblem
+
+	seekInfo  int64
+	basesOnce sync.Once
+	bases     map[string]string
 }
 
 // KeyProblem reports a key or directory of a file that could not be read.
@@ -72,6 +79,23 @@ func NewReader(data []byte) (rd *Reader, err error) {
 	}
 	if r.err != nil || end > int64(len(data)) || end < int64(begin) {
 		return nil, fmt.Errorf("%w: truncated file: the header says it ends at %d, it has %d bytes", ErrCorrupt, end, len(data))
+	}
+	// fSeekFree, fNbytesFree, nfree, fNbytesName, fUnits, fCompress, then
+	// the StreamerInfo record.
+	if rd.big {
+		r.i64()
+	} else {
+		r.i32()
+	}
+	r.i32()
+	r.i32()
+	r.i32()
+	r.u8()
+	r.i32()
+	if rd.big {
+		rd.seekInfo = r.i64()
+	} else {
+		rd.seekInfo = int64(r.i32())
 	}
 	// The top directory: the TFile key at fBEGIN, then the TNamed strings,
 	// then the TDirectory record.
@@ -271,5 +295,33 @@ func (rd *Reader) Decode(k Key) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return DecodeObject(k.Class, payload, k.KeyLen)
+	return DecodeObjectAs(k.Class, payload, k.KeyLen, rd.BaseOf)
+}
+
+// BaseOf returns the first base class of class according to the file's
+// streamer infos ("" when the file has no streamer info for it or its
+// first member is not a base class). Decode uses it to read objects of
+// classes derived from a histogram class as their histogram base.
+func (rd *Reader) BaseOf(class string) string {
+	rd.basesOnce.Do(func() {
+		rd.bases = map[string]string{}
+		if rd.seekInfo <= 0 {
+			return
+		}
+		k, err := rd.keyAt(rd.seekInfo, "")
+		if err != nil {
+			return
+		}
+		payload, err := rd.Payload(k)
+		if err != nil {
+			return
+		}
+		if !IsCollection(k.Class) {
+			return
+		}
+		if bases, err := firstBases(payload, k.KeyLen, 0, k.Class); err == nil {
+			rd.bases = bases
+		}
+	})
+	return rd.bases[class]
 }

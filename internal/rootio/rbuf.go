@@ -35,6 +35,9 @@ type rbuf struct {
 	err error
 	// classes maps the tag of a class already seen to its name.
 	classes map[int]string
+	// baseOf, when set, names the first base class of classes that are
+	// not decoded directly (from streamer infos).
+	baseOf func(string) string
 }
 
 func newRBuf(b []byte, off int) *rbuf {

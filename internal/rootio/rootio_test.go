@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rdict"
 )
 
 // workedTH1F is the histogram of hlt-zmq-protocol.md §6: TH1F("hTest",
@@ -42,7 +44,7 @@ func TestTMessageGoldenWorkedExample(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, golden, got, "EncodeTMessage must give the bytes of the spec's worked example")
 
-	class, obj, err := DecodeTMessage(golden)
+	class, obj, err := DecodeTMessage(golden, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "TH1F", class)
 	h := obj.(*Hist)
@@ -57,7 +59,7 @@ func TestTMessageGoldenWorkedExample(t *testing.T) {
 	// The same bytes with a big-endian length word decode the same way.
 	be := bytes.Clone(golden)
 	binary.BigEndian.PutUint32(be, uint32(len(be)-4))
-	_, obj2, err := DecodeTMessage(be)
+	_, obj2, err := DecodeTMessage(be, nil)
 	require.NoError(t, err)
 	assert.Equal(t, h, obj2)
 }
@@ -68,7 +70,7 @@ func TestTMessageCompressed(t *testing.T) {
 		msg, err := EncodeTMessage(h, le, 6)
 		require.NoError(t, err)
 		assert.NotZero(t, binary.BigEndian.Uint32(msg[4:])&KMessZip, "compressed flag")
-		_, obj, err := DecodeTMessage(msg)
+		_, obj, err := DecodeTMessage(msg, nil)
 		require.NoError(t, err)
 		assert.Equal(t, h, obj)
 	}
@@ -338,7 +340,7 @@ func TestCorruptInputsNeverPanic(t *testing.T) {
 		if n >= 4 {
 			binary.BigEndian.PutUint32(m, uint32(n-4))
 		}
-		_, _, err := DecodeTMessage(m)
+		_, _, err := DecodeTMessage(m, nil)
 		if n < len(msg) {
 			assert.Error(t, err, "truncated at %d", n)
 			assert.True(t, errors.Is(err, ErrCorrupt), "truncated at %d: %v", n, err)
@@ -429,7 +431,7 @@ func TestCollections(t *testing.T) {
 	// Through a TMessage.
 	msg, err := EncodeTMessage(coll, true, 1)
 	require.NoError(t, err)
-	class, obj, err := DecodeTMessage(msg)
+	class, obj, err := DecodeTMessage(msg, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "TList", class)
 	assert.Equal(t, coll, obj)
@@ -438,7 +440,7 @@ func TestCollections(t *testing.T) {
 	// infos of a ROOTSTRI message are such elements.
 	si, err := EncodeStreamerInfosTMessage([]string{"TH1F"}, false, 0)
 	require.NoError(t, err)
-	_, obj, err = DecodeTMessage(si)
+	_, obj, err = DecodeTMessage(si, nil)
 	require.NoError(t, err)
 	c := obj.(*Collection)
 	assert.Empty(t, c.Items)
@@ -466,7 +468,7 @@ func TestConcurrentDecoding(t *testing.T) {
 					}
 				}
 				if err == nil {
-					_, _, err = DecodeTMessage(msg)
+					_, _, err = DecodeTMessage(msg, nil)
 				}
 				if err == nil {
 					_, err = set.AddTMessage(si)
@@ -495,7 +497,7 @@ func TestClassVersionTolerance(t *testing.T) {
 	// follows the known members is skipped by its byte count.
 	newer := bytes.Clone(golden)
 	newer[32] = 9
-	_, obj, err := DecodeTMessage(newer)
+	_, obj, err := DecodeTMessage(newer, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []float64{0, 1, 2, 1, 0, 0}, obj.(*Hist).Contents)
 
@@ -503,13 +505,85 @@ func TestClassVersionTolerance(t *testing.T) {
 	// skipped and the default (2, neutral) is used.
 	older := bytes.Clone(golden)
 	older[32] = 7
-	_, obj, err = DecodeTMessage(older)
+	_, obj, err = DecodeTMessage(older, nil)
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), obj.(*Hist).StatOverflows)
 	assert.Equal(t, []float64{0, 1, 2, 1, 0, 0}, obj.(*Hist).Contents)
 
 	ancient := bytes.Clone(golden)
 	ancient[32] = 2
-	_, _, err = DecodeTMessage(ancient)
+	_, _, err = DecodeTMessage(ancient, nil)
 	assert.ErrorIs(t, err, ErrCorrupt)
+}
+
+// derivedSetup returns the streamer infos of a user class "MyHist" deriving
+// from TH1F with one extra member, and a TMessage of such an object.
+func derivedSetup(t *testing.T) (infos []byte, msg []byte, base *Hist) {
+	t.Helper()
+	registerStreamers()
+	my := rdict.NewCxxStreamerInfo("MyHist", 2, 0x1234, []rbytes.StreamerElement{
+		baseElem("TH1F", "base", versTH1x),
+		doubleElem("fExtra", "an extra member"),
+	})
+	payload, err := EncodeStreamerInfoList([]rbytes.StreamerInfo{my}, 8, true)
+	require.NoError(t, err)
+	infos = append(make([]byte, 8), payload...)
+	binary.BigEndian.PutUint32(infos[4:], KMessObject)
+	infos, err = finishTMessage(infos, false, 0)
+	require.NoError(t, err)
+
+	base = sampleHist("TH1F", 4)
+	w := newWBuf(0, 1024)
+	w.u32(0)
+	w.u32(KMessObject)
+	p := w.objectStart("MyHist")
+	v := w.version(2)
+	require.NoError(t, w.hist(base))
+	w.f64(42) // fExtra
+	w.end(v)
+	w.objectEnd(p)
+	msg, err = finishTMessage(w.b, false, 0)
+	require.NoError(t, err)
+	return infos, msg, narrowed(base)
+}
+
+func TestDerivedClassDecodedAsBase(t *testing.T) {
+	infos, msg, want := derivedSetup(t)
+	_, _, err := DecodeTMessage(msg, nil)
+	require.Error(t, err, "without streamer infos MyHist is unknown")
+
+	set := NewStreamerSet()
+	n, err := set.AddTMessage(infos)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, "TH1F", set.BaseOf("MyHist"))
+	assert.Equal(t, []string{"MyHist", "TH1F"}, BaseChain("MyHist", set.BaseOf))
+
+	class, obj, err := DecodeTMessage(msg, set.BaseOf)
+	require.NoError(t, err)
+	assert.Equal(t, "MyHist", class)
+	assert.Equal(t, want, obj)
+
+	// The same resolution from a file's own streamer infos.
+	bases, err := firstBases(infos, 0, 8, "")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"MyHist": "TH1F"}, bases)
+	data, err := WriteFile([]Entry{{Name: "h", Obj: sampleHist("TH2F", 1)}}, WriteOptions{Level: 1})
+	require.NoError(t, err)
+	rd, err := NewReader(data)
+	require.NoError(t, err)
+	assert.Equal(t, "TH2", rd.BaseOf("TH2F"))
+	assert.Equal(t, "TH1", rd.BaseOf("TH2"))
+	assert.Equal(t, "", rd.BaseOf("TObject"))
+	assert.Nil(t, BaseChain("TProfile3D", func(string) string { return "TH3D" }))
+}
+
+func TestBaseOfFromROOTWrittenFile(t *testing.T) {
+	data, err := os.ReadFile(goHepTestdata(t, "hbook/rootcnv/testdata/gauss-h1.root"))
+	require.NoError(t, err)
+	rd, err := NewReader(data)
+	require.NoError(t, err)
+	assert.Equal(t, "TH1", rd.BaseOf("TH1F"))
+	assert.Equal(t, "TNamed", rd.BaseOf("TH1"))
+	assert.Equal(t, "TH1", rd.BaseOf("TH1D"))
 }

@@ -65,9 +65,12 @@ func UnpackTMessage(msg []byte) ([]byte, TMessageHeader, error) {
 }
 
 // DecodeTMessage decodes the object of a kMESS_OBJECT TMessage whose class
-// is Supported, or a collection of such objects (*Collection). It returns
-// the class name as well, so that a caller can report unsupported classes.
-func DecodeTMessage(msg []byte) (class string, obj any, err error) {
+// is Supported, or a collection of such objects (*Collection). baseOf (may
+// be nil) names the first base class of other classes, from streamer infos:
+// an object of a class derived from a Supported class is decoded as that
+// base. It returns the class name as well, so that a caller can report
+// unsupported classes.
+func DecodeTMessage(msg []byte, baseOf func(string) string) (class string, obj any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			obj, err = nil, fmt.Errorf("%w: decoding TMessage: %v", ErrCorrupt, p)
@@ -89,13 +92,19 @@ func DecodeTMessage(msg []byte) (class string, obj any, err error) {
 	if class == "" {
 		return "", nil, fmt.Errorf("%w: TMessage holds a null object", ErrCorrupt)
 	}
-	if !Supported(class) && !IsCollection(class) {
+	chain := BaseChain(class, baseOf)
+	if chain == nil {
 		return class, nil, fmt.Errorf("rootio: TMessage holds a %s, which Overwatch does not decode", class)
 	}
 	if end >= 0 {
 		r.b = r.b[:end:end]
 	}
-	obj = r.object(class)
+	r.baseOf = baseOf
+	if len(chain) > 1 {
+		obj = r.derived(chain)
+	} else {
+		obj = r.object(class)
+	}
 	if r.err != nil {
 		return class, nil, r.err
 	}
@@ -259,6 +268,28 @@ func (s *StreamerSet) AddTMessage(msg []byte) (n int, err error) {
 		n++
 	}
 	return n, nil
+}
+
+// BaseOf returns the first base class of class according to the streamer
+// infos held (latest version), or "".
+func (s *StreamerSet) BaseOf(class string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	best := -1 << 31
+	base := ""
+	for v, si := range s.infos[class] {
+		if v < best {
+			continue
+		}
+		best = v
+		base = ""
+		if el := si.Elements(); len(el) > 0 {
+			if b, ok := el[0].(*rdict.StreamerBase); ok {
+				base = b.Name()
+			}
+		}
+	}
+	return base
 }
 
 // scanStreamerInfos walks a streamer-info TMessage with the size-checked
