@@ -127,7 +127,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	if dep != nil {
 		served = make(chan error, 1)
-		go func() { served <- dep.run(runCtx) }()
+		go func() {
+			serr := dep.run(runCtx)
+			cancel() // a failing web server ends the replay too
+			served <- serr
+		}()
 		fmt.Fprintln(e.stdout, dep.webURL())
 		if noWebUsers(*to) {
 			fmt.Fprintf(e.stderr, "replay: the target has no web users yet: add one with `overwatch users add --data %s NAME`\n", *to)
@@ -151,15 +155,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	if err == nil {
 		fmt.Fprintf(e.stderr, "replay: finished; serving %s until interrupted\n", dep.webURL())
-		select {
-		case <-ctx.Done():
-		case err = <-served: // the web server failed
-			return err
-		}
+		<-runCtx.Done() // an interrupt, or the web server failed
 	}
 	cancel()
-	if serr := <-served; err == nil {
-		err = serr
+	if serr := <-served; serr != nil {
+		return serr
 	}
 	return err
 }
