@@ -58,7 +58,7 @@ type App struct {
 	listMu   sync.Mutex
 	listings map[int]runListing
 	rowsMu   sync.Mutex
-	rows     map[rowKey]template.HTML
+	rows     map[rowKey]cachedRow
 	hubDone  chan struct{}
 }
 
@@ -74,7 +74,7 @@ func New(cfg Config) (*App, error) {
 		limit:    newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
 		views:    newViewCache(cfg.Store),
 		log:      cfg.Logger,
-		rows:     map[rowKey]template.HTML{},
+		rows:     map[rowKey]cachedRow{},
 		gz:       newGzipCache(),
 		listings: map[int]runListing{},
 	}

@@ -39,11 +39,11 @@ var funcs = template.FuncMap{
 		}
 		return t.In(cern).Format("Mon 2 Jan 2006 15:04:05 MST")
 	},
-	"unix":     func(t time.Time) int64 { return t.Unix() },
-	"quality":  func(q overwatch.Quality) string { return q.String() },
-	"minutes":  func(d time.Duration) string { return strconv.FormatFloat(math.Ceil(d.Minutes()*10)/10, 'f', -1, 64) },
-	"pathesc":  url.PathEscape,
-	"mod5":     func(i int) int { return i % 5 },
+	"unix":    func(t time.Time) int64 { return t.Unix() },
+	"quality": func(q overwatch.Quality) string { return q.String() },
+	"minutes": func(d time.Duration) string { return strconv.FormatFloat(math.Ceil(d.Minutes()*10)/10, 'f', -1, 64) },
+	"pathesc": url.PathEscape,
+
 	"unixtime": func(s int64) time.Time { return time.Unix(s, 0) },
 	"groupURL": func(d *runPageData, title string) string {
 		return permalink(d.Slice, d.Run.Number, d.Sys.Name, title, "")
@@ -192,9 +192,14 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request, _ httprouter.Params
 type runRow struct {
 	overwatch.RunInfo
 	Ongoing bool
-	// HTML is the row of the run list (rendered once per run state and
-	// cached: old runs do not change).
+	// HTML is the row of the run list and Jump its drawer link (rendered
+	// once per run state and cached: old runs do not change).
 	HTML template.HTML
+	Jump template.HTML
+}
+
+type cachedRow struct {
+	row, jump template.HTML
 }
 
 // rowKey identifies the rendered state of a run-list row.
@@ -208,34 +213,39 @@ type rowKey struct {
 }
 
 // rowHTML renders (or returns the cached) run-list row of a run.
-func (a *App) rowHTML(r runRow) (template.HTML, error) {
+func (a *App) rowHTML(r runRow) (cachedRow, error) {
 	var last int64
 	for _, s := range r.Subsystems {
 		last = max(last, s.End.Unix())
 	}
 	k := rowKey{run: r.Number, end: r.End.Unix(), ongoing: r.Ongoing, nsys: len(r.Subsystems), mode: r.Mode, lastSeen: last}
 	a.rowsMu.Lock()
-	h, ok := a.rows[k]
+	c, ok := a.rows[k]
 	a.rowsMu.Unlock()
 	if ok {
-		return h, nil
+		return c, nil
 	}
-	var b strings.Builder
+	var b, j strings.Builder
 	if err := a.tmpl["runs"].ExecuteTemplate(&b, "runrow", r); err != nil {
-		return "", err
+		return c, err
 	}
-	h = template.HTML(b.String())
+	if err := a.tmpl["runs"].ExecuteTemplate(&j, "jump", r); err != nil {
+		return c, err
+	}
+	c = cachedRow{row: template.HTML(b.String()), jump: template.HTML(j.String())}
 	a.rowsMu.Lock()
 	if len(a.rows) > 20000 {
 		clear(a.rows)
 	}
-	a.rows[k] = h
+	a.rows[k] = c
 	a.rowsMu.Unlock()
-	return h, nil
+	return c, nil
 }
 
 type runsData struct {
 	Runs      []runRow
+	Rows      template.HTML // the table rows, from the cached row HTML
+	Jumps     template.HTML // the drawer's links to every 5th run
 	Total     int
 	Before    int
 	NextFrom  int // Before of the next (older) page, 0 when none
@@ -330,12 +340,20 @@ func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
 		d.NextFrom = runs[pageSize-1].Number
 	}
 	d.Runs = make([]runRow, len(runs))
+	var rows, jumps strings.Builder
 	for i, ri := range runs {
 		d.Runs[i] = runRow{RunInfo: ri, Ongoing: a.ongoing(ri)}
-		if d.Runs[i].HTML, err = a.rowHTML(d.Runs[i]); err != nil {
+		c, err := a.rowHTML(d.Runs[i])
+		if err != nil {
 			return nil, err
 		}
+		d.Runs[i].HTML, d.Runs[i].Jump = c.row, c.jump
+		rows.WriteString(string(c.row))
+		if i%5 == 0 {
+			jumps.WriteString(string(c.jump))
+		}
 	}
+	d.Rows, d.Jumps = template.HTML(rows.String()), template.HTML(jumps.String())
 	if before == 0 && len(d.Runs) > 0 && d.Runs[0].Ongoing {
 		d.Ongoing = &d.Runs[0]
 	}
