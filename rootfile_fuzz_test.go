@@ -76,6 +76,8 @@ func FuzzDecodeTMessage(f *testing.F) {
 			t.Fatalf("unexpected error kind: %v", err)
 		}
 		s := ow.NewStreamers()
-		_ = s.AddTMessage(msg)
+		if s.AddTMessage(msg) == nil {
+			_, _ = ow.DecodeTMessage(msg, s)
+		}
 	})
 }
