@@ -208,4 +208,19 @@ func TestCrashResume(t *testing.T) {
 		assert.Greater(t, n, 50, "run %d: histograms in the view", run)
 	}
 	t.Logf("%d snapshots, %d JSON and %d PNG outputs checked", step, nJSON, nPNG)
+
+	// "--once --force-run" reprocesses a run that is up to date, then exits.
+	require.NoError(t, st.Close())
+	before, err := os.Stat(filepath.Join(data, "Run5001", "EMC", "view.json"))
+	require.NoError(t, err)
+	out, err := exec.Command(bin, "process", "--once", "--data", data, "--force-run", "5001", "--subsystems", "EMC,HLT").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "processing pass finished")
+	after, err := os.Stat(filepath.Join(data, "Run5001", "EMC", "view.json"))
+	require.NoError(t, err)
+	assert.True(t, after.ModTime().After(before.ModTime()), "view rewritten")
+	assert.Contains(t, string(out), "Run5001/EMC")
+	out, err = exec.Command(bin, "process", "--once", "--watch", "--data", data).CombinedOutput()
+	require.Error(t, err, "%s", out)
+	assert.Contains(t, string(out), "exclude each other")
 }

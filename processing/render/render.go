@@ -19,6 +19,9 @@ import (
 	"image/png"
 	"math"
 	"strings"
+	"sync"
+
+	"git.sr.ht/~sbinet/gg"
 
 	"github.com/overwatch-dqm/overwatch"
 	"gonum.org/v1/plot"
@@ -83,6 +86,16 @@ func Graph(g *overwatch.Graph, d *overwatch.Display, o Options) ([]byte, error) 
 		return nil, fmt.Errorf("render: graph %q has %d x and %d y values", g.Name, len(g.X), len(g.Y))
 	}
 	return renderObjects(nil, g, g.Title, d, o)
+}
+
+var rgbaPool sync.Pool // *image.RGBA
+
+// getRGBA returns an image of the given size from the pool.
+func getRGBA(w, h int) *image.RGBA {
+	if img, ok := rgbaPool.Get().(*image.RGBA); ok && img.Bounds().Dx() == w && img.Bounds().Dy() == h {
+		return img
+	}
+	return image.NewRGBA(image.Rect(0, 0, w, h))
 }
 
 // splitTitle splits a ROOT title "title;x title;y title".
@@ -184,7 +197,14 @@ func renderObjects(hs []*overwatch.Hist, g *overwatch.Graph, title string, d *ov
 	p.Add(deco)
 
 	const dpi = 72 // 1 point = 1 pixel
-	cnv := vgimg.NewWith(vgimg.UseWH(vg.Length(w), vg.Length(hgt)), vgimg.UseDPI(dpi))
+	// The canvas's image comes from a pool (the background is painted
+	// white by NewWith); the encoded PNG does not refer to it.
+	buf := getRGBA(w, hgt)
+	defer rgbaPool.Put(buf)
+	gc := gg.NewContextForRGBA(buf)
+	gc.SetLineCapButt()
+	gc.InvertY()
+	cnv := vgimg.NewWith(vgimg.UseImageWithContext(buf, gc), vgimg.UseDPI(dpi))
 	dc := draw.New(cnv) // white background
 	p.BackgroundColor = nil
 	deco.full = dc
