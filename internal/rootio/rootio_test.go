@@ -587,3 +587,20 @@ func TestBaseOfFromROOTWrittenFile(t *testing.T) {
 	assert.Equal(t, "TNamed", rd.BaseOf("TH1"))
 	assert.Equal(t, "TH1", rd.BaseOf("TH1D"))
 }
+
+func TestCompressMultipleBlocks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 MB round trip")
+	}
+	src := make([]byte, maxBlockSize+maxBlockSize/2)
+	for i := range src {
+		src[i] = byte(i * 7 >> 9)
+	}
+	c, err := Compress(src, 1)
+	require.NoError(t, err)
+	require.NotNil(t, c)
+	assert.Equal(t, "ZL", string(c[:2]))
+	got, err := Decompress(c, len(src))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(src, got))
+}
