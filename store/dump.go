@@ -31,8 +31,8 @@ func (s *Store) DumpIndex(w io.Writer, o DumpOptions) error {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		fmt.Fprintf(bw, "runs %d\n", runCount(tx))
 		if err := tx.Bucket(bRuns).ForEach(func(k, v []byte) error {
-			var r runRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRun(v)
+			if err != nil {
 				return err
 			}
 			b, _ := json.Marshal(r) // map keys sorted: canonical

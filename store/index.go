@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -14,12 +16,12 @@ import (
 
 // schemaVersion is stored in the index; an index of another version is
 // rebuilt from the files on open.
-const schemaVersion = "overwatch-store-1"
+const schemaVersion = "overwatch-store-2"
 
 // Buckets of the index.
 var (
 	bMeta       = []byte("meta")       // "schema" → schemaVersion, "runs" → count
-	bRuns       = []byte("runs")       // run (8 bytes BE) → runRecord JSON
+	bRuns       = []byte("runs")       // run (8 bytes BE) → encodeRun(runRecord)
 	bSnaps      = []byte("snaps")      // snapKey → snapRecord JSON
 	bDirty      = []byte("dirty")      // "Run<N>/<SYS>" → "" while written to by an open store
 	bTrends     = []byte("trends")     // trendKey → trendRecord JSON
@@ -108,25 +110,18 @@ func getRun(tx *bolt.Tx, run int) (*runRecord, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var r runRecord
-	if err := json.Unmarshal(v, &r); err != nil {
+	r, err := decodeRun(v)
+	if err != nil {
 		return nil, fmt.Errorf("store: index entry of run %d: %w", run, err)
 	}
-	if r.Subs == nil {
-		r.Subs = map[string]*subRecord{}
-	}
-	return &r, nil
+	return r, nil
 }
 
 func putRun(tx *bolt.Tx, run int, r *runRecord) error {
 	b := tx.Bucket(bRuns)
 	k := runKey(run)
 	isNew := b.Get(k) == nil
-	v, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("store: encode run %d: %w", run, err)
-	}
-	if err := b.Put(k, v); err != nil {
+	if err := b.Put(k, encodeRun(r)); err != nil {
 		return fmt.Errorf("store: index run %d: %w", run, err)
 	}
 	if isNew {
@@ -221,4 +216,122 @@ func (s *Store) runInfo(run int, r *runRecord) overwatch.RunInfo {
 	}
 	sort.Slice(info.Subsystems, func(i, j int) bool { return info.Subsystems[i].Name < info.Subsystems[j].Name })
 	return info
+}
+
+// runRecordVersion starts the binary encoding of a runRecord.
+const runRecordVersion = 1
+
+// encodeRun encodes a run record compactly (listing runs decodes one per
+// run, so this is on the hot path of the run list): version, mode, then
+// per subsystem in name order its name, count, first and last stamps and
+// the newest file name. Lengths and numbers are varints.
+func encodeRun(r *runRecord) []byte {
+	b := []byte{runRecordVersion}
+	b = appendString(b, string(r.Mode))
+	names := make([]string, 0, len(r.Subs))
+	for n := range r.Subs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, n := range names {
+		sr := r.Subs[n]
+		b = appendString(b, n)
+		b = binary.AppendUvarint(b, uint64(sr.N))
+		b = binary.AppendVarint(b, sr.First.T)
+		b = binary.AppendUvarint(b, uint64(sr.First.Seq))
+		b = binary.AppendVarint(b, sr.Last.T)
+		b = binary.AppendUvarint(b, uint64(sr.Last.Seq))
+		b = appendString(b, sr.LastName)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// decoder reads what encodeRun wrote, remembering the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errors.New("bad unsigned varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errors.New("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) int() int {
+	v := d.uvarint()
+	if v > math.MaxInt32 {
+		d.err = fmt.Errorf("number %d out of range", v)
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.err = fmt.Errorf("string of %d bytes in %d", n, len(d.b))
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+// decodeRun decodes encodeRun's output; malformed bytes give an error,
+// never a panic.
+func decodeRun(b []byte) (*runRecord, error) {
+	if len(b) == 0 || b[0] != runRecordVersion {
+		return nil, fmt.Errorf("store: run record: want version %d", runRecordVersion)
+	}
+	d := &decoder{b: b[1:]}
+	r := &runRecord{Mode: overwatch.HLTMode(d.string()), Subs: map[string]*subRecord{}}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return nil, fmt.Errorf("store: run record: %d subsystems in %d bytes", n, len(d.b))
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		name := d.string()
+		sr := &subRecord{N: d.int()}
+		sr.First.T, sr.First.Seq = d.varint(), d.int()
+		sr.Last.T, sr.Last.Seq = d.varint(), d.int()
+		sr.LastName = d.string()
+		r.Subs[name] = sr
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d trailing bytes", len(d.b))
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("store: run record: %w", d.err)
+	}
+	return r, nil
 }

@@ -586,11 +586,11 @@ func (s *Store) Runs(ctx context.Context, q overwatch.RunQuery) ([]overwatch.Run
 				break
 			}
 			run := int(bytesToUint(k))
-			var r runRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRun(v)
+			if err != nil {
 				return fmt.Errorf("store: index entry of run %d: %w", run, err)
 			}
-			out = append(out, s.runInfo(run, &r))
+			out = append(out, s.runInfo(run, r))
 		}
 		return nil
 	})
