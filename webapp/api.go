@@ -183,7 +183,7 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		}
 		name := strings.TrimPrefix(ps.ByName("name"), "/")
 		ctx := r.Context()
-		v, _, err := a.views.get(ctx, run, sys, slice)
+		v, vmod, err := a.views.get(ctx, run, sys, slice)
 		if errors.Is(err, overwatch.ErrNotFound) {
 			return errorf(http.StatusNotFound, "run %d %s has no processed outputs", run, sys)
 		}
@@ -194,10 +194,18 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 			return errorf(http.StatusNotFound, "histogram %q is not in run %d %s", name, run, sys)
 		}
 		ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: kind}
-		mod, err := a.store.OutputTime(ctx, ref)
-		if err != nil {
-			return err
+		out, ok := a.outs.get(ref, vmod)
+		if !ok {
+			if out.mod, err = a.store.OutputTime(ctx, ref); err != nil {
+				return err
+			}
+			if out.data, err = a.store.Output(ctx, ref); err != nil {
+				return err
+			}
+			out.view = vmod
+			a.outs.put(ref, out)
 		}
+		mod, data := out.mod, out.data
 		etag := `"` + strconv.FormatInt(mod.UnixNano(), 36) + `"`
 		h := w.Header()
 		h.Set("ETag", etag)
@@ -207,10 +215,6 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
 			w.WriteHeader(http.StatusNotModified)
 			return nil
-		}
-		data, err := a.store.Output(ctx, ref)
-		if err != nil {
-			return err
 		}
 		h.Set("Content-Type", contentTypes[kind])
 		if kind != overwatch.OutputPNG {

@@ -55,6 +55,7 @@ type App struct {
 	log      *slog.Logger
 	cancel   context.CancelFunc
 	gz       *gzipCache
+	outs     *outputCache
 	listMu   sync.Mutex
 	listings map[int]runListing
 	rowsMu   sync.Mutex
@@ -76,6 +77,7 @@ func New(cfg Config) (*App, error) {
 		log:      cfg.Logger,
 		rows:     map[rowKey]cachedRow{},
 		gz:       newGzipCache(),
+		outs:     newOutputCache(),
 		listings: map[int]runListing{},
 	}
 	var err error
