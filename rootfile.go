@@ -1,7 +1,6 @@
 package overwatch
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -63,10 +62,6 @@ func (f *File) Hist(path string) *Hist {
 // ErrCorrupt is wrapped by errors about bytes that are not a valid ROOT
 // file, TMessage or compression block.
 var ErrCorrupt = rootio.ErrCorrupt
-
-// errNotWired is returned by contract functions whose implementation is
-// not available yet.
-var errNotWired = errors.New("overwatch: not wired yet")
 
 // ReadFile reads every histogram-like object of a ROOT file. A corrupted
 // or truncated file gives an error wrapping ErrCorrupt; it never panics and
