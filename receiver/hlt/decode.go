@@ -107,14 +107,22 @@ func (dec *Decoder) Decode(frames [][]byte) *Decoded {
 				d.Dropped++
 				continue
 			}
-			obj, err := dec.decodeObject(p.Payload)
+			entries, err := dec.decodeEntries(p.Payload)
 			if err != nil {
 				d.Failed++
 				d.NeedSchema = true
 				d.addErr(fmt.Errorf("pair %d (%s, %d bytes): %w", i, p.Topic.IDString(), len(p.Payload), err))
 				continue
 			}
-			objs = append(objs, rawObject{name: obj.ObjectName(), payload: p.Payload, obj: obj})
+			// A collection (a merger with UnpackCollections=0) gives one
+			// entry per element, named "<collection>/<object>".
+			for _, e := range entries {
+				if len(objs) >= maxObj {
+					d.Dropped++
+					break
+				}
+				objs = append(objs, rawObject{name: e.Key, payload: p.Payload, obj: e.Object})
+			}
 		}
 	}
 	// One entry per name, the last one winning, sorted by name.
@@ -142,25 +150,27 @@ func (dec *Decoder) Decode(frames [][]byte) *Decoded {
 // key of a ROOT file.
 var errNoName = errors.New("object has no name")
 
-func (dec *Decoder) decodeObject(payload []byte) (obj overwatch.Object, err error) {
-	// DecodeTMessage promises not to panic; this guard keeps a receiver
-	// alive even if a decoder bug slips through.
+func (dec *Decoder) decodeEntries(payload []byte) (entries []overwatch.Entry, err error) {
+	// DecodeTMessageEntries promises not to panic; this guard keeps a
+	// receiver alive even if a decoder bug slips through.
 	defer func() {
 		if r := recover(); r != nil {
-			obj, err = nil, fmt.Errorf("%w: decoder panic: %v", overwatch.ErrCorrupt, r)
+			entries, err = nil, fmt.Errorf("%w: decoder panic: %v", overwatch.ErrCorrupt, r)
 		}
 	}()
-	obj, err = overwatch.DecodeTMessage(payload[:len(payload):len(payload)], dec.streamers)
+	entries, _, err = overwatch.DecodeTMessageEntries(payload[:len(payload):len(payload)], dec.streamers)
 	if err != nil {
 		return nil, err
 	}
-	if obj == nil {
+	if len(entries) == 0 {
 		return nil, fmt.Errorf("%w: no object decoded", overwatch.ErrCorrupt)
 	}
-	if obj.ObjectName() == "" {
-		return nil, fmt.Errorf("%s: %w", obj.ClassName(), errNoName)
+	for _, e := range entries {
+		if e.Key == "" {
+			return nil, fmt.Errorf("%s: %w", e.Object.ClassName(), errNoName)
+		}
 	}
-	return obj, nil
+	return entries, nil
 }
 
 func (dec *Decoder) addStreamers(payload []byte) (err error) {
