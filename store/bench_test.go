@@ -255,3 +255,28 @@ func BenchmarkPutOutput(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSnapshots600 lists the 600 snapshots of one subsystem of a run
+// (a long run with a snapshot a minute), as time slices and processing do.
+func BenchmarkSnapshots600(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		t0 := time.Unix(1448384710, 0)
+		for i := 0; i < 600; i++ {
+			info := overwatch.SnapshotInfo{SnapshotRef: overwatch.SnapshotRef{Run: 7, Subsystem: "EMC", Time: t0.Add(time.Duration(i) * time.Minute)}, Mode: "C", Size: 1 << 20, Source: "hlt"}
+			if err := indexSnapshot(tx, info, FormatMovedName("EMC", info.Time, 0)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(b, err)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		list, err := s.Snapshots(ctx, 7, "EMC")
+		if err != nil || len(list) != 600 {
+			b.Fatal(err, len(list))
+		}
+	}
+}

@@ -47,7 +47,7 @@ func (s *Store) DumpIndex(w io.Writer, o DumpOptions) error {
 				return err
 			}
 			var sr snapRecord
-			if err := json.Unmarshal(v, &sr); err != nil {
+			if err := sr.decode(v); err != nil {
 				return err
 			}
 			if o.NoSources {

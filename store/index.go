@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -16,13 +15,13 @@ import (
 
 // schemaVersion is stored in the index; an index of another version is
 // rebuilt from the files on open.
-const schemaVersion = "overwatch-store-2"
+const schemaVersion = "overwatch-store-3"
 
 // Buckets of the index.
 var (
 	bMeta       = []byte("meta")       // "schema" → schemaVersion, "runs" → count
 	bRuns       = []byte("runs")       // run (8 bytes BE) → encodeRun(runRecord)
-	bSnaps      = []byte("snaps")      // snapKey → snapRecord JSON
+	bSnaps      = []byte("snaps")      // snapKey → snapRecord.encode()
 	bDirty      = []byte("dirty")      // "Run<N>/<SYS>" → "" while written to by an open store
 	bTrends     = []byte("trends")     // trendKey → trendRecord JSON
 	bTrendFiles = []byte("trendfiles") // trending/<SYS>/points.jsonl → offset indexed (8 bytes)
@@ -171,7 +170,7 @@ func recomputeSub(tx *bolt.Tx, run int, sys string) (*subRecord, error) {
 			return nil, err
 		}
 		var rec snapRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
+		if err := rec.decode(v); err != nil {
 			return nil, fmt.Errorf("store: index entry of snapshot %x: %w", k, err)
 		}
 		if sr == nil {
@@ -334,4 +333,36 @@ func decodeRun(b []byte) (*runRecord, error) {
 		return nil, fmt.Errorf("store: run record: %w", d.err)
 	}
 	return r, nil
+}
+
+// snapRecordVersion starts the binary encoding of a snapRecord.
+const snapRecordVersion = 1
+
+// encode encodes a snapshot entry compactly (run folders are listed on
+// the hot paths of processing and time slices): version, name, size,
+// source.
+func (r snapRecord) encode() []byte {
+	b := []byte{snapRecordVersion}
+	b = appendString(b, r.Name)
+	b = binary.AppendVarint(b, r.Size)
+	return appendString(b, r.Source)
+}
+
+// decode decodes encode's output; malformed bytes give an error, never a
+// panic.
+func (r *snapRecord) decode(b []byte) error {
+	if len(b) == 0 || b[0] != snapRecordVersion {
+		return fmt.Errorf("store: snapshot record: want version %d", snapRecordVersion)
+	}
+	d := &decoder{b: b[1:]}
+	r.Name = d.string()
+	r.Size = d.varint()
+	r.Source = d.string()
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d trailing bytes", len(d.b))
+	}
+	if d.err != nil {
+		return fmt.Errorf("store: snapshot record: %w", d.err)
+	}
+	return nil
 }

@@ -41,3 +41,30 @@ func FuzzDecodeRun(f *testing.F) {
 		require.Equal(t, r, r2)
 	})
 }
+
+func TestSnapRecordRoundTrip(t *testing.T) {
+	r := snapRecord{Name: "EMChists.2015_11_24_18_05_10.1.root", Size: 1 << 40, Source: "ingest"}
+	b := r.encode()
+	var got snapRecord
+	require.NoError(t, got.decode(b))
+	assert.Equal(t, r, got)
+	for i := 0; i < len(b); i++ {
+		assert.Error(t, got.decode(b[:i]), "truncated at %d", i)
+	}
+	assert.Error(t, got.decode(append(b, 0)))
+}
+
+// FuzzDecodeSnapRecord: index bytes never panic the decoder.
+func FuzzDecodeSnapRecord(f *testing.F) {
+	f.Add(snapRecord{Name: "a", Size: 3, Source: "hlt"}.encode())
+	f.Add([]byte{1, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r snapRecord
+		if r.decode(b) != nil {
+			return
+		}
+		var r2 snapRecord
+		require.NoError(t, r2.decode(r.encode()))
+		require.Equal(t, r, r2)
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -305,7 +304,7 @@ func (s *Store) QuarantineSnapshot(ctx context.Context, ref overwatch.SnapshotRe
 			return fmt.Errorf("store: quarantine snapshot %s: %w", ref, overwatch.ErrNotFound)
 		}
 		var sr snapRecord
-		if err := json.Unmarshal(v, &sr); err != nil {
+		if err := sr.decode(v); err != nil {
 			return fmt.Errorf("store: index entry of %s: %w", ref, err)
 		}
 		name = sr.Name

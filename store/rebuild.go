@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -104,10 +103,7 @@ func indexFiles(tx *bolt.Tx, run int, sys string, files []fileEntry, sources map
 	b := tx.Bucket(bSnaps)
 	var sr *subRecord
 	for _, f := range files {
-		v, err := json.Marshal(snapRecord{Name: f.name, Size: f.size, Source: sources[f.name]})
-		if err != nil {
-			return nil, err
-		}
+		v := snapRecord{Name: f.name, Size: f.size, Source: sources[f.name]}.encode()
 		if err := b.Put(snapKey(run, sys, f.st), v); err != nil {
 			return nil, fmt.Errorf("store: index %s/%s: %w", snapshotDir(run, sys), f.name, err)
 		}
@@ -326,7 +322,7 @@ func (s *Store) reconcileDir(tx *bolt.Tx, rel string) error {
 	c := b.Cursor()
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 		var sr snapRecord
-		if json.Unmarshal(v, &sr) == nil {
+		if sr.decode(v) == nil {
 			sources[sr.Name] = sr.Source
 		}
 		keys = append(keys, append([]byte(nil), k...))

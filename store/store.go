@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -459,10 +458,7 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 // indexSnapshot adds a snapshot to the index and updates its run.
 func indexSnapshot(tx *bolt.Tx, info overwatch.SnapshotInfo, name string) error {
 	st := stamp{T: info.Time.Unix(), Seq: info.Seq}
-	v, err := json.Marshal(snapRecord{Name: name, Size: info.Size, Source: info.Source})
-	if err != nil {
-		return err
-	}
+	v := snapRecord{Name: name, Size: info.Size, Source: info.Source}.encode()
 	if err := tx.Bucket(bSnaps).Put(snapKey(info.Run, info.Subsystem, st), v); err != nil {
 		return fmt.Errorf("store: index snapshot %s: %w", info.SnapshotRef, err)
 	}
@@ -524,7 +520,7 @@ func (s *Store) Snapshots(ctx context.Context, run int, sys string) ([]overwatch
 				return err
 			}
 			var sr snapRecord
-			if err := json.Unmarshal(v, &sr); err != nil {
+			if err := sr.decode(v); err != nil {
 				return fmt.Errorf("store: index entry of %s snapshot of run %d: %w", sys, run, err)
 			}
 			out = append(out, snapInfo(run, sys, st, rec.Mode, sr))
@@ -543,7 +539,7 @@ func (s *Store) OpenSnapshot(ctx context.Context, ref overwatch.SnapshotRef) (io
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bSnaps).Get(snapKey(ref.Run, ref.Subsystem, stamp{T: ref.Time.Unix(), Seq: ref.Seq}))
 		var sr snapRecord
-		if v != nil && json.Unmarshal(v, &sr) == nil {
+		if v != nil && sr.decode(v) == nil {
 			rel = snapshotDir(ref.Run, ref.Subsystem) + "/" + sr.Name
 		}
 		return nil
