@@ -358,3 +358,53 @@ func TestBrowserJSROOTFailure(t *testing.T) {
 		return err == nil && ok
 	}, 10*time.Second, 50*time.Millisecond, "the PNG output is shown")
 }
+
+// TestBrowserSliceOptions: the options set in the dialog reach the
+// request and its permalink.
+func TestBrowserSliceOptions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	e := newEnv(t)
+	if !e.app.HasJSROOT() {
+		t.Skip("JSROOT not installed: run `make setup-jsroot`")
+	}
+	start := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
+	e.addSnapshot(t, 300, "WEBT", start)
+	e.addSnapshot(t, 300, "WEBT", start.Add(20*time.Minute))
+	e.publish(t, 300, "WEBT", "", start.Add(20*time.Minute), nil)
+	srv := e.server(t)
+	ctx := browser(t)
+	require.NoError(t, browserLogin(ctx, srv.URL))
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/run/300/WEBT"),
+		chromedp.WaitVisible(chromedp.CSS("#plots")),
+		chromedp.Click(chromedp.CSS("#slice-open")),
+		chromedp.Click(chromedp.CSS(`input[data-opt="scaleHists"]`)), // default on: switch off
+		chromedp.SetValue(chromedp.CSS(`input[data-opt="hotChannelThreshold"]`), "250"),
+		chromedp.SetValue(chromedp.CSS("#slice-to"), "7.5"),
+		chromedp.Click(chromedp.CSS("#slice-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#slice-info")),
+	))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	u, err := url.Parse(loc)
+	require.NoError(t, err)
+	q := u.Query()
+	assert.Equal(t, "false", q.Get("o.scaleHists"))
+	assert.Equal(t, "250", q.Get("o.hotChannelThreshold"))
+	assert.Equal(t, "0.5", q.Get("o.minFraction"))
+	assert.Equal(t, "all", q.Get("o.label"))
+	assert.Equal(t, "7.5", q.Get("to"))
+	// The request the service got.
+	e.slices.mu.Lock()
+	var got []string
+	for k := range e.slices.jobs {
+		got = append(got, k)
+	}
+	e.slices.mu.Unlock()
+	require.Len(t, got, 1)
+	assert.Equal(t, sliceKeyOf(SliceRequest{Run: 300, Subsystem: "WEBT", From: 0, To: 7.5,
+		Options: map[string]string{"scaleHists": "false", "hotChannelThreshold": "250", "minFraction": "0.5", "label": "all"}}), got[0])
+	screenshot(t, ctx, "07-slice-options")
+}
