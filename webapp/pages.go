@@ -672,6 +672,8 @@ func (a *App) downloadSnapshot(w http.ResponseWriter, r *http.Request, ps httpro
 			return err
 		}
 		defer rc.Close()
+		// Large files to slow clients may outlast the server's write timeout.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(10 * time.Minute))
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 		if row.Size > 0 {
