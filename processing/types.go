@@ -6,9 +6,9 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 )
 
-// ViewName is the OutputRef.Name of a subsystem's view document (empty:
-// the store keeps one view per run, subsystem and slice)
-// (Kind overwatch.OutputView). Use ViewRef to address it.
+// ViewName is the OutputRef.Name of a subsystem's view document (Kind
+// overwatch.OutputView): empty, as the store keeps one view per run,
+// subsystem and slice. Use ViewRef to address it.
 const ViewName = ""
 
 // ViewRef returns the reference of the view document of a subsystem in a
