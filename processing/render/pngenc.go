@@ -103,7 +103,7 @@ func palettize(img *image.RGBA) (pal []byte, rows []byte, ok bool) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	const size = 1024     // open addressing, load <= 1/4
-	var keys [size]uint32 // colour + 1; 0 = empty
+	var keys [size]uint32 // RGBA word with alpha 0xff; 0 = empty
 	var vals [size]uint8
 	n := 0
 	if bp, _ := rowsPool.Get().(*[]byte); bp != nil && cap(*bp) >= (1+w)*h {
@@ -118,7 +118,8 @@ func palettize(img *image.RGBA) (pal []byte, rows []byte, ok bool) {
 		out := rows[y*(1+w):]
 		out[0] = 0 // filter None
 		for x := 0; x < w; x++ {
-			k := (uint32(px[4*x])<<16 | uint32(px[4*x+1])<<8 | uint32(px[4*x+2])) + 1
+			// The pixel as one word with alpha forced to 0xff: never 0.
+			k := binary.LittleEndian.Uint32(px[4*x:]) | 0xff000000
 			if k == lastKey {
 				out[1+x] = lastIdx
 				continue
@@ -133,8 +134,7 @@ func palettize(img *image.RGBA) (pal []byte, rows []byte, ok bool) {
 					return nil, nil, false
 				}
 				keys[slot], vals[slot] = k, uint8(n)
-				c := k - 1
-				pal = append(pal, byte(c>>16), byte(c>>8), byte(c))
+				pal = append(pal, byte(k), byte(k>>8), byte(k>>16))
 				n++
 			}
 			lastKey, lastIdx = k, vals[slot]

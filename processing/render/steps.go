@@ -48,7 +48,9 @@ func (s *steps) rasterize(img *image.RGBA, rect image.Rectangle, plt *plot.Plot)
 			y0, y1 = y1, y0
 		}
 		for y := y0; y <= y1; y++ {
-			img.SetRGBA(rect.Min.X+x, rect.Min.Y+y, col)
+			o := img.PixOffset(rect.Min.X+x, rect.Min.Y+y)
+			p := img.Pix[o : o+4 : o+4]
+			p[0], p[1], p[2], p[3] = col.R, col.G, col.B, 255
 		}
 	}
 	col0 := func(x float64) int {
