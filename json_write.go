@@ -173,16 +173,6 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendKey appends `,"name":` (without the comma for the first member).
-func appendKey(dst []byte, name string, first bool) []byte {
-	if !first {
-		dst = append(dst, ',')
-	}
-	dst = append(dst, '"')
-	dst = append(dst, name...)
-	return append(dst, '"', ':')
-}
-
 // appendObjectHead appends `{"_typename":"class","fUniqueID":id,"fBits":bits`.
 func appendObjectHead(dst []byte, class string, uniqueID uint32, bits uint32) []byte {
 	dst = append(dst, `{"_typename":`...)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // RebuildStats reports what Rebuild found.
@@ -240,7 +241,7 @@ func Rebuild(ctx context.Context, dir string, opts Options) (RebuildStats, error
 	// it meanwhile.
 	if _, err := os.Stat(p); err == nil {
 		old, err := bolt.Open(p, 0o644, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: true})
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return st, fmt.Errorf("store: rebuild: index %s is locked by an open store: %w", p, err)
 		}
 		if err == nil {

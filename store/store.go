@@ -18,6 +18,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -152,7 +153,7 @@ func openIndex(dir string, opts Options) (*bolt.DB, bool, error) {
 	_, statErr := os.Stat(p)
 	db, err := bolt.Open(p, 0o644, &bolt.Options{Timeout: opts.LockTimeout})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, false, fmt.Errorf("store: index %s is locked by another process: %w", p, err)
 		}
 		opts.Logger.Warn("store: index unreadable, moving it aside and rebuilding", "path", p, "err", err)
@@ -568,8 +569,7 @@ func (s *Store) Runs(ctx context.Context, q overwatch.RunQuery) ([]overwatch.Run
 		c := tx.Bucket(bRuns).Cursor()
 		var k, v []byte
 		if q.Before > 0 {
-			k, v = c.Seek(runKey(q.Before))
-			if k == nil {
+			if sk, _ := c.Seek(runKey(q.Before)); sk == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()

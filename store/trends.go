@@ -338,8 +338,8 @@ func (s *Store) TrendPoints(ctx context.Context, q overwatch.TrendQuery) ([]over
 			if !q.To.IsZero() {
 				upper = append(append(append([]byte(nil), p...), orderedInt64(q.To.UnixNano())...), 0xff, 0xff, 0xff, 0xff, 0xff)
 			}
-			k, v := c.Seek(upper)
-			if k == nil {
+			var k, v []byte
+			if sk, _ := c.Seek(upper); sk == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()

@@ -29,11 +29,10 @@ func streamerChecksum(name string, elems []rbytes.StreamerElement) uint32 {
 	for _, e := range elems {
 		if b, ok := e.(*rdict.StreamerBase); ok {
 			add(b.Name())
+			// Every base we use (TObject, TArray*, ...) has streamer
+			// infos in groot's database, which give its checksum.
 			if si, ok := rdict.StreamerInfos.Get(b.Name(), b.Base()); ok {
 				id = id*3 + uint32(si.CheckSum())
-			} else if b.Name() == "TObject" || strings.HasPrefix(b.Name(), "TArray") {
-				// Classes whose checksum groot knows only through
-				// their streamer infos (present for every base we use).
 			}
 		}
 	}

@@ -23,7 +23,6 @@ func (w *wbuf) u32(v uint32)  { w.b = binary.BigEndian.AppendUint32(w.b, v) }
 func (w *wbuf) u64(v uint64)  { w.b = binary.BigEndian.AppendUint64(w.b, v) }
 func (w *wbuf) i16(v int16)   { w.u16(uint16(v)) }
 func (w *wbuf) i32(v int32)   { w.u32(uint32(v)) }
-func (w *wbuf) i64(v int64)   { w.u64(uint64(v)) }
 func (w *wbuf) f32(v float32) { w.u32(math.Float32bits(v)) }
 func (w *wbuf) f64(v float64) { w.u64(math.Float64bits(v)) }
 func (w *wbuf) bool(v bool) {
