@@ -35,8 +35,7 @@ setup-system:
 setup: setup-jsroot setup-system
 	$(GO) mod download
 
-test: setup
-	$(GO) vet ./...
+test: setup lint
 	$(GO) test -count=1 -timeout 30m ./...
 
 test-short:
@@ -45,9 +44,16 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-lint:
-	gofmt -l . | tee /dev/stderr | (! read)
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 demo: build
 	./$(BIN) demo
