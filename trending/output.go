@@ -22,7 +22,7 @@ const OutputPoints = 2000
 // TimeFormat is the ROOT time format of trend graphs' X axes: Unix seconds
 // shown as Europe/Zurich-agnostic UTC date and time (ROOT's "%F" offset
 // syntax, which JSROOT understands).
-const TimeFormat = "%d/%m %H:%M%F1970-01-01 00:00:00s0"
+const TimeFormat = "%d/%m %H:%M:%S%F1970-01-01 00:00:00s0"
 
 // Graph returns a trend's points as a TGraphErrors whose X values are Unix
 // times (a real time axis) and Y values the trended values with their
