@@ -94,6 +94,18 @@ type Manager struct {
 	toRender   map[trendKey]string // key → description
 	rendering  bool
 	renderIdle *sync.Cond
+	background bool
+}
+
+// RenderInBackground makes EndCycle return at once and write the trend
+// outputs in a background goroutine, coalescing trends updated again
+// before their turn (long-running deployments: rendering hundreds of
+// trend plots must not delay the next snapshot). Call WaitOutputs before
+// closing the store. By default EndCycle writes them before returning.
+func (m *Manager) RenderInBackground() {
+	m.renderMu.Lock()
+	m.background = true
+	m.renderMu.Unlock()
 }
 
 // Storage is what the Manager needs of a store.
@@ -394,10 +406,9 @@ func (m *Manager) notify(t *trend, rec overwatch.AlarmRecord, now time.Time) {
 }
 
 // EndCycle hands the cycle's notifications to the dispatcher as one batch
-// and schedules the outputs (TGraphErrors JSON and PNG) of the trends that
-// received points since the last cycle; they are written in the background
-// (see WaitOutputs), so neither delivery nor rendering ever blocks
-// processing.
+// (delivery never blocks processing) and writes the outputs (TGraphErrors
+// JSON and PNG) of the trends that received points since the last cycle —
+// in the background after RenderInBackground.
 func (m *Manager) EndCycle(ctx context.Context) {
 	m.mu.Lock()
 	batch := m.pending
@@ -421,11 +432,17 @@ func (m *Manager) EndCycle(ctx context.Context) {
 		for k, d := range descs {
 			m.toRender[k] = d
 		}
-		if !m.rendering {
-			m.rendering = true
-			go m.renderLoop(context.WithoutCancel(ctx))
-		}
+		start, background := !m.rendering, m.background
+		m.rendering = true
 		m.renderMu.Unlock()
+		switch {
+		case start && background:
+			go m.renderLoop(context.WithoutCancel(ctx))
+		case start:
+			m.renderLoop(ctx)
+		case !background:
+			m.WaitOutputs() // a background pass is running: let it finish ours too
+		}
 	}
 	if len(batch) > 0 {
 		if m.disp != nil {

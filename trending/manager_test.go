@@ -190,3 +190,21 @@ func TestIntegralExtractorMatchesCellSum(t *testing.T) {
 		assert.InDelta(t, h.Integral(), v, 1e-9, class)
 	}
 }
+
+func TestBackgroundOutputs(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	m, err := NewManager(st, Config{}, nil, quietLog())
+	require.NoError(t, err)
+	m.RenderInBackground()
+	t.Cleanup(m.WaitOutputs)
+	for i := 0; i < 3; i++ {
+		_, err := m.Observe(ctx, "TRT", snapAt(int64(1000+60*i)), 7, map[string]*overwatch.Hist{"hSignal": signal(t, 1)})
+		require.NoError(t, err)
+		m.EndCycle(ctx)
+	}
+	m.WaitOutputs()
+	js, err := st.Output(ctx, overwatch.OutputRef{Subsystem: "TRT", Name: "maxSignal", Kind: overwatch.OutputJSON})
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"fNpoints":3`)
+}

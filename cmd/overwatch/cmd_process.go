@@ -129,6 +129,12 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("trending: %w", err)
 		}
+		if !*once {
+			// Trend plots must not delay the next snapshot; they are all
+			// written before the store closes.
+			m.RenderInBackground()
+			defer m.WaitOutputs()
+		}
 		opts.Observer = m
 	}
 	p := processing.New(st, opts)

@@ -91,6 +91,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		if err != nil {
 			return nil, err
 		}
+		d.trends.RenderInBackground()
 		d.proc = processing.New(d.st, processing.Options{
 			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
 		})
