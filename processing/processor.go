@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
@@ -88,7 +89,14 @@ type Processor struct {
 	// locks serialise the processing of one (run, subsystem).
 	locksMu sync.Mutex
 	locks   map[string]*sync.Mutex
+
+	// queued is the number of (run, receiver) snapshots waiting in Run.
+	queued atomic.Int64
 }
+
+// QueueLength returns how many snapshots (one per run and receiver, after
+// coalescing) wait to be processed by Run.
+func (p *Processor) QueueLength() int { return int(p.queued.Load()) }
 
 var _ overwatch.Processor = (*Processor)(nil)
 
@@ -531,6 +539,7 @@ func (p *Processor) Run(ctx context.Context) error {
 				}
 			default:
 			}
+			p.queued.Store(int64(len(q)))
 			w, ok := q.pop()
 			if !ok {
 				break
@@ -542,6 +551,7 @@ func (p *Processor) Run(ctx context.Context) error {
 				p.log.Error("processing failed", "snapshot", w.snap.SnapshotRef.String(), "err", err)
 			}
 		}
+		p.queued.Store(0)
 		p.endCycle(ctx)
 	}
 }

@@ -95,6 +95,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.proc = processing.New(d.st, processing.Options{
 			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
 		})
+		d.metrics.watchProcessor(d.proc)
 	}
 	for _, rc := range cfg.HLT.Receivers {
 		r := hlt.New(hlt.Config{

@@ -110,6 +110,14 @@ func (m *metrics) watchDispatcher(d *trending.Dispatcher) {
 	)
 }
 
+// watchProcessor exports the processing queue length.
+func (m *metrics) watchProcessor(p *processing.Processor) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "overwatch_processing_queue_length",
+		Help: "Snapshots (one per run and receiver after coalescing) waiting to be processed.",
+	}, func() float64 { return float64(p.QueueLength()) }))
+}
+
 // observe wraps the trending observer to count processed snapshots and
 // their latency.
 func (m *metrics) observe(o processing.Observer) processing.Observer {
