@@ -2,6 +2,7 @@ package emc
 
 import (
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/detectors/alarmsets"
 )
 
 // TrendedHists are the short names of the 30 trended EMC histograms; the
@@ -33,14 +34,14 @@ type trender struct {
 }
 
 var trenders = []trender{
-	{"max", "max", "Maximum", AlarmMaxConfig},
-	{"mean", "mean", "Mean", AlarmMeanConfig},
-	{"stdDev", "stdDev", "Standard deviation", AlarmStdConfig},
+	{"max", "max", "Maximum", alarmsets.Max},
+	{"mean", "mean", "Mean", alarmsets.Mean},
+	{"stdDev", "stdDev", "Standard deviation", alarmsets.StdDev},
 }
 
 // Trends declares the 90 EMC trends: for each of the trenders max, mean
-// and stdDev (with the alarm sets AlarmMaxConfig, AlarmMeanConfig and
-// AlarmStdConfig) and each of the 30 TrendedHists, a trend named
+// and stdDev (with the alarm sets alarmsets.Max, alarmsets.Mean and
+// alarmsets.StdDev) and each of the 30 TrendedHists, a trend named
 // <prefix><short> of histogram EMCTRQA_hist<short>.
 func (Detector) Trends() []overwatch.TrendDecl {
 	out := make([]overwatch.TrendDecl, 0, len(trenders)*len(TrendedHists))
@@ -53,30 +54,4 @@ func (Detector) Trends() []overwatch.TrendDecl {
 		}
 	}
 	return out
-}
-
-// AlarmMaxConfig is the original's alarm set of the maximum trends: an
-// ERROR when the value leaves [0, 300].
-func AlarmMaxConfig() []overwatch.AlarmSpec {
-	return []overwatch.AlarmSpec{
-		{Name: "maxBetweenValues", Kind: "BetweenValues", Text: "ERROR", Params: map[string]float64{"minVal": 0, "maxVal": 300}},
-	}
-}
-
-// AlarmMeanConfig is the original's alarm set of the mean trends: an ERROR
-// when fewer than 60 % of the last 5 values lie in (0, 100) and a WARNING
-// when the value leaves [0, 50].
-func AlarmMeanConfig() []overwatch.AlarmSpec {
-	return []overwatch.AlarmSpec{
-		{Name: "meanCheckLastN", Kind: "CheckLastN", Text: "ERROR", Params: map[string]float64{"minVal": 0, "maxVal": 100, "ratio": 0.6, "N": 5}},
-		{Name: "meanBetweenValues", Kind: "BetweenValues", Text: "WARNING", Params: map[string]float64{"minVal": 0, "maxVal": 50}},
-	}
-}
-
-// AlarmStdConfig is the original's alarm set of the standard-deviation
-// trends: a WARNING when the mean of the last 5 values leaves (0, 100).
-func AlarmStdConfig() []overwatch.AlarmSpec {
-	return []overwatch.AlarmSpec{
-		{Name: "stdDevMeanInRange", Kind: "MeanInRange", Text: "WARNING", Params: map[string]float64{"minVal": 0, "maxVal": 100, "N": 5}},
-	}
 }

@@ -16,6 +16,7 @@ package hlt
 
 import (
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/detectors/alarmsets"
 )
 
 // Subsystem is the HLT subsystem name.
@@ -79,9 +80,9 @@ type trender struct {
 }
 
 var trenders = []trender{
-	{"max", "Maximum", AlarmMaxConfig},
-	{"mean", "Mean", AlarmMeanConfig},
-	{"stdDev", "Standard deviation", AlarmStdConfig},
+	{"max", "Maximum", alarmsets.Max},
+	{"mean", "Mean", alarmsets.Mean},
+	{"stdDev", "Standard deviation", alarmsets.StdDev},
 }
 
 // Trends declares the 114 HLT trends: for each of max, mean and stdDev and
@@ -98,30 +99,4 @@ func (Detector) Trends() []overwatch.TrendDecl {
 		}
 	}
 	return out
-}
-
-// AlarmMaxConfig is the original's alarm set of the maximum trends: an
-// ERROR when the value leaves [0, 300].
-func AlarmMaxConfig() []overwatch.AlarmSpec {
-	return []overwatch.AlarmSpec{
-		{Name: "maxBetweenValues", Kind: "BetweenValues", Text: "ERROR", Params: map[string]float64{"minVal": 0, "maxVal": 300}},
-	}
-}
-
-// AlarmMeanConfig is the original's alarm set of the mean trends: an ERROR
-// when fewer than 60 % of the last 5 values lie in (0, 100) and a WARNING
-// when the value leaves [0, 50].
-func AlarmMeanConfig() []overwatch.AlarmSpec {
-	return []overwatch.AlarmSpec{
-		{Name: "meanCheckLastN", Kind: "CheckLastN", Text: "ERROR", Params: map[string]float64{"minVal": 0, "maxVal": 100, "ratio": 0.6, "N": 5}},
-		{Name: "meanBetweenValues", Kind: "BetweenValues", Text: "WARNING", Params: map[string]float64{"minVal": 0, "maxVal": 50}},
-	}
-}
-
-// AlarmStdConfig is the original's alarm set of the standard-deviation
-// trends: a WARNING when the mean of the last 5 values leaves (0, 100).
-func AlarmStdConfig() []overwatch.AlarmSpec {
-	return []overwatch.AlarmSpec{
-		{Name: "stdDevMeanInRange", Kind: "MeanInRange", Text: "WARNING", Params: map[string]float64{"minVal": 0, "maxVal": 100, "N": 5}},
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/detectors/alarmsets"
 	"github.com/overwatch-dqm/overwatch/detectors/hlt"
 	"github.com/overwatch-dqm/overwatch/detectors/internal/dettest"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
@@ -65,11 +66,11 @@ func TestTrends(t *testing.T) {
 		count[tr.Extractor]++
 		switch tr.Extractor {
 		case "max":
-			assert.Equal(t, hlt.AlarmMaxConfig(), tr.Alarms)
+			assert.Equal(t, alarmsets.Max(), tr.Alarms)
 		case "mean":
-			assert.Equal(t, hlt.AlarmMeanConfig(), tr.Alarms)
+			assert.Equal(t, alarmsets.Mean(), tr.Alarms)
 		case "stdDev":
-			assert.Equal(t, hlt.AlarmStdConfig(), tr.Alarms)
+			assert.Equal(t, alarmsets.StdDev(), tr.Alarms)
 		}
 	}
 	assert.Equal(t, map[string]int{"max": 38, "mean": 38, "stdDev": 38}, count)

@@ -42,6 +42,7 @@ import (
 	"strings"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/detectors/alarmsets"
 )
 
 // Subsystem is the TPC subsystem name.
@@ -316,18 +317,8 @@ func (Detector) Trends() []overwatch.TrendDecl {
 	for _, s := range src {
 		out = append(out, overwatch.TrendDecl{
 			Name: s.name, Desc: "mean: Mean of the " + s.what, Hist: s.hist, Extractor: "mean",
-			Alarms: AlarmMeanConfig(),
+			Alarms: alarmsets.Mean(),
 		})
 	}
 	return out
-}
-
-// AlarmMeanConfig is the original's alarm set of the mean trends: an ERROR
-// when fewer than 60 % of the last 5 values lie in (0, 100) and a WARNING
-// when the value leaves [0, 50].
-func AlarmMeanConfig() []overwatch.AlarmSpec {
-	return []overwatch.AlarmSpec{
-		{Name: "meanCheckLastN", Kind: "CheckLastN", Text: "ERROR", Params: map[string]float64{"minVal": 0, "maxVal": 100, "ratio": 0.6, "N": 5}},
-		{Name: "meanBetweenValues", Kind: "BetweenValues", Text: "WARNING", Params: map[string]float64{"minVal": 0, "maxVal": 50}},
-	}
 }
