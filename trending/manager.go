@@ -489,11 +489,26 @@ func (m *Manager) WaitOutputs() {
 	m.renderMu.Unlock()
 }
 
-// Ack acknowledges a firing alarm on behalf of user.
+// Ack acknowledges a firing alarm on behalf of user (see Acknowledge).
 func (m *Manager) Ack(ctx context.Context, id, user string, at time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rec, err := m.st.Alarm(ctx, id)
+	return Acknowledge(ctx, m.st, id, user, at)
+}
+
+// Silence suppresses the notifications of an alarm until the given time
+// (see SilenceAlarm).
+func (m *Manager) Silence(ctx context.Context, id string, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return SilenceAlarm(ctx, m.st, id, until)
+}
+
+// Acknowledge records that user has seen a firing alarm. Acknowledging an
+// alarm that is not firing is an error; the acknowledgement is cleared when
+// the alarm fires again.
+func Acknowledge(ctx context.Context, st overwatch.AlarmStore, id, user string, at time.Time) error {
+	rec, err := st.Alarm(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -501,20 +516,19 @@ func (m *Manager) Ack(ctx context.Context, id, user string, at time.Time) error 
 		return fmt.Errorf("trending: alarm %s is %s; only firing alarms can be acknowledged", id, rec.State)
 	}
 	rec.AckedBy, rec.AckedAt = user, at
-	return m.st.PutAlarm(ctx, rec)
+	return st.PutAlarm(ctx, rec)
 }
 
-// Silence suppresses the notifications of an alarm until the given time
-// (a zero time lifts the silence).
-func (m *Manager) Silence(ctx context.Context, id string, until time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rec, err := m.st.Alarm(ctx, id)
+// SilenceAlarm suppresses the notifications of an alarm until the given
+// time; a zero time lifts the silence. The alarm's state is still recorded
+// and shown while it is silenced.
+func SilenceAlarm(ctx context.Context, st overwatch.AlarmStore, id string, until time.Time) error {
+	rec, err := st.Alarm(ctx, id)
 	if err != nil {
 		return err
 	}
 	rec.SilencedUntil = until
-	return m.st.PutAlarm(ctx, rec)
+	return st.PutAlarm(ctx, rec)
 }
 
 func sqrtAbs(v float64) float64 { return math.Sqrt(math.Abs(v)) }

@@ -13,6 +13,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/trending"
 )
 
 // apiRun is the JSON form of a run.
@@ -460,6 +461,60 @@ func (a *App) apiAlarms(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		al = []overwatch.AlarmRecord{}
 	}
 	writeJSON(w, http.StatusOK, al)
+	return nil
+}
+
+// alarmAction is the body of POST /api/alarms/action.
+type alarmAction struct {
+	ID      string `json:"id"`
+	Action  string `json:"action"`            // "ack", "silence" or "unsilence"
+	Minutes int    `json:"minutes,omitempty"` // silence duration (default 60)
+}
+
+// apiAlarmAction acknowledges an alarm, or silences its notifications for a
+// while, on behalf of the logged-in user.
+func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
+	var req alarmAction
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return errorf(http.StatusBadRequest, "invalid alarm action: expected JSON {id, action, minutes}: %v", err)
+	}
+	if _, err := a.store.Alarm(r.Context(), req.ID); err != nil {
+		if errors.Is(err, overwatch.ErrNotFound) {
+			return errorf(http.StatusNotFound, "no alarm %q", req.ID)
+		}
+		return err
+	}
+	now := a.cfg.Now()
+	var err error
+	switch req.Action {
+	case "ack":
+		if err = trending.Acknowledge(r.Context(), a.store, req.ID, s.User, now); err != nil && !errors.Is(err, overwatch.ErrNotFound) {
+			return errorf(http.StatusConflict, "%v", err)
+		}
+	case "silence":
+		if req.Minutes == 0 {
+			req.Minutes = 60
+		}
+		if req.Minutes < 1 || req.Minutes > 7*24*60 {
+			return errorf(http.StatusBadRequest, "minutes must be within 1..10080, got %d", req.Minutes)
+		}
+		err = trending.SilenceAlarm(r.Context(), a.store, req.ID, now.Add(time.Duration(req.Minutes)*time.Minute))
+	case "unsilence":
+		err = trending.SilenceAlarm(r.Context(), a.store, req.ID, time.Time{})
+	default:
+		return errorf(http.StatusBadRequest, "unknown alarm action %q: expected ack, silence or unsilence", req.Action)
+	}
+	if err != nil {
+		return err
+	}
+	rec, err := a.store.Alarm(r.Context(), req.ID)
+	if err != nil {
+		return err
+	}
+	a.log.Info("alarm action", "alarm", req.ID, "action", req.Action, "user", s.User)
+	writeJSON(w, http.StatusOK, rec)
 	return nil
 }
 

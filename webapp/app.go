@@ -214,6 +214,7 @@ func (a *App) routes() {
 	r.GET("/api/trends/:sys", a.api(a.apiTrends))
 	r.GET("/api/trends/:sys/*name", a.api(a.apiTrend))
 	r.GET("/api/alarms", a.api(a.apiAlarms))
+	r.POST("/api/alarms/action", a.api(a.apiAlarmAction))
 	r.GET("/api/status", a.api(a.apiStatus))
 	r.GET("/api/events", a.api(a.apiEvents))
 	a.router = r

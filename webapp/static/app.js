@@ -509,3 +509,17 @@ document.getElementById('drawer-toggle')?.addEventListener('click', () => docume
 setInterval(updateBadges, 1000);
 wireEvents();
 initPage().then(() => { body.dataset.ready = '1'; });
+
+// ---------- alarm actions (acknowledge, silence) ----------
+for (const b of document.querySelectorAll('button.alarm-action')) {
+  b.addEventListener('click', () => {
+    const status = b.parentElement.querySelector('.alarm-status');
+    b.disabled = true;
+    const req = { id: b.dataset.id, action: b.dataset.action };
+    if (b.dataset.minutes) req.minutes = Number(b.dataset.minutes);
+    postJSON('/api/alarms/action', req).then((rec) => {
+      if (req.action === 'ack') setStatus(status, ` acknowledged by ${rec.AckedBy}`);
+      else setStatus(status, ` silenced until ${new Date(rec.SilencedUntil).toLocaleTimeString()}`);
+    }).catch((e) => { b.disabled = false; setStatus(status, ` ${e.message}`); });
+  });
+}
