@@ -191,7 +191,7 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		if err != nil {
 			return err
 		}
-		if _, _, ok := v.hist(name); !ok {
+		if _, _, ok := v.Hist(name); !ok {
 			return errorf(http.StatusNotFound, "histogram %q is not in run %d %s", name, run, sys)
 		}
 		ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: kind}

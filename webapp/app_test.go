@@ -331,7 +331,7 @@ func TestHistogramAPI(t *testing.T) {
 
 	resp, body = c.get("/api/runs/100/EMC/hints/hEvents")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var h hints
+	var h overwatch.Hints
 	require.NoError(t, json.Unmarshal([]byte(body), &h))
 	assert.Equal(t, "Events", h.PrettyName)
 	assert.Len(t, h.Display.Decorations, 6)
@@ -343,7 +343,7 @@ func TestHistogramAPI(t *testing.T) {
 
 	resp, body = c.get("/api/runs/100/EMC")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var v viewDoc
+	var v overwatch.ViewDoc
 	require.NoError(t, json.Unmarshal([]byte(body), &v))
 	assert.Len(t, v.Groups, 2)
 

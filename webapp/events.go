@@ -128,7 +128,7 @@ func (h *hub) poll(ctx context.Context, first bool) {
 	}
 	for _, ri := range runs {
 		for _, s := range ri.Subsystems {
-			ref := viewRef(ri.Number, s.Name, "")
+			ref := overwatch.ViewRef(ri.Number, s.Name, "")
 			mod, err := h.store.OutputTime(ctx, ref)
 			if err != nil {
 				continue

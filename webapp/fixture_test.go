@@ -101,17 +101,17 @@ func (e *testEnv) addSnapshot(t testing.TB, run int, sys string, at time.Time) o
 // publish writes the outputs processing would write for (run, sys, slice)
 // built from snapshot time snap: a view with two groups (a TH2 in a
 // normal group, two TH1 in a grid group), JSON, hints and PNG each.
-func (e *testEnv) publish(t testing.TB, run int, sys, slice string, snap time.Time, from *snapshotDoc) {
+func (e *testEnv) publish(t testing.TB, run int, sys, slice string, snap time.Time, from *overwatch.SnapshotDoc) {
 	t.Helper()
 	require.NoError(t, e.publishErr(run, sys, slice, snap, from))
 }
 
-func (e *testEnv) publishErr(run int, sys, slice string, snap time.Time, from *snapshotDoc) error {
+func (e *testEnv) publishErr(run int, sys, slice string, snap time.Time, from *overwatch.SnapshotDoc) error {
 	ctx := context.Background()
-	view := viewDoc{Run: run, Subsystem: sys, Source: sys, Slice: slice, Snapshot: snapshotDoc{Time: snap.Unix()}, From: from, NEvents: 1000, Options: "{}", Complete: true,
-		Groups: []viewGroup{
-			{Title: "Patch maps", Hists: []viewHist{{Name: "EMCTRQA/hEMCalPatchMap", PrettyName: "EMCal patch map", Class: "TH2F", Quality: overwatch.QualityGood}}},
-			{Title: "Spectra", Grid: true, Hists: []viewHist{{Name: "hEvents", PrettyName: "Events", Class: "TH1F"}, {Name: "hSpec_a", PrettyName: "Spectrum A", Class: "TH1F"}}},
+	view := overwatch.ViewDoc{Run: run, Subsystem: sys, Source: sys, Slice: slice, Snapshot: overwatch.SnapshotDoc{Time: snap.Unix()}, From: from, NEvents: 1000, Options: "{}", Complete: true,
+		Groups: []overwatch.ViewGroup{
+			{Title: "Patch maps", Hists: []overwatch.ViewHist{{Name: "EMCTRQA/hEMCalPatchMap", PrettyName: "EMCal patch map", Class: "TH2F", Quality: overwatch.QualityGood}}},
+			{Title: "Spectra", Grid: true, Hists: []overwatch.ViewHist{{Name: "hEvents", PrettyName: "Events", Class: "TH1F"}, {Name: "hSpec_a", PrettyName: "Spectrum A", Class: "TH1F"}}},
 		}}
 	data, err := json.Marshal(view)
 	if err != nil {
@@ -133,7 +133,7 @@ func (e *testEnv) publishErr(run int, sys, slice string, snap time.Time, from *s
 				js = bytes.Replace(js, []byte(`"fTitle":"EMCal patch map"`), []byte(`"fTitle":"EMCal patch map (slice)"`), 1)
 			}
 			put(h.Name, overwatch.OutputJSON, js)
-			hi := hints{Name: h.Name, PrettyName: h.PrettyName, Class: h.Class, Group: g.Title,
+			hi := overwatch.Hints{Name: h.Name, PrettyName: h.PrettyName, Class: h.Class, Group: g.Title,
 				Display: overwatch.Display{LogZ: h.Class == "TH2F", GridX: true, Decorations: []overwatch.Decoration{
 					{Kind: overwatch.DecoLine, X1: 0, Y1: 12, X2: 48, Y2: 12, Color: "#ff0000", LineWidth: 2},
 					{Kind: overwatch.DecoText, X1: 0.15, Y1: 0.85, NDC: true, Text: "threshold", Color: "#0000ff"},
@@ -152,7 +152,7 @@ func (e *testEnv) publishErr(run int, sys, slice string, snap time.Time, from *s
 			put(h.Name, overwatch.OutputPNG, tinyPNG())
 		}
 	}
-	put(viewName, overwatch.OutputView, data)
+	put(overwatch.ViewName, overwatch.OutputView, data)
 	return firstErr
 }
 
@@ -217,7 +217,7 @@ func (f *fakeSlices) Submit(ctx context.Context, req SliceRequest) (SliceStatus,
 		return *st, nil
 	}
 	// A stored result (e.g. from before a restart) is done at once.
-	if _, err := f.store.OutputTime(ctx, viewRef(req.Run, req.Subsystem, key)); err == nil {
+	if _, err := f.store.OutputTime(ctx, overwatch.ViewRef(req.Run, req.Subsystem, key)); err == nil {
 		st := &SliceStatus{Key: key, State: SliceDone, Progress: 1}
 		f.jobs[key] = st
 		return *st, nil
@@ -240,7 +240,7 @@ func (f *fakeSlices) Submit(ctx context.Context, req SliceRequest) (SliceStatus,
 			return
 		}
 		end := ri.Start.Add(time.Duration(req.To * float64(time.Minute)))
-		if err := f.env.publishErr(req.Run, req.Subsystem, key, end, &snapshotDoc{Time: ri.Start.Unix()}); err != nil {
+		if err := f.env.publishErr(req.Run, req.Subsystem, key, end, &overwatch.SnapshotDoc{Time: ri.Start.Unix()}); err != nil {
 			st.State, st.Error = SliceFailed, err.Error()
 			return
 		}

@@ -385,8 +385,8 @@ type runPageData struct {
 	Run        overwatch.RunInfo
 	Sys        overwatch.SubsystemInfo
 	Ongoing    bool
-	View       *viewDoc
-	Group      *viewGroup
+	View       *overwatch.ViewDoc
+	Group      *overwatch.ViewGroup
 	Hist       string
 	Plots      []plotBlock
 	Alarms     []overwatch.AlarmRecord
@@ -532,13 +532,13 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 	d.View = view
 	d.Stale = sliceKey == "" && si.Last.Time.Unix() > view.Snapshot.Time
 	if hist != "" {
-		h, g, ok := view.hist(hist)
+		h, g, ok := view.Hist(hist)
 		if !ok {
 			return errorf(http.StatusNotFound, "histogram %q is not in run %d %s", hist, run, sys)
 		}
 		d.Group, d.Hist = g, h.Name
 	} else if group != "" {
-		g, ok := view.group(group)
+		g, ok := view.Group(group)
 		if !ok {
 			titles := make([]string, len(view.Groups))
 			for i, g := range view.Groups {
@@ -579,7 +579,7 @@ func escapeName(name string) string {
 	return strings.Join(parts, "/")
 }
 
-func (a *App) plot(ctx context.Context, run int, sys, slice string, h viewHist, alarms []overwatch.AlarmRecord) plotBlock {
+func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.ViewHist, alarms []overwatch.AlarmRecord) plotBlock {
 	p := plotBlock{Name: h.Name, Pretty: h.PrettyName, Class: h.Class, Quality: h.Quality.String(),
 		JSONURL:  outputURL(run, sys, slice, "json", h.Name),
 		HintsURL: outputURL(run, sys, slice, "hints", h.Name),
@@ -589,7 +589,7 @@ func (a *App) plot(ctx context.Context, run int, sys, slice string, h viewHist, 
 	}
 	ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputHints}
 	if data, err := a.store.Output(ctx, ref); err == nil {
-		var hi hints
+		var hi overwatch.Hints
 		if json.Unmarshal(data, &hi) == nil {
 			p.Info, p.Reasons = hi.Info, hi.QualityReasons
 			if hi.PrettyName != "" {
