@@ -31,19 +31,13 @@ func runReceiveDQM(ctx context.Context, e *env, args []string) error {
 	sf := addStoreFlags(fs)
 	listen := fs.String("listen", "127.0.0.1:8081", "`address` to listen on")
 	maxSize := fs.String("max-size", "256MiB", "largest accepted upload (`SIZE`, e.g. 256MiB)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	opts, err := sf.parse(e, fs, args)
+	if err != nil {
 		return err
 	}
 	limit, err := config.ParseSize(*maxSize)
 	if err != nil || limit <= 0 {
 		return fmt.Errorf("%w: --max-size: %v", errUsage, err)
-	}
-	opts, err := sf.options(e)
-	if err != nil {
-		return err
 	}
 	st, err := store.Open(*sf.data, opts)
 	if err != nil {

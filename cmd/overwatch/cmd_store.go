@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,6 +82,18 @@ func (f storeFlags) options(e *env) (store.Options, error) {
 	return o, nil
 }
 
+// parse parses a store command's arguments (no positional ones) and
+// returns the store options they give.
+func (f storeFlags) parse(e *env, fs *flag.FlagSet, args []string) (store.Options, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return store.Options{}, err
+	}
+	if err := noArgs(fs); err != nil {
+		return store.Options{}, err
+	}
+	return f.options(e)
+}
+
 func noArgs(fs interface{ Args() []string }) error {
 	if len(fs.Args()) > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
@@ -91,13 +104,7 @@ func noArgs(fs interface{ Args() []string }) error {
 func runStoreRebuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "store rebuild", "--data DIR [--subsystems LIST]")
 	sf := addStoreFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	o, err := sf.options(e)
+	o, err := sf.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -118,13 +125,7 @@ func runStoreRebuild(ctx context.Context, e *env, args []string) error {
 func runStoreVerify(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "store verify", "--data DIR")
 	sf := addStoreFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	o, err := sf.options(e)
+	o, err := sf.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -152,18 +153,12 @@ func runStoreIngest(ctx context.Context, e *env, args []string) error {
 	watch := fs.Bool("watch", false, "keep ingesting until interrupted")
 	every := fs.Duration("every", 2*time.Second, "period of the drop-folder scan with --watch")
 	settle := fs.Duration("settle", time.Second, "leave files modified more recently than this (still being written)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	o, err := sf.parse(e, fs, args)
+	if err != nil {
 		return err
 	}
 	if *drop == "" {
 		return fmt.Errorf("%w: --drop is required", errUsage)
-	}
-	o, err := sf.options(e)
-	if err != nil {
-		return err
 	}
 	o.IngestSettle = *settle
 	s, err := store.Open(*sf.data, o)
@@ -189,13 +184,7 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 	sf := addStoreFlags(fs)
 	limit := fs.Int("limit", 20, "number of runs to list (0: all)")
 	before := fs.Int("before", 0, "list runs numbered below `RUN`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	o, err := sf.options(e)
+	o, err := sf.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -225,13 +214,7 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 func runStoreCompact(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "store compact", "--data DIR")
 	sf := addStoreFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	o, err := sf.options(e)
+	o, err := sf.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
