@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/receiver"
+	"github.com/overwatch-dqm/overwatch/receiver/monitor"
 )
-
-// heartbeatDeadAfter: a receiver whose heartbeat is this far from now
-// (either direction) is dead, as in the original monitor.
-const heartbeatDeadAfter = 5 * time.Minute
 
 // Heartbeat is the state of one receiver's heartbeat file
 // (heartbeat.<SYS>Receiver in the data dir: decimal Unix seconds).
@@ -65,30 +61,26 @@ func (d DiskUsage) Percent() float64 {
 	return 100 * float64(d.Used) / float64(d.Total)
 }
 
-// ReadHeartbeat reads a receiver heartbeat file and judges it against now.
+// ReadHeartbeat reads a receiver heartbeat file and judges it against now
+// with the monitor's rule (dead when five whole minutes away, either way).
 func ReadHeartbeat(dataDir, sys string, now time.Time) Heartbeat {
 	hb := Heartbeat{Subsystem: sys}
-	data, err := os.ReadFile(filepath.Join(dataDir, "heartbeat."+sys+"Receiver"))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			hb.Error = "no heartbeat file"
-		} else {
-			hb.Error = err.Error()
-		}
+	t, err := receiver.ReadHeartbeat(monitor.HeartbeatPath(dataDir, sys))
+	var numErr *strconv.NumError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		hb.Error = "no heartbeat file"
 		return hb
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-	if err != nil || n <= 0 {
+	case errors.As(err, &numErr) || err == nil && t.Unix() <= 0:
 		hb.Error = "heartbeat file does not hold Unix seconds"
 		return hb
+	case err != nil:
+		hb.Error = err.Error()
+		return hb
 	}
-	hb.Time = time.Unix(n, 0)
-	d := now.Sub(hb.Time)
-	hb.Age = d.Seconds()
-	if d < 0 {
-		d = -d
-	}
-	hb.Alive = d < heartbeatDeadAfter
+	hb.Time = t
+	hb.Age = now.Sub(t).Seconds()
+	hb.Alive = !monitor.Dead(t.Unix(), now)
 	return hb
 }
 

@@ -14,13 +14,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/overwatch-dqm/overwatch/receiver"
 )
 
 // DeadAfter is how old (or how far in the future) a heartbeat may be
@@ -29,21 +28,17 @@ const DeadAfter = 5 * time.Minute
 
 // HeartbeatPath returns the heartbeat file of a subsystem's receiver.
 func HeartbeatPath(dataDir, sys string) string {
-	return filepath.Join(dataDir, "heartbeat."+sys+"Receiver")
+	return filepath.Join(dataDir, receiver.HeartbeatName(sys))
 }
 
 // ReadHeartbeat returns a receiver's heartbeat in Unix seconds, or -1 when
 // the file is missing or does not hold an integer.
 func ReadHeartbeat(dataDir, sys string) int64 {
-	b, err := os.ReadFile(HeartbeatPath(dataDir, sys))
+	t, err := receiver.ReadHeartbeat(HeartbeatPath(dataDir, sys))
 	if err != nil {
 		return -1
 	}
-	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		return -1
-	}
-	return v
+	return t.Unix()
 }
 
 // Dead reports whether a heartbeat means a dead receiver at time now:
