@@ -11,13 +11,14 @@
 package receiver
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/overwatch-dqm/overwatch/internal/fsutil"
 )
 
 // HeartbeatName returns the heartbeat file name of a subsystem's receiver,
@@ -46,55 +47,20 @@ func ReadHeartbeat(path string) (time.Time, error) {
 	return time.Unix(n, 0), nil
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory (named ".<base>.*.tmp", which directory scanners ignore) and a
-// rename, so readers see either the old or the new content. With sync the
-// file and its directory are fsynced, making the write durable.
+// WriteFileAtomic writes data to path (mode 0644) through a temporary
+// file in the same directory and a rename, so readers see either the old
+// or the new content. With sync the file and its directory are fsynced.
 func WriteFileAtomic(path string, data []byte, sync bool) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("receiver: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("receiver: write %s: %w", path, err)
-	}
-	if sync {
-		return SyncDir(dir)
+	if err := fsutil.WriteFileAtomic(path, data, 0o644, sync); err != nil {
+		return fmt.Errorf("receiver: %w", err)
 	}
 	return nil
 }
 
 // SyncDir fsyncs a directory so that a rename or link in it is durable.
 func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("receiver: sync %s: %w", dir, err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("receiver: sync %s: %w", dir, err)
+	if err := fsutil.SyncDir(dir); err != nil {
+		return fmt.Errorf("receiver: %w", err)
 	}
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/overwatch-dqm/overwatch/internal/fsutil"
 )
 
 // TokensPath returns where the upload tokens of a data directory are
@@ -183,28 +185,8 @@ func (t *Tokens) save(list []TokenInfo) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tokens-*")
-	if err != nil {
-		return fmt.Errorf("dqm: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("dqm: %w", err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
+	if err := fsutil.WriteFileAtomic(t.path, append(b, '\n'), 0o600, true); err != nil {
 		return fmt.Errorf("dqm: writing tokens: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("dqm: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("dqm: %w", err)
-	}
-	if err := os.Rename(f.Name(), t.path); err != nil {
-		return fmt.Errorf("dqm: %w", err)
 	}
 	return nil
 }
