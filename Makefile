@@ -52,6 +52,7 @@ $(STATICCHECK):
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff >/dev/null || { echo 'go mod tidy would change go.mod/go.sum:'; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 

@@ -187,6 +187,57 @@ type AlarmStore interface {
 	Alarms(ctx context.Context, q AlarmQuery) ([]AlarmRecord, error)
 }
 
+// AlarmEventKind is what happened to an alarm.
+type AlarmEventKind string
+
+// The alarm events.
+const (
+	AlarmEventFired        AlarmEventKind = "fired"
+	AlarmEventResolved     AlarmEventKind = "resolved"
+	AlarmEventAcknowledged AlarmEventKind = "acknowledged"
+	AlarmEventSilenced     AlarmEventKind = "silenced"
+)
+
+// AlarmEvent is one entry of an alarm's history: it fired, resolved, was
+// acknowledged or silenced, in a run, at a time, by a user (for
+// acknowledgements and silences).
+type AlarmEvent struct {
+	AlarmID   string
+	Subsystem string
+	Trend     string
+	Alarm     string
+	Run       int
+	Kind      AlarmEventKind
+	Time      time.Time
+	User      string
+	Message   string
+	// Until is the end of a silence.
+	Until time.Time
+}
+
+// AlarmEventQuery selects alarm events, oldest first. Zero fields do not
+// restrict; Limit > 0 keeps the newest Limit events.
+type AlarmEventQuery struct {
+	AlarmID   string
+	Subsystem string
+	Run       int
+	From, To  time.Time // inclusive bounds on Time
+	Limit     int
+}
+
+// AlarmHistory is the atomic read-modify-write of alarms with their event
+// history. UpdateAlarm reads alarm id (exists is false and *a holds only
+// the ID when it is unknown), calls fn to change it, and stores the changed
+// record together with the events fn returns, atomically with respect to
+// every other UpdateAlarm and PutAlarm of the same store, in this process
+// or another: two concurrent updates (processing refreshing an alarm, a
+// shifter acknowledging it) never lose one another. An error from fn
+// aborts the update and is returned.
+type AlarmHistory interface {
+	UpdateAlarm(ctx context.Context, id string, fn func(a *AlarmRecord, exists bool) ([]AlarmEvent, error)) (AlarmRecord, error)
+	AlarmEvents(ctx context.Context, q AlarmEventQuery) ([]AlarmEvent, error)
+}
+
 // Watcher announces newly stored snapshots.
 type Watcher interface {
 	// Watch returns a channel receiving every snapshot stored after the

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -52,7 +52,7 @@ func e2eBuild(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "overwatch")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "../cmd/overwatch")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 	return bin

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -198,7 +198,7 @@ func TestRootDiff(t *testing.T) {
 // with what JSROOT reads from them.
 func TestRootLsMatchesJSROOT(t *testing.T) {
 	e := jsroottest.New(t)
-	dir := filepath.Join("..", "..", "..", "shared", "data", "root-files")
+	dir := filepath.Join("..", "..", "shared", "data", "root-files")
 	var files []string
 	for _, f := range []string{"uproot-hepdata-example.root", "uproot-issue33.root", "uproot-issue-227a.root", "uproot-issue66.root", "uproot-issue-861.root"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ func runCommand(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestConfigCheckAcceptsTheShippedExample(t *testing.T) {
-	code, out, errs := runCommand(t, "config", "check", "--config", filepath.Join("..", "..", "deploy", "overwatch.example.yaml"))
+	code, out, errs := runCommand(t, "config", "check", "--config", filepath.Join("..", "deploy", "overwatch.example.yaml"))
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "is valid")
 	assert.Contains(t, out, "REQ>tcp://127.0.0.1:60321")
