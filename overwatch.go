@@ -125,16 +125,16 @@ type SnapshotMeta struct {
 	Subsystem string
 	Mode      HLTMode
 	Time      time.Time
-	// Source names the path the snapshot took: "hlt", "dqm", "ingest",
+	// Origin names the path the snapshot took: "hlt", "dqm", "ingest",
 	// "replay" or a custom receiver's name.
-	Source string
+	Origin string
 }
 
 // SnapshotInfo describes a stored snapshot.
 type SnapshotInfo struct {
 	SnapshotRef
 	Mode   HLTMode
-	Source string
+	Origin string
 	// Path is the snapshot file's path relative to the store's root,
 	// slash-separated (e.g. "Run123/EMC/EMChists.2015_11_24_18_05_10.root").
 	Path string

@@ -52,16 +52,16 @@ func (r RunInfo) Subsystem(name string) (SubsystemInfo, bool) {
 type SubsystemInfo struct {
 	Run  int
 	Name string
-	// Source is the subsystem whose receiver files feed this one: Name
+	// FilesFrom is the subsystem whose receiver files feed this one: Name
 	// itself, or HLTSubsystem when it borrows the HLT receiver's files.
-	Source     string
+	FilesFrom  string
 	Start, End time.Time // first and last snapshot of Source
 	Snapshots  int
 	Last       SnapshotRef // newest snapshot of Source
 }
 
 // Borrows reports whether the subsystem borrows another receiver's files.
-func (s SubsystemInfo) Borrows() bool { return s.Source != s.Name }
+func (s SubsystemInfo) Borrows() bool { return s.FilesFrom != s.Name }
 
 // RunQuery selects runs, newest first. Before, when non-zero, keeps only
 // runs with a number below it (keyset pagination without overlap).
@@ -74,8 +74,8 @@ type RunQuery struct {
 type RunIndex interface {
 	// Runs lists runs, newest (highest number) first.
 	Runs(ctx context.Context, q RunQuery) ([]RunInfo, error)
-	// Run returns one run; the error wraps ErrNotFound when it is unknown.
-	Run(ctx context.Context, number int) (RunInfo, error)
+	// RunInfo returns one run; the error wraps ErrNotFound when it is unknown.
+	RunInfo(ctx context.Context, number int) (RunInfo, error)
 	// CountRuns returns the number of known runs.
 	CountRuns(ctx context.Context) (int, error)
 }

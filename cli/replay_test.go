@@ -52,7 +52,7 @@ func replayRecordLive(t *testing.T, dir string, runs, minutes int, noPNG bool) i
 				require.NoError(t, err)
 				// The receivers ask one after the other, a few seconds apart.
 				at := g.Now().Add(time.Duration(i*3) * time.Second)
-				info, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 300 + r, Subsystem: sys, Mode: overwatch.ModeCompress, Time: at, Source: "hlt"}, bytes.NewReader(data))
+				info, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 300 + r, Subsystem: sys, Mode: overwatch.ModeCompress, Time: at, Origin: "hlt"}, bytes.NewReader(data))
 				require.NoError(t, err)
 				require.NoError(t, p.Process(ctx, info))
 				trends.EndCycle(ctx)

@@ -203,7 +203,7 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 		for _, sub := range r.Subsystems {
 			from := ""
 			if sub.Borrows() {
-				from = " (from " + sub.Source + ")"
+				from = " (from " + sub.FilesFrom + ")"
 			}
 			fmt.Fprintf(e.stdout, "  %s%s\t%d snapshots\n", sub.Name, from, sub.Snapshots)
 		}

@@ -36,7 +36,7 @@ func newBenchEnv(tb testing.TB, nHists int, opts processing.Options) *benchEnv {
 	require.NoError(tb, err)
 	tb.Cleanup(func() { st.Close() })
 	snap, err := st.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: 9000, Subsystem: "EMC", Mode: overwatch.ModeCompress,
-		Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Source: "bench"}, bytes.NewReader(b))
+		Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Origin: "bench"}, bytes.NewReader(b))
 	require.NoError(tb, err)
 	opts.Logger = log
 	return &benchEnv{st: st, p: processing.New(st, opts), snap: snap}
@@ -91,7 +91,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		at = at.Add(time.Minute)
 		t0 := time.Now()
-		_, err := env.st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 9000, Subsystem: "EMC", Mode: overwatch.ModeCompress, Time: at, Source: "bench"}, bytes.NewReader(data))
+		_, err := env.st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 9000, Subsystem: "EMC", Mode: overwatch.ModeCompress, Time: at, Origin: "bench"}, bytes.NewReader(data))
 		require.NoError(b, err)
 		t1 := time.Now()
 		waitView(b, env.st, at.Unix(), false)
@@ -154,7 +154,7 @@ func BenchmarkTimeSlice(b *testing.B) {
 			}
 			for i := 0; i < n; i++ {
 				_, err := st.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: 9100, Subsystem: "EMC", Mode: overwatch.ModeCompress,
-					Time: start.Add(time.Duration(i) * time.Minute), Source: "bench"}, bytes.NewReader(files[i%2]))
+					Time: start.Add(time.Duration(i) * time.Minute), Origin: "bench"}, bytes.NewReader(files[i%2]))
 				require.NoError(b, err)
 			}
 			p := processing.New(st, processing.Options{Logger: log})

@@ -50,7 +50,7 @@ func (m *memStore) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta,
 			ref.Seq = s.Seq + 1
 		}
 	}
-	info := overwatch.SnapshotInfo{SnapshotRef: ref, Mode: meta.Mode, Source: meta.Source, Path: k + "/" + ref.String(), Size: int64(len(b))}
+	info := overwatch.SnapshotInfo{SnapshotRef: ref, Mode: meta.Mode, Origin: meta.Origin, Path: k + "/" + ref.String(), Size: int64(len(b))}
 	m.snaps[k] = append(m.snaps[k], info)
 	sort.Slice(m.snaps[k], func(i, j int) bool { return m.snaps[k][i].SnapshotRef.Before(m.snaps[k][j].SnapshotRef) })
 	m.data[ref] = b
@@ -96,7 +96,7 @@ func (m *memStore) runInfo(run int) (overwatch.RunInfo, bool) {
 			}
 			src, own = "HLT", hlt
 		}
-		ri.Subsystems = append(ri.Subsystems, overwatch.SubsystemInfo{Run: run, Name: sys, Source: src,
+		ri.Subsystems = append(ri.Subsystems, overwatch.SubsystemInfo{Run: run, Name: sys, FilesFrom: src,
 			Start: own[0].Time, End: own[len(own)-1].Time, Snapshots: len(own), Last: own[len(own)-1].SnapshotRef})
 	}
 	return ri, len(ri.Subsystems) > 0
@@ -124,7 +124,7 @@ func (m *memStore) Runs(ctx context.Context, q overwatch.RunQuery) ([]overwatch.
 	return out, nil
 }
 
-func (m *memStore) Run(ctx context.Context, n int) (overwatch.RunInfo, error) {
+func (m *memStore) RunInfo(ctx context.Context, n int) (overwatch.RunInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ri, ok := m.runInfo(n)

@@ -147,7 +147,7 @@ func newTest(t *testing.T, opts Options, subs ...string) (*memStore, *Processor)
 
 func put(t *testing.T, st overwatch.Store, run int, sys string, at time.Time, data []byte) overwatch.SnapshotInfo {
 	t.Helper()
-	info, err := st.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: at, Source: "test"}, bytes.NewReader(data))
+	info, err := st.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: at, Origin: "test"}, bytes.NewReader(data))
 	require.NoError(t, err)
 	return info
 }

@@ -152,13 +152,13 @@ func (p *Processor) process(ctx context.Context, s overwatch.SnapshotInfo, only 
 	if !s.Mode.Processed() {
 		return nil
 	}
-	run, err := p.store.Run(ctx, s.Run)
+	run, err := p.store.RunInfo(ctx, s.Run)
 	if err != nil {
 		return fmt.Errorf("processing: run %d of snapshot %s: %w", s.Run, s.SnapshotRef, err)
 	}
 	var subs []overwatch.SubsystemInfo
 	for _, sub := range run.Subsystems {
-		if sub.Source == s.Subsystem && (only == nil || only[sub.Name]) {
+		if sub.FilesFrom == s.Subsystem && (only == nil || only[sub.Name]) {
 			subs = append(subs, sub)
 		}
 	}
@@ -187,7 +187,7 @@ func (p *Processor) process(ctx context.Context, s overwatch.SnapshotInfo, only 
 func (p *Processor) processSub(ctx context.Context, f *overwatch.File, s overwatch.SnapshotInfo, sub overwatch.SubsystemInfo) error {
 	unlock := p.lock(s.Run, sub.Name)
 	defer unlock()
-	t := Target{Run: s.Run, Subsystem: sub.Name, Source: sub.Source, Snapshot: s}
+	t := Target{Run: s.Run, Subsystem: sub.Name, Source: sub.FilesFrom, Snapshot: s}
 	// Keep the record of quarantined snapshots that are newer than s.
 	if old, err := p.readView(ctx, s.Run, sub.Name, ""); err == nil {
 		for _, sk := range old.Skipped {
@@ -279,7 +279,7 @@ func (p *Processor) quarantine(ctx context.Context, s overwatch.SnapshotInfo, su
 			defer unlock()
 			v, err := p.readView(ctx, s.Run, sub.Name, "")
 			if err != nil {
-				v = &ViewDoc{Run: s.Run, Subsystem: sub.Name, Source: sub.Source, Groups: []ViewGroup{}, NEvents: 1, Complete: true}
+				v = &ViewDoc{Run: s.Run, Subsystem: sub.Name, Source: sub.FilesFrom, Groups: []ViewGroup{}, NEvents: 1, Complete: true}
 			}
 			d := snapDoc(s)
 			if !slices.Contains(v.Skipped, d) {
@@ -443,15 +443,15 @@ func (p *Processor) scan(ctx context.Context, maxRuns int, force Force, q queue)
 				if sub.Snapshots == 0 || sub.Last.Time.IsZero() {
 					continue
 				}
-				last, ok := lastOf[sub.Source]
+				last, ok := lastOf[sub.FilesFrom]
 				if !ok {
-					snaps, err := p.store.Snapshots(ctx, r.Number, sub.Source)
+					snaps, err := p.store.Snapshots(ctx, r.Number, sub.FilesFrom)
 					if err != nil || len(snaps) == 0 {
-						p.log.Warn("scan: no snapshots listed", "run", r.Number, "subsystem", sub.Source, "err", err)
+						p.log.Warn("scan: no snapshots listed", "run", r.Number, "subsystem", sub.FilesFrom, "err", err)
 						continue
 					}
 					last = snaps[len(snaps)-1]
-					lastOf[sub.Source] = last
+					lastOf[sub.FilesFrom] = last
 				}
 				if force.selects(r.Number, sub.Name) || !p.upToDate(ctx, r.Number, sub.Name, last) {
 					q.add(last, []string{sub.Name})

@@ -45,7 +45,7 @@ func TestROOTWrittenFiles(t *testing.T) {
 			}
 			run := 100 + i
 			snap, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: run, Subsystem: "RRF", Mode: overwatch.ModeCompress,
-				Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Source: "test"}, bytes.NewReader(data))
+				Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Origin: "test"}, bytes.NewReader(data))
 			require.NoError(t, err)
 			require.NoError(t, p.Process(ctx, snap))
 			b, err := st.Output(ctx, processing.ViewRef(run, "RRF", ""))

@@ -263,7 +263,7 @@ func BenchmarkSnapshots600(b *testing.B) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		t0 := time.Unix(1448384710, 0)
 		for i := 0; i < 600; i++ {
-			info := overwatch.SnapshotInfo{SnapshotRef: overwatch.SnapshotRef{Run: 7, Subsystem: "EMC", Time: t0.Add(time.Duration(i) * time.Minute)}, Mode: "C", Size: 1 << 20, Source: "hlt"}
+			info := overwatch.SnapshotInfo{SnapshotRef: overwatch.SnapshotRef{Run: 7, Subsystem: "EMC", Time: t0.Add(time.Duration(i) * time.Minute)}, Mode: "C", Size: 1 << 20, Origin: "hlt"}
 			if err := indexSnapshot(tx, info, FormatMovedName("EMC", info.Time, 0)); err != nil {
 				return err
 			}

@@ -32,20 +32,20 @@ func Example() {
 
 	t0 := time.Date(2015, 11, 24, 17, 5, 10, 0, time.UTC)
 	for i, sys := range []string{"HLT", "EMC", "HLT"} {
-		meta := overwatch.SnapshotMeta{Run: 123, Subsystem: sys, Mode: overwatch.ModeCompress, Time: t0.Add(time.Duration(i) * time.Minute), Source: "example"}
+		meta := overwatch.SnapshotMeta{Run: 123, Subsystem: sys, Mode: overwatch.ModeCompress, Time: t0.Add(time.Duration(i) * time.Minute), Origin: "example"}
 		if _, err := s.PutSnapshot(ctx, meta, strings.NewReader("ROOT file bytes")); err != nil {
 			log.Fatal(err)
 		}
 	}
 	fmt.Println("announced:", (<-news).Path)
 
-	run, err := s.Run(ctx, 123)
+	run, err := s.RunInfo(ctx, 123)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("run", run.Number, "mode", run.Mode)
 	for _, sub := range run.Subsystems {
-		fmt.Printf("  %s from %s: %d snapshots\n", sub.Name, sub.Source, sub.Snapshots)
+		fmt.Printf("  %s from %s: %d snapshots\n", sub.Name, sub.FilesFrom, sub.Snapshots)
 	}
 
 	ref := overwatch.OutputRef{Run: 123, Subsystem: "TPC", Name: "TPCQA/h_tpc_event_recvertex_0", Kind: overwatch.OutputJSON}

@@ -190,7 +190,7 @@ func (s *Store) runInfo(run int, r *runRecord) overwatch.RunInfo {
 	info := overwatch.RunInfo{Number: run, Mode: r.Mode}
 	mk := func(name, source string, sr *subRecord) overwatch.SubsystemInfo {
 		return overwatch.SubsystemInfo{
-			Run: run, Name: name, Source: source,
+			Run: run, Name: name, FilesFrom: source,
 			Start: sr.First.time(), End: sr.Last.time(), Snapshots: sr.N,
 			Last: overwatch.SnapshotRef{Run: run, Subsystem: source, Time: sr.Last.time(), Seq: sr.Last.Seq},
 		}

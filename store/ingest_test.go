@@ -100,7 +100,7 @@ func TestIngest(t *testing.T) {
 	// Chronological although "18_5_9" > "18_5_10" as text (bug §10.1-10).
 	assert.Equal(t, "Run123/EMC/EMChists.2015_11_24_18_05_09.root", snaps[0].Path)
 	assert.Equal(t, "Run123/EMC/EMChists.2015_11_24_18_05_10.root", snaps[1].Path)
-	assert.Equal(t, "ingest", snaps[0].Source)
+	assert.Equal(t, "ingest", snaps[0].Origin)
 	hlt, err := s.Snapshots(ctx, 123, "HLT")
 	require.NoError(t, err)
 	require.Len(t, hlt, 1)
@@ -189,7 +189,7 @@ func TestQuarantineSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, snaps, 1)
 	assert.Equal(t, b.SnapshotRef, snaps[0].SnapshotRef)
-	r, err := s.Run(ctx, 9)
+	r, err := s.RunInfo(ctx, 9)
 	require.NoError(t, err)
 	sub, _ := r.Subsystem("EMC")
 	assert.Equal(t, 1, sub.Snapshots)
@@ -202,7 +202,7 @@ func TestQuarantineSnapshot(t *testing.T) {
 	assert.ErrorIs(t, s.QuarantineSnapshot(ctx, a.SnapshotRef, "again"), overwatch.ErrNotFound)
 	// The last one empties the run.
 	require.NoError(t, s.QuarantineSnapshot(ctx, b.SnapshotRef, "x"))
-	_, err = s.Run(ctx, 9)
+	_, err = s.RunInfo(ctx, 9)
 	assert.ErrorIs(t, err, overwatch.ErrNotFound)
 	n, _ := s.CountRuns(ctx)
 	assert.Zero(t, n)

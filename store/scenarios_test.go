@@ -48,7 +48,7 @@ func feed(t *testing.T, s *Store, dict map[string][]string, order ...string) {
 			require.NoError(t, err)
 			require.Equal(t, sys, n.Subsystem)
 			info, err := s.PutSnapshot(context.Background(), overwatch.SnapshotMeta{
-				Run: 123, Subsystem: sys, Mode: overwatch.ModeCompress, Time: n.Time, Source: "test",
+				Run: 123, Subsystem: sys, Mode: overwatch.ModeCompress, Time: n.Time, Origin: "test",
 			}, strings.NewReader(name))
 			require.NoError(t, err)
 			require.Equal(t, "Run123/"+sys+"/"+name, info.Path, "the stored name is the moved name")
@@ -61,16 +61,16 @@ func feed(t *testing.T, s *Store, dict map[string][]string, order ...string) {
 func checkSub(t *testing.T, s *Store, sys, source string, times []int64) {
 	t.Helper()
 	ctx := context.Background()
-	r, err := s.Run(ctx, 123)
+	r, err := s.RunInfo(ctx, 123)
 	require.NoError(t, err)
 	sub, ok := r.Subsystem(sys)
 	require.True(t, ok, "subsystem %s exists", sys)
-	assert.Equal(t, source, sub.Source, "%s source", sys)
+	assert.Equal(t, source, sub.FilesFrom, "%s source", sys)
 	assert.Equal(t, len(times), sub.Snapshots, "%s snapshots", sys)
 	assert.Equal(t, times[0], sub.Start.Unix(), "%s start", sys)
 	assert.Equal(t, times[len(times)-1], sub.End.Unix(), "%s end", sys)
 	assert.Equal(t, overwatch.SnapshotRef{Run: 123, Subsystem: source, Time: time.Unix(times[len(times)-1], 0).UTC()}, sub.Last)
-	snaps, err := s.Snapshots(ctx, 123, sub.Source)
+	snaps, err := s.Snapshots(ctx, 123, sub.FilesFrom)
 	require.NoError(t, err)
 	var got []int64
 	for _, sn := range snaps {
@@ -82,7 +82,7 @@ func checkSub(t *testing.T, s *Store, sys, source string, times []int64) {
 
 func subsystemNames(t *testing.T, s *Store) []string {
 	t.Helper()
-	r, err := s.Run(context.Background(), 123)
+	r, err := s.RunInfo(context.Background(), 123)
 	require.NoError(t, err)
 	var names []string
 	for _, sub := range r.Subsystems {
@@ -115,7 +115,7 @@ func TestScenarioCreateOneSubsystem(t *testing.T) {
 func TestScenarioExistingSubsystems(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	feed(t, s, runDict, "HLT", "EMC")
-	r, err := s.Run(context.Background(), 123)
+	r, err := s.RunInfo(context.Background(), 123)
 	require.NoError(t, err)
 	assert.Equal(t, overwatch.ModeCompress, r.Mode)
 	assert.Equal(t, []string{"EMC", "HLT", "TPC"}, subsystemNames(t, s), "TPC exists although it has no files of its own")
@@ -124,7 +124,7 @@ func TestScenarioExistingSubsystems(t *testing.T) {
 	checkSub(t, s, "EMC", "EMC", emcTimes)
 	checkSub(t, s, "HLT", "HLT", hltTimes)
 	checkSub(t, s, "TPC", "HLT", hltTimes)
-	r, err = s.Run(context.Background(), 123)
+	r, err = s.RunInfo(context.Background(), 123)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1448384710), r.Start.Unix())
 	assert.Equal(t, int64(1448388553), r.End.Unix())

@@ -402,7 +402,7 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 	}
 	info := overwatch.SnapshotInfo{
 		SnapshotRef: overwatch.SnapshotRef{Run: meta.Run, Subsystem: meta.Subsystem, Time: t},
-		Mode:        mode, Source: meta.Source, Size: size,
+		Mode:        mode, Origin: meta.Origin, Size: size,
 	}
 	// Sequence numbers already indexed for this second (a legacy tree may
 	// hold them under unpadded names the link below would not see).
@@ -459,7 +459,7 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 // indexSnapshot adds a snapshot to the index and updates its run.
 func indexSnapshot(tx *bolt.Tx, info overwatch.SnapshotInfo, name string) error {
 	st := stamp{T: info.Time.Unix(), Seq: info.Seq}
-	v := snapRecord{Name: name, Size: info.Size, Source: info.Source}.encode()
+	v := snapRecord{Name: name, Size: info.Size, Source: info.Origin}.encode()
 	if err := tx.Bucket(bSnaps).Put(snapKey(info.Run, info.Subsystem, st), v); err != nil {
 		return fmt.Errorf("store: index snapshot %s: %w", info.SnapshotRef, err)
 	}
@@ -490,7 +490,7 @@ func indexSnapshot(tx *bolt.Tx, info overwatch.SnapshotInfo, name string) error 
 func snapInfo(run int, sys string, st stamp, mode overwatch.HLTMode, rec snapRecord) overwatch.SnapshotInfo {
 	return overwatch.SnapshotInfo{
 		SnapshotRef: overwatch.SnapshotRef{Run: run, Subsystem: sys, Time: st.time(), Seq: st.Seq},
-		Mode:        mode, Source: rec.Source, Size: rec.Size,
+		Mode:        mode, Origin: rec.Source, Size: rec.Size,
 		Path: snapshotDir(run, sys) + "/" + rec.Name,
 	}
 }
@@ -601,8 +601,8 @@ func bytesToUint(k []byte) uint64 {
 	return n
 }
 
-// Run returns one run; the error wraps ErrNotFound when it is unknown.
-func (s *Store) Run(ctx context.Context, number int) (overwatch.RunInfo, error) {
+// RunInfo returns one run; the error wraps ErrNotFound when it is unknown.
+func (s *Store) RunInfo(ctx context.Context, number int) (overwatch.RunInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return overwatch.RunInfo{}, err
 	}

@@ -30,7 +30,7 @@ func openTest(t testing.TB, dir string) *Store {
 func put(t testing.TB, s *Store, run int, sys string, mode overwatch.HLTMode, unix int64, data string) overwatch.SnapshotInfo {
 	t.Helper()
 	info, err := s.PutSnapshot(context.Background(), overwatch.SnapshotMeta{
-		Run: run, Subsystem: sys, Mode: mode, Time: time.Unix(unix, 0), Source: "test",
+		Run: run, Subsystem: sys, Mode: mode, Time: time.Unix(unix, 0), Origin: "test",
 	}, strings.NewReader(data))
 	require.NoError(t, err)
 	return info
@@ -70,7 +70,7 @@ func TestPutSnapshotLayoutAndRead(t *testing.T) {
 	assert.ErrorIs(t, err, overwatch.ErrNotFound)
 	_, err = s.Snapshots(ctx, 42, "EMC")
 	assert.ErrorIs(t, err, overwatch.ErrNotFound)
-	_, err = s.Run(ctx, 42)
+	_, err = s.RunInfo(ctx, 42)
 	assert.ErrorIs(t, err, overwatch.ErrNotFound)
 
 	// No temporary files left.
@@ -107,7 +107,7 @@ func TestRunModeFirstSnapshotWins(t *testing.T) {
 	put(t, s, 7, "HLT", "C", 1448384710, "a")
 	info := put(t, s, 7, "EMC", "B", 1448384712, "b")
 	assert.Equal(t, overwatch.HLTMode("C"), info.Mode)
-	r, err := s.Run(ctx, 7)
+	r, err := s.RunInfo(ctx, 7)
 	require.NoError(t, err)
 	assert.Equal(t, overwatch.HLTMode("C"), r.Mode)
 	b, err := os.ReadFile(filepath.Join(dir, "Run7", "runInfo.yaml"))
@@ -124,7 +124,7 @@ func TestReplayModeStoredApart(t *testing.T) {
 	assert.Equal(t, "ReplayData/Run300005/EMC/EMChists.2015_11_24_18_05_10.root", info.Path)
 	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(info.Path)))
 	require.NoError(t, err)
-	_, err = s.Run(ctx, 300005)
+	_, err = s.RunInfo(ctx, 300005)
 	assert.ErrorIs(t, err, overwatch.ErrNotFound)
 	n, _ := s.CountRuns(ctx)
 	assert.Zero(t, n)
@@ -232,7 +232,7 @@ func TestBorrowingSubsystemOutputsOwnNamespace(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	put(t, s, 5, "HLT", "C", 1448384710, "hlt")
-	r, err := s.Run(ctx, 5)
+	r, err := s.RunInfo(ctx, 5)
 	require.NoError(t, err)
 	tpc, ok := r.Subsystem("TPC")
 	require.True(t, ok)
@@ -313,13 +313,13 @@ func TestReopenKeepsIndex(t *testing.T) {
 	put(t, s, 1, "HLT", "C", 1448384711, "b")
 	require.NoError(t, s.Close())
 	s2 := openTest(t, dir)
-	r, err := s2.Run(context.Background(), 1)
+	r, err := s2.RunInfo(context.Background(), 1)
 	require.NoError(t, err)
 	assert.Len(t, r.Subsystems, 3) // EMC, HLT own; TPC borrows
 	snaps, err := s2.Snapshots(context.Background(), 1, "EMC")
 	require.NoError(t, err)
 	require.Len(t, snaps, 1)
-	assert.Equal(t, "test", snaps[0].Source, "clean reopen keeps the index, sources included")
+	assert.Equal(t, "test", snaps[0].Origin, "clean reopen keeps the index, sources included")
 }
 
 // §9.1: reading and writing runInfo.yaml.

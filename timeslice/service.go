@@ -227,7 +227,7 @@ type resolved struct {
 // resolve validates a request against the run, the subsystem and the
 // detector's declared options and selects its snapshots.
 func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
-	run, err := s.store.Run(ctx, req.Run)
+	run, err := s.store.RunInfo(ctx, req.Run)
 	if err != nil {
 		if errors.Is(err, ow.ErrNotFound) {
 			return nil, fmt.Errorf("%w: run %d is not known", ErrInvalidRequest, req.Run)
@@ -242,9 +242,9 @@ func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
-	snaps, err := s.store.Snapshots(ctx, req.Run, sub.Source)
+	snaps, err := s.store.Snapshots(ctx, req.Run, sub.FilesFrom)
 	if err != nil {
-		return nil, fmt.Errorf("timeslice: snapshots of run %d %s: %w", req.Run, sub.Source, err)
+		return nil, fmt.Errorf("timeslice: snapshots of run %d %s: %w", req.Run, sub.FilesFrom, err)
 	}
 	times := make([]time.Time, len(snaps))
 	for i, sn := range snaps {
@@ -277,7 +277,7 @@ func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
 		r.summed = snaps[earlier+1 : later+1]
 	}
 	key := Key(req.Run, req.Subsystem, r.later.SnapshotRef, eref, values, s.opts.ResetMode)
-	r.rec = Record{Key: key, Request: req, Run: req.Run, Subsystem: req.Subsystem, Source: sub.Source,
+	r.rec = Record{Key: key, Request: req, Run: req.Run, Subsystem: req.Subsystem, Source: sub.FilesFrom,
 		Later: refOf(r.later.SnapshotRef), Options: values.Canonical(), ResetMode: s.opts.ResetMode, State: StatePending}
 	if r.earlier != nil {
 		e := refOf(r.earlier.SnapshotRef)

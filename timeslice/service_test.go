@@ -107,7 +107,7 @@ func newFixture(t *testing.T, sys string, reset bool) *fixture {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for k, off := range []int{0, 62, 121, 180, 241} {
 		_, err := st.PutSnapshot(context.Background(), ow.SnapshotMeta{Run: 300, Subsystem: sys, Mode: ow.ModeCompress,
-			Time: start.Add(time.Duration(off) * time.Second), Source: "test"}, bytes.NewReader(snapshot(sys, k+1)))
+			Time: start.Add(time.Duration(off) * time.Second), Origin: "test"}, bytes.NewReader(snapshot(sys, k+1)))
 		require.NoError(t, err)
 	}
 	rr := &recRenderer{p: processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: decode}), files: map[string]*ow.File{}}
@@ -194,9 +194,9 @@ func TestServiceCache(t *testing.T) {
 func TestServiceOptionsValidation(t *testing.T) {
 	f := newFixture(t, "SLC", false)
 	ctx := context.Background()
-	_, err := f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start, Source: "test"}, bytes.NewReader(snapshot("HLT", 1)))
+	_, err := f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start, Origin: "test"}, bytes.NewReader(snapshot("HLT", 1)))
 	require.NoError(t, err)
-	_, err = f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start.Add(time.Minute), Source: "test"}, bytes.NewReader(snapshot("HLT", 2)))
+	_, err = f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start.Add(time.Minute), Origin: "test"}, bytes.NewReader(snapshot("HLT", 2)))
 	require.NoError(t, err)
 	key, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "HLT", FromMinute: 1, ToMinute: 1})
 	assert.Equal(t, 10.0, f.counter(t, key, "HLT"))
@@ -316,7 +316,7 @@ func FuzzSliceRecord(f *testing.F) {
 	require.NoError(f, err)
 	defer st.Close()
 	ctx := context.Background()
-	_, err = st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "SLC", Mode: ow.ModeCompress, Time: time.Unix(1795425240, 0), Source: "test"}, bytes.NewReader(snapshot("SLC", 1)))
+	_, err = st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "SLC", Mode: ow.ModeCompress, Time: time.Unix(1795425240, 0), Origin: "test"}, bytes.NewReader(snapshot("SLC", 1)))
 	require.NoError(f, err)
 	p := processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: decode})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -94,7 +94,7 @@ func TestDriftFiresOnceAndResolves(t *testing.T) {
 		gen.Advance(time.Minute)
 		data, err := overwatch.EncodeFile(gen.Snapshot("DRF"))
 		require.NoError(t, err)
-		info, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 4242, Subsystem: "DRF", Mode: overwatch.ModeCompress, Time: gen.Now(), Source: "test"}, bytes.NewReader(data))
+		info, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 4242, Subsystem: "DRF", Mode: overwatch.ModeCompress, Time: gen.Now(), Origin: "test"}, bytes.NewReader(data))
 		require.NoError(t, err)
 		waitProcessed(ctx, t, st, info)
 	}

@@ -40,7 +40,7 @@ func (a *App) runJSON(ri overwatch.RunInfo) apiRunInfo {
 	out := apiRunInfo{Number: ri.Number, Mode: string(ri.Mode), Start: ri.Start.Unix(), End: ri.End.Unix(), Ongoing: a.ongoing(ri),
 		Subsystems: make([]apiSubsystem, len(ri.Subsystems))}
 	for i, s := range ri.Subsystems {
-		out.Subsystems[i] = apiSubsystem{Name: s.Name, Source: s.Source, Start: s.Start.Unix(), End: s.End.Unix(),
+		out.Subsystems[i] = apiSubsystem{Name: s.Name, Source: s.FilesFrom, Start: s.Start.Unix(), End: s.End.Unix(),
 			Snapshots: s.Snapshots, Last: s.Last.Time.Unix(), Page: fmt.Sprintf("/run/%d/%s", ri.Number, s.Name)}
 	}
 	return out
@@ -90,7 +90,7 @@ func (a *App) apiRun(w http.ResponseWriter, r *http.Request, ps httprouter.Param
 	if err != nil {
 		return err
 	}
-	ri, err := a.store.Run(r.Context(), run)
+	ri, err := a.store.RunInfo(r.Context(), run)
 	if err != nil {
 		if errors.Is(err, overwatch.ErrNotFound) {
 			return errorf(http.StatusNotFound, "run %d is not known", run)
@@ -413,7 +413,7 @@ func (a *App) apiTrend(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 		if p.Run > 0 {
 			start, ok := starts[p.Run]
 			if !ok {
-				if ri, err := a.store.Run(ctx, p.Run); err == nil {
+				if ri, err := a.store.RunInfo(ctx, p.Run); err == nil {
 					if si, ok := ri.Subsystem(sys); ok {
 						start = si.Start
 					}

@@ -442,7 +442,7 @@ func parseRun(s string) (int, error) {
 // runSubsystem loads a run and one of its subsystems, with 404 errors
 // naming what exists.
 func (a *App) runSubsystem(ctx context.Context, run int, sys string) (overwatch.RunInfo, overwatch.SubsystemInfo, error) {
-	ri, err := a.store.Run(ctx, run)
+	ri, err := a.store.RunInfo(ctx, run)
 	if err != nil {
 		if errors.Is(err, overwatch.ErrNotFound) {
 			return ri, overwatch.SubsystemInfo{}, errorf(http.StatusNotFound, "run %d is not known", run)

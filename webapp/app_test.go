@@ -469,7 +469,7 @@ func TestTrendingAndAlarms(t *testing.T) {
 	e := newEnv(t)
 	now := e.seed(t, 1)
 	ctx := context.Background()
-	ri, err := e.store.Run(ctx, 100)
+	ri, err := e.store.RunInfo(ctx, 100)
 	require.NoError(t, err)
 	var pts []overwatch.TrendPoint
 	for i := 0; i < 5; i++ {

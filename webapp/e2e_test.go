@@ -109,7 +109,7 @@ func putPatchSnapshot(t testing.TB, e *testEnv, start time.Time, k int) overwatc
 	data, err := overwatch.EncodeFile([]overwatch.Entry{{Key: "hPatchMap", Object: h}})
 	require.NoError(t, err)
 	info, err := e.store.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: 500, Subsystem: "EMC", Mode: overwatch.ModeCompress,
-		Time: start.Add(time.Duration(k) * 3 * time.Minute), Source: "test"}, bytes.NewReader(data))
+		Time: start.Add(time.Duration(k) * 3 * time.Minute), Origin: "test"}, bytes.NewReader(data))
 	require.NoError(t, err)
 	return info
 }

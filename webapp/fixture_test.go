@@ -92,7 +92,7 @@ func tinyPNG() []byte {
 // decodes them) at start+offset.
 func (e *testEnv) addSnapshot(t testing.TB, run int, sys string, at time.Time) overwatch.SnapshotInfo {
 	t.Helper()
-	info, err := e.store.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: at, Source: "test"},
+	info, err := e.store.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: at, Origin: "test"},
 		strings.NewReader(fmt.Sprintf("root-placeholder %d %s %d", run, sys, at.Unix())))
 	require.NoError(t, err)
 	return info
@@ -232,7 +232,7 @@ func (f *fakeSlices) Submit(ctx context.Context, req SliceRequest) (SliceStatus,
 		st.State, st.Progress = SliceRunning, 0.5
 		f.mu.Unlock()
 		time.Sleep(f.delay)
-		ri, err := f.store.Run(context.Background(), req.Run)
+		ri, err := f.store.RunInfo(context.Background(), req.Run)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if err != nil {
@@ -329,7 +329,7 @@ func loggedIn(t testing.TB, e *testEnv) (*client, *httptest.Server) {
 func addTrend(t testing.TB, e *testEnv, run int, name string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	ri, err := e.store.Run(ctx, run)
+	ri, err := e.store.RunInfo(ctx, run)
 	require.NoError(t, err)
 	pts := make([]overwatch.TrendPoint, n)
 	for i := range pts {

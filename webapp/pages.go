@@ -261,7 +261,7 @@ func (a *App) runList(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 		if err != nil {
 			return err
 		}
-		if _, err := a.store.Run(r.Context(), n); err != nil {
+		if _, err := a.store.RunInfo(r.Context(), n); err != nil {
 			if errors.Is(err, overwatch.ErrNotFound) {
 				return errorf(http.StatusNotFound, "run %d is not known", n)
 			}
@@ -626,7 +626,7 @@ func (a *App) snapshots(ctx context.Context, run int, sys string) (overwatch.Run
 	if err != nil {
 		return ri, si, nil, err
 	}
-	snaps, err := a.store.Snapshots(ctx, run, si.Source)
+	snaps, err := a.store.Snapshots(ctx, run, si.FilesFrom)
 	if err != nil {
 		return ri, si, nil, err
 	}

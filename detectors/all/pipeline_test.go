@@ -46,7 +46,7 @@ func TestPipeline(t *testing.T) {
 		data, err := overwatch.EncodeFile(g.Snapshot(sys))
 		require.NoError(t, err)
 		t.Logf("%s: encoding %v", sys, time.Since(t0))
-		info, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: g.Now(), Source: "test"}, bytes.NewReader(data))
+		info, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: g.Now(), Origin: "test"}, bytes.NewReader(data))
 		require.NoError(t, err)
 		t0 = time.Now()
 		require.NoError(t, p.Process(ctx, info), sys)

@@ -158,7 +158,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 			return err
 		}
 		info, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{
-			Run: runNumber, Subsystem: "ZDC", Mode: overwatch.ModeCompress, Time: gen.Now(), Source: "example",
+			Run: runNumber, Subsystem: "ZDC", Mode: overwatch.ModeCompress, Time: gen.Now(), Origin: "example",
 		}, bytes.NewReader(data))
 		if err != nil {
 			return err

@@ -353,7 +353,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		return
 	}
 	info, err := s.cfg.Store.PutSnapshot(r.Context(), overwatch.SnapshotMeta{
-		Run: int(run), Subsystem: agent, Mode: overwatch.ModeDQM, Time: t, Source: "dqm",
+		Run: int(run), Subsystem: agent, Mode: overwatch.ModeDQM, Time: t, Origin: "dqm",
 	}, bytes.NewReader(data))
 	if err != nil {
 		s.log.Error("dqm: storing upload", "file", name, "err", err)

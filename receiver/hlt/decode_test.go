@@ -170,7 +170,7 @@ func TestHandleReplyModeAndSource(t *testing.T) {
 		require.NotEmpty(t, r.HandleReply(context.Background(), encodeReply(t, tc.info, ents)), tc.info)
 		require.Len(t, sink.metas, 1)
 		assert.Equal(t, tc.mode, sink.metas[0].Mode, tc.info)
-		assert.Equal(t, tc.src, sink.metas[0].Source, tc.info)
+		assert.Equal(t, tc.src, sink.metas[0].Origin, tc.info)
 		assert.Equal(t, 1, sink.metas[0].Run)
 		assert.Equal(t, "EMC", sink.metas[0].Subsystem)
 	}

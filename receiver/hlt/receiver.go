@@ -371,7 +371,7 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 		source = "hlt-reset"
 	}
 	meta := overwatch.SnapshotMeta{Run: run, Subsystem: r.cfg.Subsystem, Mode: mode,
-		Time: now.Truncate(time.Second), Source: source}
+		Time: now.Truncate(time.Second), Origin: source}
 	where, err := r.sink.Put(ctx, meta, d.Entries)
 	if err != nil {
 		r.sinkErrors.Add(1)

@@ -130,7 +130,7 @@ type Item struct {
 
 // Meta returns the metadata the item is delivered with.
 func (it Item) Meta() overwatch.SnapshotMeta {
-	return overwatch.SnapshotMeta{Run: it.Run, Subsystem: it.Subsystem, Mode: it.Mode, Time: it.Time, Source: Source}
+	return overwatch.SnapshotMeta{Run: it.Run, Subsystem: it.Subsystem, Mode: it.Mode, Time: it.Time, Origin: Source}
 }
 
 // Skipped is a source file that is not replayed, and why.

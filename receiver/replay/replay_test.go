@@ -115,7 +115,7 @@ func sourceStore(t testing.TB) (string, int) {
 	defer st.Close()
 	ctx := context.Background()
 	put := func(run int, sys string, mode overwatch.HLTMode, at time.Time, seed uint64) {
-		_, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: mode, Time: at, Source: "hlt"},
+		_, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: mode, Time: at, Origin: "hlt"},
 			strings.NewReader(string(snapshotBytes(t, seed, 1))))
 		require.NoError(t, err)
 	}
@@ -199,7 +199,7 @@ func TestReplayRebuildsTheStoreFileForFile(t *testing.T) {
 	// with the stored (original) identity.
 	for _, s := range proc.seen {
 		assert.NotEqual(t, overwatch.ModeReplay, s.Mode)
-		assert.Equal(t, Source, s.Source)
+		assert.Equal(t, Source, s.Origin)
 	}
 	assert.Equal(t, 5, proc.seen[0].Run)
 	assert.Equal(t, t0, proc.seen[0].Time.UTC())
@@ -331,10 +331,10 @@ func TestReplaySkipsInvalidFiles(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, snaps, 1)
 	assert.Equal(t, "Run123/EMC/EMChists.2015_11_24_18_05_10.root", snaps[0].Path)
-	run, err := target.Run(context.Background(), 123)
+	run, err := target.RunInfo(context.Background(), 123)
 	require.NoError(t, err)
 	assert.Equal(t, overwatch.ModeCompress, run.Mode)
-	run, err = target.Run(context.Background(), 9)
+	run, err = target.RunInfo(context.Background(), 9)
 	require.NoError(t, err)
 	assert.Equal(t, overwatch.ModeUnknown, run.Mode, "a run folder without runInfo.yaml has mode U, as in the original")
 }

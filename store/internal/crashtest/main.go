@@ -69,7 +69,7 @@ func run(dir string, seed int64) error {
 		run := int(seed*1000 + i%7 + 1)
 		sys := subs[i%3]
 		data := payload.Make(seed*1_000_000+i, int(i%50)*997+10)
-		meta := overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: t0.Add(time.Duration(i/2) * time.Second), Source: "crashtest"}
+		meta := overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: t0.Add(time.Duration(i/2) * time.Second), Origin: "crashtest"}
 		info, err := s.PutSnapshot(ctx, meta, bytesReader(data))
 		if err != nil {
 			return err
