@@ -21,16 +21,30 @@ $(JSROOT): tools/jsroot/package.json
 	cd tools/jsroot && npm install --ignore-scripts --no-audit --no-fund --silent
 	@touch $@
 
-# System packages for the interop and browser tests (Debian).
-setup-system:
+# System packages and servers for the interop, browser and store tests (Debian):
+# chromium (browser tests), python3-zmq (libzmq interop), python3-scipy (the
+# statistical tests' independent oracle), PostgreSQL (the cluster index),
+# XRootD (EOS blob backend) and versitygw (a real S3 server, built from the Go
+# module proxy). Tests that need one of them skip, naming this target, when it
+# is missing.
+VERSITYGW := $(shell $(GO) env GOPATH)/bin/versitygw
+
+setup-system: $(VERSITYGW)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	/usr/bin/python3 -c 'import zmq' >/dev/null 2>&1 || missing="$$missing python3-zmq"; \
+	/usr/bin/python3 -c 'import scipy' >/dev/null 2>&1 || missing="$$missing python3-scipy"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v xrootd >/dev/null 2>&1 || missing="$$missing xrootd-server"; \
+	command -v xrdcp >/dev/null 2>&1 || missing="$$missing xrootd-client"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+$(VERSITYGW):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 
 setup: setup-jsroot setup-system
 	$(GO) mod download
