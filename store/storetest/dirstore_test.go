@@ -170,3 +170,14 @@ func TestDirStoreWithHistory(t *testing.T) {
 func sortEvents(evs []overwatch.AlarmEvent) {
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
 }
+
+// BenchmarkDirStore runs the engine benchmarks on the directory store.
+func BenchmarkDirStore(b *testing.B) {
+	storetest.Bench(b, func(tb testing.TB) overwatch.Store {
+		s, err := store.Open(tb.TempDir(), store.Options{Logger: quiet()})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return s
+	})
+}

@@ -4,6 +4,20 @@
 // contract, written only against the root package's interfaces
 // (overwatch.Store and, when implemented, overwatch.AlarmHistory).
 //
+// An engine's test runs the suite on fresh stores, with the optional
+// capabilities it has:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) overwatch.Store {
+//			s, err := store.Open(t.TempDir(), store.Options{})
+//			require.NoError(t, err)
+//			return s
+//		}, storetest.Options{Reopen: reopen, Rebuild: rebuild, Files: files})
+//	}
+//
+// and its benchmarks run Bench, so that engines compare side by side in
+// one `go test -bench` run.
+//
 // # What Run checks
 //
 // Each check is a subtest on a fresh, empty store from the open function
