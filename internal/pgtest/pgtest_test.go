@@ -132,6 +132,32 @@ func TestNoServerLeftWhenTheBinaryDies(t *testing.T) {
 	}
 }
 
+// A broken cached template makes no test fail: the cluster falls back to
+// initdb and the template is made again.
+func TestBrokenTemplate(t *testing.T) {
+	if _, err := pgtest.BinDir(); err != nil {
+		t.Skipf("pgtest: %v; run `make setup-system`", err)
+	}
+	cache := t.TempDir()
+	run := func() {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], "-test.run", "^$")
+		cmd.Env = append(os.Environ(), "PGTEST_CRASH_HELPER=query", "PGTEST_CACHE="+cache)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	run() // makes the template
+	ents, err := os.ReadDir(cache)
+	require.NoError(t, err)
+	require.Len(t, ents, 1, "one template")
+	tpl := filepath.Join(cache, ents[0].Name())
+	require.FileExists(t, filepath.Join(tpl, "PG_VERSION"))
+	require.NoError(t, os.RemoveAll(filepath.Join(tpl, "global"))) // break it
+	run()
+	require.DirExists(t, filepath.Join(tpl, "global"), "the template was made again")
+	run() // from the new template
+}
+
 // crashHelper starts a cluster, prints its postmaster's pid and directory
 // and dies: by os.Exit ("exit"), or blocked until the parent kills it.
 func crashHelper() {
@@ -146,6 +172,18 @@ func crashHelper() {
 		os.Exit(3)
 	}
 	fmt.Printf("%s %s\n", strings.SplitN(string(pidFile), "\n", 2)[0], dir)
+	if how == "query" {
+		db, err := sql.Open("pgx", dsn)
+		if err == nil {
+			err = db.QueryRow("SELECT 1").Scan(new(int))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		_ = db.Close()
+		os.Exit(0)
+	}
 	if how == "exit" {
 		os.Exit(1)
 	}

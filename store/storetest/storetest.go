@@ -47,7 +47,7 @@
 //     no error.
 //   - (Snapshots/RunMode) the first snapshot of a run fixes its HLT mode:
 //     later snapshots of any subsystem report the run's mode; an empty mode
-//     is stored as "U".
+//     is stored as "U" and a lower-case one upper-cased.
 //   - (Snapshots/Replay) snapshots in replay mode (E) are stored apart: no
 //     run appears (RunInfo wraps ErrNotFound, CountRuns stays 0), nothing
 //     is announced, and OpenSnapshot still reads the file back.
@@ -84,8 +84,10 @@
 //   - (Outputs/RoundTrip) every kind (json, png, hints, view, slice), full
 //     run and time-slice outputs, trending outputs (run 0), names with '/':
 //     each reads back what was written, and names that a lossy encoding
-//     would merge ("TPCQA/h" and "TPCQA_h") stay distinct; a borrowing
-//     subsystem's outputs never overwrite HLT's of the same name.
+//     would merge ("TPCQA/h", "TPCQA_h", "TPCQA%2Fh") stay distinct, as do
+//     long names differing only at their end; binary and empty outputs
+//     round-trip; a borrowing subsystem's outputs never overwrite HLT's of
+//     the same name.
 //   - (Outputs/Replace) PutOutput replaces, and OutputTime moves forward
 //     (waiting up to 2 s for engines with a coarse clock) and is close to
 //     the wall clock.
@@ -103,12 +105,15 @@
 //     identity: putting points again leaves one copy, the last put wins
 //     (value, error and run), and another Seq at the same time is another
 //     point.
-//   - (Trends/Values) values and errors round-trip exactly, NaN and ±Inf
-//     included, and times with a millisecond part.
+//   - (Trends/Values) values and errors round-trip bit for bit, NaN, ±Inf,
+//     ±MaxFloat64 and subnormals included, and so do times with a
+//     millisecond part (an inclusive range on that exact time finds the
+//     point).
 //   - (Trends/List) Trends lists a subsystem's trend names, sorted, once
 //     each; an unknown subsystem gives an empty list.
 //   - (Trends/Invalid) an invalid subsystem, an empty trend name, a NUL in
-//     the name or a zero time is rejected.
+//     the name or a zero time is rejected, and a batch holding such a point
+//     stores none of its points.
 //
 // Alarms (overwatch.AlarmStore):
 //   - (Alarms) PutAlarm stores and replaces a record (all fields

@@ -122,7 +122,7 @@ func testTrendValues(t *testing.T, su *suite) {
 		{Subsystem: "EMC", Trend: "v", Run: 1, Time: at(2), Value: math.Inf(-1), Error: 0},
 		{Subsystem: "EMC", Trend: "v", Run: 1, Time: at(3).Add(250 * time.Millisecond), Value: 0.1 + 0.2, Error: 1e-300},
 		{Subsystem: "EMC", Trend: "v", Run: 1, Time: at(4), Value: -math.MaxFloat64, Error: math.SmallestNonzeroFloat64},
-		{Subsystem: "EMC", Trend: "v", Run: 999999, Time: at(5), Value: math.Copysign(0, -1), Error: 12345.678901234567},
+		{Subsystem: "EMC", Trend: "v", Run: 999999, Time: at(5), Value: -2.5e-7, Error: 12345.678901234567},
 	}
 	require.NoError(t, s.PutTrendPoints(ctx, in))
 	got := trendPoints(t, s, overwatch.TrendQuery{Subsystem: "EMC", Trend: "v"})
