@@ -74,8 +74,19 @@ func rebuildDir(t *testing.T, s overwatch.Store) overwatch.Store {
 	return s2
 }
 
+// shared is a second handle on a store in this process (the directory
+// store allows one per data directory): closing it leaves the store open.
+type shared struct{ overwatch.Store }
+
+func (shared) Close() error { return nil }
+
+func (s shared) Unwrap() overwatch.Store { return s.Store }
+
+func secondDir(_ *testing.T, s overwatch.Store) overwatch.Store { return shared{s} }
+
 var dirOptions = storetest.Options{
 	Files:              dirFiles,
+	Second:             secondDir,
 	Reopen:             reopenDir,
 	Rebuild:            rebuildDir,
 	RebuildLosesOrigin: true, // the directory store keeps origins in its index only
@@ -155,6 +166,11 @@ func (h *historyStore) AlarmEvents(ctx context.Context, q overwatch.AlarmEventQu
 	return out, nil
 }
 
+// sharedHistory is a second handle on a historyStore.
+type sharedHistory struct{ *historyStore }
+
+func (sharedHistory) Close() error { return nil }
+
 func openWithHistory(t *testing.T) overwatch.Store {
 	return &historyStore{Store: openDir(t).(*store.Store)}
 }
@@ -164,7 +180,8 @@ func openWithHistory(t *testing.T) overwatch.Store {
 func TestDirStoreWithHistory(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) overwatch.Store {
 		return openWithHistory(t)
-	}, storetest.Options{AlarmHistory: true, Files: dirFiles, Runs: 12})
+	}, storetest.Options{AlarmHistory: true, Files: dirFiles, Runs: 12,
+		Second: func(_ *testing.T, s overwatch.Store) overwatch.Store { return sharedHistory{s.(*historyStore)} }})
 }
 
 func sortEvents(evs []overwatch.AlarmEvent) {

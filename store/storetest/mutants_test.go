@@ -40,6 +40,7 @@ var mutants = []struct {
 	{"context-ignored", "Context/Cancelled"},
 	{"rebuild-loses-trends", "Rebuild"},
 	{"reopen-loses-alarms", "Reopen"},
+	{"second-is-separate", "Shared/Visible"},
 }
 
 // mutant wraps the directory store, breaking what kind says.
@@ -180,6 +181,8 @@ func TestMutantChild(t *testing.T) {
 	opts := dirOptions
 	opts.Runs = 30
 	switch kind {
+	case "second-is-separate":
+		opts.Second = func(t *testing.T, _ overwatch.Store) overwatch.Store { return openDir(t) }
 	case "rebuild-loses-trends":
 		opts.Rebuild = func(t *testing.T, s overwatch.Store) overwatch.Store {
 			dir := dirOf(t, s)

@@ -158,6 +158,17 @@
 //     complete snapshot — never a partial one.
 //
 // With the optional capabilities of Options:
+//   - (Shared/Visible) what one store stores, a second store on the same
+//     data (Options.Second: another process) reads at once — snapshots,
+//     runs, Seq numbers, outputs and their replacements, trend points,
+//     alarms: the two Dumps are equal.
+//   - (Shared/SameSecond) writers on both stores putting snapshots of one
+//     run, subsystem and second never get the same SnapshotRef, and each
+//     snapshot keeps its bytes.
+//   - (Shared/Watch) Watch on one store announces the snapshots the other
+//     stores (replay snapshots excepted), within 5 s.
+//   - (Shared/AlarmHistory) UpdateAlarm is atomic across the two stores:
+//     no increment of the counter is lost.
 //   - (Reopen) a store closed and opened again (Options.Reopen) answers
 //     every query exactly as before (Dump, origins included).
 //   - (Rebuild) an index rebuilt from the blobs alone (Options.Rebuild)
@@ -205,6 +216,11 @@ type Options struct {
 	// Rebuild closes s, rebuilds its index from the blobs alone and
 	// returns the store opened on the rebuilt index. Nil skips Rebuild.
 	Rebuild func(t *testing.T, s overwatch.Store) overwatch.Store
+	// Second opens another store on the same data as s, as another
+	// process would (its own connection pool, its own handle), for the
+	// Shared checks; the suite closes it. Nil skips them (the directory
+	// store locks its index to one process).
+	Second func(t *testing.T, s overwatch.Store) overwatch.Store
 	// RebuildLosesOrigin says that a rebuild cannot restore the Origin of
 	// snapshots (the directory store keeps it only in its index).
 	RebuildLosesOrigin bool
@@ -291,6 +307,10 @@ var checks = []check{
 	{"Concurrent/Trends", testConcurrentTrends},
 	{"Context/Cancelled", testContextCancelled},
 	{"Context/CancelDuringPut", testCancelDuringPut},
+	{"Shared/Visible", testSharedVisible},
+	{"Shared/SameSecond", testSharedSameSecond},
+	{"Shared/Watch", testSharedWatch},
+	{"Shared/AlarmHistory", testSharedAlarmHistory},
 	{"Reopen", testReopen},
 	{"Rebuild", testRebuild},
 }
