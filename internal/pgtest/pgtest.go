@@ -73,15 +73,15 @@ const startTimeout = 60 * time.Second
 // directory. Signals take the same way out.
 const watchdog = `
 dir=$1; bin=$2
-stop() {
+halt() {
 	"$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >>"$dir/ctl.log" 2>&1
-	rm -rf "$dir"
 }
-trap 'stop; exit 0' HUP INT TERM
-"$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >>"$dir/ctl.log" 2>&1 || exit 1
+trap 'halt; rm -rf "$dir"; exit 0' HUP INT TERM
+"$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >>"$dir/ctl.log" 2>&1 || { halt; exit 1; }
 echo ready
 read _ignored
-stop
+halt
+rm -rf "$dir"
 `
 
 // cluster is the running server of this test binary.
@@ -399,10 +399,20 @@ func startClusterFrom(bin string, useTemplate bool) (c *cluster, cached bool, er
 		err = ctx.Err()
 	}
 	if err != nil {
+		msg := logs(dir)
+		// The watchdog stops whatever started on a signal; SIGKILL only
+		// when it does not end.
 		_ = stdin.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, cached, fmt.Errorf("start server: %v\n%s", err, logs(dir))
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(startTimeout):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		return nil, cached, fmt.Errorf("start server: %v\n%s", err, msg)
 	}
 	c = &cluster{dir: dir, sock: sock, stdin: stdin, cmd: cmd, initdb: initTook, cached: cached}
 	defer func() {
