@@ -59,7 +59,9 @@ func (o BenchOptions) withDefaults() BenchOptions {
 //
 // The data sets are made once per Bench call, through the interfaces
 // (filling 10,000 runs takes a while on a store that fsyncs every
-// snapshot; -short makes it 1,000). open is called once per group.
+// snapshot; -short makes it 1,000). open is called for every benchmark
+// that writes, and once for the run benchmarks and once for the trend
+// benchmarks, which share their data sets.
 func Bench(b *testing.B, open func(tb testing.TB) overwatch.Store, opts ...BenchOptions) {
 	var o BenchOptions
 	if len(opts) > 0 {

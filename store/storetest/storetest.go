@@ -21,7 +21,7 @@
 // # What Run checks
 //
 // Each check is a subtest on a fresh, empty store from the open function
-// (names in parentheses; run one with go test -run 'TestX/Snapshots/Seq').
+// (names in parentheses; run one with go test -run 'TestX/Snapshots/SameSecond').
 //
 // Snapshots (overwatch.SnapshotStore):
 //   - (Snapshots/RoundTrip) PutSnapshot returns the stored SnapshotInfo: the
