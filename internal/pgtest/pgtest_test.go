@@ -82,6 +82,23 @@ func TestFreshDatabasePerCaller(t *testing.T) {
 	assert.Equal(t, 2, count)
 }
 
+// Parallel tests share the cluster, each with its own database.
+func TestParallelCallers(t *testing.T) {
+	for i := 0; i < 4; i++ {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			t.Parallel()
+			db := open(t, pgtest.Start(t))
+			_, err := db.Exec("CREATE TABLE mine (n int)")
+			require.NoError(t, err, "a fresh database: no table yet")
+			_, err = db.Exec("INSERT INTO mine VALUES ($1)", i)
+			require.NoError(t, err)
+			var n int
+			require.NoError(t, db.QueryRow("SELECT sum(n) FROM mine").Scan(&n))
+			assert.Equal(t, i, n)
+		})
+	}
+}
+
 func TestDatabaseNames(t *testing.T) {
 	for _, name := range []string{"TestA/sub test#1", strings.Repeat("X", 100), "Ünïcode/名前"} {
 		t.Run(name, func(t *testing.T) {
@@ -97,6 +114,9 @@ func TestDatabaseNames(t *testing.T) {
 // cluster and then dies without any cleanup (os.Exit from a test, a panic,
 // a timeout, SIGKILL) leaves no postgres process and no directory.
 func TestNoServerLeftWhenTheBinaryDies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two more clusters; skipped with -short")
+	}
 	if _, err := pgtest.BinDir(); err != nil {
 		t.Skipf("pgtest: %v; run `make setup-system`", err)
 	}
@@ -135,6 +155,9 @@ func TestNoServerLeftWhenTheBinaryDies(t *testing.T) {
 // A broken cached template makes no test fail: the cluster falls back to
 // initdb and the template is made again.
 func TestBrokenTemplate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three more clusters; skipped with -short")
+	}
 	if _, err := pgtest.BinDir(); err != nil {
 		t.Skipf("pgtest: %v; run `make setup-system`", err)
 	}
