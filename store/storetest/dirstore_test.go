@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -38,7 +39,9 @@ func dirOf(t *testing.T, s overwatch.Store) string {
 	return ""
 }
 
-// dirFiles lists the files of a directory store but its index.
+// dirFiles lists the files of a directory store but its index and
+// bookkeeping: the top-level overwatch.* files (the bbolt index; the
+// SQLite index and its journals) and locks/ (process locks).
 func dirFiles(t *testing.T, s overwatch.Store) []string {
 	dir := dirOf(t, s)
 	var out []string
@@ -47,8 +50,9 @@ func dirFiles(t *testing.T, s overwatch.Store) []string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if d.Type().IsRegular() && rel != "overwatch.index" {
-			out = append(out, filepath.ToSlash(rel))
+		rel = filepath.ToSlash(rel)
+		if d.Type().IsRegular() && !strings.HasPrefix(rel, "overwatch.") && !strings.HasPrefix(rel, "locks/") {
+			out = append(out, rel)
 		}
 		return nil
 	})
