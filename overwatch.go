@@ -88,6 +88,33 @@ func ValidSubsystem(s string) bool {
 	return true
 }
 
+// MaxRun is the largest run number Overwatch accepts: nine decimal digits,
+// so that every run number fits the store's Run<N> folders, the index and
+// the web app's URLs on every platform. Run numbers start at 1.
+const MaxRun = 999_999_999
+
+// ValidRun reports whether n is a run number Overwatch accepts: 1 to
+// MaxRun. Receivers refuse snapshots of other runs, the store refuses to
+// store them, a rebuild reports folders named after them and the web app
+// answers 400 for them.
+func ValidRun(n int) bool { return n >= 1 && n <= MaxRun }
+
+// ParseRun parses a run number written in canonical decimal (no sign, no
+// leading zero, no spaces) and checks it with ValidRun.
+func ParseRun(s string) (int, error) {
+	if s == "" || len(s) > 9 || s[0] == '0' {
+		return 0, fmt.Errorf("invalid run number %q: expected an integer from 1 to %d", s, MaxRun)
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("invalid run number %q: expected an integer from 1 to %d", s, MaxRun)
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, nil
+}
+
 // HLTSubsystem is the subsystem of the general HLT receiver, whose files
 // feed every subsystem that has no receiver of its own.
 const HLTSubsystem = "HLT"

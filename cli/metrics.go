@@ -78,7 +78,8 @@ func (m *metrics) watchHLT(sys string, r *hlt.Receiver) {
 		counterFunc{"overwatch_hlt_snapshots_total", "Snapshots stored from HLT replies.", st(func(s hlt.Stats) int64 { return s.Written })},
 		counterFunc{"overwatch_hlt_decode_failures_total", "Object payloads that could not be decoded.", st(func(s hlt.Stats) int64 { return s.BadObjects })},
 		counterFunc{"overwatch_hlt_duplicates_total", "Replies skipped as identical to the previous snapshot.", st(func(s hlt.Stats) int64 { return s.Duplicates })},
-		counterFunc{"overwatch_hlt_sink_errors_total", "Snapshots that could not be stored.", st(func(s hlt.Stats) int64 { return s.SinkErrors })},
+		counterFunc{"overwatch_hlt_sink_errors_total", "Snapshots given up (refused permanently, or unstored at shutdown).", st(func(s hlt.Stats) int64 { return s.SinkErrors })},
+		counterFunc{"overwatch_hlt_store_retries_total", "Failed attempts to store a snapshot that were retried.", st(func(s hlt.Stats) int64 { return s.StoreRetries })},
 	)
 }
 

@@ -118,6 +118,10 @@ func runStoreRebuild(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "rebuilt index of %s: %d runs, %d subsystem folders, %d snapshots, %d trend points, %d alarms, %d entries skipped\n",
 		*sf.data, st.Runs, st.Subsystems, st.Snapshots, st.TrendPoints, st.Alarms, st.Skipped)
+	if len(st.OutOfRange) > 0 {
+		fmt.Fprintf(e.stdout, "NOT INDEXED: %d run folders whose run numbers are above %d (move them aside or rename them): %s\n",
+			len(st.OutOfRange), overwatch.MaxRun, strings.Join(st.OutOfRange, ", "))
+	}
 	fmt.Fprintf(e.stdout, "took %v\n", st.Duration.Round(time.Millisecond))
 	return nil
 }

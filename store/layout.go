@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,17 +85,30 @@ func ParseOutName(s string) (string, error) {
 // RunDir returns "Run<N>".
 func RunDir(run int) string { return "Run" + strconv.Itoa(run) }
 
+// ErrRunRange is wrapped by errors about a run number outside 1 to
+// overwatch.MaxRun: PutSnapshot refuses such snapshots and ParseRunDir
+// such folders (a rebuild reports them in RebuildStats.OutOfRange).
+var ErrRunRange = errors.New("run number out of range")
+
 // ParseRunDir parses "Run<N>" (N > 0, no sign, no leading zeros). Names
 // such as "Run123_old" or "MyRun1" are rejected instead of crashing a
-// rebuild (original bug §10.1-25).
+// rebuild (original bug §10.1-25). A well-formed name whose number is
+// above overwatch.MaxRun gives an error wrapping ErrRunRange (and
+// ErrBadName).
 func ParseRunDir(name string) (int, error) {
 	s, ok := strings.CutPrefix(name, "Run")
 	if !ok {
 		return 0, fmt.Errorf("%w: %q is not Run<number>", ErrBadName, name)
 	}
+	if s != "" && s[0] != '0' && strings.Trim(s, "0123456789") == "" && len(s) > 9 {
+		return 0, fmt.Errorf("%w: %w: %q: runs go from 1 to %d", ErrBadName, ErrRunRange, name, overwatch.MaxRun)
+	}
 	n, err := positiveInt(s)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%w: %q is not Run<number>", ErrBadName, name)
+	}
+	if !overwatch.ValidRun(n) {
+		return 0, fmt.Errorf("%w: %w: %q: runs go from 1 to %d", ErrBadName, ErrRunRange, name, overwatch.MaxRun)
 	}
 	return n, nil
 }

@@ -337,6 +337,9 @@ func ParseReceiverName(name string) (Name, error) {
 	if err != nil || run <= 0 {
 		return Name{}, fmt.Errorf("%w: %q: run %q is not a positive number", ErrBadName, name, f[0])
 	}
+	if !overwatch.ValidRun(run) {
+		return Name{}, fmt.Errorf("%w: %w: %q: run %d is above %d", ErrBadName, ErrRunRange, name, run, overwatch.MaxRun)
+	}
 	mode, err := overwatch.ParseHLTMode(f[1])
 	if err != nil {
 		return Name{}, fmt.Errorf("%w: %q: %v", ErrBadName, name, err)

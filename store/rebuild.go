@@ -28,13 +28,20 @@ type RebuildStats struct {
 	TrendPoints int // distinct trend points restored
 	Alarms      int
 	Skipped     int // entries that look like data but do not follow the grammar
-	Duration    time.Duration
+	// OutOfRange lists the Run<N> folders skipped because N is above
+	// overwatch.MaxRun (they are also counted in Skipped).
+	OutOfRange []string
+	Duration   time.Duration
 }
 
 // String returns a one-line summary.
 func (r RebuildStats) String() string {
-	return fmt.Sprintf("%d runs, %d subsystem folders, %d snapshots, %d trend points, %d alarms, %d skipped, in %v",
+	s := fmt.Sprintf("%d runs, %d subsystem folders, %d snapshots, %d trend points, %d alarms, %d skipped, in %v",
 		r.Runs, r.Subsystems, r.Snapshots, r.TrendPoints, r.Alarms, r.Skipped, r.Duration.Round(time.Millisecond))
+	if len(r.OutOfRange) > 0 {
+		s += fmt.Sprintf("; %d run folders skipped with run numbers above %d: %s", len(r.OutOfRange), overwatch.MaxRun, strings.Join(r.OutOfRange, ", "))
+	}
+	return s
 }
 
 // fileEntry is one snapshot file found in a subsystem folder.
@@ -406,6 +413,12 @@ func rebuildIndex(ctx context.Context, dir, tmp string, opts Options, clean bool
 				continue
 			}
 			n, err := ParseRunDir(e.Name())
+			if errors.Is(err, ErrRunRange) {
+				opts.Logger.Error("store: rebuild: run folder outside the valid run range, skipped (move it aside or rename it)", "name", e.Name(), "max", overwatch.MaxRun)
+				st.Skipped++
+				st.OutOfRange = append(st.OutOfRange, e.Name())
+				continue
+			}
 			if err != nil {
 				opts.Logger.Warn("store: rebuild: folder is not Run<number>, skipped", "name", e.Name())
 				st.Skipped++

@@ -327,8 +327,8 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 	if err := ctx.Err(); err != nil {
 		return overwatch.SnapshotInfo{}, err
 	}
-	if meta.Run <= 0 {
-		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: run %d must be positive", meta.Run)
+	if !overwatch.ValidRun(meta.Run) {
+		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: %w: run %d is outside 1..%d", ErrRunRange, meta.Run, overwatch.MaxRun)
 	}
 	if !overwatch.ValidSubsystem(meta.Subsystem) {
 		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: subsystem %q is not 2–8 upper-case letters or digits", meta.Subsystem)

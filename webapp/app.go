@@ -16,7 +16,6 @@ import (
 	"os"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -432,9 +431,9 @@ func parseRunSys(ps httprouter.Params) (int, string, error) {
 }
 
 func parseRun(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 || n > 999_999_999 || len(s) > 9 {
-		return 0, errorf(http.StatusBadRequest, "invalid run number %q: expected a positive integer", s)
+	n, err := overwatch.ParseRun(s)
+	if err != nil {
+		return 0, errorf(http.StatusBadRequest, "%v", err)
 	}
 	return n, nil
 }

@@ -285,6 +285,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		fail(http.StatusBadRequest, map[string]any{"message": msgs})
 		return
 	}
+	// A run number the store cannot hold is refused at the door, before
+	// the body is read.
+	if run > overwatch.MaxRun {
+		fail(http.StatusBadRequest, map[string]any{"message": fmt.Sprintf("header runNumber %d is outside the valid run numbers 1 to %d", run, overwatch.MaxRun)})
+		return
+	}
 	agent := r.Header.Get("amoreAgent")
 	if agent == "" {
 		agent = "DQM"

@@ -37,6 +37,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
+	"github.com/overwatch-dqm/overwatch/store"
 )
 
 // Config configures a Receiver.
@@ -77,6 +78,16 @@ type Config struct {
 	// MaxObjects bounds the objects decoded from one reply (default
 	// DefaultMaxObjects).
 	MaxObjects int
+	// StoreRetryMax caps the back-off between attempts to store a snapshot
+	// the sink refused (default DefaultStoreRetryMax). A snapshot is never
+	// dropped because its sink failed for a while (a full disk, a process
+	// out of file descriptors): the receiver keeps it, retries with
+	// exponential back-off (100 ms doubling up to StoreRetryMax) and sends
+	// no new request to the merger until it is stored — back-pressure, so
+	// that at most one snapshot per receiver waits in memory. Only a
+	// permanent refusal (a run number out of range) or the end of the
+	// context gives it up, counted in Stats.SinkErrors.
+	StoreRetryMax time.Duration
 	// Logger receives the receiver's log (default slog.Default()).
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now); tests may fake it.
@@ -89,6 +100,10 @@ const (
 	DefaultTimeout    = 10 * time.Second
 	DefaultBackoffMax = 60 * time.Second
 	backoffBase       = time.Second
+	// DefaultStoreRetryMax is the longest wait between attempts to store
+	// a snapshot.
+	DefaultStoreRetryMax = 30 * time.Second
+	storeRetryBase       = 100 * time.Millisecond
 )
 
 // ParseEndpoint checks a socket spec and returns the address to connect
@@ -126,18 +141,19 @@ func ParseEndpoint(spec string) (string, error) {
 
 // Stats are the receiver's counters.
 type Stats struct {
-	Requests    int64 // requests sent
-	Replies     int64 // replies received
-	Timeouts    int64 // requests without a reply in time (or failed connections)
-	Written     int64 // snapshots stored
-	NoRun       int64 // replies not stored because the run number was 0 or unknown
-	NoObjects   int64 // replies not stored because no object was decoded
-	Duplicates  int64 // replies not stored because identical to the previous one
-	SinkErrors  int64 // snapshots the sink failed to store
-	BadObjects  int64 // object payloads that could not be decoded
-	Streamers   int64 // ROOTSTRI streamer-info messages applied
-	LastReply   time.Time
-	LastWritten string // where the last snapshot went
+	Requests     int64 // requests sent
+	Replies      int64 // replies received
+	Timeouts     int64 // requests without a reply in time (or failed connections)
+	Written      int64 // snapshots stored
+	NoRun        int64 // replies not stored because the run number was 0 or unknown
+	NoObjects    int64 // replies not stored because no object was decoded
+	Duplicates   int64 // replies not stored because identical to the previous one
+	SinkErrors   int64 // snapshots given up: refused permanently by the sink, or still unstored at shutdown
+	StoreRetries int64 // failed attempts to store a snapshot that were retried
+	BadObjects   int64 // object payloads that could not be decoded
+	Streamers    int64 // ROOTSTRI streamer-info messages applied
+	LastReply    time.Time
+	LastWritten  string // where the last snapshot went
 }
 
 // Receiver is the HLT ZeroMQ client. It implements overwatch.Receiver.
@@ -147,7 +163,7 @@ type Receiver struct {
 	dec  *Decoder
 	log  *slog.Logger
 
-	requests, replies, timeouts, written, noRun, noObjects, duplicates, sinkErrors, badObjects, streamers atomic.Int64
+	requests, replies, timeouts, written, noRun, noObjects, duplicates, sinkErrors, badObjects, streamers, storeRetries atomic.Int64
 
 	mu          sync.Mutex
 	lastReply   time.Time
@@ -173,6 +189,9 @@ func New(cfg Config, sink Sink) *Receiver {
 	if cfg.BackoffMax <= 0 {
 		cfg.BackoffMax = DefaultBackoffMax
 	}
+	if cfg.StoreRetryMax <= 0 {
+		cfg.StoreRetryMax = DefaultStoreRetryMax
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -195,7 +214,8 @@ func (r *Receiver) Stats() Stats {
 		Requests: r.requests.Load(), Replies: r.replies.Load(), Timeouts: r.timeouts.Load(),
 		Written: r.written.Load(), NoRun: r.noRun.Load(), NoObjects: r.noObjects.Load(),
 		Duplicates: r.duplicates.Load(), SinkErrors: r.sinkErrors.Load(), BadObjects: r.badObjects.Load(), Streamers: r.streamers.Load(),
-		LastReply: r.lastReply, LastWritten: r.lastWritten,
+		StoreRetries: r.storeRetries.Load(),
+		LastReply:    r.lastReply, LastWritten: r.lastWritten,
 	}
 }
 
@@ -349,6 +369,11 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 		r.log.Info("run number is 0: not stored", "objects", len(d.Entries))
 		return ""
 	}
+	if !overwatch.ValidRun(run) {
+		r.noRun.Add(1)
+		r.log.Error("run number outside the valid range: not stored", "run", run, "max", overwatch.MaxRun, "objects", len(d.Entries))
+		return ""
+	}
 	if len(d.Entries) == 0 {
 		r.noObjects.Add(1)
 		r.log.Info("no objects in reply: not stored", "run", run)
@@ -372,10 +397,10 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 	}
 	meta := overwatch.SnapshotMeta{Run: run, Subsystem: r.cfg.Subsystem, Mode: mode,
 		Time: now.Truncate(time.Second), Origin: source}
-	where, err := r.sink.Put(ctx, meta, d.Entries)
+	where, err := r.put(ctx, meta, d.Entries)
 	if err != nil {
 		r.sinkErrors.Add(1)
-		r.log.Error("storing snapshot failed", "run", run, "err", err)
+		r.log.Error("storing snapshot failed; snapshot lost", "run", run, "err", err)
 		return ""
 	}
 	r.lastRun, r.lastHash = run, d.Hash
@@ -385,6 +410,38 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 	r.mu.Unlock()
 	r.log.Info("snapshot stored", "run", run, "mode", mode, "objects", len(d.Entries), "path", where)
 	return where
+}
+
+// put stores a snapshot, retrying with exponential back-off while the sink
+// fails (see Config.StoreRetryMax). The heartbeat keeps being written: the
+// loop is alive, only waiting. It gives up on a permanent refusal or when
+// ctx is done.
+func (r *Receiver) put(ctx context.Context, meta overwatch.SnapshotMeta, entries []overwatch.Entry) (string, error) {
+	wait := storeRetryBase
+	for attempt := 1; ; attempt++ {
+		where, err := r.sink.Put(ctx, meta, entries)
+		if err == nil {
+			if attempt > 1 {
+				r.log.Info("snapshot stored after retries", "run", meta.Run, "attempts", attempt)
+			}
+			return where, nil
+		}
+		if errors.Is(err, store.ErrRunRange) || ctx.Err() != nil {
+			return "", err
+		}
+		r.storeRetries.Add(1)
+		r.log.Warn("storing snapshot failed; keeping it and retrying (no new request until it is stored)",
+			"run", meta.Run, "err", err, "attempt", attempt, "retry_in", wait)
+		if !sleepCtx(ctx, wait) {
+			return "", fmt.Errorf("stopped while retrying: %w", err)
+		}
+		if r.cfg.DataDir != "" {
+			if err := receiver.WriteHeartbeat(r.cfg.DataDir, r.cfg.Subsystem, r.cfg.Now()); err != nil {
+				r.log.Warn("heartbeat", "err", err)
+			}
+		}
+		wait = min(2*wait, r.cfg.StoreRetryMax)
+	}
 }
 
 // reqSocket is one REQ socket. zmq4's Dial gives up after its retries and
