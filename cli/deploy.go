@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/overwatch-dqm/overwatch/internal/config"
+	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/hlt"
@@ -45,6 +45,8 @@ type deployment struct {
 	webLn    net.Listener
 	dqmLn    net.Listener
 	metricLn net.Listener
+	// The hardened servers of the listeners (internal/httpserve).
+	webSrv, dqmSrv, metricSrv *httpserve.Server
 }
 
 // newLogger returns the logger a configuration asks for, writing to w.
@@ -135,6 +137,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			Store: d.st, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
 			Subsystems: cfg.Subsystems, SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
 		}
+		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated
 		if cfg.Web.JSROOT != "" {
 			wc.JSROOTDir = webapp.FindJSROOT(cfg.Web.JSROOT)
 		} else {
@@ -161,7 +164,54 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, fmt.Errorf("metrics.listen: %w", err)
 		}
 	}
+	if err := d.buildServers(); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// buildServers puts every listener behind a hardened server with the
+// limits of its configuration section, and exports the servers' counters.
+func (d *deployment) buildServers() (err error) {
+	log := d.log.With("component", "http")
+	if d.dqm != nil {
+		d.dqmSrv, err = httpserve.New(d.dqmLn, d.metrics.instrument("dqm", d.dqm), httpserve.Options{
+			Name: "dqm", Limits: d.cfg.DQM.Limits, Logger: log})
+		if err != nil {
+			return fmt.Errorf("dqm.limits: %w", err)
+		}
+		d.metrics.watchServer("dqm", d.dqmSrv)
+	}
+	if d.app != nil {
+		mux := http.NewServeMux()
+		if d.metricLn == nil {
+			mux.Handle("/metrics", d.metrics.handler())
+		}
+		trusted, _ := config.ParsePrefixes(d.cfg.Web.TrustedProxies) // validated
+		mux.Handle("/", d.metrics.instrument("web", d.app))
+		h := newSSOGuard(d.cfg.Web.TrustedProxyHeader, trusted, d.cfg.Web.DisablePasswordLogin, mux, func(r *http.Request) {
+			d.log.Warn("request with the SSO header from an untrusted address refused", "component", "web", "remote", r.RemoteAddr, "header", d.cfg.Web.TrustedProxyHeader)
+		})
+		d.webSrv, err = httpserve.New(d.webLn, h, httpserve.Options{
+			Name: "web", Limits: d.cfg.Web.Limits, Exempt: trusted,
+			TLSCert: d.cfg.Web.TLSCert, TLSKey: d.cfg.Web.TLSKey,
+			OnShutdown: func() { d.app.Close() }, // ends the event streams so that the shutdown does not wait for them
+			Logger:     log,
+		})
+		if err != nil {
+			return fmt.Errorf("web.limits: %w", err)
+		}
+		d.metrics.watchServer("web", d.webSrv)
+	}
+	if d.metricLn != nil {
+		d.metricSrv, err = httpserve.New(d.metricLn, d.metrics.handler(), httpserve.Options{
+			Name: "metrics", Limits: d.cfg.Metrics.Limits, Logger: log})
+		if err != nil {
+			return fmt.Errorf("metrics.limits: %w", err)
+		}
+		d.metrics.watchServer("metrics", d.metricSrv)
+	}
+	return nil
 }
 
 // webURL returns the web app's URL (empty when disabled).
@@ -207,10 +257,8 @@ func (d *deployment) run(ctx context.Context) error {
 	for _, r := range d.hlt {
 		start("hlt receiver", r.Run)
 	}
-	if d.dqm != nil {
-		start("dqm receiver", func(ctx context.Context) error {
-			return serveHTTP(ctx, d.dqmLn, d.metrics.instrument("dqm", d.dqm), d.log)
-		})
+	if d.dqmSrv != nil {
+		start("dqm receiver", d.dqmSrv.Serve)
 		d.log.Info("DQM receiver listening", "addr", d.dqmLn.Addr().String())
 	}
 	if d.mon != nil {
@@ -218,17 +266,12 @@ func (d *deployment) run(ctx context.Context) error {
 			return d.mon.Run(ctx, d.cfg.Monitor.InitialDelay, d.cfg.Monitor.Interval)
 		})
 	}
-	if d.app != nil {
-		mux := http.NewServeMux()
-		if d.metricLn == nil {
-			mux.Handle("/metrics", d.metrics.handler())
-		}
-		mux.Handle("/", d.metrics.instrument("web", d.app))
-		start("web", func(ctx context.Context) error { return d.serveWeb(ctx, mux) })
+	if d.webSrv != nil {
+		start("web", d.webSrv.Serve)
 		d.log.Info("web app listening", "url", d.webURL())
 	}
-	if d.metricLn != nil {
-		start("metrics", func(ctx context.Context) error { return serveHTTP(ctx, d.metricLn, d.metrics.handler(), d.log) })
+	if d.metricSrv != nil {
+		start("metrics", d.metricSrv.Serve)
 		d.log.Info("metrics listening", "url", "http://"+d.metricLn.Addr().String()+"/metrics")
 	}
 	<-ctx.Done()
@@ -240,36 +283,6 @@ func (d *deployment) run(ctx context.Context) error {
 		d.trends.WaitOutputs()
 	}
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
-}
-
-func (d *deployment) serveWeb(ctx context.Context, h http.Handler) error {
-	srv := &http.Server{
-		Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
-		ErrorLog:    slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
-		TLSConfig:   &tls.Config{MinVersion: tls.VersionTLS12},
-		BaseContext: func(net.Listener) context.Context { return ctx },
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if d.cfg.Web.TLSCert != "" {
-			errc <- srv.ServeTLS(d.webLn, d.cfg.Web.TLSCert, d.cfg.Web.TLSKey)
-		} else {
-			errc <- srv.Serve(d.webLn)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	d.app.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

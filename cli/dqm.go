@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/config"
+	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/monitor"
 	"github.com/overwatch-dqm/overwatch/store"
@@ -53,7 +53,7 @@ func runReceiveDQM(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts.Logger.Info("DQM receiver listening", "addr", ln.Addr().String(), "data", *sf.data)
-	return serveHTTP(ctx, ln, srv, opts.Logger)
+	return serveHTTP(ctx, "dqm", ln, srv, httpserve.DQMDefaults(), opts.Logger)
 }
 
 // newDQMServer opens the tokens of a data directory and builds the DQM
@@ -66,25 +66,14 @@ func newDQMServer(st *store.Store, dataDir string, maxSize int64, log *slog.Logg
 	return dqm.New(dqm.Config{Store: st, DataDir: dataDir, Tokens: toks, MaxSize: maxSize, Logger: log})
 }
 
-// serveHTTP serves h on ln until ctx is done, then shuts down gracefully.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+// serveHTTP serves h on ln with the limits of a hardened server
+// (internal/httpserve) until ctx is done, then shuts down gracefully.
+func serveHTTP(ctx context.Context, name string, ln net.Listener, h http.Handler, lim httpserve.Limits, log *slog.Logger) error {
+	srv, err := httpserve.New(ln, h, httpserve.Options{Name: name, Limits: lim, Logger: log})
+	if err != nil {
 		return err
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return srv.Serve(ctx)
 }
 
 func tokensArgs(e *env, name string, args []string, wantName bool) (*dqm.Tokens, string, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/hlt"
@@ -91,6 +92,25 @@ func (m *metrics) watchDQM(s *dqm.Server) {
 		counterFunc{"overwatch_dqm_uploads_rejected_total", "Uploads refused.", st(func(s dqm.Stats) uint64 { return s.Rejected })},
 		counterFunc{"overwatch_dqm_uploads_quarantined_total", "Invalid uploads quarantined.", st(func(s dqm.Stats) uint64 { return s.Quarantined })},
 		counterFunc{"overwatch_dqm_unauthorized_total", "Requests without a valid token.", st(func(s dqm.Stats) uint64 { return s.Unauthorized })},
+	)
+}
+
+// watchServer exports the connection and request bounds of a hardened
+// server (internal/httpserve).
+func (m *metrics) watchServer(name string, s *httpserve.Server) {
+	labels := prometheus.Labels{"server": name}
+	st := func(f func(httpserve.Stats) uint64) func() float64 { return func() float64 { return float64(f(s.Stats())) } }
+	m.counterFuncs(labels,
+		counterFunc{"overwatch_http_connections_accepted_total", "Connections accepted by a listener.", st(func(s httpserve.Stats) uint64 { return s.Accepted })},
+		counterFunc{"overwatch_http_connections_refused_total", "Connections closed at once because the listener's maxConns was reached.", st(func(s httpserve.Stats) uint64 { return s.RefusedFull })},
+		counterFunc{"overwatch_http_connections_refused_per_ip_total", "Connections closed at once because their address reached maxConnsPerIP.", st(func(s httpserve.Stats) uint64 { return s.RefusedPerIP })},
+		counterFunc{"overwatch_http_requests_refused_total", "Requests answered 503 because maxRequests were in progress.", st(func(s httpserve.Stats) uint64 { return s.RequestsRefused })},
+	)
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "overwatch_http_connections_open", Help: "Open connections of a listener.", ConstLabels: labels},
+			func() float64 { return float64(s.Stats().Conns) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "overwatch_http_requests_in_flight", Help: "Requests being handled by a server.", ConstLabels: labels},
+			func() float64 { return float64(s.Stats().InFlight) }),
 	)
 }
 

@@ -2,18 +2,15 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
+	"net"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
+	"github.com/overwatch-dqm/overwatch/internal/config"
+	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/timeslice"
@@ -72,21 +69,9 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
 	}
-	var trusted []netip.Prefix
-	for _, p := range strings.Split(*proxies, ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		if !strings.Contains(p, "/") {
-			if a, err := netip.ParseAddr(p); err == nil {
-				p = netip.PrefixFrom(a, a.BitLen()).String()
-			}
-		}
-		pr, err := netip.ParsePrefix(p)
-		if err != nil {
-			return fmt.Errorf("%w: --trusted-proxy %q: expected an address or CIDR", errUsage, p)
-		}
-		trusted = append(trusted, pr)
+	trusted, err := config.ParsePrefixes(config.SplitList(*proxies))
+	if err != nil {
+		return fmt.Errorf("%w: --trusted-proxy: %v", errUsage, err)
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -138,18 +123,18 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		log.Warn("no users yet: create one with `overwatch users add --data " + *dataDir + " NAME`")
 	}
 
-	srv := &http.Server{
-		Handler:           app,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second, // event streams lift it per request
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
 	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	h := newSSOGuard(*proxyHeader, trusted, false, app, func(r *http.Request) {
+		log.Warn("request with the SSO header from an untrusted address refused", "remote", r.RemoteAddr, "header", *proxyHeader)
+	})
+	srv, err := httpserve.New(ln, h, httpserve.Options{
+		Name: "web", Limits: httpserve.WebDefaults(), Exempt: trusted, TLSCert: *tlsCert, TLSKey: *tlsKey,
+		OnShutdown: func() { app.Close() }, // ends the event streams so that the shutdown does not wait for them
+		Logger:     log,
+	})
 	if err != nil {
 		return err
 	}
@@ -158,23 +143,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		scheme = "https"
 	}
 	log.Info("web app listening", "url", scheme+"://"+ln.Addr().String(), "data", *dataDir, "jsroot", cfg.JSROOTDir, "slices", cfg.Slices != nil)
-	errc := make(chan error, 1)
-	go func() {
-		if *tlsCert != "" {
-			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	app.Close() // ends the event streams so that Shutdown does not wait for them
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ctx); err != nil {
 		return err
 	}
 	return ctx.Err()

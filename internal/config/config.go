@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 
@@ -69,6 +71,9 @@ type DQM struct {
 	Enabled bool   `yaml:"enabled"`
 	Listen  string `yaml:"listen"`
 	MaxSize Size   `yaml:"maxSize"`
+	// Limits are the listener's timeouts and connection/request bounds
+	// (default httpserve.DQMDefaults).
+	Limits httpserve.Limits `yaml:"limits"`
 }
 
 // Processing configures the processing pipeline.
@@ -94,11 +99,24 @@ type Web struct {
 	// directory).
 	JSROOT string `yaml:"jsroot"`
 	// TrustedProxyHeader enables auto-login from a header set by an SSO
-	// front end (e.g. "X-Remote-User"). Empty: disabled.
+	// front end (e.g. "X-Remote-User"). Empty: disabled. It needs
+	// TrustedProxies; a request carrying the header from any other
+	// address is refused (403).
 	TrustedProxyHeader string `yaml:"trustedProxyHeader"`
+	// TrustedProxies are the addresses or CIDRs of the SSO front ends
+	// allowed to set TrustedProxyHeader (e.g. ["10.0.0.5", "10.1.0.0/24"]).
+	// They are also exempt from limits.maxConnsPerIP.
+	TrustedProxies []string `yaml:"trustedProxies"`
+	// DisablePasswordLogin turns the password login off (the login page
+	// and form answer 403): users log in through the SSO front end only.
+	// Needs TrustedProxyHeader.
+	DisablePasswordLogin bool `yaml:"disablePasswordLogin"`
 	// TLSCert and TLSKey serve HTTPS when both are set.
 	TLSCert string `yaml:"tlsCert"`
 	TLSKey  string `yaml:"tlsKey"`
+	// Limits are the listener's timeouts and connection/request bounds
+	// (default httpserve.WebDefaults).
+	Limits httpserve.Limits `yaml:"limits"`
 }
 
 // Monitor configures the receiver heartbeat monitor.
@@ -113,6 +131,9 @@ type Metrics struct {
 	// Listen serves /metrics on its own address; empty serves it on the
 	// web app's listener (when enabled).
 	Listen string `yaml:"listen"`
+	// Limits are the listener's timeouts and connection/request bounds
+	// (default httpserve.MetricsDefaults).
+	Limits httpserve.Limits `yaml:"limits"`
 }
 
 // Size is a byte count written as "256MiB", "2MB", "1024", ...
@@ -169,10 +190,11 @@ func Default() Config {
 		Data:       "data",
 		Subsystems: []string{"EMC", "TPC", "HLT"},
 		Log:        Log{Level: "info", Format: "text"},
-		DQM:        DQM{Listen: "127.0.0.1:8081", MaxSize: 256 << 20},
+		DQM:        DQM{Listen: "127.0.0.1:8081", MaxSize: 256 << 20, Limits: httpserve.DQMDefaults()},
 		Processing: Processing{Enabled: true, Mode: "cumulative", Scan: 30 * time.Second},
-		Web:        Web{Enabled: true, Listen: "127.0.0.1:8080"},
+		Web:        Web{Enabled: true, Listen: "127.0.0.1:8080", Limits: httpserve.WebDefaults()},
 		Monitor:    Monitor{Enabled: true, Interval: time.Minute, InitialDelay: 5 * time.Minute},
+		Metrics:    Metrics{Limits: httpserve.MetricsDefaults()},
 	}
 }
 
@@ -211,7 +233,7 @@ func Parse(b []byte, c *Config) error {
 var Env = []string{
 	"OVERWATCH_DATA", "OVERWATCH_SUBSYSTEMS", "OVERWATCH_LOG_LEVEL", "OVERWATCH_LOG_FORMAT",
 	"OVERWATCH_WEB_LISTEN", "OVERWATCH_DQM_LISTEN", "OVERWATCH_METRICS_LISTEN",
-	"OVERWATCH_SMTP_PASSWORD", "OVERWATCH_TRUSTED_PROXY_HEADER",
+	"OVERWATCH_SMTP_PASSWORD", "OVERWATCH_TRUSTED_PROXY_HEADER", "OVERWATCH_TRUSTED_PROXIES",
 }
 
 // ApplyEnv overrides c with the OVERWATCH_* environment variables that are
@@ -232,6 +254,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	set("OVERWATCH_DQM_LISTEN", &c.DQM.Listen)
 	set("OVERWATCH_METRICS_LISTEN", &c.Metrics.Listen)
 	set("OVERWATCH_TRUSTED_PROXY_HEADER", &c.Web.TrustedProxyHeader)
+	if v := getenv("OVERWATCH_TRUSTED_PROXIES"); v != "" {
+		c.Web.TrustedProxies = SplitList(v)
+	}
 	if v := getenv("OVERWATCH_SMTP_PASSWORD"); v != "" {
 		if c.Notifications.SMTP == nil {
 			return errors.New("config: OVERWATCH_SMTP_PASSWORD is set but notifications.smtp is not configured")
@@ -310,6 +335,9 @@ func (c *Config) Validate() error {
 		if c.DQM.MaxSize <= 0 {
 			bad("dqm.maxSize: must be positive")
 		}
+		if err := c.DQM.Limits.Validate(); err != nil {
+			bad("dqm.limits: %v", err)
+		}
 	}
 	switch c.Processing.Mode {
 	case "cumulative", "reset":
@@ -324,9 +352,26 @@ func (c *Config) Validate() error {
 		if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
 			bad("web: tlsCert and tlsKey go together")
 		}
+		if err := c.Web.Limits.Validate(); err != nil {
+			bad("web.limits: %v", err)
+		}
+		if _, err := ParsePrefixes(c.Web.TrustedProxies); err != nil {
+			bad("web.trustedProxies: %v", err)
+		}
+		switch h := c.Web.TrustedProxyHeader; {
+		case h != "" && !validHeaderName(h):
+			bad("web.trustedProxyHeader: %q is not an HTTP header name", h)
+		case h != "" && len(c.Web.TrustedProxies) == 0:
+			bad("web.trustedProxyHeader: needs web.trustedProxies, the addresses of the SSO proxies allowed to set it")
+		case h == "" && c.Web.DisablePasswordLogin:
+			bad("web.disablePasswordLogin: needs web.trustedProxyHeader (otherwise nobody could log in)")
+		}
 	}
 	if c.Metrics.Listen != "" {
 		checkAddr("metrics.listen", c.Metrics.Listen)
+		if err := c.Metrics.Limits.Validate(); err != nil {
+			bad("metrics.limits: %v", err)
+		}
 	}
 	if c.Monitor.Enabled && c.Monitor.Interval <= 0 {
 		bad("monitor.interval: must be positive")
@@ -352,6 +397,41 @@ func (c *Config) Validate() error {
 	}
 	sort.Strings(errs)
 	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
+}
+
+// ParsePrefixes parses addresses ("10.0.0.5", "::1") and CIDRs
+// ("10.1.0.0/24") into prefixes; an address is a prefix of its full
+// length.
+func ParsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		p = strings.TrimSpace(p)
+		if a, err := netip.ParseAddr(p); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR (e.g. 10.0.0.5 or 10.1.0.0/24)", p)
+		}
+		out = append(out, pr.Masked())
+	}
+	return out, nil
+}
+
+// validHeaderName reports whether s is an HTTP header field name (an RFC
+// 9110 token).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // AbsData returns the absolute data directory.
