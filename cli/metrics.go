@@ -99,7 +99,9 @@ func (m *metrics) watchDQM(s *dqm.Server) {
 // server (internal/httpserve).
 func (m *metrics) watchServer(name string, s *httpserve.Server) {
 	labels := prometheus.Labels{"server": name}
-	st := func(f func(httpserve.Stats) uint64) func() float64 { return func() float64 { return float64(f(s.Stats())) } }
+	st := func(f func(httpserve.Stats) uint64) func() float64 {
+		return func() float64 { return float64(f(s.Stats())) }
+	}
 	m.counterFuncs(labels,
 		counterFunc{"overwatch_http_connections_accepted_total", "Connections accepted by a listener.", st(func(s httpserve.Stats) uint64 { return s.Accepted })},
 		counterFunc{"overwatch_http_connections_refused_total", "Connections closed at once because the listener's maxConns was reached.", st(func(s httpserve.Stats) uint64 { return s.RefusedFull })},

@@ -104,6 +104,7 @@ const (
 	// a snapshot.
 	DefaultStoreRetryMax = 30 * time.Second
 	storeRetryBase       = 100 * time.Millisecond
+	storeAttemptTimeout  = time.Minute
 )
 
 // ParseEndpoint checks a socket spec and returns the address to connect
@@ -414,12 +415,16 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 
 // put stores a snapshot, retrying with exponential back-off while the sink
 // fails (see Config.StoreRetryMax). The heartbeat keeps being written: the
-// loop is alive, only waiting. It gives up on a permanent refusal or when
-// ctx is done.
+// loop is alive, only waiting. A reply received just before ctx ends is
+// still stored (each attempt runs without ctx's cancellation, bounded by
+// storeAttemptTimeout); it gives up on a permanent refusal or when an
+// attempt fails after ctx is done.
 func (r *Receiver) put(ctx context.Context, meta overwatch.SnapshotMeta, entries []overwatch.Entry) (string, error) {
 	wait := storeRetryBase
 	for attempt := 1; ; attempt++ {
-		where, err := r.sink.Put(ctx, meta, entries)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeAttemptTimeout)
+		where, err := r.sink.Put(actx, meta, entries)
+		cancel()
 		if err == nil {
 			if attempt > 1 {
 				r.log.Info("snapshot stored after retries", "run", meta.Run, "attempts", attempt)
