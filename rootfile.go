@@ -1,6 +1,7 @@
 package overwatch
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -79,13 +80,44 @@ func ReadFile(path string) (*File, error) {
 }
 
 // DecodeFile is ReadFile for a file held in memory.
-func DecodeFile(data []byte) (*File, error) {
-	rd, err := rootio.NewReader(data)
+func DecodeFile(data []byte) (*File, error) { return decodeFile(data, nil) }
+
+// ErrTooLarge is wrapped by DecodeFileLimited's error when decoding a file
+// would take more memory than its limits allow.
+var ErrTooLarge = rootio.ErrBudget
+
+// DecodeLimits bound the memory that decoding one file may take, summed
+// over all its objects — not only per object or by compression ratio, so
+// that a small file cannot expand into gigabytes (an empty 50,000,000-bin
+// TH1D compresses to 400 kB and decodes to 400 MB).
+type DecodeLimits struct {
+	// MaxBytes bounds the uncompressed bytes of every payload
+	// decompressed (checked before decompressing).
+	MaxBytes int64
+	// MaxCells bounds the array cells decoded (bins with under- and
+	// overflow, errors, profile entries, graph points: 8 bytes each),
+	// checked before they are allocated.
+	MaxCells int64
+}
+
+// DecodeFileLimited is DecodeFile within limits: a file whose decoding
+// would exceed them gives an error wrapping ErrTooLarge (nothing beyond the
+// limits is allocated). Decoding then takes about MaxBytes + 8×MaxCells
+// bytes at most, plus the file itself.
+func DecodeFileLimited(data []byte, lim DecodeLimits) (*File, error) {
+	return decodeFile(data, &rootio.Budget{Bytes: lim.MaxBytes, Cells: lim.MaxCells})
+}
+
+func decodeFile(data []byte, budget *rootio.Budget) (*File, error) {
+	rd, err := rootio.NewReaderBudget(data, budget)
 	if err != nil {
 		return nil, fmt.Errorf("overwatch: decoding ROOT file: %w", err)
 	}
 	f := &File{}
 	for _, p := range rd.Problems {
+		if errors.Is(p.Err, rootio.ErrBudget) {
+			return nil, fmt.Errorf("overwatch: decoding ROOT file: %s: %w", p.Path, p.Err)
+		}
 		f.Problems = append(f.Problems, Problem{Path: p.Path, Class: p.Class, Err: p.Err.Error()})
 	}
 	for _, k := range rd.Keys {
@@ -101,6 +133,9 @@ func DecodeFile(data []byte) (*File, error) {
 			continue
 		}
 		obj, err := rd.Decode(k)
+		if errors.Is(err, rootio.ErrBudget) {
+			return nil, fmt.Errorf("overwatch: decoding ROOT file: %s: %w", path, err)
+		}
 		if err != nil {
 			f.Problems = append(f.Problems, Problem{Path: path, Class: k.Class, Err: err.Error()})
 			continue

@@ -109,7 +109,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.metrics.watchHLT(rc.Subsystem, r)
 	}
 	if cfg.DQM.Enabled {
-		d.dqm, err = newDQMServer(d.st, cfg.Data, int64(cfg.DQM.MaxSize), log)
+		d.dqm, err = newDQMServer(d.st, cfg.Data, cfg.DQM, log)
 		if err != nil {
 			return nil, err
 		}

@@ -44,7 +44,9 @@ func runReceiveDQM(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := newDQMServer(st, *sf.data, limit, opts.Logger)
+	dc := config.Default().DQM
+	dc.MaxSize = config.Size(limit)
+	srv, err := newDQMServer(st, *sf.data, dc, opts.Logger)
 	if err != nil {
 		return err
 	}
@@ -58,12 +60,14 @@ func runReceiveDQM(ctx context.Context, e *env, args []string) error {
 
 // newDQMServer opens the tokens of a data directory and builds the DQM
 // receiver.
-func newDQMServer(st *store.Store, dataDir string, maxSize int64, log *slog.Logger) (*dqm.Server, error) {
+func newDQMServer(st *store.Store, dataDir string, c config.DQM, log *slog.Logger) (*dqm.Server, error) {
 	toks, err := dqm.OpenTokens(dqm.TokensPath(dataDir))
 	if err != nil {
 		return nil, err
 	}
-	return dqm.New(dqm.Config{Store: st, DataDir: dataDir, Tokens: toks, MaxSize: maxSize, Logger: log})
+	return dqm.New(dqm.Config{Store: st, DataDir: dataDir, Tokens: toks, MaxSize: int64(c.MaxSize),
+		MaxDecodedBytes: int64(c.MaxDecoded), MaxCells: c.MaxCells, MaxConcurrent: c.MaxConcurrent,
+		QuarantineMaxBytes: int64(c.QuarantineMaxSize), QuarantineMaxAge: c.QuarantineMaxAge, Logger: log})
 }
 
 // serveHTTP serves h on ln with the limits of a hardened server

@@ -92,7 +92,13 @@ func (m *metrics) watchDQM(s *dqm.Server) {
 		counterFunc{"overwatch_dqm_uploads_rejected_total", "Uploads refused.", st(func(s dqm.Stats) uint64 { return s.Rejected })},
 		counterFunc{"overwatch_dqm_uploads_quarantined_total", "Invalid uploads quarantined.", st(func(s dqm.Stats) uint64 { return s.Quarantined })},
 		counterFunc{"overwatch_dqm_unauthorized_total", "Requests without a valid token.", st(func(s dqm.Stats) uint64 { return s.Unauthorized })},
+		counterFunc{"overwatch_dqm_uploads_too_large_total", "Uploads refused as larger than maxSize or than the decoding budget.", st(func(s dqm.Stats) uint64 { return s.TooLarge })},
+		counterFunc{"overwatch_dqm_uploads_busy_total", "Uploads refused with 429 (maxConcurrent uploads in progress).", st(func(s dqm.Stats) uint64 { return s.Busy })},
+		counterFunc{"overwatch_dqm_quarantine_evicted_total", "Quarantined uploads evicted by the quarantine's bounds.", st(func(s dqm.Stats) uint64 { return s.QuarantineEvicted })},
 	)
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "overwatch_dqm_quarantine_bytes", Help: "Size of the DQM quarantine.",
+	}, func() float64 { return float64(s.Stats().QuarantineBytes) }))
 }
 
 // watchServer exports the connection and request bounds of a hardened

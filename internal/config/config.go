@@ -71,6 +71,17 @@ type DQM struct {
 	Enabled bool   `yaml:"enabled"`
 	Listen  string `yaml:"listen"`
 	MaxSize Size   `yaml:"maxSize"`
+	// MaxDecoded and MaxCells bound the memory that decoding one upload
+	// may take (uncompressed bytes, histogram cells over all its objects);
+	// larger uploads get 413.
+	MaxDecoded Size  `yaml:"maxDecoded"`
+	MaxCells   int64 `yaml:"maxCells"`
+	// MaxConcurrent bounds the uploads handled at once (more get 429).
+	MaxConcurrent int `yaml:"maxConcurrent"`
+	// QuarantineMaxSize and QuarantineMaxAge bound the quarantine of
+	// invalid uploads (oldest evicted first).
+	QuarantineMaxSize Size          `yaml:"quarantineMaxSize"`
+	QuarantineMaxAge  time.Duration `yaml:"quarantineMaxAge"`
 	// Limits are the listener's timeouts and connection/request bounds
 	// (default httpserve.DQMDefaults).
 	Limits httpserve.Limits `yaml:"limits"`
@@ -190,7 +201,8 @@ func Default() Config {
 		Data:       "data",
 		Subsystems: []string{"EMC", "TPC", "HLT"},
 		Log:        Log{Level: "info", Format: "text"},
-		DQM:        DQM{Listen: "127.0.0.1:8081", MaxSize: 256 << 20, Limits: httpserve.DQMDefaults()},
+		DQM: DQM{Listen: "127.0.0.1:8081", MaxSize: 256 << 20, MaxDecoded: 128 << 20, MaxCells: 16 << 20,
+			MaxConcurrent: 4, QuarantineMaxSize: 1 << 30, QuarantineMaxAge: 7 * 24 * time.Hour, Limits: httpserve.DQMDefaults()},
 		Processing: Processing{Enabled: true, Mode: "cumulative", Scan: 30 * time.Second},
 		Web:        Web{Enabled: true, Listen: "127.0.0.1:8080", Limits: httpserve.WebDefaults()},
 		Monitor:    Monitor{Enabled: true, Interval: time.Minute, InitialDelay: 5 * time.Minute},
@@ -332,8 +344,17 @@ func (c *Config) Validate() error {
 	}
 	if c.DQM.Enabled {
 		checkAddr("dqm.listen", c.DQM.Listen)
-		if c.DQM.MaxSize <= 0 {
-			bad("dqm.maxSize: must be positive")
+		for _, f := range []struct {
+			name string
+			v    int64
+		}{
+			{"maxSize", int64(c.DQM.MaxSize)}, {"maxDecoded", int64(c.DQM.MaxDecoded)}, {"maxCells", c.DQM.MaxCells},
+			{"maxConcurrent", int64(c.DQM.MaxConcurrent)}, {"quarantineMaxSize", int64(c.DQM.QuarantineMaxSize)},
+			{"quarantineMaxAge", int64(c.DQM.QuarantineMaxAge)},
+		} {
+			if f.v <= 0 {
+				bad("dqm.%s: must be positive", f.name)
+			}
 		}
 		if err := c.DQM.Limits.Validate(); err != nil {
 			bad("dqm.limits: %v", err)

@@ -1,7 +1,9 @@
 // Package fsutil holds the small file-system helpers shared by the
 // receivers, the web app and the DQM token store: atomic replacement of a
-// small file and directory fsync. (The store has its own, tied to its
-// crash-recovery naming of temporary files.)
+// small file, directory fsync and read-only mapping of a large file (the
+// DQM receiver validates uploads without reading them whole). (The store
+// has its own writer, tied to its crash-recovery naming of temporary
+// files.)
 package fsutil
 
 import (

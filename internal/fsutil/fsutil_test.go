@@ -25,3 +25,21 @@ func TestWriteFileAtomic(t *testing.T) {
 	assert.Len(t, ents, 1, "no temporary file left")
 	assert.Error(t, WriteFileAtomic(filepath.Join(dir, "missing", "x"), nil, 0o644, false))
 }
+
+func TestMapFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	require.NoError(t, os.WriteFile(p, []byte("hello"), 0o600))
+	b, release, err := MapFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(b))
+	require.NoError(t, release())
+	e := filepath.Join(dir, "empty")
+	require.NoError(t, os.WriteFile(e, nil, 0o600))
+	b, release, err = MapFile(e)
+	require.NoError(t, err)
+	assert.Empty(t, b)
+	require.NoError(t, release())
+	_, _, err = MapFile(filepath.Join(dir, "missing"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}

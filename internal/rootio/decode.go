@@ -240,6 +240,9 @@ func (r *rbuf) axisTail(a *Axis, v int16, bits2 bool) {
 // arrayAsN reads n values of the given kind (count already read).
 func (r *rbuf) arrayAsN(kind byte, n int) []float64 {
 	// Reuse arrayAs by faking the count: simpler to read directly.
+	if !r.cells(n, "array") {
+		return nil
+	}
 	out := make([]float64, 0, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		switch kind {
@@ -425,6 +428,9 @@ func (r *rbuf) graph(class string) *Graph {
 		for _, p := range []*[]float64{&g.EX, &g.EY, &g.EXLow, &g.EXHigh, &g.EYLow, &g.EYHigh} {
 			if *p == nil && (class == "TGraphErrors" && (p == &g.EX || p == &g.EY) ||
 				class == "TGraphAsymmErrors" && p != &g.EX && p != &g.EY) {
+				if !r.cells(n, "graph errors") {
+					return g
+				}
 				*p = make([]float64, n)
 			}
 		}
@@ -452,10 +458,10 @@ func (r *rbuf) graphBase(g *Graph) int {
 	}
 	g.X = r.basicPointer(n, "fX")
 	g.Y = r.basicPointer(n, "fY")
-	if g.X == nil {
+	if g.X == nil && r.cells(n, "graph points") {
 		g.X = make([]float64, n)
 	}
-	if g.Y == nil {
+	if g.Y == nil && r.cells(n, "graph points") {
 		g.Y = make([]float64, n)
 	}
 	g.Dropped = append(g.Dropped, r.list("TGraph fFunctions", nil)...)
@@ -522,7 +528,7 @@ func DecodeObject(class string, payload []byte, off int) (obj any, err error) {
 	return obj, nil
 }
 
-func decodeObject(class string, payload []byte, off int, baseOf func(string) string) (obj any, err error) {
+func decodeObject(class string, payload []byte, off int, baseOf func(string) string, budget *Budget) (obj any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			obj, err = nil, fmt.Errorf("%w: decoding %s: %v", ErrCorrupt, class, p)
@@ -530,6 +536,7 @@ func decodeObject(class string, payload []byte, off int, baseOf func(string) str
 	}()
 	r := newRBuf(payload, off)
 	r.baseOf = baseOf
+	r.budget = budget
 	obj = r.object(class)
 	if r.err != nil {
 		return nil, r.err
@@ -543,12 +550,16 @@ func decodeObject(class string, payload []byte, off int, baseOf func(string) str
 // object is decoded as that base and the members of the derived classes
 // are skipped.
 func DecodeObjectAs(class string, payload []byte, off int, baseOf func(string) string) (obj any, err error) {
+	return decodeObjectAs(class, payload, off, baseOf, nil)
+}
+
+func decodeObjectAs(class string, payload []byte, off int, baseOf func(string) string, budget *Budget) (obj any, err error) {
 	chain := BaseChain(class, baseOf)
 	if chain == nil {
 		return nil, fmt.Errorf("rootio: class %s is neither decoded by Overwatch nor derived from a class it decodes", class)
 	}
 	if len(chain) == 1 {
-		return decodeObject(class, payload, off, baseOf)
+		return decodeObject(class, payload, off, baseOf, budget)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -557,6 +568,7 @@ func DecodeObjectAs(class string, payload []byte, off int, baseOf func(string) s
 	}()
 	r := newRBuf(payload, off)
 	r.baseOf = baseOf
+	r.budget = budget
 	obj = r.derived(chain)
 	if r.err != nil {
 		return nil, r.err

@@ -36,6 +36,7 @@ type Reader struct {
 	seekInfo  int64
 	basesOnce sync.Once
 	bases     map[string]string
+	budget    *Budget
 }
 
 // KeyProblem reports a key or directory of a file that could not be read.
@@ -49,7 +50,13 @@ type KeyProblem struct {
 const maxDirDepth = 64
 
 // NewReader parses the header and the directory tree of a ROOT file.
-func NewReader(data []byte) (rd *Reader, err error) {
+func NewReader(data []byte) (rd *Reader, err error) { return NewReaderBudget(data, nil) }
+
+// NewReaderBudget is NewReader charging every payload decompressed and
+// every array decoded, from the directory tree on, to budget (see Budget);
+// Payload and Decode then fail with ErrBudget once it is spent. A nil
+// budget bounds nothing.
+func NewReaderBudget(data []byte, budget *Budget) (rd *Reader, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rd, err = nil, fmt.Errorf("%w: reading file structure: %v", ErrCorrupt, p)
@@ -61,7 +68,7 @@ func NewReader(data []byte) (rd *Reader, err error) {
 	}
 	r := newRBuf(data, 0)
 	r.pos = 4
-	rd = &Reader{data: data}
+	rd = &Reader{data: data, budget: budget}
 	rd.version = int(r.i32())
 	begin := int(r.i32())
 	if rd.version >= 1000000 {
@@ -282,6 +289,9 @@ func (rd *Reader) Payload(k Key) ([]byte, error) {
 	if k.ObjLen > maxExpansion*len(src)+maxBlockSize {
 		return nil, rd.bad("key %q claims %d bytes from %d compressed bytes", k.Name, k.ObjLen, len(src))
 	}
+	if err := rd.budget.chargeBytes(k.ObjLen, fmt.Sprintf("key %q", k.Name)); err != nil {
+		return nil, err
+	}
 	out, err := Decompress(src, k.ObjLen)
 	if err != nil {
 		return nil, fmt.Errorf("key %q: %w", k.Name, err)
@@ -295,7 +305,7 @@ func (rd *Reader) Decode(k Key) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return DecodeObjectAs(k.Class, payload, k.KeyLen, rd.BaseOf)
+	return decodeObjectAs(k.Class, payload, k.KeyLen, rd.BaseOf, rd.budget)
 }
 
 // BaseOf returns the first base class of class according to the file's

@@ -38,6 +38,49 @@ type rbuf struct {
 	// baseOf, when set, names the first base class of classes that are
 	// not decoded directly (from streamer infos).
 	baseOf func(string) string
+	// budget, when set, is charged for every array cell decoded.
+	budget *Budget
+}
+
+// ErrBudget is wrapped by errors about data whose decoding would exceed a
+// Budget.
+var ErrBudget = errors.New("decoding budget exceeded")
+
+// Budget bounds the memory that decoding a file may take, summed over every
+// object decoded with it: Bytes is charged with the uncompressed size of
+// every compressed payload before it is decompressed, Cells with every
+// array value (bin contents, errors, graph points: 8 bytes each once
+// decoded) before it is allocated. A charge beyond what is left fails with
+// ErrBudget. A nil *Budget bounds nothing. A Budget is not safe for
+// concurrent use.
+type Budget struct {
+	Bytes, Cells int64
+}
+
+// chargeBytes takes n bytes from the budget.
+func (b *Budget) chargeBytes(n int, what string) error {
+	if b == nil {
+		return nil
+	}
+	if int64(n) > b.Bytes {
+		return fmt.Errorf("%w: %s needs %d uncompressed bytes, %d left", ErrBudget, what, n, b.Bytes)
+	}
+	b.Bytes -= int64(n)
+	return nil
+}
+
+// cells takes n array cells from the budget; false (with r.err set) when
+// they exceed it.
+func (r *rbuf) cells(n int, what string) bool {
+	if r.budget == nil || r.err != nil {
+		return r.err == nil
+	}
+	if int64(n) > r.budget.Cells {
+		r.err = fmt.Errorf("%w: %s of %d cells, %d cells left", ErrBudget, what, n, r.budget.Cells)
+		return false
+	}
+	r.budget.Cells -= int64(n)
+	return true
 }
 
 func newRBuf(b []byte, off int) *rbuf {
@@ -168,7 +211,7 @@ func (r *rbuf) count(elem int, what string) int {
 
 // f64s reads n big-endian float64 values.
 func (r *rbuf) f64s(n int) []float64 {
-	if !r.need(8*n, "float64 array") {
+	if !r.need(8*n, "float64 array") || !r.cells(n, "float64 array") {
 		return nil
 	}
 	out := make([]float64, n)
@@ -185,7 +228,7 @@ func (r *rbuf) f64s(n int) []float64 {
 func (r *rbuf) arrayAs(kind byte) []float64 {
 	size := elemSize(kind)
 	n := r.count(size, "TArray"+string(kind))
-	if r.err != nil {
+	if r.err != nil || !r.cells(n, "TArray"+string(kind)) {
 		return nil
 	}
 	out := make([]float64, n)

@@ -11,7 +11,6 @@
 package dqm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,11 +33,32 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/fsutil"
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
-// DefaultMaxSize is the default upload size limit (256 MiB).
-const DefaultMaxSize = 256 << 20
+// Defaults of Config.
+const (
+	// DefaultMaxSize is the default upload size limit (256 MiB).
+	DefaultMaxSize = 256 << 20
+	// DefaultMaxDecodedBytes bounds the uncompressed payload bytes decoded
+	// from one upload (128 MiB).
+	DefaultMaxDecodedBytes = 128 << 20
+	// DefaultMaxCells bounds the histogram cells (bins, errors, points)
+	// decoded from one upload, summed over its objects (16 Mi cells, 128 MiB
+	// once decoded).
+	DefaultMaxCells = 16 << 20
+	// DefaultMaxConcurrent is the number of uploads handled at once;
+	// more get 429 with Retry-After.
+	DefaultMaxConcurrent = 4
+	// DefaultQuarantineMaxBytes bounds the quarantine (1 GiB).
+	DefaultQuarantineMaxBytes = 1 << 30
+	// DefaultQuarantineMaxAge is how long a quarantined upload is kept
+	// (7 days).
+	DefaultQuarantineMaxAge = 7 * 24 * time.Hour
+	// retryAfter is the Retry-After of a 429, in seconds.
+	retryAfter = 2
+)
 
 // Original response messages, kept for compatible clients.
 const (
@@ -66,7 +86,24 @@ type Config struct {
 	Tokens *Tokens
 	// MaxSize limits an upload's size in bytes (DefaultMaxSize when 0).
 	MaxSize int64
-	// Validate decodes an upload (overwatch.DecodeFile when nil).
+	// MaxDecodedBytes and MaxCells bound the memory that decoding one
+	// upload may take, over all its objects (overwatch.DecodeLimits;
+	// DefaultMaxDecodedBytes and DefaultMaxCells when 0). An upload beyond
+	// them is refused with 413 before the memory is allocated.
+	MaxDecodedBytes, MaxCells int64
+	// MaxConcurrent bounds the uploads handled at once
+	// (DefaultMaxConcurrent when 0); beyond it uploads get 429 with
+	// Retry-After before their body is read.
+	MaxConcurrent int
+	// QuarantineMaxBytes and QuarantineMaxAge bound the quarantine of
+	// invalid uploads: the oldest are evicted once the total exceeds
+	// QuarantineMaxBytes, and any older than QuarantineMaxAge
+	// (DefaultQuarantineMaxBytes and DefaultQuarantineMaxAge when 0).
+	QuarantineMaxBytes int64
+	QuarantineMaxAge   time.Duration
+	// Validate decodes an upload (overwatch.DecodeFileLimited within the
+	// limits above when nil). The bytes are a read-only mapping of the
+	// received file: Validate must not keep them.
 	Validate func(data []byte) (*overwatch.File, error)
 	// Logger receives the receiver's logs (slog.Default when nil).
 	Logger *slog.Logger
@@ -75,6 +112,12 @@ type Config struct {
 // Stats counts what the receiver did.
 type Stats struct {
 	Uploads, Accepted, Rejected, Quarantined, Conflicts, TooLarge, Unauthorized uint64
+	// Busy counts uploads refused with 429 (MaxConcurrent reached).
+	Busy uint64
+	// QuarantineEvicted counts quarantined uploads evicted by the bounds.
+	QuarantineEvicted uint64
+	// QuarantineBytes is the size of the quarantine after its last change.
+	QuarantineBytes int64
 }
 
 // Server is the DQM receiver's HTTP handler.
@@ -84,9 +127,15 @@ type Server struct {
 	router *httprouter.Router
 
 	uploads, accepted, rejected, quarantined, conflicts, tooLarge, unauthorized atomic.Uint64
+	busy, evicted                                                               atomic.Uint64
+	quarantineBytes                                                             atomic.Int64
+
+	slots chan struct{} // one per upload being handled
 
 	namesMu sync.Mutex
 	names   map[string]bool // upload names being stored right now
+
+	quarantineMu sync.Mutex
 }
 
 // New returns the receiver's handler.
@@ -100,13 +149,32 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxSize <= 0 {
 		cfg.MaxSize = DefaultMaxSize
 	}
+	if cfg.MaxDecodedBytes <= 0 {
+		cfg.MaxDecodedBytes = DefaultMaxDecodedBytes
+	}
+	if cfg.MaxCells <= 0 {
+		cfg.MaxCells = DefaultMaxCells
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.QuarantineMaxBytes <= 0 {
+		cfg.QuarantineMaxBytes = DefaultQuarantineMaxBytes
+	}
+	if cfg.QuarantineMaxAge <= 0 {
+		cfg.QuarantineMaxAge = DefaultQuarantineMaxAge
+	}
 	if cfg.Validate == nil {
-		cfg.Validate = overwatch.DecodeFile
+		lim := overwatch.DecodeLimits{MaxBytes: cfg.MaxDecodedBytes, MaxCells: cfg.MaxCells}
+		cfg.Validate = func(data []byte) (*overwatch.File, error) { return overwatch.DecodeFileLimited(data, lim) }
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "dqm"), names: map[string]bool{}}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "dqm"), names: map[string]bool{},
+		slots: make(chan struct{}, cfg.MaxConcurrent)}
+	s.removeStaleTemporaries()
+	s.pruneQuarantine(time.Now())
 	r := httprouter.New()
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
@@ -138,7 +206,8 @@ func (s *Server) Stats() Stats {
 	return Stats{
 		Uploads: s.uploads.Load(), Accepted: s.accepted.Load(), Rejected: s.rejected.Load(),
 		Quarantined: s.quarantined.Load(), Conflicts: s.conflicts.Load(), TooLarge: s.tooLarge.Load(),
-		Unauthorized: s.unauthorized.Load(),
+		Unauthorized: s.unauthorized.Load(), Busy: s.busy.Load(), QuarantineEvicted: s.evicted.Load(),
+		QuarantineBytes: s.quarantineBytes.Load(),
 	}
 }
 
@@ -295,6 +364,15 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 	if agent == "" {
 		agent = "DQM"
 	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.busy.Add(1)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		fail(http.StatusTooManyRequests, map[string]any{"message": fmt.Sprintf("%d uploads are being received: retry in %d s", s.cfg.MaxConcurrent, retryAfter)})
+		return
+	}
 
 	// The body: a multipart "file" field or the raw payload, streamed to
 	// a temporary file under the size limit.
@@ -332,13 +410,25 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 	t := time.Unix(ts, 0)
 	name := store.FormatReceiverName(agent, int(run), overwatch.ModeDQM, t, 0, true)
 
-	data, err := os.ReadFile(tmp)
+	// Validate a read-only mapping of the received file: it is never read
+	// whole into memory, and a file refused after its first bytes costs
+	// only those.
+	data, release, err := fsutil.MapFile(tmp)
 	if err != nil {
 		s.log.Error("dqm: reading the received upload", "err", err)
 		fail(http.StatusInternalServerError, map[string]any{"message": "internal error"})
 		return
 	}
 	received, verr := s.validate(data)
+	_ = release()
+	if errors.Is(verr, overwatch.ErrTooLarge) {
+		s.tooLarge.Add(1)
+		s.log.Warn("dqm: upload refused: decoding it would exceed the memory budget", "file", name, "err", verr)
+		fail(http.StatusRequestEntityTooLarge, map[string]any{"message": fmt.Sprintf(
+			"The file would decode to more than the receiver's budget of %d bytes or %d histogram cells: %v", s.cfg.MaxDecodedBytes, s.cfg.MaxCells, verr),
+			"filename": name})
+		return
+	}
 	if verr != nil {
 		where := s.quarantine(tmp, name, verr)
 		s.log.Warn("dqm: invalid upload quarantined", "file", name, "quarantine", where, "err", verr)
@@ -358,15 +448,22 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		fail(http.StatusConflict, map[string]any{"message": MsgExists, "filename": name})
 		return
 	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		s.log.Error("dqm: reading the received upload", "err", err)
+		fail(http.StatusInternalServerError, map[string]any{"message": "internal error"})
+		return
+	}
+	defer f.Close()
 	info, err := s.cfg.Store.PutSnapshot(r.Context(), overwatch.SnapshotMeta{
 		Run: int(run), Subsystem: agent, Mode: overwatch.ModeDQM, Time: t, Origin: "dqm",
-	}, bytes.NewReader(data))
+	}, f)
 	if err != nil {
 		s.log.Error("dqm: storing upload", "file", name, "err", err)
 		fail(http.StatusInternalServerError, map[string]any{"message": "The upload could not be stored", "filename": name})
 		return
 	}
-	if err := s.linkUpload(info, link, data); err != nil {
+	if err := s.linkUpload(info, link, tmp); err != nil {
 		s.log.Error("dqm: listing upload", "file", name, "err", err)
 	}
 	s.accepted.Add(1)
@@ -450,23 +547,6 @@ func (s *Server) validate(data []byte) (received map[string]string, err error) {
 	return received, nil
 }
 
-// quarantine moves an invalid upload aside with a note of why.
-func (s *Server) quarantine(tmp, name string, cause error) string {
-	dir := filepath.Join(s.cfg.DataDir, "quarantine", "dqm")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.log.Error("dqm: quarantine", "err", err)
-		return ""
-	}
-	dst := filepath.Join(dir, time.Now().UTC().Format("20060102T150405.000000000")+"-"+name)
-	if err := os.Rename(tmp, dst); err != nil {
-		s.log.Error("dqm: quarantine", "err", err)
-		return ""
-	}
-	s.quarantined.Add(1)
-	_ = os.WriteFile(dst+".reason", []byte(cause.Error()+"\n"), 0o644)
-	return dst
-}
-
 func (s *Server) reserve(name string) bool {
 	s.namesMu.Lock()
 	defer s.namesMu.Unlock()
@@ -484,25 +564,13 @@ func (s *Server) release(name string) {
 }
 
 // linkUpload lists a stored upload under its original name: a hard link
-// to the stored snapshot (no extra space), or a copy where links fail.
-func (s *Server) linkUpload(info overwatch.SnapshotInfo, link string, data []byte) error {
+// to the stored snapshot (no extra space), or else to the received file.
+func (s *Server) linkUpload(info overwatch.SnapshotInfo, link, received string) error {
 	if err := os.MkdirAll(s.uploadsDir(), 0o755); err != nil {
 		return err
 	}
 	if err := os.Link(filepath.Join(s.cfg.DataDir, filepath.FromSlash(info.Path)), link); err == nil {
 		return nil
 	}
-	tmp, err := os.CreateTemp(s.uploadsDir(), ".upload-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Link(tmp.Name(), link)
+	return os.Link(received, link)
 }

@@ -36,6 +36,12 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func newFixture(t testing.TB, maxSize int64) *fixture {
 	t.Helper()
+	return newFixtureWith(t, func(c *Config) { c.MaxSize = maxSize })
+}
+
+// newFixtureWith is newFixture with a configuration edited by edit.
+func newFixtureWith(t testing.TB, edit func(*Config)) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{Logger: quiet()})
 	require.NoError(t, err)
@@ -44,7 +50,9 @@ func newFixture(t testing.TB, maxSize int64) *fixture {
 	require.NoError(t, err)
 	tok, err := toks.Add("amore", time.Now())
 	require.NoError(t, err)
-	s, err := New(Config{Store: st, DataDir: dir, Tokens: toks, MaxSize: maxSize, Logger: quiet()})
+	cfg := Config{Store: st, DataDir: dir, Tokens: toks, Logger: quiet()}
+	edit(&cfg)
+	s, err := New(cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
