@@ -85,6 +85,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 
 	if n := trending.NewNotifiers(cfg.Notifications); len(n) > 0 {
 		d.disp = trending.NewDispatcher(n, cfg.Notifications, log.With("component", "notifications"))
+		d.disp.SetLinks(notificationLinks(cfg))
 		d.metrics.watchDispatcher(d.disp)
 	}
 	reset := cfg.Processing.Mode == "reset"

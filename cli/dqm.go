@@ -169,6 +169,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		}
 		if n := trending.NewNotifiers(c.Notifications); len(n) > 0 {
 			d := trending.NewDispatcher(n, c.Notifications, log)
+			d.SetLinks(notificationLinks(c))
 			defer d.Close()
 			m.Alerter = notifyingAlerter(d, c.Trending.Recipients, log)
 		}

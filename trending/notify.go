@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,11 +35,24 @@ type Notification struct {
 	Run        int                  `json:"run"`
 	Time       time.Time            `json:"time"`
 	Recipients []string             `json:"-"`
+	// RunURL is the web app's page of the run and subsystem (the status
+	// page for notifications without a run), and PlotURL the image of the
+	// histogram: absolute URLs under NotifyConfig.BaseURL, filled by the
+	// Dispatcher's link function (see Dispatcher.SetLinks).
+	RunURL  string `json:"runURL,omitempty"`
+	PlotURL string `json:"plotURL,omitempty"`
 }
 
-// Line returns a one-line human form of the notification.
+// Line returns a one-line human form of the notification, with its links.
 func (n Notification) Line() string {
-	return fmt.Sprintf("%s Run %d %s/%s (%s): %s", strings.ToUpper(string(n.State)), n.Run, n.Subsystem, n.Trend, n.Hist, n.Message)
+	s := fmt.Sprintf("%s Run %d %s/%s (%s): %s", strings.ToUpper(string(n.State)), n.Run, n.Subsystem, n.Trend, n.Hist, n.Message)
+	if n.RunURL != "" {
+		s += " — run page: " + n.RunURL
+	}
+	if n.PlotURL != "" {
+		s += " — plot: " + n.PlotURL
+	}
+	return s
 }
 
 // A Notifier delivers a batch of notifications somewhere.
@@ -51,6 +65,11 @@ type Notifier interface {
 
 // NotifyConfig configures the notifiers (YAML).
 type NotifyConfig struct {
+	// BaseURL is the web app's address as the recipients reach it (e.g.
+	// "https://overwatch.example.org"): every notification links to its
+	// run page and plot under it. Empty: the binary derives it from the web
+	// app's listener.
+	BaseURL string         `yaml:"baseURL"`
 	SMTP    *SMTPConfig    `yaml:"smtp"`
 	Slack   *WebhookConfig `yaml:"slack"`   // Slack/Mattermost incoming webhook
 	Webhook *WebhookConfig `yaml:"webhook"` // generic JSON webhook
@@ -70,8 +89,12 @@ type SMTPConfig struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
 	// StartTLS requires STARTTLS before authenticating (default true when
-	// a username is set).
+	// a username is set and TLS is off).
 	StartTLS *bool `yaml:"starttls"`
+	// TLS speaks TLS from the first byte ("implicit TLS", submissions on
+	// port 465; default true when the port is 465). The server's
+	// certificate is verified against the system roots.
+	TLS *bool `yaml:"tls"`
 	// Subject prefix (default "Overwatch alarm").
 	Subject string `yaml:"subject"`
 }
@@ -84,11 +107,24 @@ type WebhookConfig struct {
 	Username string `yaml:"username"`
 }
 
+// ImplicitTLS reports whether the configuration asks for implicit TLS:
+// TLS set, or else port 465.
+func (c SMTPConfig) ImplicitTLS() bool {
+	if c.TLS != nil {
+		return *c.TLS
+	}
+	_, port, _ := net.SplitHostPort(c.Address)
+	return port == "465"
+}
+
 // SMTPNotifier sends one plain-text e-mail per batch and recipient list.
 type SMTPNotifier struct {
 	Config SMTPConfig
 	// Dial, when set, replaces net.Dialer for tests.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// RootCAs, when set, replaces the system roots that verify the
+	// server's certificate (tests).
+	RootCAs *x509.CertPool
 }
 
 // Name returns "smtp".
@@ -135,28 +171,38 @@ func (s *SMTPNotifier) send(ctx context.Context, to []string, ns []Notification)
 		d := &net.Dialer{Timeout: 10 * time.Second}
 		dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 	}
+	host, _, _ := net.SplitHostPort(c.Address)
+	tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: s.RootCAs}
 	conn, err := dial(ctx, c.Address)
 	if err != nil {
 		return fmt.Errorf("smtp: dial %s: %w", c.Address, err)
+	}
+	implicit := c.ImplicitTLS()
+	if implicit {
+		tc := tls.Client(conn, tlsConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return fmt.Errorf("smtp: TLS with %s: %w", c.Address, err)
+		}
+		conn = tc
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	} else {
 		_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	}
-	host, _, _ := net.SplitHostPort(c.Address)
 	cl, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("smtp: %w", err)
 	}
 	defer cl.Close()
-	starttls := c.Username != ""
+	starttls := c.Username != "" && !implicit
 	if c.StartTLS != nil {
-		starttls = *c.StartTLS
+		starttls = *c.StartTLS && !implicit
 	}
 	if starttls {
-		if err := cl.StartTLS(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}); err != nil {
+		if err := cl.StartTLS(tlsConfig); err != nil {
 			return fmt.Errorf("smtp: STARTTLS: %w", err)
 		}
 	}
@@ -190,8 +236,13 @@ func (s *SMTPNotifier) send(ctx context.Context, to []string, ns []Notification)
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
 		c.From, strings.Join(to, ", "), sanitizeHeader(subject), time.Now().UTC().Format(time.RFC1123Z))
 	for _, n := range ns {
-		b.WriteString(n.Line())
-		b.WriteString("\r\n")
+		fmt.Fprintf(&b, "%s Run %d %s/%s (%s): %s\r\n", strings.ToUpper(string(n.State)), n.Run, n.Subsystem, n.Trend, n.Hist, sanitizeHeader(n.Message))
+		if n.RunURL != "" {
+			fmt.Fprintf(&b, "  Run page: %s\r\n", n.RunURL)
+		}
+		if n.PlotURL != "" {
+			fmt.Fprintf(&b, "  Plot:     %s\r\n", n.PlotURL)
+		}
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("smtp: writing message: %w", err)
@@ -317,7 +368,17 @@ type Dispatcher struct {
 
 	mu    sync.Mutex
 	stats map[string]*counters
+	links func(*Notification)
 	idle  sync.WaitGroup
+}
+
+// SetLinks installs the function that fills a notification's RunURL and
+// PlotURL before delivery (the binary builds it from NotifyConfig.BaseURL
+// and the web app's paths). Call it before the first Enqueue.
+func (d *Dispatcher) SetLinks(f func(*Notification)) {
+	d.mu.Lock()
+	d.links = f
+	d.mu.Unlock()
 }
 
 type counters struct{ sent, failed, retried, dropped atomic.Uint64 }
@@ -353,6 +414,15 @@ func NewDispatcher(notifiers []Notifier, c NotifyConfig, log *slog.Logger) *Disp
 func (d *Dispatcher) Enqueue(batch []Notification) {
 	if len(batch) == 0 || len(d.notifiers) == 0 {
 		return
+	}
+	d.mu.Lock()
+	links := d.links
+	d.mu.Unlock()
+	if links != nil {
+		batch = append([]Notification(nil), batch...)
+		for i := range batch {
+			links(&batch[i])
+		}
 	}
 	d.idle.Add(1)
 	for {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -400,9 +401,17 @@ func (c *Config) Validate() error {
 	if err := c.Trending.Validate(); err != nil {
 		bad("trending: %v", err)
 	}
+	if u := c.Notifications.BaseURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+			bad("notifications.baseURL: %q is not an http(s) URL of the web app (e.g. https://overwatch.example.org)", u)
+		}
+	}
 	if s := c.Notifications.SMTP; s != nil {
 		if _, _, err := net.SplitHostPort(s.Address); err != nil {
 			bad("notifications.smtp.address: %q is not host:port", s.Address)
+		}
+		if s.StartTLS != nil && *s.StartTLS && s.ImplicitTLS() {
+			bad("notifications.smtp: starttls and tls (implicit TLS, port 465) exclude each other")
 		}
 		if s.From == "" {
 			bad("notifications.smtp.from: required")
