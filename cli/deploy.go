@@ -15,6 +15,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/hlt"
 	"github.com/overwatch-dqm/overwatch/receiver/monitor"
@@ -124,7 +125,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		for _, r := range cfg.HLT.Receivers {
 			subs = append(subs, r.Subsystem)
 		}
-		d.mon = &monitor.Monitor{DataDir: cfg.Data, Subsystems: subs, Log: log.With("component", "monitor")}
+		d.mon = &monitor.Monitor{DataDir: cfg.Data, Subsystems: subs, Log: log.With("component", "monitor"), NoDataAfter: cfg.Monitor.NoDataAfter}
 		if d.disp != nil {
 			d.mon.Alerter = notifyingAlerter(d.disp, cfg.Trending.Recipients, log.With("component", "monitor"))
 		}
@@ -137,6 +138,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		wc := webapp.Config{
 			Store: d.st, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
 			Subsystems: cfg.Subsystems, SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
+			NoDataAfter: cfg.Monitor.NoDataAfter,
 		}
 		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated
 		if cfg.Web.JSROOT != "" {
@@ -253,6 +255,7 @@ func (d *deployment) run(ctx context.Context) error {
 	}
 	if dir := d.cfg.Processing.Ingest; dir != "" {
 		start("ingest", func(ctx context.Context) error { return d.st.RunIngest(ctx, dir, 2*time.Second) })
+		start("heartbeat forwarding", func(ctx context.Context) error { return forwardHeartbeats(ctx, dir, d.cfg.Data, 2*time.Second, d.log) })
 		d.log.Info("ingesting a drop folder", "dir", dir)
 	}
 	for _, r := range d.hlt {
@@ -287,6 +290,24 @@ func (d *deployment) run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// forwardHeartbeats copies the heartbeats and data status files that split
+// receivers write into the drop folder to the data directory, where the
+// monitor and the status page read them, every interval until ctx is done.
+func forwardHeartbeats(ctx context.Context, drop, data string, every time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := receiver.ForwardHeartbeats(drop, data); err != nil {
+			log.Warn("forwarding heartbeats from the drop folder", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the store, listeners and background services.

@@ -151,6 +151,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	interval := fs.Duration("interval", time.Minute, "time between checks")
 	delay := fs.Duration("initial-delay", 5*time.Minute, "wait before the first check (receivers need time to start)")
 	cfgPath := fs.String("config", "", "configuration `file` whose notifications section is used for alerts (default: alerts are logged)")
+	noData := fs.Duration("no-data-after", monitor.DefaultNoDataAfter, "alert when a live receiver stores no new data this long while a run is ongoing")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --data is required", errUsage)
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	m := &monitor.Monitor{DataDir: *data, Subsystems: config.SplitList(strings.ToUpper(*subs)), Log: log}
+	m := &monitor.Monitor{DataDir: *data, Subsystems: config.SplitList(strings.ToUpper(*subs)), Log: log, NoDataAfter: *noData}
 	if *cfgPath != "" {
 		c, err := config.Load(*cfgPath, e.getenv)
 		if err != nil {
@@ -184,13 +185,18 @@ func notifyingAlerter(d *trending.Dispatcher, recipients []string, log *slog.Log
 	return monitor.AlerterFunc(func(ctx context.Context, a monitor.Alert) {
 		logA.Alert(ctx, a)
 		state := overwatch.AlarmFiring
-		if a.State == monitor.StateRevived {
+		if a.State == monitor.StateRevived || a.State == monitor.StateDataResumed {
 			state = overwatch.AlarmResolved
 		}
-		d.Enqueue([]trending.Notification{{
+		n := trending.Notification{
 			AlarmID: "receiver/" + a.Subsystem, Subsystem: a.Subsystem, Trend: "receiver heartbeat",
 			Hist: "heartbeat." + a.Subsystem + "Receiver", State: state, Message: a.Message,
 			Time: a.Time, Recipients: recipients,
-		}})
+		}
+		if a.State == monitor.StateNoData || a.State == monitor.StateDataResumed {
+			// About the run's data: the notification links to its page.
+			n.AlarmID, n.Trend, n.Hist, n.Run = "receiver/"+a.Subsystem+"/nodata", "receiver data", "", a.Run
+		}
+		d.Enqueue([]trending.Notification{n})
 	})
 }

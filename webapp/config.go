@@ -54,6 +54,10 @@ type Config struct {
 	// Subsystems are the receivers whose heartbeats the status page shows
 	// (default EMC, TPC, HLT).
 	Subsystems []string
+	// NoDataAfter is how long a live receiver may store no new data while
+	// its source reports an ongoing run before the status page flags it
+	// (monitor.DefaultNoDataAfter when 0; the monitor's rule).
+	NoDataAfter time.Duration
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests inject one.

@@ -20,6 +20,14 @@ type Heartbeat struct {
 	Age       float64   `json:"ageSeconds"`
 	Alive     bool      `json:"alive"`
 	Error     string    `json:"error,omitempty"`
+	// Run is the run the receiver's source reports as ongoing (0: none
+	// or unknown) and LastData when it last stored new data of it.
+	Run      int       `json:"run,omitempty"`
+	LastData time.Time `json:"lastData,omitzero"`
+	// NoData: alive, but no new data for NoDataMinutes while Run is
+	// ongoing (the monitor's rule, which also alerts).
+	NoData        bool `json:"noData"`
+	NoDataMinutes int  `json:"noDataMinutes,omitempty"`
 }
 
 // SubsystemStatus is the processing state of one subsystem of the newest
@@ -87,8 +95,18 @@ func ReadHeartbeat(dataDir, sys string, now time.Time) Heartbeat {
 func (a *App) status(ctx context.Context) (*Status, error) {
 	now := a.cfg.Now()
 	st := &Status{Now: now, Disk: diskUsage(a.cfg.DataDir)}
+	after := a.cfg.NoDataAfter
+	if after <= 0 {
+		after = monitor.DefaultNoDataAfter
+	}
 	for _, sys := range a.cfg.Subsystems {
-		st.Heartbeats = append(st.Heartbeats, ReadHeartbeat(a.cfg.DataDir, sys, now))
+		hb := ReadHeartbeat(a.cfg.DataDir, sys, now)
+		ds, stale := monitor.NoData(a.cfg.DataDir, sys, now, after)
+		hb.Run, hb.LastData = ds.Run, ds.LastData
+		if hb.NoData = stale && hb.Alive; hb.NoData {
+			hb.NoDataMinutes = int(after / time.Minute)
+		}
+		st.Heartbeats = append(st.Heartbeats, hb)
 	}
 	n, err := a.store.CountRuns(ctx)
 	if err != nil {

@@ -136,6 +136,10 @@ type Monitor struct {
 	Enabled      bool          `yaml:"enabled"`
 	Interval     time.Duration `yaml:"interval"`
 	InitialDelay time.Duration `yaml:"initialDelay"`
+	// NoDataAfter is how long a live receiver may store no new data while
+	// its source reports an ongoing run before the monitor alerts and the
+	// status page says so (default 10m).
+	NoDataAfter time.Duration `yaml:"noDataAfter"`
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -206,7 +210,7 @@ func Default() Config {
 			MaxConcurrent: 4, QuarantineMaxSize: 1 << 30, QuarantineMaxAge: 7 * 24 * time.Hour, Limits: httpserve.DQMDefaults()},
 		Processing: Processing{Enabled: true, Mode: "cumulative", Scan: 30 * time.Second},
 		Web:        Web{Enabled: true, Listen: "127.0.0.1:8080", Limits: httpserve.WebDefaults()},
-		Monitor:    Monitor{Enabled: true, Interval: time.Minute, InitialDelay: 5 * time.Minute},
+		Monitor:    Monitor{Enabled: true, Interval: time.Minute, InitialDelay: 5 * time.Minute, NoDataAfter: 10 * time.Minute},
 		Metrics:    Metrics{Limits: httpserve.MetricsDefaults()},
 	}
 }
@@ -397,6 +401,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Monitor.Enabled && c.Monitor.Interval <= 0 {
 		bad("monitor.interval: must be positive")
+	}
+	if c.Monitor.NoDataAfter <= 0 {
+		bad("monitor.noDataAfter: must be positive")
 	}
 	if err := c.Trending.Validate(); err != nil {
 		bad("trending: %v", err)

@@ -50,7 +50,10 @@ type Config struct {
 	// the snapshots and the heartbeat file.
 	Subsystem string
 	// DataDir, when set, receives the heartbeat file
-	// heartbeat.<SYS>Receiver on every loop.
+	// heartbeat.<SYS>Receiver on every loop, and after every reply the
+	// data status datastatus.<SYS>Receiver (receiver.DataStatus: the run
+	// the merger reports and when it last brought new data), from which
+	// the monitor tells a receiver that is alive but gets no new data.
 	DataDir string
 	// Select and Unselect are regular expressions forwarded to the merger
 	// (matched anywhere in the object names).
@@ -174,6 +177,10 @@ type Receiver struct {
 	needSchema bool
 	lastRun    int
 	lastHash   [32]byte
+	// The data status (receiver.DataStatus): the run the merger reports
+	// and when it last brought new data.
+	curRun  int
+	lastNew time.Time
 }
 
 var _ overwatch.Receiver = (*Receiver)(nil)
@@ -205,6 +212,17 @@ func New(cfg Config, sink Sink) *Receiver {
 		cfg: cfg, sink: sink, dec: dec, needSchema: true,
 		log: cfg.Logger.With("receiver", "hlt", "subsystem", cfg.Subsystem),
 	}
+}
+
+// DataStatus returns the run the merger reported last (0: none) and when
+// that run last brought a snapshot with new content (or was first seen).
+// Like HandleReply, it belongs to the loop: call it from Run's goroutine or
+// when Run is not running.
+func (r *Receiver) DataStatus() receiver.DataStatus {
+	if r.curRun <= 0 || !overwatch.ValidRun(r.curRun) {
+		return receiver.DataStatus{}
+	}
+	return receiver.DataStatus{Run: r.curRun, LastData: r.lastNew}
 }
 
 // Stats returns a snapshot of the counters.
@@ -297,6 +315,11 @@ func (r *Receiver) Run(ctx context.Context) error {
 		r.needSchema = false
 		r.replies.Add(1)
 		r.handle(ctx, reply)
+		if r.cfg.DataDir != "" {
+			if err := receiver.WriteDataStatus(r.cfg.DataDir, r.cfg.Subsystem, r.DataStatus()); err != nil {
+				r.log.Warn("data status", "err", err)
+			}
+		}
 		if !sleepCtx(ctx, r.cfg.Sleep) {
 			r.log.Info("HLT receiver stopping")
 			return nil
@@ -360,6 +383,9 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 		r.log.Warn("objects with the same name in one reply; the last one is kept", "count", d.Duplicates)
 	}
 	run := d.Info.Run
+	if d.HasInfo && run != r.curRun {
+		r.curRun, r.lastNew = max(run, 0), now
+	}
 	if !d.HasInfo {
 		r.noRun.Add(1)
 		r.log.Info("reply without INFO: run unknown, not stored", "objects", len(d.Entries))
@@ -405,6 +431,7 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 		return ""
 	}
 	r.lastRun, r.lastHash = run, d.Hash
+	r.lastNew = now
 	r.written.Add(1)
 	r.mu.Lock()
 	r.lastWritten = where

@@ -86,3 +86,27 @@ func TestRunOutOfRangeNotStored(t *testing.T) {
 	assert.Empty(t, sink.metas)
 	assert.NotEmpty(t, r.HandleReply(context.Background(), encodeReply(t, "run=999999999", []overwatch.Entry{{Key: "h", Object: h}})))
 }
+
+// TestDataStatusFollowsTheRun: the data status tells the run the merger
+// reports and when it last brought new content; identical replies (a stuck
+// merger, or one serving a finished run) do not move it; run 0 clears it.
+func TestDataStatusFollowsTheRun(t *testing.T) {
+	requireCodec(t)
+	now := time.Unix(1_700_000_000, 0)
+	h := overwatch.MustNewHist(overwatch.ClassTH1F, "h", "", overwatch.NewAxis(4, 0, 4))
+	r := New(Config{Subsystem: "HLT", Logger: quietLogger(), Now: func() time.Time { return now }}, &recordingSink{})
+	assert.Zero(t, r.DataStatus().Run)
+	reply := encodeReply(t, "run=42", []overwatch.Entry{{Key: "h", Object: h}})
+	require.NotEmpty(t, r.HandleReply(context.Background(), reply))
+	first := now
+	assert.Equal(t, 42, r.DataStatus().Run)
+	assert.True(t, r.DataStatus().LastData.Equal(first))
+	now = now.Add(20 * time.Minute)
+	require.Empty(t, r.HandleReply(context.Background(), reply), "duplicate")
+	assert.True(t, r.DataStatus().LastData.Equal(first), "no new data")
+	require.NoError(t, h.Fill(1, 0.5))
+	require.NotEmpty(t, r.HandleReply(context.Background(), encodeReply(t, "run=42", []overwatch.Entry{{Key: "h", Object: h}})))
+	assert.True(t, r.DataStatus().LastData.Equal(now))
+	r.HandleReply(context.Background(), encodeReply(t, "run=0", nil))
+	assert.Zero(t, r.DataStatus().Run)
+}

@@ -8,6 +8,13 @@
 // in the future). A receiver that dies raises a "dead" alert; while it stays
 // dead a "reminder" is raised once an hour (at minute 0); a dead receiver
 // whose heartbeat comes back raises "revived".
+//
+// A heartbeat says only that a receiver's loop runs. The monitor also reads
+// the receivers' data status (<data>/datastatus.<SYS>Receiver, see
+// receiver.DataStatus): a live receiver whose source reports an ongoing run
+// but that has stored no new data for NoDataAfter raises "no data" (with an
+// hourly reminder) and "data resumed" when new data arrives or the run
+// ends.
 package monitor
 
 import (
@@ -25,6 +32,30 @@ import (
 // DeadAfter is how old (or how far in the future) a heartbeat may be
 // before its receiver counts as dead: five whole minutes.
 const DeadAfter = 5 * time.Minute
+
+// DefaultNoDataAfter is how long a live receiver may go without new data
+// while a run is ongoing before the monitor alerts (Monitor.NoDataAfter).
+const DefaultNoDataAfter = 10 * time.Minute
+
+// DataStatusPath returns the data status file of a subsystem's receiver.
+func DataStatusPath(dataDir, sys string) string {
+	return filepath.Join(dataDir, receiver.DataStatusName(sys))
+}
+
+// NoData reports whether a receiver's data status means "no new data for
+// after while a run is ongoing" at time now (after <= 0:
+// DefaultNoDataAfter). A receiver without a data status file (older
+// receivers, the C++ zmqReceive) never counts as without data.
+func NoData(dataDir, sys string, now time.Time, after time.Duration) (receiver.DataStatus, bool) {
+	if after <= 0 {
+		after = DefaultNoDataAfter
+	}
+	s, err := receiver.ReadDataStatus(DataStatusPath(dataDir, sys))
+	if err != nil || s.Run <= 0 {
+		return s, false
+	}
+	return s, now.Sub(s.LastData) >= after
+}
 
 // HeartbeatPath returns the heartbeat file of a subsystem's receiver.
 func HeartbeatPath(dataDir, sys string) string {
@@ -62,6 +93,10 @@ const (
 	StateDead     State = "dead"
 	StateReminder State = "reminder"
 	StateRevived  State = "revived"
+	// StateNoData: alive, but no new data for NoDataAfter while a run is
+	// ongoing (reminded hourly); StateDataResumed ends it.
+	StateNoData      State = "no data"
+	StateDataResumed State = "data resumed"
 )
 
 // Alert tells that a receiver died, is still dead, or came back.
@@ -71,6 +106,8 @@ type Alert struct {
 	Message   string
 	Heartbeat int64 // -1 when missing
 	Time      time.Time
+	// Run is the ongoing run of a "no data" alert.
+	Run int
 }
 
 // An Alerter delivers alerts.
@@ -89,7 +126,7 @@ func (l LogAlerter) Alert(_ context.Context, a Alert) {
 		log = slog.Default()
 	}
 	lvl := slog.LevelError
-	if a.State == StateRevived {
+	if a.State == StateRevived || a.State == StateDataResumed {
 		lvl = slog.LevelWarn
 	}
 	log.Log(context.Background(), lvl, a.Message, "subsystem", a.Subsystem, "state", string(a.State), "heartbeat", a.Heartbeat)
@@ -111,9 +148,13 @@ type Monitor struct {
 	Log *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// NoDataAfter is how long a live receiver may store no new data while
+	// its source reports an ongoing run (DefaultNoDataAfter when 0).
+	NoDataAfter time.Duration
 
-	mu   sync.Mutex
-	dead map[string]bool
+	mu     sync.Mutex
+	dead   map[string]bool
+	noData map[string]bool
 }
 
 // Check reads every heartbeat once, raises the alerts the transitions call
@@ -123,6 +164,13 @@ func (m *Monitor) Check(ctx context.Context) []string {
 	defer m.mu.Unlock()
 	if m.dead == nil {
 		m.dead = map[string]bool{}
+	}
+	if m.noData == nil {
+		m.noData = map[string]bool{}
+	}
+	after := m.NoDataAfter
+	if after <= 0 {
+		after = DefaultNoDataAfter
 	}
 	now := time.Now
 	if m.Now != nil {
@@ -156,6 +204,23 @@ func (m *Monitor) Check(ctx context.Context) []string {
 			alerter.Alert(ctx, a)
 		default:
 			log.Info("receiver alive", "subsystem", sys, "heartbeat", hb)
+		}
+		ds, stale := NoData(m.DataDir, sys, t, after)
+		stale = stale && !Dead(hb, t) // a dead receiver has its own alert
+		na := Alert{Subsystem: sys, Heartbeat: hb, Time: t, Run: ds.Run}
+		msg := fmt.Sprintf("%s receiver: no new data for %d minutes while run %d is ongoing!", sys, int(after/time.Minute), ds.Run)
+		switch was := m.noData[sys]; {
+		case stale && !was:
+			m.noData[sys] = true
+			na.State, na.Message = StateNoData, msg
+			alerter.Alert(ctx, na)
+		case stale && was && t.Minute() == 0:
+			na.State, na.Message = StateNoData, msg
+			alerter.Alert(ctx, na)
+		case !stale && was:
+			delete(m.noData, sys)
+			na.State, na.Message = StateDataResumed, fmt.Sprintf("%s receiver: data flows again (or the run ended).", sys)
+			alerter.Alert(ctx, na)
 		}
 	}
 	out := make([]string, 0, len(m.dead))

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/overwatch-dqm/overwatch/internal/config"
+	"github.com/overwatch-dqm/overwatch/receiver"
+	"github.com/overwatch-dqm/overwatch/receiver/monitor"
+	"github.com/overwatch-dqm/overwatch/webapp"
+)
+
+// TestSplitReceiverHeartbeatReachesTheDataDirectory: a receiver in
+// drop-folder mode (`receive hlt --drop`, another process or machine)
+// writes its heartbeat and data status into the drop folder; the
+// deployment that ingests the folder forwards them to its data directory,
+// where the status page and the monitor read them (main left them in the
+// drop folder: the receiver looked dead).
+func TestSplitReceiverHeartbeatReachesTheDataDirectory(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	simOut := &hltSyncBuffer{}
+	simDone := make(chan int, 1)
+	go func() {
+		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+			[]string{"sim", "--listen", "tcp://127.0.0.1:0", "--subsystems", "HLT", "--speed", "60", "--first-run", "4712", "--run-duration", "1000h"})
+	}()
+	var ep string
+	require.Eventually(t, func() bool {
+		for _, l := range strings.Split(simOut.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "HLT merger: "); ok {
+				ep = rest
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+
+	drop, data := t.TempDir(), t.TempDir()
+	recvDone := make(chan int, 1)
+	go func() {
+		recvDone <- runMain(ctx, &env{stdout: &hltSyncBuffer{}, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+			[]string{"receive", "hlt", "--in", ep, "--subsystem", "HLT", "--data", drop, "--drop", "--select", "fHistTPC", "--sleep", "0.2", "--timeout", "5s"})
+	}()
+
+	cfg := config.Default()
+	cfg.Data, cfg.Subsystems = data, []string{"HLT"}
+	cfg.Processing.Enabled, cfg.Processing.Ingest = false, drop
+	cfg.Web.Enabled, cfg.Monitor.Enabled = false, false
+	d, err := newDeployment(cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer d.Close()
+	runDone := make(chan error, 1)
+	go func() { runDone <- d.run(ctx) }()
+
+	require.Eventually(t, func() bool {
+		return webapp.ReadHeartbeat(data, "HLT", time.Now()).Alive
+	}, 20*time.Second, 50*time.Millisecond, "the status page sees the split receiver alive")
+	assert.Greater(t, monitor.ReadHeartbeat(data, "HLT"), int64(0), "the monitor reads it too")
+	require.Eventually(t, func() bool {
+		s, err := receiver.ReadDataStatus(monitor.DataStatusPath(data, "HLT"))
+		return err == nil && s.Run == 4712
+	}, 20*time.Second, 50*time.Millisecond, "data status forwarded")
+	_, stale := monitor.NoData(data, "HLT", time.Now(), 0)
+	assert.False(t, stale)
+
+	cancel()
+	assert.Equal(t, 0, <-recvDone)
+	assert.Equal(t, 0, <-simDone)
+	require.NoError(t, <-runDone)
+	_, err = os.Stat(filepath.Join(drop, receiver.HeartbeatName("HLT")))
+	assert.NoError(t, err, "the receiver itself writes where it runs")
+}

@@ -1,0 +1,54 @@
+package receiver
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDataStatusRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	s := DataStatus{Run: 290000, LastData: time.Unix(1700000000, 0)}
+	require.NoError(t, WriteDataStatus(dir, "EMC", s))
+	b, err := os.ReadFile(filepath.Join(dir, "datastatus.EMCReceiver"))
+	require.NoError(t, err)
+	assert.Equal(t, "run=290000 last=1700000000", string(b))
+	got, err := ReadDataStatus(filepath.Join(dir, DataStatusName("EMC")))
+	require.NoError(t, err)
+	assert.Equal(t, s.Run, got.Run)
+	assert.True(t, s.LastData.Equal(got.LastData))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, DataStatusName("TPC")), []byte("run=x"), 0o644))
+	_, err = ReadDataStatus(filepath.Join(dir, DataStatusName("TPC")))
+	assert.Error(t, err)
+	assert.Error(t, WriteDataStatus(dir, "../x", s))
+}
+
+// TestForwardHeartbeats: the heartbeats and data status that a drop-folder
+// receiver writes reach the data directory; an older heartbeat never
+// replaces a newer one; garbage is skipped.
+func TestForwardHeartbeats(t *testing.T) {
+	drop, data := t.TempDir(), t.TempDir()
+	now := time.Unix(1700000000, 0)
+	require.NoError(t, WriteHeartbeat(drop, "EMC", now))
+	require.NoError(t, WriteDataStatus(drop, "EMC", DataStatus{Run: 7, LastData: now.Add(-time.Minute)}))
+	require.NoError(t, os.WriteFile(filepath.Join(drop, "heartbeat.TPCReceiver"), []byte("garbage"), 0o644))
+	require.NoError(t, ForwardHeartbeats(drop, data))
+	got, err := ReadHeartbeat(filepath.Join(data, HeartbeatName("EMC")))
+	require.NoError(t, err)
+	assert.True(t, got.Equal(now))
+	ds, err := ReadDataStatus(filepath.Join(data, DataStatusName("EMC")))
+	require.NoError(t, err)
+	assert.Equal(t, 7, ds.Run)
+	_, err = os.Stat(filepath.Join(data, HeartbeatName("TPC")))
+	assert.True(t, os.IsNotExist(err))
+
+	require.NoError(t, WriteHeartbeat(data, "EMC", now.Add(time.Hour))) // a receiver writing to data directly
+	require.NoError(t, ForwardHeartbeats(drop, data))
+	got, err = ReadHeartbeat(filepath.Join(data, HeartbeatName("EMC")))
+	require.NoError(t, err)
+	assert.True(t, got.Equal(now.Add(time.Hour)), "never older")
+}
