@@ -52,3 +52,27 @@ func TestForwardHeartbeats(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, got.Equal(now.Add(time.Hour)), "never older")
 }
+
+// FuzzReadDataStatus: data status files come from drop folders; any
+// content gives a status or an error, never a panic, and a written status
+// reads back.
+func FuzzReadDataStatus(f *testing.F) {
+	f.Add("run=290000 last=1700000000", int64(5), int64(1700000000))
+	f.Add("run=-1 last=x", int64(0), int64(0))
+	f.Fuzz(func(t *testing.T, content string, run, last int64) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, DataStatusName("EMC"))
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = ReadDataStatus(p)
+		s := DataStatus{Run: int(run % 1_000_000_000), LastData: time.Unix(last%(1<<40), 0)}
+		if err := WriteDataStatus(dir, "EMC", s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadDataStatus(p)
+		if err != nil || got.Run != s.Run || !got.LastData.Equal(s.LastData) {
+			t.Fatalf("round trip of %+v: %+v, %v", s, got, err)
+		}
+	})
+}
