@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,22 +26,7 @@ import (
 func TestSplitReceiverHeartbeatReachesTheDataDirectory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	simOut := &hltSyncBuffer{}
-	simDone := make(chan int, 1)
-	go func() {
-		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
-			[]string{"sim", "--listen", "tcp://127.0.0.1:0", "--subsystems", "HLT", "--speed", "60", "--first-run", "4712", "--run-duration", "1000h"})
-	}()
-	var ep string
-	require.Eventually(t, func() bool {
-		for _, l := range strings.Split(simOut.String(), "\n") {
-			if rest, ok := strings.CutPrefix(l, "HLT merger: "); ok {
-				ep = rest
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 10*time.Millisecond)
+	ep, simDone := startSimCommand(t, ctx, "--subsystems", "HLT", "--speed", "60", "--first-run", "4712", "--run-duration", "1000h")
 
 	drop, data := t.TempDir(), t.TempDir()
 	recvDone := make(chan int, 1)

@@ -40,23 +40,8 @@ func (s *hltSyncBuffer) String() string {
 func TestSimAndReceiveHLT(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	simOut := &hltSyncBuffer{}
-	simDone := make(chan int, 1)
-	go func() {
-		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
-			[]string{"sim", "--listen", "tcp://127.0.0.1:0", "--subsystems", "EMC,HLT", "--speed", "600",
-				"--first-run", "4711", "--run-duration", "1000h", "--mode", "C", "--hot", "EMC:EMCTRQA_histFastORL0:123:0.5", "--dead", "1h-2h"})
-	}()
-	var ep string
-	require.Eventually(t, func() bool {
-		for _, l := range strings.Split(simOut.String(), "\n") {
-			if rest, ok := strings.CutPrefix(l, "HLT merger: "); ok {
-				ep = rest
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 10*time.Millisecond)
+	ep, simDone := startSimCommand(t, ctx, "--subsystems", "EMC,HLT", "--speed", "600",
+		"--first-run", "4711", "--run-duration", "1000h", "--mode", "C", "--hot", "EMC:EMCTRQA_histFastORL0:123:0.5", "--dead", "1h-2h")
 	require.True(t, strings.HasPrefix(ep, "REQ>tcp://127.0.0.1:"), ep)
 
 	dir := t.TempDir()
@@ -85,6 +70,30 @@ func TestSimAndReceiveHLT(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "heartbeat.HLTReceiver"))
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "\n")
+}
+
+// startSimCommand runs `overwatch sim --listen tcp://127.0.0.1:0 ARGS...`
+// until ctx is done and returns the HLT merger's endpoint and the channel
+// that gets the command's exit code.
+func startSimCommand(t *testing.T, ctx context.Context, args ...string) (string, <-chan int) {
+	t.Helper()
+	simOut := &hltSyncBuffer{}
+	simDone := make(chan int, 1)
+	go func() {
+		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+			append([]string{"sim", "--listen", "tcp://127.0.0.1:0"}, args...))
+	}()
+	var ep string
+	require.Eventually(t, func() bool {
+		for _, l := range strings.Split(simOut.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, "HLT merger: "); ok {
+				ep = rest
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+	return ep, simDone
 }
 
 func TestReceiveHLTUsage(t *testing.T) {

@@ -1,9 +1,10 @@
 package cli
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
+
+	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 )
 
 // ssoGuard is the front door of a web app behind a single-sign-on proxy
@@ -28,26 +29,8 @@ func newSSOGuard(header string, trusted []netip.Prefix, disablePasswordLogin boo
 	return &ssoGuard{header: header, trusted: trusted, noPasswordLog: disablePasswordLogin, next: h, refused: refused}
 }
 
-func (g *ssoGuard) fromTrusted(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, p := range g.trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
 func (g *ssoGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, set := r.Header[http.CanonicalHeaderKey(g.header)]; set && !g.fromTrusted(r) {
+	if _, set := r.Header[http.CanonicalHeaderKey(g.header)]; set && !httpserve.RemoteIn(r.RemoteAddr, g.trusted) {
 		if g.refused != nil {
 			g.refused(r)
 		}

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -23,6 +22,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 )
 
 //go:embed templates/*.html
@@ -333,21 +333,7 @@ func (a *App) currentSession(r *http.Request) (*session, bool) {
 }
 
 func (a *App) fromTrustedProxy(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, p := range a.cfg.TrustedProxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return httpserve.RemoteIn(r.RemoteAddr, a.cfg.TrustedProxies)
 }
 
 // clientAddr is the address used for login rate limiting.

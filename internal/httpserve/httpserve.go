@@ -266,13 +266,28 @@ func remoteAddr(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-func (l *Listener) isExempt(a netip.Addr) bool {
-	for _, p := range l.exempt {
+func (l *Listener) isExempt(a netip.Addr) bool { return In(a, l.exempt) }
+
+// In reports whether an address is in one of the prefixes.
+func In(a netip.Addr, prefixes []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range prefixes {
 		if p.Contains(a) {
 			return true
 		}
 	}
 	return false
+}
+
+// RemoteIn reports whether a request's peer (http.Request.RemoteAddr,
+// "host:port") is in one of the prefixes, e.g. a trusted proxy.
+func RemoteIn(remoteAddr string, prefixes []netip.Prefix) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && In(a, prefixes)
 }
 
 // Accept returns the next connection within the bounds.

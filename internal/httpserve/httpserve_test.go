@@ -190,3 +190,16 @@ func TestRequestBound(t *testing.T) {
 	resp.Body.Close()
 	assert.True(t, strings.HasPrefix(string(b), "ok"))
 }
+
+func TestRemoteIn(t *testing.T) {
+	ps := []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24"), netip.MustParsePrefix("::1/128")}
+	for _, tc := range []struct {
+		remote string
+		want   bool
+	}{
+		{"10.1.0.7:4242", true}, {"10.1.1.7:4242", false}, {"[::1]:80", true},
+		{"[::ffff:10.1.0.9]:80", true}, {"10.1.0.7", true}, {"nonsense", false}, {"", false},
+	} {
+		assert.Equal(t, tc.want, RemoteIn(tc.remote, ps), tc.remote)
+	}
+}
