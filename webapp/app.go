@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -41,25 +42,28 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // App is the web app: an http.Handler serving the pages, the JSON API,
 // live updates and the static files. Close stops its background work.
 type App struct {
-	cfg      Config
-	store    overwatch.Store
-	router   *httprouter.Router
-	tmpl     map[string]*template.Template
-	sess     *sessions
-	limit    *limiter
-	views    *viewCache
-	hub      *hub
-	jsroot   http.Handler // nil when JSROOT is not installed
-	static   http.Handler
-	log      *slog.Logger
-	cancel   context.CancelFunc
-	gz       *gzipCache
-	outs     *outputCache
-	listMu   sync.Mutex
-	listings map[int]runListing
-	rowsMu   sync.Mutex
-	rows     map[rowKey]cachedRow
-	hubDone  chan struct{}
+	cfg       Config
+	store     overwatch.Store
+	router    *httprouter.Router
+	tmpl      map[string]*template.Template
+	sess      *sessions
+	limit     *limiter  // failed logins per (user, address)
+	limitAddr *limiter  // failed logins per address, over all users
+	slow      *limiter  // failed logins per user, over all addresses: slow-down
+	hashing   semaphore // bounds concurrent password checks
+	views     *viewCache
+	hub       *hub
+	jsroot    http.Handler // nil when JSROOT is not installed
+	static    http.Handler
+	log       *slog.Logger
+	cancel    context.CancelFunc
+	gz        *gzipCache
+	outs      *outputCache
+	listMu    sync.Mutex
+	listings  map[int]runListing
+	rowsMu    sync.Mutex
+	rows      map[rowKey]cachedRow
+	hubDone   chan struct{}
 }
 
 // New builds the web app and starts its live-update hub.
@@ -68,16 +72,19 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{
-		cfg:      cfg,
-		store:    cfg.Store,
-		sess:     &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
-		limit:    newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
-		views:    newViewCache(cfg.Store),
-		log:      cfg.Logger,
-		rows:     map[rowKey]cachedRow{},
-		gz:       newGzipCache(),
-		outs:     newOutputCache(),
-		listings: map[int]runListing{},
+		cfg:       cfg,
+		store:     cfg.Store,
+		sess:      &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
+		limit:     newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
+		limitAddr: newLimiter(addrFactor*cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
+		slow:      newLimiter(math.MaxInt, cfg.LoginWindow, cfg.Now),
+		hashing:   make(semaphore, cfg.LoginConcurrency),
+		views:     newViewCache(cfg.Store),
+		log:       cfg.Logger,
+		rows:      map[rowKey]cachedRow{},
+		gz:        newGzipCache(),
+		outs:      newOutputCache(),
+		listings:  map[int]runListing{},
 	}
 	var err error
 	if a.tmpl, err = parseTemplates(); err != nil {
@@ -312,13 +319,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // currentSession returns the logged-in session of a request: the signed
-// cookie (checked against the user's current password hash), or the
-// trusted proxy header when configured and the peer is a trusted proxy.
+// cookie (checked against the user's current password hash and the
+// server-side session record, which logout deletes), or the trusted proxy
+// header when configured and the peer is a trusted proxy.
 func (a *App) currentSession(r *http.Request) (*session, bool) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		if s, ok := a.sess.decode(c.Value); ok {
 			if fp, ok := a.cfg.Users.fingerprint(s.User); ok && fp == s.Fingerprint {
-				return &s, true
+				rec, err := a.cfg.Sessions.LookupSession(r.Context(), s.Nonce)
+				if err == nil && rec.User == s.User {
+					return &s, true
+				}
+				if err != nil && !errors.Is(err, overwatch.ErrNotFound) {
+					a.log.Warn("session lookup failed", "err", err)
+				}
 			}
 		}
 	}
