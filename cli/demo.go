@@ -192,5 +192,5 @@ func demoCredentials(dataDir string) (string, error) {
 	if ok {
 		return pw, users.SetPassword(demoUser, pw)
 	}
-	return pw, users.Add(demoUser, pw)
+	return pw, users.Add(demoUser, pw, webapp.RoleShifter)
 }

@@ -43,6 +43,12 @@ type Config struct {
 	TrustedProxyHeader string
 	// TrustedProxies are the addresses allowed to set TrustedProxyHeader.
 	TrustedProxies []netip.Prefix
+	// ProxyRole is the role of users logged in by TrustedProxyHeader who
+	// are not in the users file (default viewer; an entry in the users
+	// file gives its role).
+	ProxyRole Role
+	// Tokens are the API tokens; nil opens TokensPath(DataDir).
+	Tokens *Tokens
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
 	// LoginAttempts logins per (user name, client address) may fail within
@@ -146,6 +152,19 @@ func (c *Config) setDefaults() error {
 	}
 	if c.LoginWindow <= 0 {
 		c.LoginWindow = 5 * time.Minute
+	}
+	if c.ProxyRole == "" {
+		c.ProxyRole = RoleViewer
+	}
+	if _, err := ParseRole(string(c.ProxyRole)); err != nil {
+		return err
+	}
+	if c.Tokens == nil {
+		t, err := OpenTokens(TokensPath(c.DataDir))
+		if err != nil {
+			return err
+		}
+		c.Tokens = t
 	}
 	if c.LoginConcurrency <= 0 {
 		c.LoginConcurrency = runtime.NumCPU()

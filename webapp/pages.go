@@ -86,6 +86,9 @@ type pageData struct {
 	User   string
 	CSRF   string
 	JSROOT bool
+	// CanAck: the user may acknowledge and silence alarms (shows the
+	// buttons).
+	CanAck bool
 	Error  string
 	Code   int
 	Data   any
@@ -96,6 +99,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, s *session, name, t
 	if s != nil {
 		pd.User = s.User
 		pd.CSRF = a.sess.csrfToken(s.Nonce)
+		pd.CanAck = s.Token == "" && s.Role.Can(PermAcknowledge)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -569,7 +573,7 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 	}
 	group, hist := q.Get("group"), q.Get("hist")
 	d.Permalink = permalink(d.Slice, run, sys, group, hist)
-	if d.Alarms, err = a.store.Alarms(ctx, overwatch.AlarmQuery{Subsystem: sys, State: overwatch.AlarmFiring}); err != nil {
+	if d.Alarms, err = a.runAlarms(ctx, run, sys); err != nil {
 		return err
 	}
 	sliceKey := ""
@@ -634,20 +638,11 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 
 // outputURL is the API URL of one output of a histogram.
 func outputURL(run int, sys, slice, kind, name string) string {
-	u := fmt.Sprintf("/api/runs/%d/%s/%s/%s", run, sys, kind, escapeName(name))
+	q := url.Values{}
 	if slice != "" {
-		u += "?slice=" + url.QueryEscape(slice)
+		q.Set("slice", slice)
 	}
-	return u
-}
-
-// escapeName escapes a histogram name for a URL path, keeping '/'.
-func escapeName(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
+	return nameURL(fmt.Sprintf("/api/runs/%d/%s/%s", run, sys, kind), name, q)
 }
 
 func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.ViewHist, alarms []overwatch.AlarmRecord) plotBlock {
@@ -834,7 +829,7 @@ func (a *App) trendingPage(w http.ResponseWriter, r *http.Request, ps httprouter
 		if d.Selected != "" && n != d.Selected {
 			continue
 		}
-		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: "/api/trends/" + d.Sys + "/" + escapeName(n)}
+		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: nameURL("/api/trends/"+d.Sys, n, nil)}
 		if tb.Desc == "" {
 			tb.Desc = n
 		}
@@ -857,10 +852,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// statusPageData is the status page: the status and the alarms firing now.
+type statusPageData struct {
+	*Status
+	Alarms []overwatch.AlarmRecord
+}
+
 func (a *App) statusPage(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
 	st, err := a.status(r.Context())
 	if err != nil {
 		return err
 	}
-	return a.render(w, r, s, "status", "Status", st)
+	firing, err := a.store.Alarms(r.Context(), overwatch.AlarmQuery{State: overwatch.AlarmFiring})
+	if err != nil {
+		return err
+	}
+	return a.render(w, r, s, "status", "Status", statusPageData{Status: st, Alarms: firing})
 }

@@ -68,6 +68,12 @@ type session struct {
 	Expires     time.Time
 	Nonce       string // random, per login: keys the CSRF token
 	Fingerprint string // digest of the user's password hash at login
+
+	// Not in the cookie: the user's current role (from the users file on
+	// every request) and, for a request authenticated by an API token,
+	// the token's ID.
+	Role  Role
+	Token string
 }
 
 // sessions signs and checks session cookies with HMAC-SHA256.
