@@ -54,6 +54,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg := config.Default()
 	cfg.Data = *data
 	cfg.Web.Listen = *listen
+	cfg.Metrics.OnWebPort = true // a local demo: /metrics next to the pages
 	if *verbose {
 		cfg.Log.Level = "debug"
 	}

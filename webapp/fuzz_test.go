@@ -1,6 +1,8 @@
 package webapp
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -65,18 +67,23 @@ func FuzzSliceQuery(f *testing.F) {
 	})
 }
 
-// FuzzSafeNext: the login redirect target is always a local path.
+// FuzzSafeNext: the login redirect target is always a local path, also
+// as the browser resolves the Location the server answers (cleaned by
+// http.Redirect, '\\' read as '/').
 func FuzzSafeNext(f *testing.F) {
-	for _, seed := range []string{"/runs", "//evil", "/\\evil", "https://x", "/run/1/EMC?a=b", "\x00", "/%2F%2Fevil"} {
+	for _, seed := range []string{"/runs", "//evil", "/\\evil", "https://x", "/run/1/EMC?a=b", "\x00", "/%2F%2Fevil", "/x/../%5Cevil.com", "/x/..//evil.com"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, next string) {
 		got := safeNext(next)
 		require.True(t, strings.HasPrefix(got, "/"))
-		require.False(t, strings.HasPrefix(got, "//") || strings.HasPrefix(got, "/\\"))
+		require.False(t, strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\r\n\t\x00"))
 		u, err := url.Parse(got)
 		require.NoError(t, err)
 		require.Empty(t, u.Host)
 		require.Empty(t, u.Scheme)
+		rec := httptest.NewRecorder()
+		http.Redirect(rec, httptest.NewRequest("GET", "/login", nil), got, http.StatusSeeOther)
+		assertLocal(t, rec.Header().Get("Location"))
 	})
 }
