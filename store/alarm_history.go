@@ -16,6 +16,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Alarm history: every event an UpdateAlarm returns is appended, one JSON
@@ -216,7 +217,7 @@ func (s *Store) AlarmEvents(ctx context.Context, q overwatch.AlarmEventQuery) ([
 // clean is set so that the next append starts on a fresh line; other
 // unreadable lines are logged and skipped.
 func syncAlarmEvents(tx *bolt.Tx, dir string, opts Options, clean bool) error {
-	if err := tx.DeleteBucket(bAlarmEvents); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+	if err := tx.DeleteBucket(bAlarmEvents); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return err
 	}
 	bk, err := tx.CreateBucket(bAlarmEvents)

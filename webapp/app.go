@@ -153,7 +153,7 @@ func (j jsrootFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) || badRedirectChars(name) || strings.Contains(name, "/.") || strings.HasPrefix(name, ".") || !jsrootExt[path.Ext(name)] {
 		return nil, fs.ErrNotExist
 	}
-	return filesOnly{j.fs}.Open(name)
+	return filesOnly(j).Open(name)
 }
 
 // filesOnly serves regular files only: directories (which http.FileServer
