@@ -39,6 +39,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	speed := fs.Float64("speed", 20, "simulated seconds per wall-clock second (a 15-minute run lasts 45 s at 20)")
 	dqmListen := fs.String("dqm-listen", "127.0.0.1:0", "DQM receiver `address` (port 0: any free port)")
 	verbose := fs.Bool("v", false, "debug logging")
+	png := fs.String("png", "demand", "when histogram images are rendered: `demand` (by the web app, when first asked) or eager")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,6 +55,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg := config.Default()
 	cfg.Data = *data
 	cfg.Web.Listen = *listen
+	cfg.Processing.PNG = *png
 	if *verbose {
 		cfg.Log.Level = "debug"
 	}

@@ -98,6 +98,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.trends.RenderInBackground()
 		d.proc = processing.New(d.st, processing.Options{
 			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+			PNG: cfg.Processing.PNG,
 		})
 		d.metrics.watchProcessor(d.proc)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	_ "github.com/overwatch-dqm/overwatch/detectors/all"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"github.com/stretchr/testify/require"
@@ -118,9 +119,9 @@ func waitView(tb testing.TB, st *store.Store, unix int64, complete bool) {
 	var seen time.Time
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if mod, err := st.OutputTime(ctx, ref); err == nil && !mod.Equal(seen) {
+		if mod, err := bundle.NewOutputs(st).OutputTime(ctx, ref); err == nil && !mod.Equal(seen) {
 			seen = mod
-			if b, err := st.Output(ctx, ref); err == nil {
+			if b, err := bundle.NewOutputs(st).Output(ctx, ref); err == nil {
 				var v processing.ViewDoc
 				if json.Unmarshal(b, &v) == nil && v.Snapshot.Time == unix && (v.Complete || !complete) {
 					return

@@ -23,6 +23,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 )
 
 //go:embed templates/*.html
@@ -55,6 +56,8 @@ type App struct {
 	cancel   context.CancelFunc
 	gz       *gzipCache
 	outs     *outputCache
+	bundles  *bundle.Outputs
+	images   *imageCache
 	listMu   sync.Mutex
 	listings map[int]runListing
 	rowsMu   sync.Mutex
@@ -67,12 +70,15 @@ func New(cfg Config) (*App, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	outputs := bundle.NewOutputs(cfg.Store)
 	a := &App{
 		cfg:      cfg,
 		store:    cfg.Store,
+		bundles:  outputs,
+		images:   newImageCache(outputs),
 		sess:     &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
 		limit:    newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
-		views:    newViewCache(cfg.Store),
+		views:    newViewCache(outputs),
 		log:      cfg.Logger,
 		rows:     map[rowKey]cachedRow{},
 		gz:       newGzipCache(),
@@ -99,6 +105,7 @@ func New(cfg Config) (*App, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.hub = newHub(a.store, cfg.PollInterval, a.log)
+	a.hub.outputs = outputs
 	a.hub.onChange = a.invalidateRuns
 	a.hubDone = make(chan struct{})
 	go func() {

@@ -95,6 +95,10 @@ type Processing struct {
 	Mode string `yaml:"mode"`
 	// Scan is the period of the catch-up scan (default 30s).
 	Scan time.Duration `yaml:"scan"`
+	// PNG is when histogram images are rendered: "demand" (default: by the
+	// web app when first asked, from the bundle's JSON) or "eager" (every
+	// image during processing).
+	PNG string `yaml:"png"`
 	// Ingest, when set, is a drop folder whose receiver-named files
 	// (<SYS>histos_<run>_<mode>_<Y>_<M>_<D>_<h>_<m>_<s>.root, as written by
 	// the C++ zmqReceive or `overwatch receive hlt --drop`) are moved into
@@ -372,6 +376,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Processing.Scan <= 0 {
 		bad("processing.scan: must be positive")
+	}
+	switch c.Processing.PNG {
+	case "", "demand", "eager":
+	default:
+		bad("processing.png: %q is not demand or eager", c.Processing.PNG)
 	}
 	if c.Web.Enabled {
 		checkAddr("web.listen", c.Web.Listen)
