@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -43,25 +46,51 @@ func newBenchEnv(tb testing.TB, nHists int, opts processing.Options) *benchEnv {
 	return &benchEnv{st: st, p: processing.New(st, opts), snap: snap}
 }
 
-// BenchmarkProcess500 processes a 500-histogram EMC-like snapshot (1D of
-// 100–3000 bins, 2D up to 100x100) with the EMC detector: every output
-// (JSON, hints, PNG, view) written. Target: <= 1.0 s per snapshot.
-func BenchmarkProcess500(b *testing.B) {
+// BenchmarkFloor500 is the floor of processing the 500-histogram snapshot
+// of BenchmarkProcess500: read and decode the stored snapshot and encode
+// every histogram's JSROOT JSON, nothing else. Run it with
+// BenchmarkProcess500 in one -bench run: full processing ≤ 2× the floor.
+func BenchmarkFloor500(b *testing.B) {
 	env := newBenchEnv(b, 500, processing.Options{})
 	ctx := context.Background()
 	cpu := cpuTime()
 	for b.Loop() {
-		if err := env.p.Process(ctx, env.snap); err != nil {
-			b.Fatal(err)
+		rc, err := env.st.OpenSnapshot(ctx, env.snap.SnapshotRef)
+		require.NoError(b, err)
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(b, err)
+		f, err := overwatch.DecodeFile(data)
+		require.NoError(b, err)
+		n := 0
+		for _, e := range f.Entries {
+			if h, ok := e.Object.(*overwatch.Hist); ok {
+				js, err := overwatch.AppendJSON(nil, h, overwatch.JSONOptions{CompactArrays: true})
+				require.NoError(b, err)
+				n += len(js)
+			}
 		}
+		require.Positive(b, n)
 	}
 	reportCPU(b, cpu)
 }
 
-// BenchmarkProcess500NoPNG is BenchmarkProcess500 without the PNG pass:
-// the latency until JSON, hints and view are visible.
-func BenchmarkProcess500NoPNG(b *testing.B) {
-	env := newBenchEnv(b, 500, processing.Options{NoPNG: true})
+// BenchmarkProcess500 processes a 500-histogram EMC-like snapshot (1D of
+// 100–3000 bins, 2D up to 100x100) with the EMC detector into its bundle
+// (functions, JSON, hints, view; images on demand). It reports the files
+// and bytes in the run's output folder (one bundle). Goal: ≤ 2× BenchmarkFloor500.
+func BenchmarkProcess500(b *testing.B) {
+	benchProcess(b, processing.Options{})
+}
+
+// BenchmarkProcess500EagerPNG is BenchmarkProcess500 with every image
+// rendered during processing (--png eager, the behaviour before bundles).
+func BenchmarkProcess500EagerPNG(b *testing.B) {
+	benchProcess(b, processing.Options{PNG: processing.PNGEager})
+}
+
+func benchProcess(b *testing.B, opts processing.Options) {
+	env := newBenchEnv(b, 500, opts)
 	ctx := context.Background()
 	cpu := cpuTime()
 	for b.Loop() {
@@ -70,6 +99,28 @@ func BenchmarkProcess500NoPNG(b *testing.B) {
 		}
 	}
 	reportCPU(b, cpu)
+	files, bytes := outputFiles(b, filepath.Join(env.st.Dir(), "Run9000", "EMC"))
+	b.ReportMetric(float64(files), "files")
+	b.ReportMetric(float64(bytes)/1e6, "MB")
+}
+
+// outputFiles counts the output files below dir (snapshots left out) and
+// their bytes.
+func outputFiles(tb testing.TB, dir string) (n int, size int64) {
+	tb.Helper()
+	require.NoError(tb, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".root") {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n++
+		size += fi.Size()
+		return nil
+	}))
+	return n, size
 }
 
 // BenchmarkEndToEnd measures, with the Run loop consuming the store's
