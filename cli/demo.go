@@ -29,6 +29,7 @@ const (
 	demoDriftTrend = "meanTPCTrackPt"
 	demoDriftRate  = 0.004 // GeV/c per simulated second
 	demoAlarmMax   = 1.5   // GeV/c
+	demoRunBytes   = 1536 << 20
 	demoUser       = "demo"
 )
 
@@ -96,6 +97,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg.Processing.Scan = 10 * time.Second
 	cfg.Monitor.InitialDelay, cfg.Monitor.Interval = 30*time.Second, 30*time.Second
 	cfg.Trending.Trends = demoTrendOverrides(cfg.Subsystems)
+	// However long the demo runs, its runs fit in demoRunBytes: the oldest
+	// go first, checked every minute.
+	cfg.Store.Retention.MaxBytes, cfg.Store.PruneEvery = demoRunBytes, time.Minute
 	if err := ensureDemoToken(cfg.Data, log); err != nil {
 		return err
 	}
@@ -110,6 +114,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log.Info("demo running", "simulator", sim.Endpoints(), "dqm", d.dqmLn.Addr().String(), "data", cfg.Data,
+		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first), under 2 GB with trends and index", demoRunBytes>>20),
 		"alarm", fmt.Sprintf("%s/%s fires when the mean track pT passes %.1f GeV/c", demoDriftSys, demoDriftTrend, demoAlarmMax))
 	fmt.Fprintf(e.stdout, "%s user=%s password=%s\n", d.webURL(), demoUser, password)
 	err = d.run(ctx)

@@ -259,6 +259,12 @@ func (d *deployment) run(ctx context.Context) error {
 		start("heartbeat forwarding", func(ctx context.Context) error { return forwardHeartbeats(ctx, dir, d.cfg.Data, 2*time.Second, d.log) })
 		d.log.Info("ingesting a drop folder", "dir", dir)
 	}
+	if !d.cfg.Store.Retention.KeepsEverything() {
+		start("retention", func(ctx context.Context) error {
+			return pruneLoop(ctx, d.st, d.cfg.Store, d.cfg.Processing.Mode == "reset", d.log.With("component", "retention"))
+		})
+		d.log.Info("retention policy applied periodically", "policy", d.cfg.Store.Retention.String())
+	}
 	for _, r := range d.hlt {
 		start("hlt receiver", r.Run)
 	}

@@ -37,6 +37,7 @@ type Config struct {
 	HLT        HLT        `yaml:"hlt"`
 	DQM        DQM        `yaml:"dqm"`
 	Processing Processing `yaml:"processing"`
+	Store      Store      `yaml:"store"`
 	Web        Web        `yaml:"web"`
 	Monitor    Monitor    `yaml:"monitor"`
 	Metrics    Metrics    `yaml:"metrics"`
@@ -377,6 +378,7 @@ func (c *Config) Validate() error {
 	if c.Processing.Scan <= 0 {
 		bad("processing.scan: must be positive")
 	}
+	c.Store.validate(bad)
 	switch c.Processing.PNG {
 	case "", "demand", "eager":
 	default:
