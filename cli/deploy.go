@@ -37,6 +37,7 @@ type deployment struct {
 	disp     *trending.Dispatcher
 	trends   *trending.Manager
 	proc     *processing.Processor
+	handoff  *processing.Handoff // nil without processing
 	slices   *timeslice.Service
 	app      *webapp.App
 	hlt      []*hlt.Receiver
@@ -96,9 +97,11 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, err
 		}
 		d.trends.RenderInBackground()
+		// Receivers hand their decoded snapshots to processing: decoded once.
+		d.handoff = processing.NewHandoff(2 * len(cfg.HLT.Receivers))
 		d.proc = processing.New(d.st, processing.Options{
 			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
-			PNG: cfg.Processing.PNG,
+			PNG: cfg.Processing.PNG, Handoff: d.handoff,
 		})
 		d.metrics.watchProcessor(d.proc)
 	}
@@ -107,7 +110,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			Endpoint: rc.In, Subsystem: rc.Subsystem, DataDir: cfg.Data, Select: rc.Select,
 			ResetOnRequest: rc.Reset, Sleep: rc.Sleep, Timeout: rc.Timeout,
 			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
-		}, hlt.StoreSink{Store: d.st})
+		}, hlt.StoreSink{Store: d.st, Stored: d.handoff.Offer})
 		d.hlt = append(d.hlt, r)
 		d.metrics.watchHLT(rc.Subsystem, r)
 	}

@@ -56,6 +56,10 @@ type Options struct {
 	Force Force
 	// Decode decodes a snapshot file (overwatch.DecodeFile when nil).
 	Decode func(data []byte) (*overwatch.File, error)
+	// Handoff, when set, holds snapshots a receiver of the same process
+	// decoded: they are processed from it instead of being read and
+	// decoded again (the stored file when absent).
+	Handoff *Handoff
 }
 
 // The PNG modes of Options.PNG.
@@ -273,6 +277,9 @@ func (p *Processor) load(ctx context.Context, s overwatch.SnapshotInfo) (*overwa
 }
 
 func (p *Processor) decodeSnapshot(ctx context.Context, ref overwatch.SnapshotRef) (*overwatch.File, error) {
+	if f, ok := p.opts.Handoff.take(ref); ok {
+		return f, nil
+	}
 	rc, err := p.store.OpenSnapshot(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("processing: opening snapshot %s: %w", ref, err)
