@@ -423,10 +423,6 @@ func safeApply(fn overwatch.Function, c *overwatch.FuncContext) (err error) {
 	return fn.Apply(c)
 }
 
-func outRef(t Target, name string, kind overwatch.OutputKind) overwatch.OutputRef {
-	return overwatch.OutputRef{Run: t.Run, Subsystem: t.Subsystem, Slice: t.Slice, Name: name, Kind: kind}
-}
-
 // encodeMembers encodes the JSROOT JSON (when the encoder succeeds) and
 // the hints of a processed histogram as its bundle members. A failing JSON
 // encoder is recorded in the hints; only a hints encoding error is
