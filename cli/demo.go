@@ -29,7 +29,7 @@ const (
 	demoDriftTrend = "meanTPCTrackPt"
 	demoDriftRate  = 0.004 // GeV/c per simulated second
 	demoAlarmMax   = 1.5   // GeV/c
-	demoRunBytes   = 1536 << 20
+	demoRunBytes   = 1 << 30
 	demoUser       = "demo"
 )
 
@@ -114,7 +114,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log.Info("demo running", "simulator", sim.Endpoints(), "dqm", d.dqmLn.Addr().String(), "data", cfg.Data,
-		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first), under 2 GB with trends and index", demoRunBytes>>20),
+		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first), leaving 1 GB of the 2 GB bound to trend journals, alarms and the index", demoRunBytes>>20),
 		"alarm", fmt.Sprintf("%s/%s fires when the mean track pT passes %.1f GeV/c", demoDriftSys, demoDriftTrend, demoAlarmMax))
 	fmt.Fprintf(e.stdout, "%s user=%s password=%s\n", d.webURL(), demoUser, password)
 	err = d.run(ctx)
