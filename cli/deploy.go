@@ -37,6 +37,7 @@ type deployment struct {
 	disp     *trending.Dispatcher
 	trends   *trending.Manager
 	proc     *processing.Processor
+	handoff  *processing.Handoff // nil without processing
 	slices   *timeslice.Service
 	app      *webapp.App
 	hlt      []*hlt.Receiver
@@ -96,8 +97,11 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, err
 		}
 		d.trends.RenderInBackground()
+		// Receivers hand their decoded snapshots to processing: decoded once.
+		d.handoff = processing.NewHandoff(2 * len(cfg.HLT.Receivers))
 		d.proc = processing.New(d.st, processing.Options{
 			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+			PNG: cfg.Processing.PNG, Handoff: d.handoff,
 		})
 		d.metrics.watchProcessor(d.proc)
 	}
@@ -106,7 +110,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			Endpoint: rc.In, Subsystem: rc.Subsystem, DataDir: cfg.Data, Select: rc.Select,
 			ResetOnRequest: rc.Reset, Sleep: rc.Sleep, Timeout: rc.Timeout,
 			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
-		}, hlt.StoreSink{Store: d.st})
+		}, hlt.StoreSink{Store: d.st, Stored: d.handoff.Offer})
 		d.hlt = append(d.hlt, r)
 		d.metrics.watchHLT(rc.Subsystem, r)
 	}
@@ -257,6 +261,12 @@ func (d *deployment) run(ctx context.Context) error {
 		start("ingest", func(ctx context.Context) error { return d.st.RunIngest(ctx, dir, 2*time.Second) })
 		start("heartbeat forwarding", func(ctx context.Context) error { return forwardHeartbeats(ctx, dir, d.cfg.Data, 2*time.Second, d.log) })
 		d.log.Info("ingesting a drop folder", "dir", dir)
+	}
+	if !d.cfg.Store.Retention.KeepsEverything() {
+		start("retention", func(ctx context.Context) error {
+			return pruneLoop(ctx, d.st, d.cfg.Store, d.cfg.Processing.Mode == "reset", d.log.With("component", "retention"))
+		})
+		d.log.Info("retention policy applied periodically", "policy", d.cfg.Store.Retention.String())
 	}
 	for _, r := range d.hlt {
 		start("hlt receiver", r.Run)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 )
 
 // memStore is an in-memory overwatch.Store for unit tests of the pipeline
@@ -302,10 +303,37 @@ func (m *memStore) QuarantineSnapshot(ctx context.Context, ref overwatch.Snapsho
 	return nil
 }
 
+// output reads an output through its bundle (nil when absent).
 func (m *memStore) output(ref overwatch.OutputRef) []byte {
+	b, _ := bundle.NewOutputs(m).Output(context.Background(), ref)
+	return b
+}
+
+func (m *memStore) OpenOutput(ctx context.Context, ref overwatch.OutputRef, off, n int64) (io.ReadCloser, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.outs[ref]
+	b, ok := m.outs[ref]
+	if !ok {
+		return nil, fmt.Errorf("output %+v: %w", ref, overwatch.ErrNotFound)
+	}
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	b = b[off:]
+	if n >= 0 && n < int64(len(b)) {
+		b = b[:n]
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (m *memStore) OutputInfo(ctx context.Context, ref overwatch.OutputRef) (overwatch.OutputInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.outs[ref]
+	if !ok {
+		return overwatch.OutputInfo{}, fmt.Errorf("output %+v: %w", ref, overwatch.ErrNotFound)
+	}
+	return overwatch.OutputInfo{Size: int64(len(b)), Time: m.outTimes[ref]}, nil
 }
 
 // Test snapshot encoding: gob of the histograms (the ROOT codec is tested

@@ -13,6 +13,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 
@@ -169,9 +170,12 @@ var contentTypes = map[overwatch.OutputKind]string{
 
 // apiOutput serves one output of a histogram listed in the view of the
 // run/subsystem (or of the time slice given by ?slice=). Names not in the
-// view are 404: only the artifacts processing published are served. The
-// response carries an ETag (the output's write time) for cheap
-// revalidation.
+// view are 404: only the artifacts processing published are served. JSON
+// and hints are members of the run's bundle, read without reading the
+// whole bundle; a PNG is the bundle's own (images rendered eagerly) or
+// rendered from the bundle's JSON when first asked and cached. The
+// response carries a strong ETag, the content's hash, for cheap
+// revalidation (304 on If-None-Match).
 func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
 		run, sys, err := parseRunSys(ps)
@@ -197,23 +201,31 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: kind}
 		out, ok := a.outs.get(ref, vmod)
 		if !ok {
-			if out.mod, err = a.store.OutputTime(ctx, ref); err != nil {
-				return err
+			if kind == overwatch.OutputPNG {
+				out, err = a.images.image(ctx, ref)
+			} else {
+				var c bundle.Content
+				c, err = a.bundles.Read(ctx, ref)
+				out = cachedOutput{mod: c.Time, etag: c.ETag, data: c.Data}
 			}
-			if out.data, err = a.store.Output(ctx, ref); err != nil {
+			if errors.Is(err, overwatch.ErrNotFound) {
+				return errorf(http.StatusNotFound, "histogram %q of run %d %s has no %s output", name, run, sys, kind)
+			}
+			if err != nil {
 				return err
 			}
 			out.view = vmod
-			a.outs.put(ref, out)
+			if kind != overwatch.OutputPNG { // images have their own cache
+				a.outs.put(ref, out)
+			}
 		}
 		mod, data := out.mod, out.data
-		etag := `"` + strconv.FormatInt(mod.UnixNano(), 36) + `"`
 		h := w.Header()
-		h.Set("ETag", etag)
+		h.Set("ETag", out.etag)
 		h.Set("Cache-Control", "private, no-cache")
 		h.Set("Last-Modified", mod.UTC().Format(http.TimeFormat))
 		h.Set("X-Output-Time", strconv.FormatInt(mod.Unix(), 10))
-		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == out.etag {
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 )
 
 //go:embed templates/*.html
@@ -62,6 +63,8 @@ type App struct {
 	cancel     context.CancelFunc
 	gz         *gzipCache
 	outs       *outputCache
+	bundles    *bundle.Outputs
+	images     *imageCache
 	listMu     sync.Mutex
 	listings   map[int]runListing
 	rowsMu     sync.Mutex
@@ -78,6 +81,7 @@ func New(cfg Config) (*App, error) {
 	if !ok {
 		return nil, errors.New("webapp: Config.Store must implement overwatch.AlarmHistory (atomic alarm updates with their history)")
 	}
+	outputs := bundle.NewOutputs(cfg.Store)
 	a := &App{
 		alarms:    hist,
 		cfg:       cfg,
@@ -87,7 +91,9 @@ func New(cfg Config) (*App, error) {
 		limitAddr: newLimiter(addrFactor*cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
 		slow:      newLimiter(math.MaxInt, cfg.LoginWindow, cfg.Now),
 		hashing:   make(semaphore, cfg.LoginConcurrency),
-		views:     newViewCache(cfg.Store),
+		bundles:   outputs,
+		images:    newImageCache(outputs),
+		views:     newViewCache(outputs),
 		log:       cfg.Logger,
 		rows:      map[rowKey]cachedRow{},
 		gz:        newGzipCache(),
@@ -119,6 +125,7 @@ func New(cfg Config) (*App, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.hub = newHub(a.store, cfg.PollInterval, a.log)
+	a.hub.outputs = outputs
 	a.hub.onChange = a.invalidateRuns
 	a.hubDone = make(chan struct{})
 	go func() {

@@ -654,7 +654,7 @@ func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.
 		p.Pretty = h.Name
 	}
 	ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputHints}
-	if data, err := a.store.Output(ctx, ref); err == nil {
+	if data, err := a.bundles.Output(ctx, ref); err == nil {
 		var hi overwatch.Hints
 		if json.Unmarshal(data, &hi) == nil {
 			p.Info, p.Reasons = hi.Info, hi.QualityReasons
@@ -663,7 +663,7 @@ func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.
 			}
 		}
 	}
-	if t, err := a.store.OutputTime(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputJSON}); err == nil {
+	if t, err := a.bundles.OutputTime(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputJSON}); err == nil {
 		p.Updated = t
 	}
 	for _, al := range alarms {

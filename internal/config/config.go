@@ -37,6 +37,7 @@ type Config struct {
 	HLT        HLT        `yaml:"hlt"`
 	DQM        DQM        `yaml:"dqm"`
 	Processing Processing `yaml:"processing"`
+	Store      Store      `yaml:"store"`
 	Web        Web        `yaml:"web"`
 	Monitor    Monitor    `yaml:"monitor"`
 	Metrics    Metrics    `yaml:"metrics"`
@@ -95,6 +96,10 @@ type Processing struct {
 	Mode string `yaml:"mode"`
 	// Scan is the period of the catch-up scan (default 30s).
 	Scan time.Duration `yaml:"scan"`
+	// PNG is when histogram images are rendered: "demand" (default: by the
+	// web app when first asked, from the bundle's JSON) or "eager" (every
+	// image during processing).
+	PNG string `yaml:"png"`
 	// Ingest, when set, is a drop folder whose receiver-named files
 	// (<SYS>histos_<run>_<mode>_<Y>_<M>_<D>_<h>_<m>_<s>.root, as written by
 	// the C++ zmqReceive or `overwatch receive hlt --drop`) are moved into
@@ -375,6 +380,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Processing.Scan <= 0 {
 		bad("processing.scan: must be positive")
+	}
+	c.Store.validate(bad)
+	switch c.Processing.PNG {
+	case "", "demand", "eager":
+	default:
+		bad("processing.png: %q is not demand or eager", c.Processing.PNG)
 	}
 	if c.Web.Enabled {
 		checkAddr("web.listen", c.Web.Listen)
