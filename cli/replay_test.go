@@ -83,14 +83,14 @@ func replayFiles(t *testing.T, dir string) map[string][]byte {
 			}
 			return nil
 		}
-		if d.Name() == "overwatch.index" || strings.HasPrefix(d.Name(), ".") {
+		rel, _ := filepath.Rel(dir, p)
+		if store.IsBookkeeping(filepath.ToSlash(rel)) || strings.HasPrefix(d.Name(), ".") {
 			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
 		out[filepath.ToSlash(rel)] = b
 		return nil
 	}))

@@ -46,6 +46,7 @@ func init() {
 type storeFlags struct {
 	data       *string
 	subsystems *string
+	index      *string
 	verbose    *bool
 }
 
@@ -56,6 +57,7 @@ func addStoreFlags(fs interface {
 	return storeFlags{
 		data:       fs.String("data", "", "data `directory` of the store (required)"),
 		subsystems: fs.String("subsystems", "", "configured subsystems, comma-separated `LIST` (default EMC,TPC,HLT)"),
+		index:      fs.String("index", "", "index `engine`: sqlite (default: overwatch.db in the data directory) or postgres (DSN from $"+store.EnvPostgresDSN+")"),
 		verbose:    fs.Bool("v", false, "debug logging"),
 	}
 }
@@ -68,7 +70,15 @@ func (f storeFlags) options(e *env) (store.Options, error) {
 	if *f.verbose {
 		level = slog.LevelDebug
 	}
-	o := store.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))}
+	o := store.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})), Index: *f.index}
+	if o.Index != "" && o.Index != "sqlite" && o.Index != "postgres" {
+		return o, fmt.Errorf("%w: --index %q: want sqlite or postgres (the DSN comes from $%s)", errUsage, o.Index, store.EnvPostgresDSN)
+	}
+	if o.Index == "postgres" {
+		if o.Index = e.getenv(store.EnvPostgresDSN); o.Index == "" {
+			return o, fmt.Errorf("%w: --index postgres: $%s is empty", errUsage, store.EnvPostgresDSN)
+		}
+	}
 	for _, s := range strings.Split(*f.subsystems, ",") {
 		s = strings.ToUpper(strings.TrimSpace(s))
 		if s == "" {

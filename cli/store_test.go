@@ -25,7 +25,7 @@ func TestStoreCommands(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, s.Close())
-	require.NoError(t, os.Remove(dir+"/overwatch.index"))
+	require.NoError(t, os.Remove(dir+"/overwatch.db"))
 
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer

@@ -110,14 +110,14 @@ func TestUpdateAlarmHistory(t *testing.T) {
 	s = openTest(t, dir)
 	check(s)
 	require.NoError(t, s.Close())
-	require.NoError(t, os.Remove(filepath.Join(dir, indexFile)))
+	require.NoError(t, os.Remove(filepath.Join(dir, sqliteFile)))
 	s = openTest(t, dir)
 	check(s)
 
 	// A torn last line (crash during an append) is dropped and cut off;
 	// later appends are readable.
 	require.NoError(t, s.Close())
-	j := filepath.Join(dir, alarmsDir, alarmJournal)
+	j := filepath.Join(dir, alarmsDir, alarmEventsJournal)
 	f, err := os.OpenFile(j, os.O_WRONLY|os.O_APPEND, 0)
 	require.NoError(t, err)
 	_, err = f.WriteString(`{"AlarmID":"EMC/mean/high","Kind":"fir`)

@@ -2,24 +2,42 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/overwatch-dqm/overwatch"
-	bolt "go.etcd.io/bbolt"
+	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 )
 
 // Alarm records are write-through documents: alarms/<OutName(ID)>.json is
-// replaced atomically (and fsynced) before the index is updated. Open
-// re-reads the documents, so the index always ends up equal to them.
+// replaced atomically (and fsynced) inside the index transaction that
+// stores the record, so the index and the documents agree; Open re-reads
+// the documents. Alarm events are appended to the journal
+// alarms/history.jsonl (fsynced) inside the same transaction; the index
+// records how far the journal is indexed, like the trend journals.
 
 func alarmFile(id string) string { return OutName(id) + ".json" }
+
+const alarmEventsJournal = "history.jsonl" // the name of the bbolt store's history journal too: imported as it is
+
+func alarmEventsRel() string { return alarmsDir + "/" + alarmEventsJournal }
+
+// normAlarmID sets an empty ID to Subsystem/Trend/Alarm and checks it.
+func normAlarmID(a *overwatch.AlarmRecord) error {
+	if a.ID == "" && a.Subsystem != "" && a.Trend != "" && a.Alarm != "" {
+		a.ID = a.Subsystem + "/" + a.Trend + "/" + a.Alarm
+	}
+	if a.ID == "" || len(a.ID) > 1024 {
+		return fmt.Errorf("store: put alarm: ID must be 1–1024 bytes (or Subsystem, Trend and Alarm set), got %q", a.ID)
+	}
+	return nil
+}
 
 // PutAlarm stores an alarm's state, replacing the previous one. An empty
 // ID is set to Subsystem/Trend/Alarm.
@@ -27,25 +45,127 @@ func (s *Store) PutAlarm(ctx context.Context, a overwatch.AlarmRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if a.ID == "" && a.Subsystem != "" && a.Trend != "" && a.Alarm != "" {
-		a.ID = a.Subsystem + "/" + a.Trend + "/" + a.Alarm
+	if err := normAlarmID(&a); err != nil {
+		return err
 	}
-	if a.ID == "" || len(a.ID) > 1024 {
-		return fmt.Errorf("store: put alarm: ID must be 1–1024 bytes (or Subsystem, Trend and Alarm set), got %q", a.ID)
-	}
+	s.alarmMu.Lock()
+	defer s.alarmMu.Unlock()
+	return s.x.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.x.lockAlarm(ctx, tx, a.ID); err != nil {
+			return err
+		}
+		return s.writeAlarm(ctx, tx, a, nil)
+	})
+}
+
+// writeAlarm writes the document and the index row of a, and appends and
+// indexes events, inside tx.
+func (s *Store) writeAlarm(ctx context.Context, tx *sql.Tx, a overwatch.AlarmRecord, events []overwatch.AlarmEvent) error {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("store: encode alarm %q: %w", a.ID, err)
 	}
+	if err := fsio.Mkdirs(s.dir, alarmsDir); err != nil {
+		return err
+	}
+	if len(events) > 0 {
+		lines := make([][]byte, 0, len(events))
+		for i := range events {
+			e := &events[i]
+			e.AlarmID = a.ID
+			if e.Subsystem == "" {
+				e.Subsystem = a.Subsystem
+			}
+			if e.Trend == "" {
+				e.Trend = a.Trend
+			}
+			if e.Alarm == "" {
+				e.Alarm = a.Alarm
+			}
+			if e.Time.IsZero() {
+				return fmt.Errorf("store: alarm %q: event %q without a time", a.ID, e.Kind)
+			}
+			l, err := json.Marshal(e)
+			if err != nil {
+				return fmt.Errorf("store: encode alarm event: %w", err)
+			}
+			lines = append(lines, l)
+		}
+		end, err := appendLines(s.abs(alarmsDir), alarmEventsJournal, lines)
+		if err != nil {
+			return err
+		}
+		for i, e := range events {
+			if err := s.x.putAlarmEvent(ctx, tx, e, lines[i]); err != nil {
+				return err
+			}
+		}
+		if err := s.x.putOffset(ctx, tx, alarmEventsRel(), end); err != nil {
+			return err
+		}
+	}
+	if err := fsio.WriteAtomic(s.abs(alarmsDir), alarmFile(a.ID), b, true); err != nil {
+		return err
+	}
+	return s.x.putAlarm(ctx, tx, a, b)
+}
+
+// UpdateAlarm reads alarm id, lets fn change it and stores the record
+// with the events fn returns, in one index transaction: on SQLite the
+// transaction holds the database's write lock from its start, on
+// PostgreSQL a transaction-scoped advisory lock of the alarm, so updates
+// of the same alarm by any process never lose one another. fn must not
+// call the store. An error from fn aborts the update and is returned; fn
+// leaving an unknown alarm as it was (only its ID, no events) creates
+// nothing.
+func (s *Store) UpdateAlarm(ctx context.Context, id string, fn func(a *overwatch.AlarmRecord, exists bool) ([]overwatch.AlarmEvent, error)) (overwatch.AlarmRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return overwatch.AlarmRecord{}, err
+	}
+	if id == "" || len(id) > 1024 {
+		return overwatch.AlarmRecord{}, fmt.Errorf("store: update alarm: ID must be 1–1024 bytes, got %q", id)
+	}
 	s.alarmMu.Lock()
 	defer s.alarmMu.Unlock()
-	if err := mkdirs(s.dir, alarmsDir); err != nil {
-		return err
+	var out overwatch.AlarmRecord
+	err := s.x.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.x.lockAlarm(ctx, tx, id); err != nil {
+			return err
+		}
+		a, exists, err := s.x.alarm(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			a = overwatch.AlarmRecord{ID: id}
+		}
+		events, err := fn(&a, exists)
+		if err != nil {
+			return err
+		}
+		if a.ID != id {
+			return fmt.Errorf("store: update alarm %q: fn changed the ID to %q", id, a.ID)
+		}
+		if !exists && len(events) == 0 && a == (overwatch.AlarmRecord{ID: id}) {
+			out = a // fn left an unknown alarm alone: nothing is created
+			return nil
+		}
+		if err := s.writeAlarm(ctx, tx, a, events); err != nil {
+			return err
+		}
+		out = a
+		return nil
+	})
+	return out, err
+}
+
+// AlarmEvents returns the events matching q, oldest first (the newest
+// q.Limit when it is positive).
+func (s *Store) AlarmEvents(ctx context.Context, q overwatch.AlarmEventQuery) ([]overwatch.AlarmEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	if err := writeAtomic(s.abs(alarmsDir), alarmFile(a.ID), b, true); err != nil {
-		return err
-	}
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bAlarms).Put([]byte(a.ID), b) })
+	return s.x.alarmEvents(ctx, q)
 }
 
 // Alarm returns one alarm; the error wraps ErrNotFound when it is unknown.
@@ -53,15 +173,14 @@ func (s *Store) Alarm(ctx context.Context, id string) (overwatch.AlarmRecord, er
 	if err := ctx.Err(); err != nil {
 		return overwatch.AlarmRecord{}, err
 	}
-	var a overwatch.AlarmRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bAlarms).Get([]byte(id))
-		if v == nil {
-			return fmt.Errorf("store: alarm %q: %w", id, overwatch.ErrNotFound)
-		}
-		return json.Unmarshal(v, &a)
-	})
-	return a, err
+	a, ok, err := s.x.alarm(ctx, s.x.r, id)
+	if err != nil {
+		return a, err
+	}
+	if !ok {
+		return a, fmt.Errorf("store: alarm %q: %w", id, overwatch.ErrNotFound)
+	}
+	return a, nil
 }
 
 // Alarms returns the alarms matching q, sorted by ID.
@@ -69,27 +188,13 @@ func (s *Store) Alarms(ctx context.Context, q overwatch.AlarmQuery) ([]overwatch
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []overwatch.AlarmRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bAlarms).ForEach(func(k, v []byte) error {
-			var a overwatch.AlarmRecord
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("store: index entry of alarm %q: %w", k, err)
-			}
-			if (q.Subsystem == "" || a.Subsystem == q.Subsystem) && (q.Trend == "" || a.Trend == q.Trend) &&
-				(q.State == "" || a.State == q.State) {
-				out = append(out, a)
-			}
-			return nil
-		})
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, err
+	return s.x.alarms(ctx, q)
 }
 
-// syncAlarms makes the alarm index equal to the alarm documents (and the
-// event index equal to the alarm history journal) and returns their number. Unreadable documents are logged and skipped.
-func syncAlarms(tx *bolt.Tx, dir string, opts Options, clean bool) (int, error) {
+// syncAlarms makes the alarm index equal to the alarm documents and
+// returns their number. Unreadable documents are logged and skipped.
+// clean removes temporary files.
+func syncAlarms(ctx context.Context, x *db, tx execer, dir string, opts Options, clean bool) (int, error) {
 	ents, err := os.ReadDir(filepath.Join(dir, alarmsDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("store: list alarms: %w", err)
@@ -97,7 +202,7 @@ func syncAlarms(tx *bolt.Tx, dir string, opts Options, clean bool) (int, error) 
 	docs := map[string][]byte{}
 	for _, e := range ents {
 		name := e.Name()
-		if strings.HasPrefix(name, tmpPrefix) {
+		if strings.HasPrefix(name, fsio.TmpPrefix) {
 			if clean {
 				_ = os.Remove(filepath.Join(dir, alarmsDir, name))
 			}
@@ -115,30 +220,66 @@ func syncAlarms(tx *bolt.Tx, dir string, opts Options, clean bool) (int, error) 
 			opts.Logger.Warn("store: unreadable alarm document skipped", "file", name, "err", err)
 			continue
 		}
+		if err := x.putAlarm(ctx, tx, a, b); err != nil {
+			return 0, err
+		}
 		docs[a.ID] = b
 	}
-	bk := tx.Bucket(bAlarms)
-	var stale [][]byte
-	if err := bk.ForEach(func(k, _ []byte) error {
-		if _, ok := docs[string(k)]; !ok {
-			stale = append(stale, append([]byte(nil), k...))
-		}
-		return nil
-	}); err != nil {
+	ids, err := x.alarmIDs(ctx, tx)
+	if err != nil {
 		return 0, err
 	}
-	for _, k := range stale {
-		if err := bk.Delete(k); err != nil {
-			return 0, err
+	for _, id := range ids {
+		if _, ok := docs[id]; !ok {
+			if _, err := tx.ExecContext(ctx, x.d.q("DELETE FROM alarms WHERE id = ?"), id); err != nil {
+				return 0, fmt.Errorf("store: delete alarm %q from the index: %w", id, err)
+			}
 		}
-	}
-	for id, b := range docs {
-		if err := bk.Put([]byte(id), b); err != nil {
-			return 0, err
-		}
-	}
-	if err := syncAlarmEvents(tx, dir, opts, clean); err != nil {
-		return 0, err
 	}
 	return len(docs), nil
+}
+
+// replayAlarmEvents indexes the alarm-event journal past its recorded
+// offset (from the start when full is set) and returns the number of
+// events in the index afterwards.
+func replayAlarmEvents(ctx context.Context, x *db, tx execer, dir string, opts Options, full bool) (int, error) {
+	rel := alarmEventsRel()
+	var off int64
+	var err error
+	if !full {
+		if off, err = x.offset(ctx, tx, rel); err != nil {
+			return 0, err
+		}
+	}
+	var ierr error
+	end, _, bad, err := replayJournal(filepath.Join(dir, filepath.FromSlash(rel)), off, func(line []byte) bool {
+		var e overwatch.AlarmEvent
+		if err := json.Unmarshal(line, &e); err != nil || e.AlarmID == "" {
+			return false
+		}
+		if err := x.putAlarmEvent(ctx, tx, e, line); err != nil {
+			ierr = err
+			return false
+		}
+		return true
+	})
+	if err == nil {
+		err = ierr
+	}
+	if err != nil {
+		return 0, err
+	}
+	if bad > 0 {
+		opts.Logger.Warn("store: skipped unreadable alarm event lines (torn by a crash?)", "journal", rel, "lines", bad)
+	}
+	if end >= 0 {
+		if err := x.setOffset(ctx, tx, rel, end); err != nil {
+			return 0, err
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM alarm_events").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count alarm events: %w", err)
+	}
+	return n, nil
 }

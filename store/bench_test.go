@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +18,6 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
 )
 
 // genTree writes a store tree of runs × subsystems × files tiny placeholder
@@ -139,7 +139,9 @@ func TestRebuildLarge(t *testing.T) {
 	t.Logf("rebuild of %d runs (%d snapshots): %v (budget %v), peak heap growth %.1f MiB",
 		runs, st.Snapshots, st.Duration, budget, float64(peak)/(1<<20))
 	if !raceEnabled {
-		assert.LessOrEqual(t, st.Duration, max(budget, 3*time.Second))
+		// The floor of the small default variant leaves room for a
+		// loaded machine (the rebuild is bound by directory listing).
+		assert.LessOrEqual(t, st.Duration, max(budget, 6*time.Second))
 	}
 	// Bounded: batches of 256 runs; far below what holding every entry
 	// in memory would need.
@@ -191,19 +193,8 @@ func BenchmarkRebuild(b *testing.B) {
 // The index is filled directly (3 subsystems per run), without files.
 func BenchmarkRunsNewest50(b *testing.B) {
 	s := openTest(b, b.TempDir())
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for r := 1; r <= 10000; r++ {
-			rec := &runRecord{Mode: overwatch.ModeCompress, Subs: map[string]*subRecord{}}
-			for i, sys := range []string{"EMC", "HLT", "TPC"} {
-				st := stamp{T: 1448384710 + int64(r*3600+i)}
-				rec.Subs[sys] = &subRecord{N: 10, First: st, Last: stamp{T: st.T + 600}, LastName: FormatMovedName(sys, time.Unix(st.T+600, 0), 0)}
-			}
-			if err := putRun(tx, 100000+r, rec); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	fillRuns(b, s, 10000, 10)
+	var err error
 	require.NoError(b, err)
 	ctx := context.Background()
 	b.ResetTimer()
@@ -260,11 +251,15 @@ func BenchmarkPutOutput(b *testing.B) {
 // (a long run with a snapshot a minute), as time slices and processing do.
 func BenchmarkSnapshots600(b *testing.B) {
 	s := openTest(b, b.TempDir())
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	ctx0 := context.Background()
+	err := s.x.tx(ctx0, func(tx *sql.Tx) error {
 		t0 := time.Unix(1448384710, 0)
+		if _, err := s.x.ensureRun(ctx0, tx, 7, "C"); err != nil {
+			return err
+		}
 		for i := 0; i < 600; i++ {
-			info := overwatch.SnapshotInfo{SnapshotRef: overwatch.SnapshotRef{Run: 7, Subsystem: "EMC", Time: t0.Add(time.Duration(i) * time.Minute)}, Mode: "C", Size: 1 << 20, Origin: "hlt"}
-			if err := indexSnapshot(tx, info, FormatMovedName("EMC", info.Time, 0)); err != nil {
+			t := t0.Add(time.Duration(i) * time.Minute)
+			if _, err := s.x.insertSnapshot(ctx0, tx, 7, "EMC", stamp{T: t.Unix()}, snapRecord{Name: FormatMovedName("EMC", t, 0), Size: 1 << 20, Source: "hlt"}, s.writer); err != nil {
 				return err
 			}
 		}

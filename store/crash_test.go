@@ -17,6 +17,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/store/internal/crashtest/payload"
+	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -99,7 +100,7 @@ func checkNoHalfFiles(t *testing.T, dir string) {
 		rel = filepath.ToSlash(rel)
 		name := d.Name()
 		switch {
-		case strings.HasPrefix(name, tmpPrefix) && strings.HasPrefix(rel, "Run"):
+		case strings.HasPrefix(name, fsio.TmpPrefix) && strings.HasPrefix(rel, "Run"):
 			t.Errorf("temporary file left after reopen: %s", rel)
 		case strings.HasSuffix(name, ".root") || (strings.HasSuffix(name, ".json") && strings.Contains(rel, "/json/")):
 			b, err := os.ReadFile(p)
@@ -186,4 +187,74 @@ func TestIngestCrashSafety(t *testing.T) {
 		assert.Equal(t, 1, n, "snapshot at %d stored once", tm)
 	}
 	t.Logf("%d drop files ingested exactly once across %d kills", files, kills)
+}
+
+// TestConcurrentProcesses runs two helper processes writing into one data
+// directory at the same time (the index shared through SQLite, the trend
+// journals and alarm documents shared on disk), kills them at random
+// moments, and checks after each round that the store reopens whole:
+// every indexed snapshot is readable and whole, and the index equals a
+// rebuild.
+func TestConcurrentProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills helper programs")
+	}
+	exe := filepath.Join(t.TempDir(), "crashtest")
+	out, err := exec.Command("go", "build", "-o", exe, "github.com/overwatch-dqm/overwatch/store/internal/crashtest").CombinedOutput()
+	require.NoError(t, err, "build helper: %s", out)
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	total := 0
+	for round := 0; round < 3; round++ {
+		var cmds []*exec.Cmd
+		for w := 0; w < 2; w++ {
+			cmd := exec.Command(exe, "-dir", dir, "-seed", strconv.Itoa(10+2*round+w))
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			cmd.Stderr = os.Stderr
+			require.NoError(t, cmd.Start())
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			require.NoError(t, err, "helper did not start")
+			require.Equal(t, "ready\n", line)
+			cmds = append(cmds, cmd)
+		}
+		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)
+		for _, cmd := range cmds {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			_ = cmd.Wait()
+		}
+		s, err := Open(dir, Options{Logger: quietLogger()})
+		require.NoError(t, err)
+		checkNoHalfFiles(t, dir)
+		require.NoError(t, s.Verify(context.Background()), "round %d", round)
+		ctx := context.Background()
+		runs, err := s.Runs(ctx, overwatch.RunQuery{})
+		require.NoError(t, err)
+		n := 0
+		writers := map[int]bool{}
+		for _, r := range runs {
+			for _, sub := range r.Subsystems {
+				if sub.Borrows() {
+					continue
+				}
+				snaps, err := s.Snapshots(ctx, r.Number, sub.Name)
+				require.NoError(t, err)
+				for _, sn := range snaps {
+					rc, err := s.OpenSnapshot(ctx, sn.SnapshotRef)
+					require.NoError(t, err)
+					b, err := io.ReadAll(rc)
+					_ = rc.Close()
+					require.NoError(t, err)
+					require.True(t, payload.Valid(b), "indexed snapshot %s is whole", sn.Path)
+					writers[r.Number/1000] = true
+					n++
+				}
+			}
+		}
+		assert.Greater(t, n, total, "both helpers wrote")
+		assert.Len(t, writers, 2*(round+1), "every helper's runs are indexed")
+		total = n
+		require.NoError(t, s.Close())
+	}
+	t.Logf("3 rounds of 2 concurrent writers, %d snapshots", total)
 }

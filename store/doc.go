@@ -1,11 +1,13 @@
 // Package store is the default implementation of overwatch.Store: a file
-// tree compatible with the original ALICE Overwatch layout plus an
-// embedded index that can always be rebuilt from the files.
+// tree compatible with the original ALICE Overwatch layout plus an SQL
+// index (SQLite in the data directory, or PostgreSQL) that can always be
+// rebuilt from the files.
 //
 // # File tree
 //
 //	<dir>/
-//	  overwatch.index                        the index (bbolt), rebuildable
+//	  overwatch.db (-wal, -shm)              the SQLite index, rebuildable (absent on PostgreSQL)
+//	  overwatch.lock, locks/<writer>         open Stores (shared lock; Rebuild takes it exclusively)
 //	  Run<N>/runInfo.yaml                    "hltMode: C", written once by the run's first snapshot
 //	  Run<N>/<SYS>/<SYS>hists.<time>[.<seq>].root   snapshots
 //	  Run<N>/<SYS>/bundle.owb                the outputs of the processed snapshot (package processing/bundle)
@@ -15,6 +17,7 @@
 //	  trending/<SYS>/json|img|hints/…        trending outputs (OutputRef.Run 0)
 //	  trending/<SYS>/points.jsonl            trend-point journal
 //	  alarms/<out>.json                      one document per alarm
+//	  alarms/history.jsonl                    alarm-event journal (fired, resolved, acknowledged, silenced)
 //	  quarantine/…                           files rejected by Ingest or QuarantineSnapshot
 //
 // <time> is the Europe/Zurich wall time Y_M_D_h_m_s, zero-padded when the
@@ -52,37 +55,66 @@
 //
 // # Index
 //
-// The index is bbolt (go.etcd.io/bbolt): pure Go, no cgo, no server, one
-// file, ACID transactions with a single writer, ordered keys and cursors
-// in both directions. Ordered keys make the hot queries range scans —
-// the newest 50 of 10,000 runs, the snapshots of one run and subsystem in
-// time order, a trend series between two times — without any SQL layer;
-// modernc.org/sqlite would have added a large dependency and a query
-// planner for no benefit here.
+// The index is SQL on database/sql with one schema and one set of queries
+// for both engines; a small dialect (placeholders, a few column types)
+// is all that differs. Options.Index selects the engine:
+//
+//   - SQLite (default) through modernc.org/sqlite (pure Go, no cgo): the
+//     file overwatch.db in WAL mode with a busy timeout and immediate
+//     write transactions, so that several processes of one machine
+//     (receivers, processing, web, DQM) share one data directory; each
+//     process writes through one connection and reads through a few.
+//   - PostgreSQL through github.com/jackc/pgx/v5, for deployments beyond
+//     one machine; the DSN (with its password) comes from
+//     $OVERWATCH_PG_DSN.
+//
+// The hot queries are primary-key range scans: the newest 50 of 10,000
+// runs (runs, then the subsystem summaries of the page), the snapshots of
+// one run and subsystem in time order, a trend series between two times.
+// Trend points are idempotent on (subsystem, trend, time, seq). The domain
+// rules (HLT borrowing, output naming) live above the engines, in the run
+// model (model.go) and layout.go.
+//
+// Snapshot files are kept through a blob.Bucket (Options.Bucket, default
+// blob.Dir of the data directory: the layout above). Outputs, journals and
+// alarm documents are files of the data directory.
 //
 // Durability and crash safety: every file is written to a temporary file
-// in its final directory, fsynced, renamed (or hard-linked when it must
-// not replace another file) and the directory fsynced; the index is
-// updated only afterwards, so an index entry never points at nothing.
-// Before its first write into a Run<N>/<SYS> folder a store marks the
-// folder in the index; Open reconciles the marked folders of a store that
-// crashed (adding files the index lacks, removing temporary files) and
-// Close clears the marks. Trend points go to an fsynced append-only
-// journal before the index, which records how far each journal was
-// indexed; alarms are write-through documents. Rebuild recreates the
-// whole index from the files, run folder by run folder in bounded memory;
-// the only thing it cannot restore is the Source (delivering receiver) of
-// each snapshot.
+// in its final directory, fsynced, linked (never replacing another file)
+// or renamed (outputs) and the directory fsynced; the index is updated
+// only afterwards, so an index entry never points at nothing. Before its
+// first write into a Run<N>/<SYS> folder a Store marks the folder in the
+// index under its writer identity, whose file in locks/ it holds locked
+// while open; Open reconciles the folders marked by writers that are gone
+// (adding files the index lacks, removing temporary files) and Close
+// clears its own marks. Trend points and alarm events go to fsynced
+// append-only journals before the index, which records how far each
+// journal was indexed; alarm documents are written inside the index
+// transaction that stores them. UpdateAlarm is one transaction (SQLite's
+// write lock; a PostgreSQL advisory lock of the alarm). Rebuild recreates
+// the whole index from the files, 256 run folders at a time in bounded
+// memory; the only thing it cannot restore is the Origin of each
+// snapshot. A data directory of the earlier bbolt index (overwatch.index)
+// is imported by that rebuild when it is first opened.
+//
+// Announcements: Watch sees the snapshots of every Store on the index. A
+// Store announces its own at once; those of other processes arrive on
+// PostgreSQL by NOTIFY (sent by the indexing transaction) and on SQLite by
+// polling the snapshots' row numbers every Options.PollInterval (one
+// primary-key query).
 //
 // # Limits
 //
-// One process opens a data directory at a time: bbolt locks the index
-// file, and a second Open waits Options.LockTimeout and fails with an
-// error saying so. Components that share a directory run in one process
-// (overwatch serve) or one after the other. PutOutput fsyncs by default;
-// processing that writes hundreds of outputs per snapshot should set
-// Options.NoSyncOutputs (still atomic, only not durable across a power
-// loss — outputs can be recomputed from the snapshots). A trend point
-// stored again is appended to its journal again; CompactTrends (overwatch
-// store compact) rewrites the journals without the superseded lines.
+// PutOutput fsyncs by default; processing that writes hundreds of outputs
+// per snapshot should set Options.NoSyncOutputs (still atomic, only not
+// durable across a power loss — outputs can be recomputed from the
+// snapshots). A trend point stored again is appended to its journal
+// again; CompactTrends (overwatch store compact) rewrites the journals
+// without the superseded lines, and must not run while other processes
+// append to them. Rebuild needs every Store of the directory closed.
+// On a PostgreSQL index every machine must see the same data directory
+// (the files and journals live there). Journal offsets are kept per
+// journal: lines a crashed process appended but never indexed, followed
+// by lines another process indexed, are restored by the next Rebuild,
+// not by Open.
 package store

@@ -3,9 +3,11 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 
 	"io/fs"
 	"os"
@@ -15,7 +17,8 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	bolt "go.etcd.io/bbolt"
+	"github.com/overwatch-dqm/overwatch/store/blob"
+	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 )
 
 // IngestStats counts what one Ingest pass did.
@@ -182,7 +185,7 @@ func removeSynced(p string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store: remove ingested file: %w", err)
 	}
-	return syncDir(filepath.Dir(p))
+	return fsio.SyncDir(filepath.Dir(p))
 }
 
 // alreadyStored reports whether a snapshot of the same run, subsystem and
@@ -192,19 +195,25 @@ func (s *Store) alreadyStored(n Name, data []byte) (bool, error) {
 	if n.Mode == overwatch.ModeReplay {
 		rel = replayDir + "/" + rel
 	}
+	ctx := context.Background()
 	for seq := 0; seq < 1000; seq++ {
-		p := s.abs(rel + "/" + FormatMovedName(n.Subsystem, n.Time, seq))
-		fi, err := os.Stat(p)
-		if errors.Is(err, fs.ErrNotExist) {
+		key := rel + "/" + FormatMovedName(n.Subsystem, n.Time, seq)
+		bi, err := s.bucket.Stat(ctx, key)
+		if errors.Is(err, blob.ErrNotExist) {
 			return false, nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("store: ingest: %w", err)
 		}
-		if fi.Size() != int64(len(data)) {
+		if bi.Size != int64(len(data)) {
 			continue
 		}
-		b, err := os.ReadFile(p)
+		rc, err := s.bucket.Open(ctx, key, 0, -1)
+		if err != nil {
+			return false, fmt.Errorf("store: ingest: %w", err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, int64(len(data))+1))
+		_ = rc.Close()
 		if err != nil {
 			return false, fmt.Errorf("store: ingest: %w", err)
 		}
@@ -223,7 +232,7 @@ func (s *Store) quarantineFile(src, sub, name, reason string) (string, error) {
 	if sub != "" {
 		rel += "/" + sub
 	}
-	if err := mkdirs(s.dir, rel); err != nil {
+	if err := fsio.Mkdirs(s.dir, rel); err != nil {
 		return "", err
 	}
 	dir := s.abs(rel)
@@ -240,7 +249,7 @@ func (s *Store) quarantineFile(src, sub, name, reason string) (string, error) {
 		if oerr != nil {
 			return "", fmt.Errorf("store: quarantine %s: %w", src, err)
 		}
-		tmp, _, werr := writeTemp(dir, final, in, true)
+		tmp, _, werr := fsio.WriteTemp(dir, final, in, true)
 		in.Close()
 		if werr != nil {
 			return "", werr
@@ -254,10 +263,10 @@ func (s *Store) quarantineFile(src, sub, name, reason string) (string, error) {
 		}
 	}
 	note := fmt.Sprintf("%s\nquarantined %s\n", reason, time.Now().UTC().Format(time.RFC3339))
-	if err := writeAtomic(dir, final+".reason.txt", []byte(note), true); err != nil {
+	if err := fsio.WriteAtomic(dir, final+".reason.txt", []byte(note), true); err != nil {
 		return "", err
 	}
-	if err := syncDir(filepath.Dir(src)); err != nil {
+	if err := fsio.SyncDir(filepath.Dir(src)); err != nil {
 		return "", err
 	}
 	return rel + "/" + final, nil
@@ -303,39 +312,7 @@ func (s *Store) QuarantineSnapshot(ctx context.Context, ref overwatch.SnapshotRe
 	if err := s.markDirty(rel); err != nil {
 		return err
 	}
-	var name string
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		k := snapKey(ref.Run, ref.Subsystem, stamp{T: ref.Time.Unix(), Seq: ref.Seq})
-		v := tx.Bucket(bSnaps).Get(k)
-		if v == nil {
-			return fmt.Errorf("store: quarantine snapshot %s: %w", ref, overwatch.ErrNotFound)
-		}
-		var sr snapRecord
-		if err := sr.decode(v); err != nil {
-			return fmt.Errorf("store: index entry of %s: %w", ref, err)
-		}
-		name = sr.Name
-		if err := tx.Bucket(bSnaps).Delete(k); err != nil {
-			return err
-		}
-		rec, err := getRun(tx, ref.Run)
-		if err != nil || rec == nil {
-			return err
-		}
-		sub, err := recomputeSub(tx, ref.Run, ref.Subsystem)
-		if err != nil {
-			return err
-		}
-		if sub == nil {
-			delete(rec.Subs, ref.Subsystem)
-		} else {
-			rec.Subs[ref.Subsystem] = sub
-		}
-		if len(rec.Subs) == 0 {
-			return deleteRun(tx, ref.Run)
-		}
-		return putRun(tx, ref.Run, rec)
-	})
+	name, err := s.unindexSnapshot(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -345,4 +322,24 @@ func (s *Store) QuarantineSnapshot(ctx context.Context, ref overwatch.SnapshotRe
 	}
 	s.log.Error("store: corrupted snapshot quarantined", "snapshot", ref.String(), "to", dst, "reason", reason)
 	return nil
+}
+
+// unindexSnapshot removes one snapshot from the index (updating its run)
+// and returns its file name; the error wraps overwatch.ErrNotFound when it
+// is not indexed. The caller marks the folder dirty first and removes or
+// moves the file afterwards, so that an entry never points at nothing.
+func (s *Store) unindexSnapshot(ctx context.Context, ref overwatch.SnapshotRef) (string, error) {
+	var name string
+	err := s.x.tx(ctx, func(tx *sql.Tx) error {
+		sr, ok, err := s.x.snapshot(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("store: snapshot %s: %w", ref, overwatch.ErrNotFound)
+		}
+		name = sr.Name
+		return s.x.deleteSnapshot(ctx, tx, ref.Run, ref.Subsystem, stamp{T: ref.Time.Unix(), Seq: ref.Seq})
+	})
+	return name, err
 }

@@ -133,7 +133,6 @@ const (
 	quarantineDir = "quarantine"
 	alarmsDir     = "alarms"
 	runInfoFile   = "runInfo.yaml"
-	indexFile     = "overwatch.index"
 )
 
 // validSliceKey reports whether a time-slice key is safe as one path
@@ -214,4 +213,20 @@ func OutputPath(ref overwatch.OutputRef) (string, error) {
 		return base + "/" + string(ref.Kind) + ".json", nil
 	}
 	return "", fmt.Errorf("store: output %+v: unknown kind %q (want json, png, hints, view, slice or bundle)", ref, ref.Kind)
+}
+
+// IsBookkeeping reports whether a slash-separated path relative to the
+// store's root is the store's own bookkeeping rather than data: the
+// SQLite index and its companion files, the bbolt index of earlier
+// versions, the directory lock and the writer locks. Tools that copy or
+// compare data directories skip these.
+func IsBookkeeping(rel string) bool {
+	switch {
+	case rel == lockFile, rel == legacyIndexFile, strings.HasPrefix(rel, locksDir+"/"):
+		return true
+	case strings.HasPrefix(rel, sqliteFile):
+		rest := rel[len(sqliteFile):]
+		return rest == "" || rest == "-wal" || rest == "-shm" || rest == "-journal" || strings.HasPrefix(rest, ".rebuild") || rest == ".broken"
+	}
+	return false
 }

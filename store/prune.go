@@ -1,15 +1,12 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/overwatch-dqm/overwatch"
 )
@@ -29,41 +26,9 @@ func (s *Store) DeleteSnapshot(ctx context.Context, ref overwatch.SnapshotRef) e
 	if err := s.markDirty(rel); err != nil {
 		return err
 	}
-	var name string
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		k := snapKey(ref.Run, ref.Subsystem, stamp{T: ref.Time.Unix(), Seq: ref.Seq})
-		v := tx.Bucket(bSnaps).Get(k)
-		if v == nil {
-			return fmt.Errorf("store: delete snapshot %s: %w", ref, overwatch.ErrNotFound)
-		}
-		var sr snapRecord
-		if err := sr.decode(v); err != nil {
-			return fmt.Errorf("store: index entry of %s: %w", ref, err)
-		}
-		name = sr.Name
-		if err := tx.Bucket(bSnaps).Delete(k); err != nil {
-			return err
-		}
-		rec, err := getRun(tx, ref.Run)
-		if err != nil || rec == nil {
-			return err
-		}
-		sub, err := recomputeSub(tx, ref.Run, ref.Subsystem)
-		if err != nil {
-			return err
-		}
-		if sub == nil {
-			delete(rec.Subs, ref.Subsystem)
-		} else {
-			rec.Subs[ref.Subsystem] = sub
-		}
-		if len(rec.Subs) == 0 {
-			return deleteRun(tx, ref.Run)
-		}
-		return putRun(tx, ref.Run, rec)
-	})
+	name, err := s.unindexSnapshot(ctx, ref)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: delete snapshot: %w", err)
 	}
 	if err := os.Remove(s.abs(rel + "/" + name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store: delete snapshot file %s/%s: %w", rel, name, err)
@@ -96,23 +61,8 @@ func (s *Store) DeleteRun(ctx context.Context, run int) error {
 			}
 		}
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSnaps)
-		p := runKey(run)
-		var keys [][]byte
-		c := b.Cursor()
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			keys = append(keys, append([]byte(nil), k...))
-		}
-		for _, k := range keys {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return deleteRun(tx, run)
-	})
-	if err != nil {
-		return fmt.Errorf("store: delete run %d from the index: %w", run, err)
+	if err := s.x.deleteRun(ctx, run); err != nil {
+		return err
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("store: delete run %d: %w", run, err)

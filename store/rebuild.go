@@ -1,8 +1,8 @@
 package store
 
 import (
-	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
+	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 )
 
 // RebuildStats reports what Rebuild found.
@@ -27,6 +26,7 @@ type RebuildStats struct {
 	Snapshots   int
 	TrendPoints int // distinct trend points restored
 	Alarms      int
+	AlarmEvents int
 	Skipped     int // entries that look like data but do not follow the grammar
 	// OutOfRange lists the Run<N> folders skipped because N is above
 	// overwatch.MaxRun (they are also counted in Skipped).
@@ -69,7 +69,7 @@ func scanSubsystem(dir, sys string, clean bool, skipped *int) ([]fileEntry, erro
 	for _, e := range ents {
 		name := e.Name()
 		if isHidden(name) {
-			if clean && len(name) > len(tmpPrefix) && name[:len(tmpPrefix)] == tmpPrefix {
+			if clean && len(name) > len(fsio.TmpPrefix) && name[:len(fsio.TmpPrefix)] == fsio.TmpPrefix {
 				_ = os.Remove(filepath.Join(dir, name))
 			}
 			continue
@@ -105,25 +105,6 @@ func scanSubsystem(dir, sys string, clean bool, skipped *int) ([]fileEntry, erro
 	return out, nil
 }
 
-// indexFiles puts the snapshot files of (run, sys) into the index with the
-// given sources (by name) and returns their summary, nil when none.
-func indexFiles(tx *bolt.Tx, run int, sys string, files []fileEntry, sources map[string]string) (*subRecord, error) {
-	b := tx.Bucket(bSnaps)
-	var sr *subRecord
-	for _, f := range files {
-		v := snapRecord{Name: f.name, Size: f.size, Source: sources[f.name]}.encode()
-		if err := b.Put(snapKey(run, sys, f.st), v); err != nil {
-			return nil, fmt.Errorf("store: index %s/%s: %w", snapshotDir(run, sys), f.name, err)
-		}
-		if sr == nil {
-			sr = &subRecord{First: f.st}
-		}
-		sr.N++
-		sr.Last, sr.LastName = f.st, f.name
-	}
-	return sr, nil
-}
-
 // runScan is what a run folder holds: its snapshot files per subsystem
 // and its mode.
 type runScan struct {
@@ -147,7 +128,7 @@ func scanRun(root string, run int, clean bool) runScan {
 		return sc
 	}
 	if clean {
-		removeTemps(dir) // runInfo.yaml
+		fsio.RemoveTemps(dir) // runInfo.yaml
 	}
 	for _, e := range ents {
 		if !e.IsDir() || !overwatch.ValidSubsystem(e.Name()) {
@@ -199,8 +180,34 @@ func scanRuns(root string, runs []int, clean bool) []runScan {
 	return out
 }
 
-// indexRun puts a scanned run into the index.
-func indexRun(tx *bolt.Tx, sc runScan, st *RebuildStats, log func(msg string, args ...any)) error {
+// rebuildStmts are the prepared inserts of a rebuild.
+type rebuildStmts struct {
+	run, snap, sub *sql.Stmt
+}
+
+func prepareRebuild(ctx context.Context, x *db, tx *sql.Tx) (*rebuildStmts, error) {
+	var st rebuildStmts
+	var err error
+	if st.run, err = tx.PrepareContext(ctx, x.d.q("INSERT INTO runs (run, mode) VALUES (?, ?)")); err != nil {
+		return nil, fmt.Errorf("store: rebuild: %w", err)
+	}
+	if st.snap, err = tx.PrepareContext(ctx, x.d.q(insertSnap)); err != nil {
+		return nil, fmt.Errorf("store: rebuild: %w", err)
+	}
+	if st.sub, err = tx.PrepareContext(ctx, x.d.q("INSERT INTO subsystems ("+subColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")); err != nil {
+		return nil, fmt.Errorf("store: rebuild: %w", err)
+	}
+	return &st, nil
+}
+
+func (r *rebuildStmts) close() {
+	_ = r.run.Close()
+	_ = r.snap.Close()
+	_ = r.sub.Close()
+}
+
+// indexRun puts a scanned run into a fresh index.
+func indexRun(ctx context.Context, ps *rebuildStmts, sc runScan, st *RebuildStats, log func(msg string, args ...any)) error {
 	st.Skipped += sc.skipped
 	if sc.err != nil {
 		return sc.err
@@ -209,202 +216,188 @@ func indexRun(tx *bolt.Tx, sc runScan, st *RebuildStats, log func(msg string, ar
 		log("store: run folder without snapshots ignored", "run", sc.run)
 		return nil
 	}
-	rec := &runRecord{Mode: sc.mode, Subs: map[string]*subRecord{}}
-	for i, sys := range sc.subs {
-		sr, err := indexFiles(tx, sc.run, sys, sc.files[i], nil)
-		if err != nil {
-			return err
-		}
-		rec.Subs[sys] = sr
-		st.Subsystems++
-		st.Snapshots += sr.N
-	}
 	if sc.modeErr != nil {
 		log("store: unreadable run info, using mode U", "run", sc.run, "err", sc.modeErr)
 	}
+	if _, err := ps.run.ExecContext(ctx, sc.run, string(sc.mode)); err != nil {
+		return fmt.Errorf("store: rebuild: index run %d: %w", sc.run, err)
+	}
+	for i, sys := range sc.subs {
+		files := sc.files[i]
+		for _, f := range files {
+			if _, err := ps.snap.ExecContext(ctx, sc.run, sys, f.st.T, f.st.Seq, f.name, f.size, "", ""); err != nil {
+				return fmt.Errorf("store: rebuild: index %s/%s: %w", snapshotDir(sc.run, sys), f.name, err)
+			}
+		}
+		first, last := files[0], files[len(files)-1]
+		if _, err := ps.sub.ExecContext(ctx, sc.run, sys, len(files), first.st.T, first.st.Seq, last.st.T, last.st.Seq, last.name); err != nil {
+			return fmt.Errorf("store: rebuild: index %s: %w", snapshotDir(sc.run, sys), err)
+		}
+		st.Subsystems++
+		st.Snapshots += len(files)
+	}
 	st.Runs++
-	return putRun(tx, sc.run, rec)
+	return nil
 }
 
 // Rebuild recreates the index of the store rooted at dir from its files
 // alone: run folders (Run<N>, anything else is skipped), runInfo.yaml, the
 // snapshot file names and sizes (the ROOT content is never read), the
-// trend-point journals and the alarm documents. It streams through the
-// run folders in batches of 256 runs per index transaction, so memory
-// stays bounded whatever the number of runs. The new index is written
-// beside the old one and renamed over it at the end, so a crash during a
-// rebuild leaves the old index. The store must not be open: Rebuild holds
-// the index lock while it works and fails after Options.LockTimeout if
-// another Store has it.
+// trend-point journals, the alarm documents and the alarm-event journal.
+// It streams through the run folders 256 at a time, so memory stays
+// bounded whatever the number of runs. On SQLite the new index is written
+// beside the old one and renamed over it at the end (a crash during a
+// rebuild leaves the old index); on PostgreSQL it replaces the content of
+// the database in one transaction. No Store may have the directory open:
+// Rebuild takes the data directory's lock exclusively and fails after
+// Options.LockTimeout (error wrapping ErrLocked) while one has.
 //
-// What a rebuild cannot restore: the Source of each snapshot (which
-// receiver delivered it) is not part of the file tree and becomes "".
+// What a rebuild cannot restore: the Origin of each snapshot (the path it
+// took) is not part of the file tree and becomes "".
 func Rebuild(ctx context.Context, dir string, opts Options) (RebuildStats, error) {
-	opts = opts.withDefaults()
+	return rebuild(ctx, dir, opts.withDefaults(), false)
+}
+
+// rebuild is Rebuild; onlyIfNeeded (from Open) skips the work when
+// another process built a current index while this one waited for the
+// lock.
+func rebuild(ctx context.Context, dir string, opts Options, onlyIfNeeded bool) (RebuildStats, error) {
 	start := time.Now()
 	var st RebuildStats
-	p := filepath.Join(dir, indexFile)
-	// Hold the lock of the current index, if any, so that no Store opens
-	// it meanwhile.
-	if _, err := os.Stat(p); err == nil {
-		old, err := bolt.Open(p, 0o644, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: true})
-		if errors.Is(err, berrors.ErrTimeout) {
-			return st, fmt.Errorf("store: rebuild: index %s is locked by an open store: %w", p, err)
-		}
-		if err == nil {
-			defer old.Close()
-		}
-	}
-	tmp := p + ".rebuild"
-	st, err := rebuildIndex(ctx, dir, tmp, opts, true)
+	kind, dsn, err := engineFor(opts.Index)
 	if err != nil {
 		return st, err
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		_ = os.Remove(tmp)
-		return st, fmt.Errorf("store: rebuild: install index: %w", err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return st, fmt.Errorf("store: rebuild: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return st, err
+	wait := opts.LockTimeout
+	if onlyIfNeeded && wait < time.Minute {
+		wait = time.Minute // another process opening the directory may be rebuilding it
+	}
+	lock, err := lockDir(dir, true, wait)
+	if err != nil {
+		return st, fmt.Errorf("store: rebuild: %w", err)
+	}
+	defer unlockDir(lock)
+	if onlyIfNeeded {
+		x, err := openEngine(dir, kind, dsn, opts)
+		if err != nil {
+			return st, err
+		}
+		v, err := x.meta(ctx, "schema")
+		_ = x.close()
+		if err != nil {
+			return st, err
+		}
+		if v == schemaVersion {
+			return st, nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, legacyIndexFile)); err == nil {
+			opts.Logger.Info("store: importing a data directory of the bbolt index: building the SQL index from the files", "dir", dir)
+		}
+	}
+	if kind == "postgres" {
+		x, err := openPostgres(dsn)
+		if err != nil {
+			return st, err
+		}
+		defer x.close()
+		err = x.tx(ctx, func(tx *sql.Tx) error {
+			if err := x.truncate(ctx, tx); err != nil {
+				return err
+			}
+			st, err = fillIndex(ctx, x, tx, dir, opts, true)
+			return err
+		})
+		if err != nil {
+			return st, err
+		}
+	} else {
+		p := filepath.Join(dir, sqliteFile)
+		tmp := p + ".rebuild"
+		if st, err = rebuildSQLiteFile(ctx, dir, tmp, opts, true); err != nil {
+			return st, err
+		}
+		for _, suffix := range []string{"-wal", "-shm"} {
+			if err := os.Remove(p + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				_ = os.Remove(tmp)
+				return st, fmt.Errorf("store: rebuild: remove old index: %w", err)
+			}
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			_ = os.Remove(tmp)
+			return st, fmt.Errorf("store: rebuild: install index: %w", err)
+		}
+		if err := fsio.SyncDir(dir); err != nil {
+			return st, err
+		}
 	}
 	st.Duration = time.Since(start)
 	opts.Logger.Info("store: index rebuilt from files", "dir", dir, "stats", st.String())
 	return st, nil
 }
 
-// reconcile repairs the index after a crash: every folder marked dirty is
-// compared with the index (files the index lacks are added, entries
-// without a file dropped, temporary files removed), trend journals are
-// replayed past the indexed offset and alarm documents re-read.
-func (s *Store) reconcile() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		var dirty []string
-		if err := tx.Bucket(bDirty).ForEach(func(k, _ []byte) error {
-			dirty = append(dirty, string(k))
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, rel := range dirty {
-			if err := s.reconcileDir(tx, rel); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bDirty).Delete([]byte(rel)); err != nil {
-				return err
-			}
-		}
-		if _, err := replayAllTrends(tx, s.dir, s.opts, false); err != nil {
-			return err
-		}
-		_, err := syncAlarms(tx, s.dir, s.opts, true)
+// legacyIndexFile is the bbolt index of earlier versions. A data
+// directory that has one and no SQL index is imported by a rebuild from
+// its files (the bbolt index itself was always rebuildable from them).
+const legacyIndexFile = "overwatch.index"
+
+// rebuildSQLiteFile writes a complete SQLite index of the files under dir
+// to the new file tmp. clean removes temporary files left by a crash
+// (only when no store has the directory open).
+func rebuildSQLiteFile(ctx context.Context, dir, tmp string, opts Options, clean bool) (RebuildStats, error) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		_ = os.Remove(tmp + suffix)
+	}
+	x, err := openSQLite(tmp, opts.LockTimeout, true)
+	if err != nil {
+		return RebuildStats{}, fmt.Errorf("store: rebuild: %w", err)
+	}
+	var st RebuildStats
+	err = x.tx(ctx, func(tx *sql.Tx) error {
+		st, err = fillIndex(ctx, x, tx, dir, opts, clean)
 		return err
 	})
-}
-
-// reconcileDir makes the index entries of one Run<N>/<SYS> folder equal to
-// its files.
-func (s *Store) reconcileDir(tx *bolt.Tx, rel string) error {
-	runPart, sys, ok := strings.Cut(rel, "/")
-	run, err := ParseRunDir(runPart)
-	if !ok || err != nil || !overwatch.ValidSubsystem(sys) {
-		s.log.Warn("store: ignoring malformed crash marker", "dir", rel)
-		return nil
+	if cerr := x.close(); err == nil {
+		err = cerr
 	}
-	var skipped int
-	files, err := scanSubsystem(s.abs(rel), sys, true, &skipped)
 	if err != nil {
-		return err
-	}
-	removeOutputTemps(s.abs(rel))
-	removeTemps(s.abs(RunDir(run))) // runInfo.yaml
-	// Keep the sources of the entries that still have their file.
-	sources := map[string]string{}
-	b := tx.Bucket(bSnaps)
-	p := snapPrefix(run, sys)
-	var keys [][]byte
-	c := b.Cursor()
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		var sr snapRecord
-		if sr.decode(v) == nil {
-			sources[sr.Name] = sr.Source
-		}
-		keys = append(keys, append([]byte(nil), k...))
-	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	sr, err := indexFiles(tx, run, sys, files, sources)
-	if err != nil {
-		return err
-	}
-	rec, err := getRun(tx, run)
-	if err != nil {
-		return err
-	}
-	if rec == nil {
-		mode, _, err := readRunMode(s.abs(RunDir(run)))
-		if err != nil {
-			s.log.Warn("store: unreadable run info, using mode U", "run", run, "err", err)
-		}
-		rec = &runRecord{Mode: mode, Subs: map[string]*subRecord{}}
-	}
-	if sr == nil {
-		delete(rec.Subs, sys)
-	} else {
-		rec.Subs[sys] = sr
-	}
-	if len(rec.Subs) == 0 {
-		return deleteRun(tx, run)
-	}
-	if n := len(keys); n != len(files) {
-		s.log.Info("store: reconciled folder after an unclean shutdown", "dir", rel, "indexed", n, "files", len(files))
-	}
-	return putRun(tx, run, rec)
-}
-
-// rebuildIndex writes a complete index of the files under dir to the new
-// file target. clean removes temporary files left by a crash (only
-// when no store has the directory open).
-func rebuildIndex(ctx context.Context, dir, tmp string, opts Options, clean bool) (RebuildStats, error) {
-	var st RebuildStats
-	_ = os.Remove(tmp)
-	db, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: opts.LockTimeout, NoFreelistSync: true})
-	if err != nil {
-		return st, fmt.Errorf("store: rebuild: create %s: %w", tmp, err)
-	}
-	db.NoSync = true
-	fail := func(err error) (RebuildStats, error) {
-		_ = db.Close()
 		_ = os.Remove(tmp)
 		return st, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bMeta).Put(keySchema, []byte(schemaVersion))
-	})
-	if err != nil {
-		return fail(fmt.Errorf("store: rebuild: init index: %w", err))
+	// The bulk settings wrote without syncing: sync the file once.
+	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	if err == nil {
+		err = f.Sync()
+		_ = f.Close()
 	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return st, fmt.Errorf("store: rebuild: sync index: %w", err)
+	}
+	return st, nil
+}
+
+// fillIndex puts everything the files under dir hold into the empty index
+// tx: run folders 256 at a time (scanned in parallel), then the trend
+// journals, the alarm documents and the alarm-event journal.
+func fillIndex(ctx context.Context, x *db, tx *sql.Tx, dir string, opts Options, clean bool) (RebuildStats, error) {
+	var st RebuildStats
+	ps, err := prepareRebuild(ctx, x, tx)
+	if err != nil {
+		return st, err
+	}
+	defer ps.close()
 	root, err := os.Open(dir)
 	if err != nil {
-		return fail(fmt.Errorf("store: rebuild: open %s: %w", dir, err))
+		return st, fmt.Errorf("store: rebuild: open %s: %w", dir, err)
 	}
 	defer root.Close()
 	logDebug := func(msg string, args ...any) { opts.Logger.Debug(msg, args...) }
 	for {
 		if err := ctx.Err(); err != nil {
-			return fail(err)
+			return st, err
 		}
 		ents, rerr := root.ReadDir(256)
 		var runs []int
@@ -427,46 +420,168 @@ func rebuildIndex(ctx context.Context, dir, tmp string, opts Options, clean bool
 			runs = append(runs, n)
 		}
 		sort.Ints(runs)
-		if len(runs) > 0 {
-			scans := scanRuns(dir, runs, clean)
-			err := db.Update(func(tx *bolt.Tx) error {
-				tx.Bucket(bSnaps).FillPercent = 0.9
-				for _, sc := range scans {
-					if err := indexRun(tx, sc, &st, logDebug); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return fail(fmt.Errorf("store: rebuild: %w", err))
+		for _, sc := range scanRuns(dir, runs, clean) {
+			if err := indexRun(ctx, ps, sc, &st, logDebug); err != nil {
+				return st, err
 			}
 		}
 		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
-			return fail(fmt.Errorf("store: rebuild: list %s: %w", dir, rerr))
+			return st, fmt.Errorf("store: rebuild: list %s: %w", dir, rerr)
 		}
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		n, err := replayAllTrends(tx, dir, opts, true)
-		st.TrendPoints = n
-		if err != nil {
-			return err
-		}
-		st.Alarms, err = syncAlarms(tx, dir, opts, clean)
-		return err
-	})
-	if err != nil {
-		return fail(fmt.Errorf("store: rebuild: %w", err))
+	if st.TrendPoints, err = replayAllTrends(ctx, x, tx, dir, opts, true); err != nil {
+		return st, fmt.Errorf("store: rebuild: %w", err)
 	}
-	if err := db.Sync(); err != nil {
-		return fail(fmt.Errorf("store: rebuild: sync index: %w", err))
+	if st.Alarms, err = syncAlarms(ctx, x, tx, dir, opts, clean); err != nil {
+		return st, fmt.Errorf("store: rebuild: %w", err)
 	}
-	if err := db.Close(); err != nil {
-		_ = os.Remove(tmp)
-		return st, fmt.Errorf("store: rebuild: close index: %w", err)
+	if st.AlarmEvents, err = replayAlarmEvents(ctx, x, tx, dir, opts, true); err != nil {
+		return st, fmt.Errorf("store: rebuild: %w", err)
+	}
+	if err := x.setMeta(ctx, tx, "schema", schemaVersion); err != nil {
+		return st, err
 	}
 	return st, nil
+}
+
+// reconcile repairs the index after a crash: every folder marked by a
+// Store that is gone is compared with the index (files the index lacks
+// are added, entries without a file dropped, temporary files removed), the journals are replayed past their indexed offsets and the
+// alarm documents re-read.
+func (s *Store) reconcile(ctx context.Context) error {
+	return s.x.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT rel, writer FROM dirty")
+		if err != nil {
+			return fmt.Errorf("store: read crash markers: %w", err)
+		}
+		type mark struct{ rel, writer string }
+		var dead []mark
+		alive := map[string]bool{}
+		for rows.Next() {
+			var m mark
+			if err := rows.Scan(&m.rel, &m.writer); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: read crash markers: %w", err)
+			}
+			live, ok := alive[m.writer]
+			if !ok {
+				live = m.writer == s.writer || writerAlive(s.dir, m.writer)
+				alive[m.writer] = live
+			}
+			if !live {
+				dead = append(dead, m)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: read crash markers: %w", err)
+		}
+		done := map[string]bool{}
+		for _, m := range dead {
+			if !done[m.rel] {
+				if err := s.reconcileDir(ctx, tx, m.rel); err != nil {
+					return err
+				}
+				done[m.rel] = true
+			}
+			if _, err := tx.ExecContext(ctx, s.x.d.q("DELETE FROM dirty WHERE rel = ? AND writer = ?"), m.rel, m.writer); err != nil {
+				return fmt.Errorf("store: clear crash marker: %w", err)
+			}
+		}
+		if _, err := replayAllTrends(ctx, s.x, tx, s.dir, s.opts, false); err != nil {
+			return err
+		}
+		if _, err := syncAlarms(ctx, s.x, tx, s.dir, s.opts, true); err != nil {
+			return err
+		}
+		_, err = replayAlarmEvents(ctx, s.x, tx, s.dir, s.opts, false)
+		return err
+	})
+}
+
+// reconcileDir makes the index entries of one Run<N>/<SYS> folder equal to
+// its files.
+func (s *Store) reconcileDir(ctx context.Context, tx *sql.Tx, rel string) error {
+	runPart, sys, ok := strings.Cut(rel, "/")
+	run, err := ParseRunDir(runPart)
+	if !ok || err != nil || !overwatch.ValidSubsystem(sys) {
+		s.log.Warn("store: ignoring malformed crash marker", "dir", rel)
+		return nil
+	}
+	var skipped int
+	files, err := scanSubsystem(s.abs(rel), sys, true, &skipped)
+	if err != nil {
+		return err
+	}
+	removeOutputTemps(s.abs(rel))
+	fsio.RemoveTemps(s.abs(RunDir(run))) // runInfo.yaml
+	have := map[stamp]string{}
+	err = s.x.snapshotRows(ctx, tx, run, sys, func(st stamp, rec snapRecord) error {
+		have[st] = rec.Name
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	mode, _, merr := readRunMode(s.abs(RunDir(run)))
+	if merr != nil {
+		s.log.Warn("store: unreadable run info, using mode U", "run", run, "err", merr)
+	}
+	if len(files) > 0 {
+		if _, err := s.x.ensureRun(ctx, tx, run, mode); err != nil {
+			return err
+		}
+	}
+	added, removed := 0, 0
+	onDisk := map[stamp]bool{}
+	for _, f := range files {
+		onDisk[f.st] = true
+		if name, ok := have[f.st]; ok && name == f.name {
+			continue
+		}
+		if _, ok := have[f.st]; ok { // another name for the same instant
+			if _, err := tx.ExecContext(ctx, s.x.d.q("DELETE FROM snapshots WHERE run = ? AND sys = ? AND t = ? AND seq = ?"), run, sys, f.st.T, f.st.Seq); err != nil {
+				return fmt.Errorf("store: reconcile %s: %w", rel, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.x.d.q(insertSnap), run, sys, f.st.T, f.st.Seq, f.name, f.size, "", ""); err != nil {
+			return fmt.Errorf("store: reconcile %s: %w", rel, err)
+		}
+		added++
+	}
+	for st := range have {
+		if !onDisk[st] {
+			if _, err := tx.ExecContext(ctx, s.x.d.q("DELETE FROM snapshots WHERE run = ? AND sys = ? AND t = ? AND seq = ?"), run, sys, st.T, st.Seq); err != nil {
+				return fmt.Errorf("store: reconcile %s: %w", rel, err)
+			}
+			removed++
+		}
+	}
+	if err := s.x.recomputeSub(ctx, tx, run, sys); err != nil {
+		return err
+	}
+	if added+removed > 0 {
+		s.log.Info("store: reconciled folder after an unclean shutdown", "dir", rel, "added", added, "removed", removed)
+	}
+	return nil
+}
+
+// removeOutputTemps deletes temporary files left by a crash in the output
+// folders of one Run<N>/<SYS> folder (json, img, hints and every slice).
+func removeOutputTemps(subDir string) {
+	for _, d := range []string{"json", "img", "hints", ""} {
+		fsio.RemoveTemps(filepath.Join(subDir, d))
+	}
+	slices, err := os.ReadDir(filepath.Join(subDir, "slices"))
+	if err != nil {
+		return
+	}
+	for _, sl := range slices {
+		if sl.IsDir() {
+			removeOutputTemps(filepath.Join(subDir, "slices", sl.Name()))
+		}
+	}
 }

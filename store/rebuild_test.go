@@ -12,7 +12,6 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
 )
 
 func assertIndexEqualsRebuild(t *testing.T, s *Store) {
@@ -52,7 +51,7 @@ func TestRebuildEqualsIndex(t *testing.T) {
 	require.NoError(t, s.Close())
 
 	// Without the index at all: Open rebuilds it.
-	require.NoError(t, os.Remove(filepath.Join(dir, indexFile)))
+	require.NoError(t, os.Remove(filepath.Join(dir, sqliteFile)))
 	s2 := openTest(t, dir)
 	assert.Equal(t, before, dump(t, s2))
 	ctx := context.Background()
@@ -188,7 +187,7 @@ func TestReconcileAfterCrash(t *testing.T) {
 	require.NoError(t, j.Close())
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "alarms"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "alarms", alarmFile("EMC/t/a")+""), []byte(`{"ID":"EMC/t/a","Subsystem":"EMC","State":"firing"}`), 0o644))
-	require.NoError(t, s.db.Close()) // dies: the crash markers stay
+	crash(t, s) // dies: the crash markers stay
 
 	s2 := openTest(t, dir)
 	snaps, err := s2.Snapshots(ctx, 1, "EMC")
@@ -220,7 +219,7 @@ func TestOpenWithBrokenIndex(t *testing.T) {
 	require.NoError(t, err)
 	put(t, s, 1, "EMC", "C", 1448384710, "a")
 	require.NoError(t, s.Close())
-	require.NoError(t, os.WriteFile(filepath.Join(dir, indexFile), []byte("garbage garbage garbage"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, sqliteFile), []byte("garbage garbage garbage"), 0o644))
 	s2 := openTest(t, dir)
 	snaps, err := s2.Snapshots(context.Background(), 1, "EMC")
 	require.NoError(t, err)
@@ -237,12 +236,12 @@ func TestDirtyMarksBounded(t *testing.T) {
 		put(t, s, run, "EMC", "C", 1448384710, "a")
 	}
 	var marks int
-	require.NoError(t, s.db.View(func(tx *bolt.Tx) error { marks = tx.Bucket(bDirty).Stats().KeyN; return nil }))
+	require.NoError(t, s.x.r.QueryRow("SELECT count(*) FROM dirty").Scan(&marks))
 	assert.LessOrEqual(t, marks, maxDirtyMarks)
 	assert.Positive(t, marks)
 	// A file written by the crashed process into the newest run folder.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, RunDir(maxDirtyMarks+40), "EMC", FormatMovedName("EMC", time.Unix(1448384711, 0), 0)), []byte("b"), 0o644))
-	require.NoError(t, s.db.Close())
+	crash(t, s)
 	s2 := openTest(t, dir)
 	snaps, err := s2.Snapshots(context.Background(), maxDirtyMarks+40, "EMC")
 	require.NoError(t, err)
@@ -255,12 +254,10 @@ func TestOpenRebuildsOtherSchema(t *testing.T) {
 	s, err := Open(dir, Options{Logger: quietLogger()})
 	require.NoError(t, err)
 	put(t, s, 1, "EMC", "C", 1448384710, "a")
-	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bMeta).Put(keySchema, []byte("overwatch-store-0")); err != nil {
-			return err
-		}
-		return tx.Bucket(bRuns).Delete(runKey(1)) // an old index that lost the run
-	}))
+	_, err = s.x.w.Exec("UPDATE meta SET v = 'overwatch-store-0' WHERE k = 'schema'")
+	require.NoError(t, err)
+	_, err = s.x.w.Exec("DELETE FROM runs WHERE run = 1") // an old index that lost the run
+	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	s2 := openTest(t, dir)
 	r, err := s2.RunInfo(context.Background(), 1)

@@ -1,8 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +16,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
+	"github.com/overwatch-dqm/overwatch/store/blob"
+	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -46,9 +49,27 @@ type Options struct {
 	// IngestSettle is how long a drop-folder file must be left unmodified
 	// before Ingest takes it (default 1 s).
 	IngestSettle time.Duration
-	// LockTimeout bounds the wait for the index file lock held by another
-	// process (default 5 s).
+	// LockTimeout bounds the waits for another process: for the lock of
+	// the data directory while it is rebuilt (or, in Rebuild, while it is
+	// open), and for the SQLite write lock (busy timeout) (default 5 s).
 	LockTimeout time.Duration
+	// Index selects the index engine: "" or "sqlite" for the SQLite file
+	// overwatch.db in the data directory (several processes of one
+	// machine share it), "postgres" for the PostgreSQL DSN in
+	// $OVERWATCH_PG_DSN, or a PostgreSQL DSN itself (postgres://… or
+	// "host=… dbname=…"; keep passwords out of command lines and
+	// configuration files: use the environment).
+	Index string
+	// Bucket keeps the snapshot files (default blob.Dir of the data
+	// directory: the original Run<N>/<SYS>/… layout). Outputs, journals
+	// and alarm documents stay in the data directory, and Rebuild,
+	// reconciliation, Ingest and QuarantineSnapshot read the directory:
+	// another bucket is only for snapshots written and read through the
+	// store.
+	Bucket blob.Bucket
+	// PollInterval is how often a Store looks for snapshots indexed by
+	// other processes, to announce them to its watchers (default 200 ms).
+	PollInterval time.Duration
 	// MaxIngestSize is the largest drop-folder file Ingest reads (default
 	// 1 GiB); larger files are quarantined.
 	MaxIngestSize int64
@@ -73,22 +94,32 @@ func (o Options) withDefaults() Options {
 	if o.MaxIngestSize <= 0 {
 		o.MaxIngestSize = 1 << 30
 	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 200 * time.Millisecond
+	}
 	return o
 }
 
-// Store is the default overwatch.Store: a file tree plus an embedded
-// bbolt index. It is safe for concurrent use. Only one process opens a
-// data directory at a time (the index is locked).
+// Store is the default overwatch.Store: a file tree plus an SQL index
+// (SQLite in the data directory, or PostgreSQL). It is safe for
+// concurrent use, and several processes may open the same data directory
+// at once.
 type Store struct {
 	dir        string
 	opts       Options
 	log        *slog.Logger
-	db         *bolt.DB
+	x          *db
+	lock       *os.File // shared flock of the data directory (Rebuild takes it exclusively)
+	writerLock *os.File // flock of locks/<writer> while open
+	writer     string   // identity of this Store in crash markers and announcements
 	subsystems []string
 
-	mu       sync.Mutex      // serialises snapshot writes (sequence numbers, run creation)
-	dirty    map[string]bool // directories marked dirty in the index this session
-	inflight map[string]int  // snapshot writes under way per directory
+	bucket blob.Bucket // snapshot files
+
+	mu       sync.Mutex              // guards the maps below
+	reserved map[string]map[int]bool // sequence numbers being written, per folder and second
+	dirty    map[string]bool         // directories marked dirty in the index this session
+	inflight map[string]int          // snapshot writes under way per directory
 
 	trendMu sync.Mutex // serialises trend appends
 	alarmMu sync.Mutex // serialises alarm writes
@@ -97,15 +128,22 @@ type Store struct {
 	watchers map[chan overwatch.SnapshotInfo]struct{}
 	closed   bool
 	done     chan struct{}
-	dropped  atomic.Int64
+	polled   chan struct{} // closed when the announcement poller has stopped
+
+	listening   chan struct{} // closed when the PostgreSQL LISTEN is in place
+	listenOnce1 sync.Once
+	dropped     atomic.Int64
 }
 
 var _ overwatch.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store rooted at dir. A missing,
-// unreadable or outdated index is rebuilt from the files; directories a
-// crashed writer was working in are reconciled with the index, trend
-// points and alarm documents written after the last index update are
+var _ overwatch.AlarmHistory = (*Store)(nil)
+
+// Open opens (creating if needed) the store rooted at dir. A missing or
+// outdated index is built from the files (a data directory written by the
+// bbolt index of earlier versions is imported so); directories a crashed
+// writer was working in are reconciled with the index, trend points, alarm
+// documents and alarm events written after the last index update are
 // re-indexed, and temporary files are removed.
 func Open(dir string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
@@ -114,70 +152,216 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("store: configured subsystem %q is not 2–8 upper-case letters or digits", s)
 		}
 	}
+	kind, dsn, err := engineFor(opts.Index)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
 	s := &Store{
 		dir: dir, opts: opts, log: opts.Logger,
+		writer:     newWriterID(),
 		subsystems: append([]string(nil), opts.Subsystems...),
+		bucket:     opts.Bucket,
 		dirty:      map[string]bool{},
+		reserved:   map[string]map[int]bool{},
 		inflight:   map[string]int{},
 		watchers:   map[chan overwatch.SnapshotInfo]struct{}{},
 		done:       make(chan struct{}),
+		polled:     make(chan struct{}),
+		listening:  make(chan struct{}),
+	}
+	if s.bucket == nil {
+		s.bucket = blob.Dir(dir)
 	}
 	sort.Strings(s.subsystems)
-	db, fresh, err := openIndex(dir, opts)
-	if err != nil {
+	for attempt := 0; ; attempt++ {
+		if s.lock, err = lockDir(dir, false, opts.LockTimeout); err != nil {
+			return nil, err
+		}
+		if s.x, err = openEngine(dir, kind, dsn, opts); err != nil {
+			_ = unlockDir(s.lock)
+			return nil, err
+		}
+		v, err := s.x.meta(context.Background(), "schema")
+		if err != nil {
+			_ = s.x.close()
+			_ = unlockDir(s.lock)
+			return nil, err
+		}
+		if v == schemaVersion {
+			break
+		}
+		_ = s.x.close()
+		_ = unlockDir(s.lock)
+		if attempt > 0 {
+			return nil, fmt.Errorf("store: index of %s still not built after a rebuild", dir)
+		}
+		// A new or outdated index: build it from the files (Rebuild
+		// takes the directory exclusively, so it waits for other
+		// processes opening it at the same time, and skips the work
+		// when one of them built it meanwhile).
+		if _, err := rebuild(context.Background(), dir, opts, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.holdWriterLock(); err != nil {
+		_ = s.x.close()
+		_ = unlockDir(s.lock)
 		return nil, err
 	}
-	s.db = db
-	if fresh {
-		_ = db.Close()
-		if _, err := Rebuild(context.Background(), dir, opts); err != nil {
-			return nil, err
-		}
-		if s.db, _, err = openIndex(dir, opts); err != nil {
-			return nil, err
-		}
-	} else if err := s.reconcile(); err != nil {
-		_ = s.db.Close()
+	if err := s.reconcile(context.Background()); err != nil {
+		s.releaseWriterLock()
+		_ = s.x.close()
+		_ = unlockDir(s.lock)
 		return nil, err
+	}
+	go s.poll()
+	if s.x.d.dollar {
+		// Announcements of other Stores start with the LISTEN: wait
+		// for it, so that none indexed after Open returns is missed.
+		select {
+		case <-s.listening:
+		case <-time.After(10 * time.Second):
+			s.log.Warn("store: PostgreSQL LISTEN not ready after 10 s; announcements of other processes may be late")
+		}
 	}
 	return s, nil
 }
 
-// openIndex opens the index file. fresh reports that it has to be built
-// from the files (absent, unreadable or of another schema).
-func openIndex(dir string, opts Options) (*bolt.DB, bool, error) {
-	p := filepath.Join(dir, indexFile)
-	_, statErr := os.Stat(p)
-	db, err := bolt.Open(p, 0o644, &bolt.Options{Timeout: opts.LockTimeout})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, false, fmt.Errorf("store: index %s is locked by another process: %w", p, err)
-		}
-		opts.Logger.Warn("store: index unreadable, moving it aside and rebuilding", "path", p, "err", err)
-		if rerr := os.Rename(p, p+".broken"); rerr != nil {
-			return nil, false, fmt.Errorf("store: index %s unreadable (%v) and cannot be moved aside: %w", p, err, rerr)
-		}
-		if db, err = bolt.Open(p, 0o644, &bolt.Options{Timeout: opts.LockTimeout}); err != nil {
-			return nil, false, fmt.Errorf("store: create index %s: %w", p, err)
-		}
-		statErr = fs.ErrNotExist
+// openEngine opens the index of dir on its engine.
+// A SQLite file that is not a database (its header is not SQLite's) is
+// moved aside to overwatch.db.broken; the index is then built anew.
+func openEngine(dir, kind, dsn string, opts Options) (*db, error) {
+	if kind == "postgres" {
+		return openPostgres(dsn)
 	}
-	fresh := statErr != nil
-	err = db.View(func(tx *bolt.Tx) error {
-		m := tx.Bucket(bMeta)
-		if m == nil || string(m.Get(keySchema)) != schemaVersion {
-			fresh = true
+	p := filepath.Join(dir, sqliteFile)
+	if f, err := os.Open(p); err == nil {
+		head := make([]byte, 16)
+		n, _ := io.ReadFull(f, head)
+		_ = f.Close()
+		if n > 0 && string(head[:n]) != "SQLite format 3\x00"[:n] || n > 0 && n < 16 {
+			opts.Logger.Warn("store: index is not an SQLite database, moving it aside and rebuilding", "path", p)
+			for _, suffix := range []string{"-wal", "-shm"} {
+				_ = os.Remove(p + suffix)
+			}
+			if err := os.Rename(p, p+".broken"); err != nil {
+				return nil, fmt.Errorf("store: index %s unreadable and cannot be moved aside: %w", p, err)
+			}
 		}
+	}
+	return openSQLite(p, opts.LockTimeout, false)
+}
+
+// newWriterID returns "host~pid~random": the identity of one open Store
+// in crash markers and announcements.
+func newWriterID() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s~%d~%s", OutName(host), os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// locksDir holds one file per open Store, flocked while it is open: a
+// crash marker whose writer's file is not locked belongs to a Store that
+// is gone.
+const locksDir = "locks"
+
+// holdWriterLock creates and locks the writer file of this Store.
+func (s *Store) holdWriterLock() error {
+	if err := fsio.Mkdirs(s.dir, locksDir); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, locksDir, s.writer), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: create writer lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("store: lock writer file: %w", err)
+	}
+	s.writerLock = f
+	return nil
+}
+
+// releaseWriterLock removes and unlocks the writer file.
+func (s *Store) releaseWriterLock() {
+	if s.writerLock != nil {
+		_ = os.Remove(s.writerLock.Name())
+		_ = s.writerLock.Close()
+		s.writerLock = nil
+	}
+}
+
+// writerAlive reports whether the Store with this id is still open: its
+// writer file is locked. A writer of another machine is taken as alive
+// (this machine cannot see its files, so must not reconcile for it).
+func writerAlive(dir, id string) bool {
+	host, _ := os.Hostname()
+	if h, _, ok := strings.Cut(id, "~"); !ok || h != OutName(host) {
+		return ok
+	}
+	p := filepath.Join(dir, locksDir, id)
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	_ = os.Remove(p)
+	return false
+}
+
+// lockFile is the file every open Store holds a shared flock on, and a
+// rebuild an exclusive one.
+const lockFile = "overwatch.lock"
+
+// lockDir takes the data directory's lock, shared or exclusive, waiting
+// at most timeout for a holder of the other kind.
+func lockDir(dir string, exclusive bool, timeout time.Duration) (*os.File, error) {
+	p := filepath.Join(dir, lockFile)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("store: open lock file: %w", err)
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			_ = f.Close()
+			return nil, fmt.Errorf("store: lock %s: %w", p, err)
+		}
+		if time.Now().After(deadline) {
+			_ = f.Close()
+			if exclusive {
+				return nil, fmt.Errorf("store: %s is open in a store (close it first): %w", dir, ErrLocked)
+			}
+			return nil, fmt.Errorf("store: %s is being rebuilt by another process: %w", dir, ErrLocked)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ErrLocked is wrapped by the errors of Open and Rebuild that waited
+// Options.LockTimeout for a rebuild or an open store of another process.
+var ErrLocked = errors.New("data directory locked")
+
+func unlockDir(f *os.File) error {
+	if f == nil {
 		return nil
-	})
-	if err != nil {
-		_ = db.Close()
-		return nil, false, fmt.Errorf("store: read index %s: %w", p, err)
 	}
-	return db, fresh, nil
+	return f.Close() // releases the flock
 }
 
 // Dir returns the store's root directory.
@@ -186,8 +370,11 @@ func (s *Store) Dir() string { return s.dir }
 // Subsystems returns the configured subsystems, sorted.
 func (s *Store) Subsystems() []string { return append([]string(nil), s.subsystems...) }
 
-// Close clears the crash markers, ends every Watch channel and closes the
-// index.
+// Engine returns the index engine: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.x.d.name }
+
+// Close clears the crash markers of this Store, ends every Watch channel
+// and closes the index.
 func (s *Store) Close() error {
 	s.watchMu.Lock()
 	if s.closed {
@@ -201,17 +388,16 @@ func (s *Store) Close() error {
 		delete(s.watchers, ch)
 	}
 	s.watchMu.Unlock()
+	<-s.polled
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bDirty); err != nil {
-			return err
-		}
-		_, err := tx.CreateBucket(bDirty)
-		return err
-	})
-	if cerr := s.db.Close(); err == nil {
+	_, err := s.x.w.ExecContext(context.Background(), s.x.d.q("DELETE FROM dirty WHERE writer = ?"), s.writer)
+	if cerr := s.x.close(); err == nil {
 		err = cerr
+	}
+	s.releaseWriterLock()
+	if uerr := unlockDir(s.lock); err == nil {
+		err = uerr
 	}
 	if err != nil {
 		return fmt.Errorf("store: close: %w", err)
@@ -228,27 +414,29 @@ const maxDirtyMarks = 256
 
 // markDirty records in the index, before the first write of this session
 // into a run's subsystem folder, that the folder may hold files the index
-// does not know yet. Open reconciles such folders after a crash. When the
-// session has many marks, those of folders without a write under way are
-// cleared first: such a folder agrees with the index (a snapshot is
-// linked and indexed under s.mu). The caller holds s.mu.
+// does not know yet. Open reconciles the folders marked by a Store whose
+// process is gone. When the session has many marks, those of folders
+// without a write under way are cleared first: such a folder agrees with
+// the index (a snapshot is linked and indexed under s.mu). The caller
+// holds s.mu.
 func (s *Store) markDirty(rel string) error {
 	if s.dirty[rel] {
 		return nil
 	}
+	ctx := context.Background()
 	trim := len(s.dirty) >= maxDirtyMarks
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bDirty)
+	err := s.x.tx(ctx, func(tx *sql.Tx) error {
 		if trim {
 			for d := range s.dirty {
 				if s.inflight[d] == 0 {
-					if err := b.Delete([]byte(d)); err != nil {
+					if _, err := tx.ExecContext(ctx, s.x.d.q("DELETE FROM dirty WHERE rel = ? AND writer = ?"), d, s.writer); err != nil {
 						return err
 					}
 				}
 			}
 		}
-		return b.Put([]byte(rel), nil)
+		_, err := tx.ExecContext(ctx, s.x.d.q("INSERT INTO dirty (rel, writer) VALUES (?, ?) ON CONFLICT (rel, writer) DO NOTHING"), rel, s.writer)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: mark %s in the index: %w", rel, err)
@@ -280,455 +468,59 @@ func readRunMode(runDir string) (overwatch.HLTMode, bool, error) {
 	if err != nil {
 		return overwatch.ModeUnknown, false, fmt.Errorf("store: read %s: %w", runInfoFile, err)
 	}
-	var doc struct {
-		HLTMode string `yaml:"hltMode"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return overwatch.ModeUnknown, true, fmt.Errorf("store: %s in %s: %w", runInfoFile, runDir, err)
-	}
-	m, err := overwatch.ParseHLTMode(doc.HLTMode)
+	m, err := parseRunInfo(b)
 	if err != nil {
-		return overwatch.ModeUnknown, true, fmt.Errorf("store: %s in %s: %w", runInfoFile, runDir, err)
+		return m, true, fmt.Errorf("store: %s in %s: %w", runInfoFile, runDir, err)
 	}
 	return m, true, nil
 }
 
+// parseRunInfo reads the mode of a runInfo.yaml document.
+func parseRunInfo(b []byte) (overwatch.HLTMode, error) {
+	var doc struct {
+		HLTMode string `yaml:"hltMode"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return overwatch.ModeUnknown, err
+	}
+	m, err := overwatch.ParseHLTMode(doc.HLTMode)
+	if err != nil {
+		return overwatch.ModeUnknown, err
+	}
+	return m, nil
+}
+
 // runMode returns the mode of a run: runInfo.yaml when it exists, else it
-// writes runInfo.yaml with mode (the first snapshot of the run wins; the
-// file is never rewritten).
-func (s *Store) runMode(run int, mode overwatch.HLTMode) (overwatch.HLTMode, error) {
-	dir := s.abs(RunDir(run))
-	m, ok, err := readRunMode(dir)
-	if ok {
-		if err != nil {
-			s.log.Warn("store: unreadable run info, using mode U", "run", run, "err", err)
-		}
-		return m, nil
-	}
-	if err != nil {
-		return "", err
-	}
-	doc := fmt.Sprintf("hltMode: %s\n", mode)
-	if err := writeAtomic(dir, runInfoFile, []byte(doc), true); err != nil {
-		return "", err
-	}
-	return mode, nil
-}
-
-// PutSnapshot stores the ROOT file read from r. The file is written to a
-// temporary file and fsynced, then given its final name without ever
-// replacing a file (a snapshot of the same second gets the next sequence
-// number, ".1", ".2", … before ".root"), the directory is fsynced, and
-// only then is the snapshot indexed. The first snapshot of a run writes
-// runInfo.yaml with its mode; later snapshots take the run's mode. Replay
-// (mode E) snapshots go to ReplayData/ and are neither indexed nor
-// announced.
-func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r io.Reader) (overwatch.SnapshotInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return overwatch.SnapshotInfo{}, err
-	}
-	if !overwatch.ValidRun(meta.Run) {
-		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: %w: run %d is outside 1..%d", ErrRunRange, meta.Run, overwatch.MaxRun)
-	}
-	if !overwatch.ValidSubsystem(meta.Subsystem) {
-		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: subsystem %q is not 2–8 upper-case letters or digits", meta.Subsystem)
-	}
-	mode := meta.Mode
-	if mode == "" {
-		mode = overwatch.ModeUnknown
-	}
-	mode, err := overwatch.ParseHLTMode(string(mode))
-	if err != nil {
-		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: %w", err)
-	}
-	t := meta.Time
-	if t.IsZero() {
-		t = time.Now()
-	}
-	t = t.Truncate(time.Second).UTC()
-	if y := t.In(Zurich).Year(); y < 1970 || y > 9999 {
-		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: time %v outside the years 1970–9999 that file names can carry", t)
-	}
-	rel := snapshotDir(meta.Run, meta.Subsystem)
-	replay := mode == overwatch.ModeReplay
-	if replay {
-		rel = replayDir + "/" + rel
-	}
-	dir := s.abs(rel)
-	if err := mkdirs(s.dir, rel); err != nil {
-		return overwatch.SnapshotInfo{}, err
-	}
-	if !replay {
-		s.mu.Lock()
-		err := s.markDirty(rel)
+// writes runInfo.yaml with mode. The first snapshot of the run wins, also
+// against other processes: the document is never replaced.
+func (s *Store) runMode(ctx context.Context, run int, mode overwatch.HLTMode) (overwatch.HLTMode, error) {
+	key := RunDir(run) + "/" + runInfoFile
+	for attempt := 0; attempt < 3; attempt++ {
+		rc, err := s.bucket.Open(ctx, key, 0, 64<<10)
 		if err == nil {
-			s.inflight[rel]++
-		}
-		s.mu.Unlock()
-		if err != nil {
-			return overwatch.SnapshotInfo{}, err
-		}
-	}
-	tmp, size, err := writeTemp(dir, meta.Subsystem+"hists", r, true)
-	if err != nil {
-		if !replay {
-			s.mu.Lock()
-			s.endWrite(rel)
-			s.mu.Unlock()
-		}
-		return overwatch.SnapshotInfo{}, err
-	}
-	defer os.Remove(tmp)
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !replay {
-		defer s.endWrite(rel) // runs before the unlock
-	}
-	if !replay {
-		var rec *runRecord
-		if err := s.db.View(func(tx *bolt.Tx) (err error) { rec, err = getRun(tx, meta.Run); return }); err != nil {
-			return overwatch.SnapshotInfo{}, err
-		}
-		if rec != nil {
-			if mode != rec.Mode {
-				s.log.Debug("store: snapshot mode differs from run mode; the run's mode (first snapshot) wins",
-					"run", meta.Run, "subsystem", meta.Subsystem, "mode", mode, "runMode", rec.Mode)
+			b, rerr := io.ReadAll(rc)
+			_ = rc.Close()
+			if rerr != nil {
+				return "", fmt.Errorf("store: read %s: %w", key, rerr)
 			}
-			mode = rec.Mode
-		} else if mode, err = s.runMode(meta.Run, mode); err != nil {
-			return overwatch.SnapshotInfo{}, err
-		}
-	}
-	info := overwatch.SnapshotInfo{
-		SnapshotRef: overwatch.SnapshotRef{Run: meta.Run, Subsystem: meta.Subsystem, Time: t},
-		Mode:        mode, Origin: meta.Origin, Size: size,
-	}
-	// Sequence numbers already indexed for this second (a legacy tree may
-	// hold them under unpadded names the link below would not see).
-	used := map[int]bool{}
-	if !replay {
-		p := append(snapPrefix(meta.Run, meta.Subsystem), orderedInt64(t.Unix())...)
-		_ = s.db.View(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bSnaps).Cursor()
-			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-				if _, _, st, err := parseSnapKey(k); err == nil {
-					used[st.Seq] = true
-				}
+			m, perr := parseRunInfo(b)
+			if perr != nil {
+				s.log.Warn("store: unreadable run info, using mode U", "run", run, "err", perr)
 			}
-			return nil
-		})
-	}
-	var name string
-	for seq := 0; ; seq++ {
-		if seq > 100000 {
-			return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot %s: no free sequence number", info.SnapshotRef)
+			return m, nil
 		}
-		if used[seq] {
-			continue
+		if !errors.Is(err, blob.ErrNotExist) {
+			return "", fmt.Errorf("store: read %s: %w", key, err)
 		}
-		name = FormatMovedName(meta.Subsystem, t, seq)
-		ok, err := linkNew(tmp, dir, name)
-		if err != nil {
-			return overwatch.SnapshotInfo{}, err
+		_, err = s.bucket.Put(ctx, key, strings.NewReader(fmt.Sprintf("hltMode: %s\n", mode)))
+		if err == nil {
+			return mode, nil
 		}
-		if ok {
-			info.Seq = seq
-			break
+		if !errors.Is(err, blob.ErrExist) { // ErrExist: another process was first
+			return "", fmt.Errorf("store: write %s: %w", key, err)
 		}
 	}
-	_ = os.Remove(tmp)
-	if err := syncDir(dir); err != nil {
-		return overwatch.SnapshotInfo{}, err
-	}
-	info.Path = rel + "/" + name
-	if replay {
-		s.log.Info("store: replay snapshot stored apart, not processed", "path", info.Path)
-		return info, nil
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		return indexSnapshot(tx, info, name)
-	})
-	if err != nil {
-		return overwatch.SnapshotInfo{}, err
-	}
-	s.announce(info)
-	return info, nil
-}
-
-// indexSnapshot adds a snapshot to the index and updates its run.
-func indexSnapshot(tx *bolt.Tx, info overwatch.SnapshotInfo, name string) error {
-	st := stamp{T: info.Time.Unix(), Seq: info.Seq}
-	v := snapRecord{Name: name, Size: info.Size, Source: info.Origin}.encode()
-	if err := tx.Bucket(bSnaps).Put(snapKey(info.Run, info.Subsystem, st), v); err != nil {
-		return fmt.Errorf("store: index snapshot %s: %w", info.SnapshotRef, err)
-	}
-	rec, err := getRun(tx, info.Run)
-	if err != nil {
-		return err
-	}
-	if rec == nil {
-		rec = &runRecord{Mode: info.Mode, Subs: map[string]*subRecord{}}
-	}
-	sr := rec.Subs[info.Subsystem]
-	switch {
-	case sr == nil:
-		rec.Subs[info.Subsystem] = &subRecord{N: 1, First: st, Last: st, LastName: name}
-	default:
-		sr.N++
-		if st.before(sr.First) {
-			sr.First = st
-		}
-		if sr.Last.before(st) {
-			sr.Last, sr.LastName = st, name
-		}
-	}
-	return putRun(tx, info.Run, rec)
-}
-
-// snapInfo builds a SnapshotInfo from an index entry.
-func snapInfo(run int, sys string, st stamp, mode overwatch.HLTMode, rec snapRecord) overwatch.SnapshotInfo {
-	return overwatch.SnapshotInfo{
-		SnapshotRef: overwatch.SnapshotRef{Run: run, Subsystem: sys, Time: st.time(), Seq: st.Seq},
-		Mode:        mode, Origin: rec.Source, Size: rec.Size,
-		Path: snapshotDir(run, sys) + "/" + rec.Name,
-	}
-}
-
-// Snapshots lists the snapshots of one receiver subsystem in a run, oldest
-// first (by time, then sequence — never by the text of the names, which
-// is not chronological for unpadded names). The error wraps ErrNotFound
-// when the run is unknown; a run without snapshots of sys gives an empty
-// list.
-func (s *Store) Snapshots(ctx context.Context, run int, sys string) ([]overwatch.SnapshotInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []overwatch.SnapshotInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
-		rec, err := getRun(tx, run)
-		if err != nil {
-			return err
-		}
-		if rec == nil {
-			return fmt.Errorf("store: run %d: %w", run, overwatch.ErrNotFound)
-		}
-		c := tx.Bucket(bSnaps).Cursor()
-		p := snapPrefix(run, sys)
-		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			_, _, st, err := parseSnapKey(k)
-			if err != nil {
-				return err
-			}
-			var sr snapRecord
-			if err := sr.decode(v); err != nil {
-				return fmt.Errorf("store: index entry of %s snapshot of run %d: %w", sys, run, err)
-			}
-			out = append(out, snapInfo(run, sys, st, rec.Mode, sr))
-		}
-		return nil
-	})
-	return out, err
-}
-
-// OpenSnapshot opens a stored snapshot (replay snapshots included).
-func (s *Store) OpenSnapshot(ctx context.Context, ref overwatch.SnapshotRef) (io.ReadCloser, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	rel := SnapshotPath(ref, overwatch.ModeUnknown)
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bSnaps).Get(snapKey(ref.Run, ref.Subsystem, stamp{T: ref.Time.Unix(), Seq: ref.Seq}))
-		var sr snapRecord
-		if v != nil && sr.decode(v) == nil {
-			rel = snapshotDir(ref.Run, ref.Subsystem) + "/" + sr.Name
-		}
-		return nil
-	})
-	f, err := os.Open(s.abs(rel))
-	if errors.Is(err, fs.ErrNotExist) {
-		f, err = os.Open(s.abs(SnapshotPath(ref, overwatch.ModeReplay)))
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("store: snapshot %s: %w", ref, overwatch.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open snapshot %s: %w", ref, err)
-	}
-	return f, nil
-}
-
-// Runs lists runs, newest (highest number) first, at most q.Limit (all
-// when 0), below q.Before when it is non-zero.
-func (s *Store) Runs(ctx context.Context, q overwatch.RunQuery) ([]overwatch.RunInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []overwatch.RunInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bRuns).Cursor()
-		var k, v []byte
-		if q.Before > 0 {
-			if sk, _ := c.Seek(runKey(q.Before)); sk == nil {
-				k, v = c.Last()
-			} else {
-				k, v = c.Prev()
-			}
-		} else {
-			k, v = c.Last()
-		}
-		for ; k != nil; k, v = c.Prev() {
-			if q.Limit > 0 && len(out) >= q.Limit {
-				break
-			}
-			run := int(bytesToUint(k))
-			r, err := decodeRun(v)
-			if err != nil {
-				return fmt.Errorf("store: index entry of run %d: %w", run, err)
-			}
-			out = append(out, s.runInfo(run, r))
-		}
-		return nil
-	})
-	return out, err
-}
-
-func bytesToUint(k []byte) uint64 {
-	var n uint64
-	for _, b := range k {
-		n = n<<8 | uint64(b)
-	}
-	return n
-}
-
-// RunInfo returns one run; the error wraps ErrNotFound when it is unknown.
-func (s *Store) RunInfo(ctx context.Context, number int) (overwatch.RunInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return overwatch.RunInfo{}, err
-	}
-	var info overwatch.RunInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
-		r, err := getRun(tx, number)
-		if err != nil {
-			return err
-		}
-		if r == nil {
-			return fmt.Errorf("store: run %d: %w", number, overwatch.ErrNotFound)
-		}
-		info = s.runInfo(number, r)
-		return nil
-	})
-	return info, err
-}
-
-// CountRuns returns the number of runs in the index.
-func (s *Store) CountRuns(ctx context.Context) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	var n int
-	err := s.db.View(func(tx *bolt.Tx) error { n = runCount(tx); return nil })
-	return n, err
-}
-
-// PutOutput writes an output atomically (see OutputPath for the layout),
-// replacing any previous one.
-func (s *Store) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	rel, err := OutputPath(ref)
-	if err != nil {
-		return err
-	}
-	dir, name := filepath.Split(s.abs(rel))
-	if err := mkdirs(s.dir, filepath.Dir(filepath.FromSlash(rel))); err != nil {
-		return err
-	}
-	return writeAtomic(dir, name, data, !s.opts.NoSyncOutputs)
-}
-
-// Output reads an output; the error wraps ErrNotFound when it is absent.
-func (s *Store) Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	rel, err := OutputPath(ref)
-	if err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(s.abs(rel))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("store: output %s: %w", rel, overwatch.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: read output %s: %w", rel, err)
-	}
-	return b, nil
-}
-
-// OutputTime returns when an output was last written (its file's
-// modification time); the error wraps ErrNotFound when it is absent.
-func (s *Store) OutputTime(ctx context.Context, ref overwatch.OutputRef) (time.Time, error) {
-	if err := ctx.Err(); err != nil {
-		return time.Time{}, err
-	}
-	rel, err := OutputPath(ref)
-	if err != nil {
-		return time.Time{}, err
-	}
-	fi, err := os.Stat(s.abs(rel))
-	if errors.Is(err, fs.ErrNotExist) {
-		return time.Time{}, fmt.Errorf("store: output %s: %w", rel, overwatch.ErrNotFound)
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("store: stat output %s: %w", rel, err)
-	}
-	return fi.ModTime(), nil
-}
-
-// Watch returns a channel receiving every snapshot indexed after the
-// call, until ctx is done or the store is closed (then the channel is
-// closed). Sending never blocks the writer: a subscriber whose buffer is
-// full misses the announcement (counted by Dropped).
-func (s *Store) Watch(ctx context.Context) <-chan overwatch.SnapshotInfo {
-	ch := make(chan overwatch.SnapshotInfo, s.opts.WatchBuffer)
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	if s.closed {
-		close(ch)
-		return ch
-	}
-	s.watchers[ch] = struct{}{}
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-s.done:
-		}
-		s.watchMu.Lock()
-		defer s.watchMu.Unlock()
-		if _, ok := s.watchers[ch]; ok {
-			delete(s.watchers, ch)
-			close(ch)
-		}
-	}()
-	return ch
-}
-
-// Dropped returns how many announcements were dropped because a Watch
-// subscriber was not reading fast enough.
-func (s *Store) Dropped() int64 { return s.dropped.Load() }
-
-func (s *Store) announce(info overwatch.SnapshotInfo) {
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	for ch := range s.watchers {
-		select {
-		case ch <- info:
-		default:
-			s.dropped.Add(1)
-		}
-	}
+	return "", fmt.Errorf("store: %s: cannot read or write it", key)
 }
 
 // isHidden reports whether a directory entry is hidden (a name starting

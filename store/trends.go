@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,12 +13,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	bolt "go.etcd.io/bbolt"
+	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 )
 
 // Trend points are kept in an append-only journal per subsystem,
@@ -86,21 +86,6 @@ func (l trendLine) point() overwatch.TrendPoint {
 	}
 }
 
-func trendPrefix(sys, trend string) []byte {
-	k := append([]byte(sys), 0)
-	if trend != "" {
-		k = append(k, trend...)
-		k = append(k, 0)
-	}
-	return k
-}
-
-func trendKey(l trendLine) []byte {
-	k := trendPrefix(l.Subsystem, l.Trend)
-	k = append(k, orderedInt64(l.T)...)
-	return binary.BigEndian.AppendUint32(k, uint32(l.Seq))
-}
-
 func validTrendName(n string) bool {
 	return n != "" && len(n) <= 1024 && !strings.ContainsRune(n, 0)
 }
@@ -141,16 +126,22 @@ func (s *Store) PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) 
 		}
 		offsets[journalRel(sys)] = end
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	ictx := context.WithoutCancel(ctx) // the journal has them: index them
+	return s.x.tx(ictx, func(tx *sql.Tx) error {
+		w, err := s.x.newTrendWriter(ictx, tx)
+		if err != nil {
+			return err
+		}
+		defer w.close()
 		for _, lines := range bySys {
 			for _, l := range lines {
-				if err := putTrendLine(tx, l); err != nil {
+				if err := w.put(ictx, l); err != nil {
 					return err
 				}
 			}
 		}
 		for rel, off := range offsets {
-			if err := putOffset(tx, rel, off); err != nil {
+			if err := s.x.putOffset(ictx, tx, rel, off); err != nil {
 				return err
 			}
 		}
@@ -162,16 +153,35 @@ func (s *Store) PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) 
 // returns its new size.
 func (s *Store) appendJournal(sys string, lines []trendLine) (int64, error) {
 	rel := trendingDir + "/" + sys
-	if err := mkdirs(s.dir, rel); err != nil {
+	if err := fsio.Mkdirs(s.dir, rel); err != nil {
 		return 0, err
 	}
-	p := s.abs(journalRel(sys))
+	enc := make([][]byte, 0, len(lines))
+	for _, l := range lines {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return 0, fmt.Errorf("store: encode trend point: %w", err)
+		}
+		enc = append(enc, b)
+	}
+	return appendLines(s.abs(rel), trendJournal, enc)
+}
+
+// appendLines appends lines (each without its newline) to the journal
+// dir/name, fsyncs it and returns its new size. Appends of several
+// processes are serialised by a lock of the journal file, and a line torn
+// by a crash is terminated first.
+func appendLines(dir, name string, lines [][]byte) (int64, error) {
+	p := filepath.Join(dir, name)
 	_, statErr := os.Stat(p)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return 0, fmt.Errorf("store: open trend journal: %w", err)
+		return 0, fmt.Errorf("store: open journal: %w", err)
 	}
 	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return 0, fmt.Errorf("store: lock journal %s: %w", p, err)
+	}
 	var buf bytes.Buffer
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
 		last := make([]byte, 1)
@@ -180,66 +190,66 @@ func (s *Store) appendJournal(sys string, lines []trendLine) (int64, error) {
 		}
 	}
 	for _, l := range lines {
-		b, err := json.Marshal(l)
-		if err != nil {
-			return 0, fmt.Errorf("store: encode trend point: %w", err)
-		}
-		buf.Write(b)
+		buf.Write(l)
 		buf.WriteByte('\n')
 	}
 	if _, err := f.Write(buf.Bytes()); err != nil {
-		return 0, fmt.Errorf("store: append to trend journal %s: %w", p, err)
+		return 0, fmt.Errorf("store: append to journal %s: %w", p, err)
 	}
 	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("store: sync trend journal %s: %w", p, err)
+		return 0, fmt.Errorf("store: sync journal %s: %w", p, err)
 	}
 	if statErr != nil {
-		if err := syncDir(filepath.Dir(p)); err != nil {
+		if err := fsio.SyncDir(filepath.Dir(p)); err != nil {
 			return 0, err
 		}
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("store: stat trend journal %s: %w", p, err)
+		return 0, fmt.Errorf("store: stat journal %s: %w", p, err)
 	}
 	return fi.Size(), nil
-}
-
-func putTrendLine(tx *bolt.Tx, l trendLine) error {
-	v, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	if err := tx.Bucket(bTrends).Put(trendKey(l), v); err != nil {
-		return fmt.Errorf("store: index trend point: %w", err)
-	}
-	return nil
-}
-
-func putOffset(tx *bolt.Tx, rel string, off int64) error {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(off))
-	return tx.Bucket(bTrendFiles).Put([]byte(rel), b[:])
 }
 
 // replayAllTrends indexes the journal lines past the recorded offsets
 // (from the start when full is set). It returns the number of points in
 // the index afterwards.
-func replayAllTrends(tx *bolt.Tx, dir string, opts Options, full bool) (int, error) {
+func replayAllTrends(ctx context.Context, x *db, tx *sql.Tx, dir string, opts Options, full bool) (int, error) {
 	ents, err := os.ReadDir(filepath.Join(dir, trendingDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("store: list trending: %w", err)
 	}
+	w, err := x.newTrendWriter(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	defer w.close()
 	for _, e := range ents {
 		if !e.IsDir() || !overwatch.ValidSubsystem(e.Name()) {
 			continue
 		}
 		rel := journalRel(e.Name())
 		var off int64
-		if v := tx.Bucket(bTrendFiles).Get([]byte(rel)); !full && len(v) == 8 {
-			off = int64(binary.BigEndian.Uint64(v))
+		if !full {
+			if off, err = x.offset(ctx, tx, rel); err != nil {
+				return 0, err
+			}
 		}
-		end, n, bad, err := replayJournal(tx, filepath.Join(dir, filepath.FromSlash(rel)), e.Name(), off)
+		var ierr error
+		end, n, bad, err := replayJournal(filepath.Join(dir, filepath.FromSlash(rel)), off, func(line []byte) bool {
+			var l trendLine
+			if err := json.Unmarshal(line, &l); err != nil || l.Subsystem != e.Name() || !validTrendName(l.Trend) {
+				return false
+			}
+			if err := w.put(ctx, l); err != nil {
+				ierr = err
+				return false
+			}
+			return true
+		})
+		if err == nil {
+			err = ierr
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -250,36 +260,36 @@ func replayAllTrends(tx *bolt.Tx, dir string, opts Options, full bool) (int, err
 			opts.Logger.Info("store: re-indexed trend points written before an unclean shutdown", "journal", rel, "points", n)
 		}
 		if end >= 0 {
-			if err := putOffset(tx, rel, end); err != nil {
+			if err := x.setOffset(ctx, tx, rel, end); err != nil {
 				return 0, err
 			}
 		}
 	}
-	n := 0
-	c := tx.Bucket(bTrends).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		n++
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM trend_points").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count trend points: %w", err)
 	}
 	return n, nil
 }
 
-// replayJournal indexes the complete lines of a journal from offset off
-// and returns the offset after the last complete line (-1 when the
-// journal does not exist), the points indexed and the lines skipped.
-func replayJournal(tx *bolt.Tx, p, sys string, off int64) (int64, int, int, error) {
+// replayJournal calls index for the complete lines of a journal from
+// offset off (index reports whether it took the line) and returns the
+// offset after the last complete line (-1 when the journal does not
+// exist), the lines taken and the lines skipped.
+func replayJournal(p string, off int64, index func(line []byte) bool) (int64, int, int, error) {
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return -1, 0, 0, nil
 	}
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("store: open trend journal %s: %w", p, err)
+		return 0, 0, 0, fmt.Errorf("store: open journal %s: %w", p, err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Size() < off {
 		off = 0 // journal replaced or truncated by hand: replay it all
 	}
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return 0, 0, 0, fmt.Errorf("store: seek trend journal %s: %w", p, err)
+		return 0, 0, 0, fmt.Errorf("store: seek journal %s: %w", p, err)
 	}
 	r := bufio.NewReaderSize(f, 64<<10)
 	n, bad := 0, 0
@@ -289,22 +299,18 @@ func replayJournal(tx *bolt.Tx, p, sys string, off int64) (int64, int, int, erro
 			return off, n, bad, nil // a partial last line stays unindexed
 		}
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("store: read trend journal %s: %w", p, err)
+			return 0, 0, 0, fmt.Errorf("store: read journal %s: %w", p, err)
 		}
 		off += int64(len(line))
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
-		var l trendLine
-		if err := json.Unmarshal(line, &l); err != nil || l.Subsystem != sys || !validTrendName(l.Trend) {
+		if index(line) {
+			n++
+		} else {
 			bad++
-			continue
 		}
-		if err := putTrendLine(tx, l); err != nil {
-			return 0, 0, 0, err
-		}
-		n++
 	}
 }
 
@@ -315,87 +321,7 @@ func (s *Store) TrendPoints(ctx context.Context, q overwatch.TrendQuery) ([]over
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []overwatch.TrendPoint
-	match := func(l trendLine) bool {
-		if q.Run != 0 && l.Run != q.Run {
-			return false
-		}
-		if !q.From.IsZero() && l.T < q.From.UnixNano() {
-			return false
-		}
-		if !q.To.IsZero() && l.T > q.To.UnixNano() {
-			return false
-		}
-		return q.Trend == "" || l.Trend == q.Trend
-	}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bTrends).Cursor()
-		if q.Subsystem != "" && q.Trend != "" {
-			// One series: walk it backwards from To so that Limit
-			// stops early.
-			p := trendPrefix(q.Subsystem, q.Trend)
-			upper := append(append([]byte(nil), p...), 0xff)
-			if !q.To.IsZero() {
-				upper = append(append(append([]byte(nil), p...), orderedInt64(q.To.UnixNano())...), 0xff, 0xff, 0xff, 0xff, 0xff)
-			}
-			var k, v []byte
-			if sk, _ := c.Seek(upper); sk == nil {
-				k, v = c.Last()
-			} else {
-				k, v = c.Prev()
-			}
-			for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Prev() {
-				var l trendLine
-				if err := json.Unmarshal(v, &l); err != nil {
-					return fmt.Errorf("store: index entry of trend %s/%s: %w", q.Subsystem, q.Trend, err)
-				}
-				if !q.From.IsZero() && l.T < q.From.UnixNano() {
-					break
-				}
-				if match(l) {
-					out = append(out, l.point())
-					if q.Limit > 0 && len(out) >= q.Limit {
-						break
-					}
-				}
-			}
-			for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-				out[i], out[j] = out[j], out[i]
-			}
-			return nil
-		}
-		var p []byte
-		if q.Subsystem != "" {
-			p = trendPrefix(q.Subsystem, "")
-		}
-		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			var l trendLine
-			if err := json.Unmarshal(v, &l); err != nil {
-				return fmt.Errorf("store: index entry of a trend point: %w", err)
-			}
-			if match(l) {
-				out = append(out, l.point())
-			}
-		}
-		sort.SliceStable(out, func(i, j int) bool {
-			a, b := out[i], out[j]
-			if !a.Time.Equal(b.Time) {
-				return a.Time.Before(b.Time)
-			}
-			if a.Subsystem != b.Subsystem {
-				return a.Subsystem < b.Subsystem
-			}
-			if a.Trend != b.Trend {
-				return a.Trend < b.Trend
-			}
-			return a.Seq < b.Seq
-		})
-		if q.Limit > 0 && len(out) > q.Limit {
-			out = out[len(out)-q.Limit:]
-		}
-		return nil
-	})
-	return out, err
+	return s.x.trendPoints(ctx, q)
 }
 
 // Trends lists, sorted, the trend names that have points for a subsystem.
@@ -403,25 +329,7 @@ func (s *Store) Trends(ctx context.Context, sys string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bTrends).Cursor()
-		p := trendPrefix(sys, "")
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); {
-			rest := k[len(p):]
-			i := bytes.IndexByte(rest, 0)
-			if i < 0 {
-				return fmt.Errorf("store: malformed trend key %x", k)
-			}
-			name := string(rest[:i])
-			out = append(out, name)
-			// Skip to the next trend name.
-			next := append(trendPrefix(sys, name), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-			k, _ = c.Seek(next)
-		}
-		return nil
-	})
-	return out, err
+	return s.x.trendNames(ctx, sys)
 }
 
 // CompactTrends rewrites every trend journal with exactly the points of
@@ -433,17 +341,23 @@ func (s *Store) CompactTrends(ctx context.Context) error {
 	s.trendMu.Lock()
 	defer s.trendMu.Unlock()
 	var systems []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bTrendFiles).ForEach(func(k, _ []byte) error {
-			rel := string(k)
-			sys := strings.TrimSuffix(strings.TrimPrefix(rel, trendingDir+"/"), "/"+trendJournal)
-			if journalRel(sys) == rel && overwatch.ValidSubsystem(sys) {
-				systems = append(systems, sys)
-			}
-			return nil
-		})
-	})
+	rows, err := s.x.r.QueryContext(ctx, "SELECT path FROM journals ORDER BY path")
 	if err != nil {
+		return fmt.Errorf("store: compact trends: %w", err)
+	}
+	for rows.Next() {
+		var rel string
+		if err := rows.Scan(&rel); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: compact trends: %w", err)
+		}
+		sys := strings.TrimSuffix(strings.TrimPrefix(rel, trendingDir+"/"), "/"+trendJournal)
+		if journalRel(sys) == rel && overwatch.ValidSubsystem(sys) {
+			systems = append(systems, sys)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: compact trends: %w", err)
 	}
 	for _, sys := range systems {
@@ -451,24 +365,23 @@ func (s *Store) CompactTrends(ctx context.Context) error {
 			return err
 		}
 		var buf bytes.Buffer
-		err := s.db.View(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bTrends).Cursor()
-			p := trendPrefix(sys, "")
-			for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-				buf.Write(v)
-				buf.WriteByte('\n')
+		err := s.x.trendLines(ctx, s.x.r, "SELECT "+trendColumns+" FROM trend_points WHERE sys = ? ORDER BY trend, t, seq", []any{sys}, func(l trendLine) error {
+			b, err := json.Marshal(l)
+			if err != nil {
+				return err
 			}
+			buf.Write(b)
+			buf.WriteByte('\n')
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("store: compact trends of %s: %w", sys, err)
 		}
 		dir := s.abs(trendingDir + "/" + sys)
-		if err := writeAtomic(dir, trendJournal, buf.Bytes(), true); err != nil {
+		if err := fsio.WriteAtomic(dir, trendJournal, buf.Bytes(), true); err != nil {
 			return err
 		}
-		err = s.db.Update(func(tx *bolt.Tx) error { return putOffset(tx, journalRel(sys), int64(buf.Len())) })
-		if err != nil {
+		if err := s.x.setOffset(ctx, s.x.w, journalRel(sys), int64(buf.Len())); err != nil {
 			return fmt.Errorf("store: compact trends of %s: %w", sys, err)
 		}
 	}

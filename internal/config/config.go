@@ -258,7 +258,7 @@ func Parse(b []byte, c *Config) error {
 var Env = []string{
 	"OVERWATCH_DATA", "OVERWATCH_SUBSYSTEMS", "OVERWATCH_LOG_LEVEL", "OVERWATCH_LOG_FORMAT",
 	"OVERWATCH_WEB_LISTEN", "OVERWATCH_DQM_LISTEN", "OVERWATCH_METRICS_LISTEN",
-	"OVERWATCH_SMTP_PASSWORD", "OVERWATCH_TRUSTED_PROXY_HEADER", "OVERWATCH_TRUSTED_PROXIES",
+	"OVERWATCH_SMTP_PASSWORD", "OVERWATCH_TRUSTED_PROXY_HEADER", "OVERWATCH_TRUSTED_PROXIES", "OVERWATCH_PG_DSN",
 }
 
 // ApplyEnv overrides c with the OVERWATCH_* environment variables that are
@@ -270,6 +270,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		}
 	}
 	set("OVERWATCH_DATA", &c.Data)
+	set("OVERWATCH_PG_DSN", &c.Store.DSN)
 	if v := getenv("OVERWATCH_SUBSYSTEMS"); v != "" {
 		c.Subsystems = SplitList(v)
 	}

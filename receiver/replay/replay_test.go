@@ -133,7 +133,7 @@ func sourceStore(t testing.TB) (string, int) {
 }
 
 // tree returns every regular file below dir (slash paths) with its bytes,
-// leaving out the index.
+// leaving out the store's index and locks.
 func tree(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -141,14 +141,14 @@ func tree(t testing.TB, dir string) map[string]string {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || d.Name() == "overwatch.index" {
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() || store.IsBookkeeping(filepath.ToSlash(rel)) {
 			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
 		out[filepath.ToSlash(rel)] = string(b)
 		return nil
 	}))

@@ -1,4 +1,8 @@
-package store
+// Package fsio holds the store's file-system primitives, shared by the
+// store and its local-directory blob backend: temporary files with one
+// recognisable prefix (removed by reconciliation and rebuilds), atomic
+// replacement, linking that never replaces, directory fsyncs.
+package fsio
 
 import (
 	"crypto/rand"
@@ -13,14 +17,14 @@ import (
 	"syscall"
 )
 
-// tmpPrefix starts the name of every temporary file of the store. Files
+// TmpPrefix starts the name of every temporary file of the store. Files
 // with this prefix are never data; they are removed when a directory is
 // reconciled or rebuilt.
-const tmpPrefix = ".tmp-"
+const TmpPrefix = ".tmp-"
 
-// syncDir fsyncs a directory so that renames and creations in it survive
+// SyncDir fsyncs a directory so that renames and creations in it survive
 // a power loss.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("store: open directory %s to sync: %w", dir, err)
@@ -35,9 +39,9 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// mkdirs creates root/rel and every missing parent below root, syncing the
+// Mkdirs creates root/rel and every missing parent below root, syncing the
 // parent of each directory it creates.
-func mkdirs(root, rel string) error {
+func Mkdirs(root, rel string) error {
 	cur := root
 	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
 		if part == "" {
@@ -47,7 +51,7 @@ func mkdirs(root, rel string) error {
 		err := os.Mkdir(next, 0o755)
 		switch {
 		case err == nil:
-			if err := syncDir(cur); err != nil {
+			if err := SyncDir(cur); err != nil {
 				return err
 			}
 		case errors.Is(err, fs.ErrExist):
@@ -59,14 +63,14 @@ func mkdirs(root, rel string) error {
 	return nil
 }
 
-// tempFile creates a new temporary file in dir.
-func tempFile(dir, base string) (*os.File, error) {
+// TempFile creates a new temporary file in dir.
+func TempFile(dir, base string) (*os.File, error) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	if len(base) > 64 {
 		base = base[:64]
 	}
-	name := filepath.Join(dir, tmpPrefix+base+"-"+hex.EncodeToString(b[:]))
+	name := filepath.Join(dir, TmpPrefix+base+"-"+hex.EncodeToString(b[:]))
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("store: create temporary file in %s: %w", dir, err)
@@ -74,10 +78,10 @@ func tempFile(dir, base string) (*os.File, error) {
 	return f, nil
 }
 
-// writeTemp copies r into a new temporary file of dir, fsynced when sync
+// WriteTemp copies r into a new temporary file of dir, fsynced when sync
 // is set, and returns its path and size.
-func writeTemp(dir, base string, r io.Reader, sync bool) (string, int64, error) {
-	f, err := tempFile(dir, base)
+func WriteTemp(dir, base string, r io.Reader, sync bool) (string, int64, error) {
+	f, err := TempFile(dir, base)
 	if err != nil {
 		return "", 0, err
 	}
@@ -95,11 +99,11 @@ func writeTemp(dir, base string, r io.Reader, sync bool) (string, int64, error) 
 	return f.Name(), n, nil
 }
 
-// writeAtomic replaces dir/name with data: temporary file in the same
+// WriteAtomic replaces dir/name with data: temporary file in the same
 // directory, fsync, rename, fsync of the directory (the syncs only when
 // sync is set). A reader sees the old or the new content, never a part.
-func writeAtomic(dir, name string, data []byte, sync bool) error {
-	tmp, _, err := writeTemp(dir, name, strings.NewReader(string(data)), sync)
+func WriteAtomic(dir, name string, data []byte, sync bool) error {
+	tmp, _, err := WriteTemp(dir, name, strings.NewReader(string(data)), sync)
 	if err != nil {
 		return err
 	}
@@ -108,15 +112,15 @@ func writeAtomic(dir, name string, data []byte, sync bool) error {
 		return fmt.Errorf("store: rename %s into place: %w", tmp, err)
 	}
 	if sync {
-		return syncDir(dir)
+		return SyncDir(dir)
 	}
 	return nil
 }
 
-// linkNew gives the temporary file tmp the name dir/name if that name is
+// LinkNew gives the temporary file tmp the name dir/name if that name is
 // free, without ever replacing an existing file. It reports false when
 // the name is taken.
-func linkNew(tmp, dir, name string) (bool, error) {
+func LinkNew(tmp, dir, name string) (bool, error) {
 	dst := filepath.Join(dir, name)
 	err := os.Link(tmp, dst)
 	switch {
@@ -136,32 +140,15 @@ func linkNew(tmp, dir, name string) (bool, error) {
 	return true, nil
 }
 
-// removeTemps deletes the store's temporary files left in dir by a crash.
-func removeTemps(dir string) {
+// RemoveTemps deletes the store's temporary files left in dir by a crash.
+func RemoveTemps(dir string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
+		if strings.HasPrefix(e.Name(), TmpPrefix) {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
-}
-
-// removeOutputTemps deletes temporary files left by a crash in the output
-// folders of one Run<N>/<SYS> folder (json, img, hints and every slice).
-func removeOutputTemps(subDir string) {
-	for _, d := range []string{"json", "img", "hints", ""} {
-		removeTemps(filepath.Join(subDir, d))
-	}
-	slices, err := os.ReadDir(filepath.Join(subDir, "slices"))
-	if err != nil {
-		return
-	}
-	for _, sl := range slices {
-		if sl.IsDir() {
-			removeOutputTemps(filepath.Join(subDir, "slices", sl.Name()))
 		}
 	}
 }

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
+)
+
+// PutOutput writes an output atomically (see OutputPath for the layout),
+// replacing any previous one.
+func (s *Store) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rel, err := OutputPath(ref)
+	if err != nil {
+		return err
+	}
+	dir, name := filepath.Split(s.abs(rel))
+	if err := fsio.Mkdirs(s.dir, filepath.Dir(filepath.FromSlash(rel))); err != nil {
+		return err
+	}
+	return fsio.WriteAtomic(dir, name, data, !s.opts.NoSyncOutputs)
+}
+
+// Output reads an output; the error wraps ErrNotFound when it is absent.
+func (s *Store) Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rel, err := OutputPath(ref)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(s.abs(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: output %s: %w", rel, overwatch.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read output %s: %w", rel, err)
+	}
+	return b, nil
+}
+
+// OutputTime returns when an output was last written (its file's
+// modification time); the error wraps ErrNotFound when it is absent.
+func (s *Store) OutputTime(ctx context.Context, ref overwatch.OutputRef) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	rel, err := OutputPath(ref)
+	if err != nil {
+		return time.Time{}, err
+	}
+	fi, err := os.Stat(s.abs(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, fmt.Errorf("store: output %s: %w", rel, overwatch.ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: stat output %s: %w", rel, err)
+	}
+	return fi.ModTime(), nil
+}

@@ -1,0 +1,82 @@
+package storetest_test
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/pgtest"
+	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/storetest"
+	"github.com/stretchr/testify/require"
+)
+
+// The conformance suite on every engine of package store:
+// SQLite + directory and PostgreSQL + directory, with a second Store on
+// the same data standing for another process.
+
+func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *testing.T) overwatch.Store, storetest.Options) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	indexOf := map[string]string{}
+	openAt := func(t *testing.T, dir string) *store.Store {
+		s, err := store.Open(dir, store.Options{Logger: quiet, Index: indexOf[dir]})
+		require.NoError(t, err)
+		return s
+	}
+	open := func(t *testing.T) overwatch.Store {
+		dir := t.TempDir()
+		indexOf[dir] = index(t, dir)
+		return openAt(t, dir)
+	}
+	dirOf := func(s overwatch.Store) string { return s.(*store.Store).Dir() }
+	opts := storetest.Options{
+		Files: func(t *testing.T, s overwatch.Store) []string {
+			dir := dirOf(s)
+			var out []string
+			require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				rel, _ := filepath.Rel(dir, p)
+				rel = filepath.ToSlash(rel)
+				if d.Type().IsRegular() && !store.IsBookkeeping(rel) {
+					out = append(out, rel)
+				}
+				return nil
+			}))
+			return out
+		},
+		Reopen: func(t *testing.T, s overwatch.Store) overwatch.Store {
+			require.NoError(t, s.Close())
+			return openAt(t, dirOf(s))
+		},
+		Rebuild: func(t *testing.T, s overwatch.Store) overwatch.Store {
+			require.NoError(t, s.Close())
+			dir := dirOf(s)
+			_, err := store.Rebuild(context.Background(), dir, store.Options{Logger: quiet, Index: indexOf[dir]})
+			require.NoError(t, err)
+			return openAt(t, dir)
+		},
+		Second:             func(t *testing.T, s overwatch.Store) overwatch.Store { return openAt(t, dirOf(s)) },
+		RebuildLosesOrigin: true,
+		AlarmHistory:       true,
+	}
+	return open, opts
+}
+
+func TestConformanceSQLite(t *testing.T) {
+	open, opts := conformanceOptions(func(*testing.T, string) string { return "" })
+	storetest.Run(t, open, opts)
+}
+
+func TestConformancePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) })
+	storetest.Run(t, open, opts)
+}
