@@ -15,6 +15,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/hlt"
@@ -97,10 +98,16 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, err
 		}
 		d.trends.RenderInBackground()
+		// Data-quality checks run on every processed snapshot, in front of
+		// trending, whose alarm lifecycle they use.
+		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends})
+		if err != nil {
+			return nil, err
+		}
 		// Receivers hand their decoded snapshots to processing: decoded once.
 		d.handoff = processing.NewHandoff(2 * len(cfg.HLT.Receivers))
 		d.proc = processing.New(d.st, processing.Options{
-			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+			Logger: log, Observer: d.metrics.observe(checks), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
 			PNG: cfg.Processing.PNG, Handoff: d.handoff,
 		})
 		d.metrics.watchProcessor(d.proc)

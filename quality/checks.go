@@ -639,12 +639,13 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 	if h.Dim() > 2 {
 		return Result{}, fmt.Errorf("%w: %s needs a 1-D or 2-D channel map, %q is %d-D", overwatch.ErrIncompatible, c.name, h.Name, h.Dim())
 	}
+	dim := h.Dim()
 	nx, ny := h.X.NBins, 1
-	if h.Dim() == 2 {
+	if dim == 2 {
 		ny = h.Y.NBins
 	}
 	ry := c.radius
-	if h.Dim() == 1 {
+	if dim == 1 {
 		ry = 0
 	}
 	// The in-range contents as a dense nx × ny grid, and a scratch buffer
@@ -653,12 +654,12 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 	defer scratchPool.Put(sc)
 	grid := sc.grid(nx * ny)
 	stride := nx + 2 // cells per row, with under- and overflow
-	if h.Dim() == 1 {
+	if dim == 1 {
 		copy(grid, h.Contents[1:nx+1])
 	}
-	for iy := 1; iy <= ny && (h.Dim() == 2 || h.BinEntries != nil); iy++ {
+	for iy := 1; iy <= ny && (dim == 2 || h.BinEntries != nil); iy++ {
 		for ix := 1; ix <= nx; ix++ {
-			grid[(iy-1)*nx+ix-1] = content(h, ix+stride*iy*(h.Dim()-1))
+			grid[(iy-1)*nx+ix-1] = content(h, ix+stride*iy*(dim-1))
 		}
 	}
 	buf := sc.buf[:0]
@@ -674,7 +675,12 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 					if jx != ix || jy != iy {
 						x := row[jx]
 						buf = append(buf, x)
-						lo, hi = math.Min(lo, x), math.Max(hi, x)
+						if x < lo {
+							lo = x
+						}
+						if x > hi {
+							hi = x
+						}
 					}
 				}
 			}
@@ -684,7 +690,7 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 			// The median lies within [lo, hi]: most channels are decided by
 			// these bounds without sorting their neighbourhood.
 			v := grid[iy*nx+ix]
-			cell := ix + 1 + stride*(iy+1)*(h.Dim()-1)
+			cell := ix + 1 + stride*(iy+1)*(dim-1)
 			if c.hot {
 				judged++
 				if v <= c.factor*math.Max(lo, c.minMedian) {
