@@ -303,15 +303,17 @@ func prelude(name string, h *overwatch.Hist, minStat float64) (Result, bool, err
 }
 
 // referencePrelude adds the reference's presence and binning.
-func referencePrelude(name string, h, ref *overwatch.Hist, minStat float64) (Result, bool, error) {
+func referencePrelude(name string, h, ref *overwatch.Hist, minStat float64, binning bool) (Result, bool, error) {
 	if r, done, err := prelude(name, h, minStat); done {
 		return r, done, err
 	}
 	if ref == nil {
 		return null(name, ReasonNoReference), true, nil
 	}
-	if err := sameBinning(h, ref); err != nil {
-		return Result{}, true, err
+	if binning { // the statistical tests check the binning themselves
+		if err := sameBinning(h, ref); err != nil {
+			return Result{}, true, err
+		}
 	}
 	return Result{}, false, nil
 }
@@ -337,7 +339,7 @@ type chi2Check struct {
 func (c *chi2Check) Name() string { return "Chi2Test" }
 
 func (c *chi2Check) Run(h, ref *overwatch.Hist) (Result, error) {
-	if r, done, err := referencePrelude(c.Name(), h, ref, c.minStat); done {
+	if r, done, err := referencePrelude(c.Name(), h, ref, c.minStat, false); done {
 		return r, err
 	}
 	t, err := Chi2Test(h, ref, c.opt)
@@ -363,7 +365,7 @@ type ksCheck struct {
 func (c *ksCheck) Name() string { return "KolmogorovTest" }
 
 func (c *ksCheck) Run(h, ref *overwatch.Hist) (Result, error) {
-	if r, done, err := referencePrelude(c.Name(), h, ref, c.minStat); done {
+	if r, done, err := referencePrelude(c.Name(), h, ref, c.minStat, false); done {
 		return r, err
 	}
 	t, err := KolmogorovTest(h, ref, c.opt)
@@ -397,7 +399,7 @@ type binByBin struct {
 func (c *binByBin) Name() string { return "BinByBin" }
 
 func (c *binByBin) Run(h, ref *overwatch.Hist) (Result, error) {
-	if r, done, err := referencePrelude(c.Name(), h, ref, c.minStat); done {
+	if r, done, err := referencePrelude(c.Name(), h, ref, c.minStat, true); done {
 		return r, err
 	}
 	lo, hi := binRange(h)
@@ -667,14 +669,14 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 	judged := 0
 	for iy := 0; iy < ny; iy++ {
 		for ix := 0; ix < nx; ix++ {
-			buf = buf[:0]
+			y0, y1 := max(0, iy-ry), min(ny-1, iy+ry)
+			x0, x1 := max(0, ix-c.radius), min(nx-1, ix+c.radius)
 			lo, hi := math.Inf(1), math.Inf(-1)
-			for jy := max(0, iy-ry); jy <= min(ny-1, iy+ry); jy++ {
+			for jy := y0; jy <= y1; jy++ {
 				row := grid[jy*nx : (jy+1)*nx]
-				for jx := max(0, ix-c.radius); jx <= min(nx-1, ix+c.radius); jx++ {
+				for jx := x0; jx <= x1; jx++ {
 					if jx != ix || jy != iy {
 						x := row[jx]
-						buf = append(buf, x)
 						if x < lo {
 							lo = x
 						}
@@ -684,8 +686,22 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 					}
 				}
 			}
-			if len(buf) == 0 {
-				continue
+			if hi < lo {
+				continue // no neighbour
+			}
+			// median gathers the neighbourhood and returns its median, for
+			// the channels the bounds do not decide.
+			median := func() float64 {
+				buf = buf[:0]
+				for jy := y0; jy <= y1; jy++ {
+					row := grid[jy*nx : (jy+1)*nx]
+					for jx := x0; jx <= x1; jx++ {
+						if jx != ix || jy != iy {
+							buf = append(buf, row[jx])
+						}
+					}
+				}
+				return medianOf(buf)
 			}
 			// The median lies within [lo, hi]: most channels are decided by
 			// these bounds without sorting their neighbourhood.
@@ -696,7 +712,7 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 				if v <= c.factor*math.Max(lo, c.minMedian) {
 					continue
 				}
-				if v > c.factor*math.Max(median(buf), c.minMedian) {
+				if v > c.factor*math.Max(median(), c.minMedian) {
 					c.pub.publish(&r, h, cell, v)
 				}
 				continue
@@ -708,7 +724,7 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 				judged++ // judged and alive
 				continue
 			}
-			med := median(buf)
+			med := median()
 			if med < c.minMedian {
 				continue
 			}
@@ -742,8 +758,8 @@ func (s *scratch) grid(n int) []float64 {
 	return s.g[:n]
 }
 
-// median sorts s and returns its median.
-func median(s []float64) float64 {
+// medianOf sorts s and returns its median.
+func medianOf(s []float64) float64 {
 	if len(s) <= 16 {
 		for i := 1; i < len(s); i++ { // insertion sort: neighbourhoods are small
 			for j := i; j > 0 && s[j] < s[j-1]; j-- {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/overwatch-dqm/overwatch"
 )
@@ -90,7 +91,15 @@ func Options(specs []overwatch.CheckSpec) ([]overwatch.OptionSpec, error) {
 type Suite struct {
 	entries []suiteEntry
 	agg     Aggregator
+
+	// matches caches the entries applying to each histogram name seen
+	// (glob matching costs more than most checks), up to maxMatchCache
+	// names.
+	mu      sync.RWMutex
+	matches map[string][]int
 }
+
+const maxMatchCache = 100000
 
 type suiteEntry struct {
 	spec  overwatch.CheckSpec
@@ -136,13 +145,30 @@ func NewSuite(specs []overwatch.CheckSpec, opts overwatch.Values, agg Aggregator
 func (s *Suite) Len() int { return len(s.entries) }
 
 // Applies reports whether any check of the suite applies to the histogram.
-func (s *Suite) Applies(name string) bool {
-	for _, e := range s.entries {
+func (s *Suite) Applies(name string) bool { return len(s.matching(name)) > 0 }
+
+// matching returns the indices of the entries applying to name.
+func (s *Suite) matching(name string) []int {
+	s.mu.RLock()
+	m, ok := s.matches[name]
+	s.mu.RUnlock()
+	if ok {
+		return m
+	}
+	for i, e := range s.entries {
 		if e.spec.Matches(name) {
-			return true
+			m = append(m, i)
 		}
 	}
-	return false
+	s.mu.Lock()
+	if s.matches == nil {
+		s.matches = map[string][]int{}
+	}
+	if len(s.matches) < maxMatchCache {
+		s.matches[name] = m
+	}
+	s.mu.Unlock()
+	return m
 }
 
 // Outcome is the result of one check of a suite on one histogram.
@@ -158,11 +184,13 @@ type Outcome struct {
 // Null outcome whose reason is the error, so that one bad reference does
 // not hide the other checks.
 func (s *Suite) Run(name string, h, ref *overwatch.Hist) []Outcome {
-	var out []Outcome
-	for _, e := range s.entries {
-		if !e.spec.Matches(name) {
-			continue
-		}
+	idx := s.matching(name)
+	if len(idx) == 0 {
+		return nil
+	}
+	out := make([]Outcome, 0, len(idx))
+	for _, i := range idx {
+		e := &s.entries[i]
 		r, err := e.check.Run(h, ref)
 		if err != nil {
 			r = null(e.check.Name(), err.Error())
@@ -171,6 +199,9 @@ func (s *Suite) Run(name string, h, ref *overwatch.Hist) []Outcome {
 	}
 	return out
 }
+
+// Aggregate combines qualities with the suite's rule.
+func (s *Suite) Aggregate(qs []overwatch.Quality) (overwatch.Quality, string) { return s.agg.Aggregate(qs) }
 
 // Summary aggregates outcomes with the suite's rule.
 func (s *Suite) Summary(outs []Outcome) (overwatch.Quality, string) {

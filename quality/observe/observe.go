@@ -184,26 +184,32 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 		return nil, nil
 	}
 	info := map[string][]overwatch.InfoItem{}
-	var all []quality.Outcome
+	var qs []overwatch.Quality
+	var worst []string // reasons of the first Bad outcomes, for the alarm message
 	for _, n := range names {
-		if !s.Applies(n) {
+		outs := s.Run(n, hists[n], nil)
+		if len(outs) == 0 {
 			continue
 		}
-		outs := s.Run(n, hists[n], nil)
-		for _, o := range outs {
-			info[n] = append(info[n], overwatch.InfoItem{Label: InfoLabel + o.ID, Value: o.Quality.String() + ": " + o.Reason})
+		lines := make([]overwatch.InfoItem, len(outs))
+		for i, o := range outs {
+			lines[i] = overwatch.InfoItem{Label: InfoLabel + o.ID, Value: o.Quality.String() + ": " + o.Reason}
+			qs = append(qs, o.Quality)
+			if o.Quality == overwatch.QualityBad && len(worst) < 3 {
+				worst = append(worst, n+" "+o.ID+": "+o.Reason)
+			}
 		}
-		all = append(all, outs...)
+		info[n] = lines
 	}
-	if len(all) == 0 {
+	if len(qs) == 0 {
 		return nil, nil
 	}
-	q, reason := s.Summary(all)
-	return info, ob.record(ctx, sys, snap, run, q, reason, all)
+	q, reason := s.Aggregate(qs)
+	return info, ob.record(ctx, sys, snap, run, q, reason, worst)
 }
 
 // record updates the subsystem's summary, flags and alarm.
-func (ob *Observer) record(ctx context.Context, sys string, snap overwatch.SnapshotInfo, run int, q overwatch.Quality, reason string, all []quality.Outcome) error {
+func (ob *Observer) record(ctx context.Context, sys string, snap overwatch.SnapshotInfo, run int, q overwatch.Quality, reason string, worst []string) error {
 	ob.mu.Lock()
 	st := ob.state[sys]
 	if st == nil {
@@ -247,11 +253,7 @@ func (ob *Observer) record(ctx context.Context, sys string, snap overwatch.Snaps
 	fire := q == overwatch.QualityBad && streak >= ob.o.AlarmAfter
 	msg := ""
 	if fire {
-		_, reasons := quality.Worst(all)
-		if len(reasons) > 3 {
-			reasons = reasons[:3]
-		}
-		msg = fmt.Sprintf("%s quality Bad for %d consecutive snapshots (%s): %s", sys, streak, reason, strings.Join(reasons, "; "))
+		msg = fmt.Sprintf("%s quality Bad for %d consecutive snapshots (%s): %s", sys, streak, reason, strings.Join(worst, "; "))
 	}
 	if err := ob.o.Alarms.Report(ctx, sys, AlarmTrend, AlarmName, "", fire, msg, run, snap.Time); err != nil {
 		return fmt.Errorf("quality: %s alarm: %w", sys, err)

@@ -104,7 +104,7 @@ func TestObserverChecksFlagsAndAlarms(t *testing.T) {
 			assert.Equal(t, ow.AlarmFiring, rec.State, "snapshot %d", i)
 			assert.Equal(t, snap(3).Time, rec.FiredAt.UTC())
 			assert.Contains(t, rec.Message, "QAT quality Bad for ")
-			assert.Contains(t, rec.Message, "towers: bad")
+			assert.Contains(t, rec.Message, "mapA towers: 3 dead channels")
 		case 5:
 			require.True(t, exists)
 			assert.Equal(t, ow.AlarmResolved, rec.State)
