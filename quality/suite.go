@@ -201,7 +201,9 @@ func (s *Suite) Run(name string, h, ref *overwatch.Hist) []Outcome {
 }
 
 // Aggregate combines qualities with the suite's rule.
-func (s *Suite) Aggregate(qs []overwatch.Quality) (overwatch.Quality, string) { return s.agg.Aggregate(qs) }
+func (s *Suite) Aggregate(qs []overwatch.Quality) (overwatch.Quality, string) {
+	return s.agg.Aggregate(qs)
+}
 
 // Summary aggregates outcomes with the suite's rule.
 func (s *Suite) Summary(outs []Outcome) (overwatch.Quality, string) {
