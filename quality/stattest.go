@@ -300,7 +300,8 @@ type KSResult struct {
 	// combined into Prob by option N (ProbNorm is 0 without N).
 	ProbShape, ProbNorm float64
 	// ProbToys is the pseudo-experiment probability of option X (what ROOT
-	// returns with X); Toys is the number of pseudo-experiments (0 without X).
+	// returns with X); Toys is the number of pseudo-experiments run (0 without
+	// X; fewer than asked when they would draw more than 5e7 events in all).
 	ProbToys float64
 	Toys     int
 	// ESum1 and ESum2 are the effective entries of the compared ranges (0
@@ -412,13 +413,21 @@ func KolmogorovTest(h1, h2 *overwatch.Hist, option string) (KSResult, error) {
 				r.Toys = min(n, maxToys)
 			}
 		}
+		// Bound the work: at most maxToyEvents events drawn in all.
+		if per := r.ESum1 + r.ESum2; per*float64(r.Toys) > maxToyEvents {
+			r.Toys = max(1, int(maxToyEvents/per))
+		}
 		r.ProbToys = ksToys(h1, h2, r, afunc1, afunc2)
 	}
 	return r, nil
 }
 
-// maxToys bounds option X's pseudo-experiments.
-const maxToys = 100000
+// maxToys bounds option X's pseudo-experiments, maxToyEvents the events
+// they draw in all (Toys is lowered to stay within it).
+const (
+	maxToys      = 100000
+	maxToyEvents = 5e7
+)
 
 // ksDistance is the maximum distance between the normalised cumulative sums
 // of h1 and h2 over bins first..last.
