@@ -301,7 +301,7 @@ type KSResult struct {
 	ProbShape, ProbNorm float64
 	// ProbToys is the pseudo-experiment probability of option X (what ROOT
 	// returns with X); Toys is the number of pseudo-experiments run (0 without
-	// X; fewer than asked when they would draw more than 5e7 events in all).
+	// X; fewer than asked when they would draw more than 1e7 events in all).
 	ProbToys float64
 	Toys     int
 	// ESum1 and ESum2 are the effective entries of the compared ranges (0
@@ -426,7 +426,7 @@ func KolmogorovTest(h1, h2 *overwatch.Hist, option string) (KSResult, error) {
 // they draw in all (Toys is lowered to stay within it).
 const (
 	maxToys      = 100000
-	maxToyEvents = 5e7
+	maxToyEvents = 1e7
 )
 
 // ksDistance is the maximum distance between the normalised cumulative sums
