@@ -59,10 +59,8 @@ func axisOf(h *overwatch.Hist, d int) *overwatch.Axis {
 // binRange returns the per-axis bin ranges ROOT's tests use: the axis range
 // when one is set, else 1..NBins; unused axes give 0..0.
 func binRange(h *overwatch.Hist) (lo, hi [3]int) {
-	for d := 0; d < 3; d++ {
-		if d >= h.Dim() {
-			continue
-		}
+	dim := h.Dim()
+	for d := 0; d < dim; d++ {
 		a := axisOf(h, d)
 		lo[d], hi[d] = a.FirstBin(), a.LastBin()
 	}
@@ -111,9 +109,10 @@ var cellPool = sync.Pool{New: func() any { return new(cellBuf) }}
 func (b *cellBuf) cells(h *overwatch.Hist, lo, hi [3]int) []int {
 	sx := h.X.NBins + 2
 	sy := sx * (h.Y.NBins + 2)
-	if h.Dim() < 2 {
+	switch h.Dim() {
+	case 1:
 		sx, sy = 0, 0
-	} else if h.Dim() < 3 {
+	case 2:
 		sy = 0
 	}
 	out := b.c[:0]
