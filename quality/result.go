@@ -57,7 +57,7 @@ type Result struct {
 }
 
 // Value returns the named value of the result.
-func (r *Result) Value(name string) (float64, bool) {
+func (r Result) Value(name string) (float64, bool) {
 	for _, v := range r.Values {
 		if v.Name == name {
 			return v.Value, true
@@ -69,7 +69,7 @@ func (r *Result) Value(name string) (float64, bool) {
 // Mask returns a histogram with h's binning holding h's content in the
 // offending bins of r and zero elsewhere (ATLAS's result histogram), or nil
 // when r has no offending bins.
-func (r *Result) Mask(h *overwatch.Hist) *overwatch.Hist {
+func (r Result) Mask(h *overwatch.Hist) *overwatch.Hist {
 	if len(r.Bins) == 0 || h == nil || h.IsProfile() {
 		return nil
 	}

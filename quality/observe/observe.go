@@ -45,7 +45,8 @@ const InfoLabel = "Quality "
 
 // Options configure an Observer.
 type Options struct {
-	// Configs are the quality sections of the configuration, by subsystem.
+	// Configs are the quality sections of the configuration, by subsystem;
+	// a configured check named like one of the detector's replaces it.
 	Configs map[string]quality.Config
 	// Next receives every snapshot after the checks (nil: none).
 	Next Next
@@ -138,12 +139,33 @@ func (ob *Observer) suite(sys string, run int, names []string) (*quality.Suite, 
 		}
 		specs = append(specs, checker.Checks(v)...)
 	}
-	specs = append(specs, cfg.Checks...)
+	specs = mergeSpecs(specs, cfg.Checks)
 	s, err := quality.NewSuite(specs, nil, cfg.Aggregation)
 	ob.mu.Lock()
 	ob.suites[sys] = suiteCache{key: key, suite: s, err: err}
 	ob.mu.Unlock()
 	return s, err
+}
+
+// mergeSpecs returns the detector's specs with those of the configuration:
+// a configured check with the ID of a detector's check replaces it (an
+// expert changes a threshold without a code change), the others are
+// added.
+func mergeSpecs(det, cfg []overwatch.CheckSpec) []overwatch.CheckSpec {
+	out := append([]overwatch.CheckSpec(nil), det...)
+	for _, c := range cfg {
+		replaced := false
+		for i := range out {
+			if out[i].ID() == c.ID() {
+				out[i], replaced = c, true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Observe runs the checks on the processed histograms, returns their

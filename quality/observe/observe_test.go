@@ -136,3 +136,18 @@ func TestObserverRejectsBadConfig(t *testing.T) {
 	_, err := observe.New(observe.Options{Configs: map[string]quality.Config{"QAT": {Checks: []ow.CheckSpec{{Hist: "x", Check: "Nope"}}}}})
 	require.ErrorIs(t, err, quality.ErrConfig)
 }
+
+func TestConfigReplacesTheDetectorsCheck(t *testing.T) {
+	ctx := context.Background()
+	// The detector's "towers" check (DeadChannels) is replaced by a
+	// configured one of the same name that tolerates 3 dead channels.
+	ob, err := observe.New(observe.Options{Configs: map[string]quality.Config{"QAT": {Checks: []ow.CheckSpec{
+		{Name: "towers", Hist: "map*", Check: "DeadChannels", Params: map[string]any{"NBinsGreen": 3, "NBinsRed": 10}},
+	}}}})
+	require.NoError(t, err)
+	info, err := ob.Observe(ctx, "QAT", ow.SnapshotInfo{SnapshotRef: ow.SnapshotRef{Run: 1, Subsystem: "QAT", Time: time.Unix(100, 0)}}, 1,
+		map[string]*ow.Hist{"mapA": channelMap(t, 5, 6, 7)})
+	require.NoError(t, err)
+	require.Len(t, info["mapA"], 1)
+	assert.Equal(t, "good: 3 dead channels of 20 judged (Good up to 3, Bad from 10)", info["mapA"][0].Value)
+}
