@@ -80,23 +80,31 @@ func content(h *overwatch.Hist, bin int) float64 {
 // errSq is ROOT's GetBinErrorSqUnchecked: the sum of squared weights when
 // stored, else the content; the squared error for profiles.
 func errSq(h *overwatch.Hist, bin int) float64 {
-	if h.BinEntries != nil {
-		e := h.BinError(bin)
-		return e * e
+	if h.BinEntries == nil {
+		if h.Sumw2 != nil {
+			return h.Sumw2[bin]
+		}
+		return h.Contents[bin]
 	}
-	if h.Sumw2 != nil {
-		return h.Sumw2[bin]
-	}
-	return h.Contents[bin]
+	return profErr2(h, bin)
 }
 
 // err2 is the squared bin error as TH1::GetBinError gives it: like errSq
 // but |content| without Sumw2.
 func err2(h *overwatch.Hist, bin int) float64 {
-	if h.BinEntries == nil && h.Sumw2 == nil {
+	if h.BinEntries == nil {
+		if h.Sumw2 != nil {
+			return h.Sumw2[bin]
+		}
 		return math.Abs(h.Contents[bin])
 	}
-	return errSq(h, bin)
+	return profErr2(h, bin)
+}
+
+// profErr2 is a profile's squared bin error.
+func profErr2(h *overwatch.Hist, bin int) float64 {
+	e := h.BinError(bin)
+	return e * e
 }
 
 // cellBuf is a reusable list of cells.
