@@ -56,6 +56,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg := config.Default()
 	cfg.Data = *data
 	cfg.Web.Listen = *listen
+	cfg.Metrics.OnWebPort = true // a local demo: /metrics next to the pages
 	cfg.Processing.PNG = *png
 	if *verbose {
 		cfg.Log.Level = "debug"
@@ -199,5 +200,5 @@ func demoCredentials(dataDir string) (string, error) {
 	if ok {
 		return pw, users.SetPassword(demoUser, pw)
 	}
-	return pw, users.Add(demoUser, pw)
+	return pw, users.Add(demoUser, pw, webapp.RoleShifter)
 }

@@ -198,7 +198,7 @@ func (d *deployment) buildServers() (err error) {
 	}
 	if d.app != nil {
 		mux := http.NewServeMux()
-		if d.metricLn == nil {
+		if d.cfg.Metrics.OnWebPort {
 			mux.Handle("/metrics", d.metrics.handler())
 		}
 		trusted, _ := config.ParsePrefixes(d.cfg.Web.TrustedProxies) // validated

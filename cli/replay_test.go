@@ -305,7 +305,7 @@ func TestReplayCommandServesWebApp(t *testing.T) {
 	}
 	users, err := webapp.OpenUsers(webapp.UsersPath(dst))
 	require.NoError(t, err)
-	require.NoError(t, users.Add("alice", "correct horse battery"))
+	require.NoError(t, users.Add("alice", "correct horse battery", webapp.RoleShifter))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -186,7 +186,7 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		if err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(ps.ByName("name"), "/")
+		name := nameParam(r, ps)
 		ctx := r.Context()
 		v, vmod, err := a.views.get(ctx, run, sys, slice)
 		if errors.Is(err, overwatch.ErrNotFound) {
@@ -350,7 +350,7 @@ func (a *App) apiTrends(w http.ResponseWriter, r *http.Request, ps httprouter.Pa
 	}
 	out := make([]trend, 0, len(names))
 	for _, n := range names {
-		out = append(out, trend{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: "/api/trends/" + sys + "/" + escapeName(n)})
+		out = append(out, trend{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: nameURL("/api/trends/"+sys, n, nil)})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -375,7 +375,7 @@ func (a *App) apiTrend(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 	if !overwatch.ValidSubsystem(sys) {
 		return errorf(http.StatusBadRequest, "invalid subsystem %q", sys)
 	}
-	name := strings.TrimPrefix(ps.ByName("name"), "/")
+	name := nameParam(r, ps)
 	ctx := r.Context()
 	names, err := a.store.Trends(ctx, sys)
 	if err != nil {
@@ -492,17 +492,19 @@ func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httproute
 	if err := dec.Decode(&req); err != nil {
 		return errorf(http.StatusBadRequest, "invalid alarm action: expected JSON {id, action, minutes}: %v", err)
 	}
-	if _, err := a.store.Alarm(r.Context(), req.ID); err != nil {
-		if errors.Is(err, overwatch.ErrNotFound) {
-			return errorf(http.StatusNotFound, "no alarm %q", req.ID)
-		}
+	if err := a.require(s, PermAcknowledge); err != nil {
 		return err
 	}
+	// Each action is one atomic update of the alarm (trending.Acknowledge,
+	// SilenceAlarm): processing refreshing the alarm at that moment never
+	// loses it.
 	now := a.cfg.Now()
+	var rec overwatch.AlarmRecord
 	var err error
 	switch req.Action {
 	case "ack":
-		if err = trending.Acknowledge(r.Context(), a.store, req.ID, s.User, now); err != nil && !errors.Is(err, overwatch.ErrNotFound) {
+		rec, err = trending.Acknowledge(r.Context(), a.alarms, req.ID, s.User, now)
+		if errors.Is(err, trending.ErrNotFiring) {
 			return errorf(http.StatusConflict, "%v", err)
 		}
 	case "silence":
@@ -512,16 +514,15 @@ func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httproute
 		if req.Minutes < 1 || req.Minutes > 7*24*60 {
 			return errorf(http.StatusBadRequest, "minutes must be within 1..10080, got %d", req.Minutes)
 		}
-		err = trending.SilenceAlarm(r.Context(), a.store, req.ID, now.Add(time.Duration(req.Minutes)*time.Minute))
+		rec, err = trending.SilenceAlarm(r.Context(), a.alarms, req.ID, s.User, now, now.Add(time.Duration(req.Minutes)*time.Minute))
 	case "unsilence":
-		err = trending.SilenceAlarm(r.Context(), a.store, req.ID, time.Time{})
+		rec, err = trending.SilenceAlarm(r.Context(), a.alarms, req.ID, s.User, now, time.Time{})
 	default:
 		return errorf(http.StatusBadRequest, "unknown alarm action %q: expected ack, silence or unsilence", req.Action)
 	}
-	if err != nil {
-		return err
+	if errors.Is(err, overwatch.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no alarm %q", req.ID)
 	}
-	rec, err := a.store.Alarm(r.Context(), req.ID)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func newEnv(t testing.TB, opts ...envOpt) *testEnv {
 	t.Cleanup(func() { st.Close() })
 	users, err := OpenUsers(UsersPath(dir))
 	require.NoError(t, err)
-	require.NoError(t, users.Add(testUser, testPassword))
+	require.NoError(t, users.Add(testUser, testPassword, RoleShifter))
 	th2, err := os.ReadFile("testdata/th2f.json")
 	require.NoError(t, err)
 	th1, err := os.ReadFile("testdata/th1f.json")
@@ -336,4 +336,19 @@ func addTrend(t testing.TB, e *testEnv, run int, name string, n int) {
 		pts[i] = overwatch.TrendPoint{Subsystem: "EMC", Trend: name, Run: run, Time: ri.Start.Add(time.Duration(i) * time.Minute), Value: float64(10 + i%7), Error: 1}
 	}
 	require.NoError(t, e.store.PutTrendPoints(ctx, pts))
+}
+
+// putAlarm stores an alarm as trending does: one atomic update with its
+// history (fired in rec.Run, and resolved when it is resolved).
+func putAlarm(t testing.TB, e *testEnv, rec overwatch.AlarmRecord) {
+	t.Helper()
+	_, err := e.store.UpdateAlarm(context.Background(), rec.ID, func(a *overwatch.AlarmRecord, _ bool) ([]overwatch.AlarmEvent, error) {
+		*a = rec
+		evs := []overwatch.AlarmEvent{{Kind: overwatch.AlarmEventFired, Run: rec.Run, Time: rec.FiredAt, Message: rec.Message}}
+		if rec.State == overwatch.AlarmResolved {
+			evs = append(evs, overwatch.AlarmEvent{Kind: overwatch.AlarmEventResolved, Run: rec.Run, Time: rec.ResolvedAt, Message: rec.Message})
+		}
+		return evs, nil
+	})
+	require.NoError(t, err)
 }

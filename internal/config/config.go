@@ -152,12 +152,15 @@ type Monitor struct {
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
-	// Listen serves /metrics on its own address; empty serves it on the
-	// web app's listener (when enabled).
+	// Listen serves /metrics on its own address. Empty serves it nowhere
+	// unless OnWebPort is set.
 	Listen string `yaml:"listen"`
 	// Limits are the listener's timeouts and connection/request bounds
 	// (default httpserve.MetricsDefaults).
 	Limits httpserve.Limits `yaml:"limits"`
+	// OnWebPort also serves /metrics on the web app's listener, to anyone
+	// who reaches it (no login): off by default; the demo sets it.
+	OnWebPort bool `yaml:"onWebPort"`
 }
 
 // Size is a byte count written as "256MiB", "2MB", "1024", ...
