@@ -168,7 +168,6 @@ func (b *Bucket) spool(ctx context.Context, r io.Reader) (io.ReadSeeker, int64, 
 	return f, n, hex.EncodeToString(h.Sum(nil)), cleanup, nil
 }
 
-
 // Put stores r under key unless the key holds an object.
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader) (blob.Info, error) {
 	if err := blob.CheckKey("put", key); err != nil {
