@@ -213,10 +213,16 @@ func Shared(t testing.TB) *Server {
 // Main runs the tests and stops the shared server; use it from TestMain.
 func Main(m *testing.M) int {
 	code := m.Run()
+	StopShared()
+	return code
+}
+
+// StopShared stops the shared server if it was started (for a TestMain
+// that shares servers of several kinds).
+func StopShared() {
 	if shared.srv != nil {
 		shared.srv.Stop()
 	}
-	return code
 }
 
 // NewBucket creates a new empty bucket with a unique name (S3 naming
