@@ -48,6 +48,8 @@ type Config struct {
 	Notifications trending.NotifyConfig `yaml:"notifications"`
 	// Quality configures the data-quality checks per subsystem.
 	Quality map[string]quality.Config `yaml:"quality"`
+	// Transfer configures the copies to other sites (overwatch transfer).
+	Transfer Transfer `yaml:"transfer,omitempty"`
 }
 
 // Log configures logging.
@@ -447,6 +449,7 @@ func (c *Config) Validate() error {
 			bad("notifications.%s.url: %q is not an http(s) URL", name, w.URL)
 		}
 	}
+	c.Transfer.validate(bad)
 	if len(errs) == 0 {
 		return nil
 	}
