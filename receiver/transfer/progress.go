@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // progress is a destination's durable log of finished snapshots: one line
@@ -36,6 +37,13 @@ func openProgress(dir, name string) (*progress, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("transfer: %w", err)
+	}
+	// One transfer per state directory: a second process would send the
+	// same snapshots (the destinations would refuse the copies, but the
+	// work would be done twice).
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("transfer: %s is in use by another transfer: %w", path, err)
 	}
 	p := &progress{f: f, done: map[string]bool{}}
 	br := bufio.NewReader(f)

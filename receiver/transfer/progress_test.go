@@ -33,3 +33,15 @@ func TestProgressSurvivesATornLine(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 }
+
+func TestProgressIsExclusive(t *testing.T) {
+	dir := t.TempDir()
+	p, err := openProgress(dir, "site")
+	require.NoError(t, err)
+	_, err = openProgress(dir, "site")
+	assert.ErrorContains(t, err, "in use by another transfer")
+	require.NoError(t, p.close())
+	p, err = openProgress(dir, "site")
+	require.NoError(t, err)
+	require.NoError(t, p.close())
+}
