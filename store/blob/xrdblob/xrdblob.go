@@ -444,23 +444,53 @@ func (b *Bucket) Open(ctx context.Context, key string, off, n int64) (io.ReadClo
 	return &reader{ctx: ctx, c: c, f: f, off: off, end: end}, nil
 }
 
+// reader reads the range [off, end) of an open file in requests of up to
+// chunk bytes, whatever the size of the caller's reads (io.Copy reads 32
+// KiB at a time: one round trip each would be slow).
 type reader struct {
 	ctx      context.Context
 	c        *conn
 	f        *file
-	off, end int64
+	off, end int64 // the next byte to request, the end of the range
+	buf      []byte
+	pos      int // next unread byte of buf
 	closed   bool
 }
 
 func (r *reader) Read(p []byte) (int, error) {
+	if r.pos < len(r.buf) {
+		n := copy(p, r.buf[r.pos:])
+		r.pos += n
+		return n, nil
+	}
 	if r.off >= r.end {
 		return 0, io.EOF
 	}
 	if err := r.ctx.Err(); err != nil {
 		return 0, err
 	}
-	want := min(int64(len(p)), r.end-r.off, chunk)
-	n, err := r.f.readAt(r.ctx, p[:want], r.off)
+	want := min(r.end-r.off, chunk)
+	if int64(len(p)) >= want {
+		// Large reads go straight to the caller.
+		n, err := r.fill(p[:want])
+		return n, err
+	}
+	if cap(r.buf) < int(want) {
+		r.buf = make([]byte, want)
+	}
+	n, err := r.fill(r.buf[:want])
+	r.buf, r.pos = r.buf[:n], 0
+	if err != nil {
+		return 0, err
+	}
+	m := copy(p, r.buf)
+	r.pos = m
+	return m, nil
+}
+
+// fill reads len(p) bytes at r.off (fewer only at an error).
+func (r *reader) fill(p []byte) (int, error) {
+	n, err := r.f.readAt(r.ctx, p, r.off)
 	r.off += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("xrdblob: read: %w", err)
