@@ -19,10 +19,18 @@ import (
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
-// TestTransferCommand runs `overwatch transfer` against a real XRootD
-// server until its status file says every snapshot is there.
+// TestTransferCommand runs `overwatch transfer`, and `overwatch serve`
+// with a transfer section, against a real XRootD server until the status
+// file says every snapshot is there.
 func TestTransferCommand(t *testing.T) {
 	srv := xrdtest.Start(t)
+	t.Run("transfer", func(t *testing.T) { testTransferCommand(t, srv, "transfer", "") })
+	t.Run("serve", func(t *testing.T) {
+		testTransferCommand(t, srv, "serve", "web: {enabled: false}\nprocessing: {enabled: false}\nmonitor: {enabled: false}\n")
+	})
+}
+
+func testTransferCommand(t *testing.T, srv *xrdtest.Server, command, extra string) {
 	root := srv.NewDir(t)
 	data := t.TempDir()
 	st, err := store.Open(data, store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -39,31 +47,40 @@ func TestTransferCommand(t *testing.T) {
 	}
 	require.NoError(t, st.Close())
 	cfg := filepath.Join(t.TempDir(), "overwatch.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte("data: "+data+"\nlog: {level: warn}\ntransfer:\n  destinations:\n    - name: EOS\n      xrootd: {addr: \""+srv.Addr+"\", root: "+root+"}\n"), 0o600))
+	require.NoError(t, os.WriteFile(cfg, []byte(extra+"data: "+data+"\nlog: {level: warn}\ntransfer:\n  destinations:\n    - name: EOS\n      xrootd: {addr: \""+srv.Addr+"\", root: "+root+"}\n"), 0o600))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- runMain(ctx, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, []string{"transfer", "--config", cfg})
+		done <- runMain(ctx, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, []string{command, "--config", cfg})
 	}()
-	status := filepath.Join(data, "transfer", "status.json")
+	// The progress log says when every snapshot is there; the status
+	// file is written at the end (and every 5 s).
+	progress := filepath.Join(data, "transfer", "EOS.log")
 	require.Eventually(t, func() bool {
-		b, err := os.ReadFile(status)
-		if err != nil {
-			return false
-		}
-		var s struct {
-			Destinations []struct {
-				Destination string
-				Done        int
-			}
-		}
-		return json.Unmarshal(b, &s) == nil && len(s.Destinations) == 1 && s.Destinations[0].Done == 3
-	}, 20*time.Second, 20*time.Millisecond, "status file: %s", &errb)
+		b, err := os.ReadFile(progress)
+		return err == nil && bytes.Count(b, []byte("\n")) == 3
+	}, 20*time.Second, 10*time.Millisecond, "progress log: %s", &errb)
 	cancel()
 	assert.Equal(t, 0, <-done, errb.String())
+	b, err := os.ReadFile(filepath.Join(data, "transfer", "status.json"))
+	require.NoError(t, err)
+	var status struct {
+		Destinations []struct {
+			Destination string
+			Done        int
+			Sent        int
+			Pending     int
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &status), "%s", b)
+	require.Len(t, status.Destinations, 1)
+	assert.Equal(t, "EOS", status.Destinations[0].Destination)
+	assert.Equal(t, 3, status.Destinations[0].Done)
+	assert.Equal(t, 3, status.Destinations[0].Sent)
+	assert.Zero(t, status.Destinations[0].Pending)
 	for _, p := range paths {
 		got, err := os.ReadFile(filepath.Join(srv.Local, root, p))
 		require.NoError(t, err)
