@@ -50,6 +50,7 @@ type Server struct {
 	n    int
 	uid  int
 	gid  int
+	name string // instance name (-n)
 }
 
 // ErrMissing is returned by Launch when xrootd is not installed.
@@ -93,7 +94,9 @@ func Launch() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{tmp: tmp, Local: filepath.Join(tmp, "data"), uid: uid, gid: gid}
+	rnd := make([]byte, 4)
+	_, _ = rand.Read(rnd)
+	s := &Server{tmp: tmp, Local: filepath.Join(tmp, "data"), uid: uid, gid: gid, name: "xrdtest" + hex.EncodeToString(rnd)}
 	for _, d := range []string{"data", "admin", "run"} {
 		if err := os.Mkdir(filepath.Join(tmp, d), 0o700); err != nil {
 			os.RemoveAll(tmp)
@@ -138,7 +141,7 @@ xrd.timeout idle 300
 			return nil, err
 		}
 		s.done = make(chan struct{})
-		s.cmd = exec.Command(bin, "-c", cfgPath, "-n", "xrdtest")
+		s.cmd = exec.Command(bin, "-c", cfgPath, "-n", s.name)
 		s.cmd.Stdout, s.cmd.Stderr = log, log
 		s.cmd.Dir = tmp
 		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
@@ -159,6 +162,7 @@ xrd.timeout idle 300
 		lastErr = fmt.Errorf("%w; log:\n%s", lastErr, out)
 	}
 	os.RemoveAll(tmp)
+	os.Remove(filepath.Join("/tmp", "xrootd."+s.name+".env"))
 	return nil, lastErr
 }
 
@@ -209,10 +213,13 @@ func (s *Server) kill() {
 	}
 }
 
-// Stop stops the server and removes its files.
+// Stop stops the server and removes its files, including the environment
+// file xrootd writes to /tmp/xrootd.<instance>.env whatever its
+// configuration says.
 func (s *Server) Stop() {
 	s.kill()
 	os.RemoveAll(s.tmp)
+	os.Remove(filepath.Join("/tmp", "xrootd."+s.name+".env"))
 }
 
 // Start starts a server stopped at the end of the test; it skips the test
