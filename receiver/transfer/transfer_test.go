@@ -132,14 +132,14 @@ func run(t *testing.T, ctx context.Context, tr *transfer.Transfer, want int) {
 	}
 }
 
-func s3Bucket(t *testing.T) blob.Bucket {
+func s3Bucket(t testing.TB) blob.Bucket {
 	srv := s3test.Shared(t)
 	b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
 	require.NoError(t, err)
 	return b
 }
 
-func xrdBucket(t *testing.T) blob.Bucket {
+func xrdBucket(t testing.TB) blob.Bucket {
 	srv := xrdtest.Shared(t)
 	b, err := xrdblob.New(xrdblob.Config{Addr: srv.Addr, Root: srv.NewDir(t) + "/eos/overwatch"})
 	require.NoError(t, err)
@@ -211,7 +211,7 @@ func TestSnapshotsReachXRootDAndS3(t *testing.T) {
 func TestRestartSendsNothingTwiceMissesNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		bucket func(*testing.T) blob.Bucket
+		bucket func(testing.TB) blob.Bucket
 	}{{"xrootd", xrdBucket}, {"s3", s3Bucket}} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := openStore(t)
