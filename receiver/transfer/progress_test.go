@@ -3,6 +3,7 @@ package transfer
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,4 +45,24 @@ func TestProgressIsExclusive(t *testing.T) {
 	p, err = openProgress(dir, "site")
 	require.NoError(t, err)
 	require.NoError(t, p.close())
+}
+
+func FuzzParseRecord(f *testing.F) {
+	f.Add(`ok ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "Run1/EMC/a.root"`)
+	f.Add(`conflict - "Run1/EMC/b.root"`)
+	f.Add(`ok x "\x00"`)
+	f.Fuzz(func(t *testing.T, line string) {
+		path, ok := parseRecord(line)
+		if !ok {
+			return
+		}
+		if path == "" {
+			t.Fatal("an empty path accepted")
+		}
+		// What add writes for that path reads back as the same path.
+		again, ok := parseRecord(recConflict + " - " + strconv.Quote(path))
+		if !ok || again != path {
+			t.Fatalf("%q does not round-trip (%q)", path, again)
+		}
+	})
 }

@@ -36,3 +36,12 @@ func TestConformancePrefixSmallPages(t *testing.T) {
 		return newBucket(t, func(c *s3blob.Config) { c.Prefix = "site/overwatch/"; c.ListPage = 2 })
 	})
 }
+
+// TestConformanceStatBeforePut runs the suite in the mode for servers
+// without conditional writes (the condition is still sent, so the race
+// stays closed on this server).
+func TestConformanceStatBeforePut(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Bucket {
+		return newBucket(t, func(c *s3blob.Config) { c.StatBeforePut = true })
+	})
+}
