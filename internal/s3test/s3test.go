@@ -20,19 +20,19 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/overwatch-dqm/overwatch/internal/servertest"
 )
 
 // Server is a running versitygw.
@@ -44,9 +44,8 @@ type Server struct {
 	// Root is the directory holding the buckets.
 	Root string
 
-	cmd  *exec.Cmd
+	proc *servertest.Proc
 	tmp  string
-	done chan struct{}
 	mu   sync.Mutex
 	n    int
 }
@@ -80,15 +79,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(p)
 }
 
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
-}
-
 // Launch starts a server; the caller stops it with Stop.
 func Launch() (*Server, error) {
 	bin := Binary()
@@ -104,74 +94,43 @@ func Launch() (*Server, error) {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
+	logPath := filepath.Join(tmp, "versitygw.log")
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		addr, err := freePort()
+		port, err := servertest.FreePort()
 		if err != nil {
 			os.RemoveAll(tmp)
 			return nil, err
 		}
-		s := &Server{Endpoint: addr, Access: "AK" + randomHex(9), Secret: randomHex(20), Root: root, tmp: tmp, done: make(chan struct{})}
-		log, err := os.Create(filepath.Join(tmp, "versitygw.log"))
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		s := &Server{Endpoint: addr, Access: "AK" + randomHex(9), Secret: randomHex(20), Root: root, tmp: tmp}
+		s.proc, err = servertest.StartProc(exec.Command(bin, "--access", s.Access, "--secret", s.Secret, "--port", addr, "posix", root), logPath)
 		if err != nil {
-			os.RemoveAll(tmp)
-			return nil, err
-		}
-		s.cmd = exec.Command(bin, "--access", s.Access, "--secret", s.Secret, "--port", addr, "posix", root)
-		s.cmd.Stdout, s.cmd.Stderr = log, log
-		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-		if err := s.cmd.Start(); err != nil {
-			log.Close()
 			os.RemoveAll(tmp)
 			return nil, fmt.Errorf("s3test: start %s: %w", bin, err)
 		}
-		go func() { _ = s.cmd.Wait(); log.Close(); close(s.done) }()
-		if lastErr = s.wait(15 * time.Second); lastErr == nil {
+		c := &http.Client{Timeout: time.Second}
+		lastErr = s.proc.WaitReady(15*time.Second, func() bool {
+			resp, err := c.Get("http://" + addr + "/")
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err == nil
+		})
+		if lastErr == nil {
 			return s, nil
 		}
-		s.kill()
-		out, _ := os.ReadFile(filepath.Join(tmp, "versitygw.log"))
-		lastErr = fmt.Errorf("%w; log:\n%s", lastErr, out)
+		s.proc.Stop()
+		out, _ := os.ReadFile(logPath)
+		lastErr = fmt.Errorf("s3test: versitygw: %w; log:\n%s", lastErr, out)
 	}
 	os.RemoveAll(tmp)
 	return nil, lastErr
 }
 
-// wait polls until the server answers HTTP.
-func (s *Server) wait(d time.Duration) error {
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return errors.New("s3test: versitygw exited")
-		default:
-		}
-		resp, err := c.Get("http://" + s.Endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("s3test: versitygw does not answer")
-}
-
-func (s *Server) kill() {
-	if s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	}
-}
-
 // Stop stops the server and removes its files.
 func (s *Server) Stop() {
-	s.kill()
+	s.proc.Stop()
 	os.RemoveAll(s.tmp)
 }
 
@@ -190,24 +149,13 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-var shared struct {
-	once sync.Once
-	srv  *Server
-	err  error
-}
+var shared = servertest.Shared[*Server]{Launch: Launch, Stop: (*Server).Stop, Missing: ErrMissing}
 
 // Shared returns the package's server, started on first use and stopped by
 // Main; it skips the test when versitygw is missing.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	shared.once.Do(func() { shared.srv, shared.err = Launch() })
-	if errors.Is(shared.err, ErrMissing) {
-		t.Skip(shared.err)
-	}
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.srv
+	return shared.Get(t)
 }
 
 // Main runs the tests and stops the shared server; use it from TestMain.
@@ -219,11 +167,7 @@ func Main(m *testing.M) int {
 
 // StopShared stops the shared server if it was started (for a TestMain
 // that shares servers of several kinds).
-func StopShared() {
-	if shared.srv != nil {
-		shared.srv.Stop()
-	}
-}
+func StopShared() { shared.Close() }
 
 // NewBucket creates a new empty bucket with a unique name (S3 naming
 // rules: lower case, digits, dashes) and returns its name. Buckets of the

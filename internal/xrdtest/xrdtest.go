@@ -33,6 +33,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/overwatch-dqm/overwatch/internal/servertest"
 )
 
 // Server is a running xrootd.
@@ -43,9 +45,8 @@ type Server struct {
 	// path /a/b is the file Local/a/b.
 	Local string
 
-	cmd  *exec.Cmd
+	proc *servertest.Proc
 	tmp  string
-	done chan struct{}
 	mu   sync.Mutex
 	n    int
 	uid  int
@@ -55,15 +56,6 @@ type Server struct {
 
 // ErrMissing is returned by Launch when xrootd is not installed.
 var ErrMissing = errors.New("xrdtest: xrootd not installed (run `make setup-system`, which installs xrootd-server and xrootd-client)")
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	return port, l.Close()
-}
 
 // account returns the uid and gid to run xrootd as: nobody when we are
 // root, ourselves otherwise.
@@ -114,7 +106,7 @@ func Launch() (*Server, error) {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
+		port, err := servertest.FreePort()
 		if err != nil {
 			os.RemoveAll(tmp)
 			return nil, err
@@ -135,55 +127,37 @@ xrd.timeout idle 300
 			return nil, err
 		}
 		logPath := filepath.Join(tmp, "xrootd.log")
-		log, err := os.Create(logPath)
-		if err != nil {
-			os.RemoveAll(tmp)
-			return nil, err
-		}
-		s.done = make(chan struct{})
-		s.cmd = exec.Command(bin, "-c", cfgPath, "-n", s.name)
-		s.cmd.Stdout, s.cmd.Stderr = log, log
-		s.cmd.Dir = tmp
-		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+		os.Remove(logPath) // a new log per attempt: the start is read from it
+		cmd := exec.Command(bin, "-c", cfgPath, "-n", s.name)
+		cmd.Dir = tmp
 		if switchUser {
-			s.cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 		}
-		if err := s.cmd.Start(); err != nil {
-			log.Close()
+		s.proc, err = servertest.StartProc(cmd, logPath)
+		if err != nil {
 			os.RemoveAll(tmp)
 			return nil, fmt.Errorf("xrdtest: start xrootd: %w", err)
 		}
-		go func() { _ = s.cmd.Wait(); log.Close(); close(s.done) }()
-		if lastErr = s.wait(logPath, 15*time.Second); lastErr == nil {
+		lastErr = s.proc.WaitReady(15*time.Second, func() bool {
+			if !started(logPath) {
+				return false
+			}
+			c, err := net.DialTimeout("tcp", s.Addr, time.Second)
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+		if lastErr == nil {
 			return s, nil
 		}
-		s.kill()
+		s.proc.Stop()
 		out, _ := os.ReadFile(logPath)
-		lastErr = fmt.Errorf("%w; log:\n%s", lastErr, out)
+		lastErr = fmt.Errorf("xrdtest: xrootd: %w; log:\n%s", lastErr, out)
 	}
 	os.RemoveAll(tmp)
 	os.Remove(filepath.Join("/tmp", "xrootd."+s.name+".env"))
 	return nil, lastErr
-}
-
-// wait polls until the server logged its start and accepts connections.
-func (s *Server) wait(logPath string, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return errors.New("xrdtest: xrootd exited")
-		default:
-		}
-		if started(logPath) {
-			if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
-				c.Close()
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("xrdtest: xrootd does not answer")
 }
 
 func started(logPath string) bool {
@@ -200,24 +174,11 @@ func started(logPath string) bool {
 	return false
 }
 
-func (s *Server) kill() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
 // Stop stops the server and removes its files, including the environment
 // file xrootd writes to /tmp/xrootd.<instance>.env whatever its
 // configuration says.
 func (s *Server) Stop() {
-	s.kill()
+	s.proc.Stop()
 	os.RemoveAll(s.tmp)
 	os.Remove(filepath.Join("/tmp", "xrootd."+s.name+".env"))
 }
@@ -237,24 +198,13 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-var shared struct {
-	once sync.Once
-	srv  *Server
-	err  error
-}
+var shared = servertest.Shared[*Server]{Launch: Launch, Stop: (*Server).Stop, Missing: ErrMissing}
 
 // Shared returns the package's server, started on first use and stopped by
 // Main; it skips the test when xrootd is missing.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	shared.once.Do(func() { shared.srv, shared.err = Launch() })
-	if errors.Is(shared.err, ErrMissing) {
-		t.Skip(shared.err)
-	}
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.srv
+	return shared.Get(t)
 }
 
 // Main runs the tests and stops the shared server; use it from TestMain.
@@ -266,11 +216,7 @@ func Main(m *testing.M) int {
 
 // StopShared stops the shared server if it was started (for a TestMain
 // that shares servers of several kinds).
-func StopShared() {
-	if shared.srv != nil {
-		shared.srv.Stop()
-	}
-}
+func StopShared() { shared.Close() }
 
 // NewDir makes a new empty directory of the export, writable by the
 // server, and returns its XRootD path (e.g. "/t3-1a2b").

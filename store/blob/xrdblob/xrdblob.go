@@ -184,10 +184,10 @@ func cleanupCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
 }
 
-// cleanup removes files (best effort) on a new connection: the
-// operation's connection may have requests cancelled in flight, after
-// which go-hep's client does not answer reliably.
-func (b *Bucket) cleanup(paths ...string) {
+// bestEffort runs fn on a new connection, ignoring failures: cleanups
+// after a failed operation, whose connection may have requests cancelled
+// in flight, after which go-hep's client does not answer reliably.
+func (b *Bucket) bestEffort(fn func(context.Context, *conn)) {
 	ctx, cancel := cleanupCtx()
 	defer cancel()
 	c, err := b.dial(ctx)
@@ -195,27 +195,29 @@ func (b *Bucket) cleanup(paths ...string) {
 		return
 	}
 	defer c.close()
-	for _, p := range paths {
-		_ = c.removeFile(ctx, p)
-	}
+	fn(ctx, c)
 }
 
-// removeClaim removes the claim directory of key (best effort).
-func (b *Bucket) removeClaim(key string) {
-	b.cleanup(b.claimPath(key) + "/" + sumName)
-	b.removeDir(b.claimPath(key))
+// cleanup removes files (best effort).
+func (b *Bucket) cleanup(paths ...string) {
+	b.bestEffort(func(ctx context.Context, c *conn) {
+		for _, p := range paths {
+			_ = c.removeFile(ctx, p)
+		}
+	})
 }
 
 // removeDir removes an empty directory (best effort).
 func (b *Bucket) removeDir(dir string) {
-	ctx, cancel := cleanupCtx()
-	defer cancel()
-	c, err := b.dial(ctx)
-	if err != nil {
-		return
-	}
-	defer c.close()
-	_ = c.removeDir(ctx, dir)
+	b.bestEffort(func(ctx context.Context, c *conn) { _ = c.removeDir(ctx, dir) })
+}
+
+// removeClaim removes the claim directory of key (best effort).
+func (b *Bucket) removeClaim(key string) {
+	b.bestEffort(func(ctx context.Context, c *conn) {
+		_ = c.removeFile(ctx, b.claimPath(key)+"/"+sumName)
+		_ = c.removeDir(ctx, b.claimPath(key))
+	})
 }
 
 // Put stores r under key unless the key holds an object (see the package
