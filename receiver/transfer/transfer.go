@@ -4,8 +4,9 @@
 // overwatchReceiverDataTransfer, made resumable and verified:
 //
 //   - nothing missed: it subscribes to the store's announcements, then
-//     scans the whole store once and the recent runs periodically (a
-//     reader of announcements may miss some);
+//     scans the whole store once, the recent runs periodically and the
+//     whole store every tenth period (a reader of announcements may miss
+//     some);
 //   - never sent twice: each destination has a durable progress log (one
 //     fsynced line per verified snapshot) read back at start, and the
 //     destinations refuse to replace what they hold (blob.ErrExist, DQM
@@ -214,7 +215,7 @@ func (t *Transfer) Run(ctx context.Context) error {
 	defer wg.Wait()
 	tick := time.NewTicker(t.cfg.Scan)
 	defer tick.Stop()
-	lastScan := time.Now()
+	lastScan, scans := time.Now(), 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,8 +228,13 @@ func (t *Transfer) Run(ctx context.Context) error {
 			t.enqueue(s)
 		case <-tick.C:
 			// Recent runs only: the runs that got snapshots since a little
-			// before the last scan (a run's End is its newest snapshot).
+			// before the last scan (a run's End is its newest snapshot's
+			// time stamp). Every tenth scan is complete, for snapshots
+			// stored late with old time stamps and missed announcements.
 			since := lastScan.Add(-2 * t.cfg.Scan)
+			if scans++; scans%10 == 0 {
+				since = time.Time{}
+			}
 			lastScan = time.Now()
 			if err := t.scan(ctx, since); err != nil && ctx.Err() == nil {
 				t.log.Warn("transfer: scan failed", "err", err)

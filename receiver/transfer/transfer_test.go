@@ -352,3 +352,33 @@ func TestToAnotherOverwatch(t *testing.T) {
 		assert.True(t, got[sum], "%s reached the other Overwatch", path)
 	}
 }
+
+// deaf is a source whose announcements are all lost.
+type deaf struct{ *store.Store }
+
+func (deaf) Watch(ctx context.Context) <-chan overwatch.SnapshotInfo {
+	return make(chan overwatch.SnapshotInfo)
+}
+
+// TestScansCatchMissedAnnouncements: snapshots stored while the transfer
+// runs, with old time stamps, and never announced, still arrive.
+func TestScansCatchMissedAnnouncements(t *testing.T) {
+	st := openStore(t)
+	sums := map[string]string{}
+	putSnapshots(t, st, 0, 2, sums)
+	b := xrdBucket(t)
+	tr, err := transfer.New(transfer.Config{Source: deaf{st}, Destinations: []transfer.Destination{&transfer.Bucket{ID: "eos", Bucket: b}},
+		StateDir: t.TempDir(), Scan: 10 * time.Millisecond, RetryDelay: -1, Logger: quiet()})
+	require.NoError(t, err)
+	defer tr.Close()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(50 * time.Millisecond)
+		putSnapshots(t, st, 2, 3, sums)
+	}()
+	run(t, context.Background(), tr, 5)
+	wg.Wait()
+	checkBucket(t, b, sums)
+}
