@@ -180,9 +180,13 @@ func (t *Transfer) Stats() []Stats {
 	for _, d := range t.dests {
 		d.mu.Lock()
 		st := d.st
-		st.Pending = len(d.pending)
+		st.Pending = 0
 		st.Oldest = time.Time{}
 		for _, it := range d.pending {
+			if d.prog.has(it.s.Path) {
+				continue // recorded, leaving the queue right now
+			}
+			st.Pending++
 			if st.Oldest.IsZero() || it.s.Time.Before(st.Oldest) {
 				st.Oldest = it.s.Time
 			}
