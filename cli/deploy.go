@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/hlt"
@@ -43,6 +45,7 @@ type deployment struct {
 	hlt      []*hlt.Receiver
 	dqm      *dqm.Server
 	mon      *monitor.Monitor
+	xfer     *transferJob
 	metrics  *metrics
 	webLn    net.Listener
 	dqmLn    net.Listener
@@ -97,10 +100,16 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, err
 		}
 		d.trends.RenderInBackground()
+		// Data-quality checks run on every processed snapshot, in front of
+		// trending, whose alarm lifecycle they use.
+		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends})
+		if err != nil {
+			return nil, err
+		}
 		// Receivers hand their decoded snapshots to processing: decoded once.
 		d.handoff = processing.NewHandoff(2 * len(cfg.HLT.Receivers))
 		d.proc = processing.New(d.st, processing.Options{
-			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+			Logger: log, Observer: d.metrics.observe(checks), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
 			PNG: cfg.Processing.PNG, Handoff: d.handoff,
 		})
 		d.metrics.watchProcessor(d.proc)
@@ -123,6 +132,12 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		if d.dqmLn, err = net.Listen("tcp", cfg.DQM.Listen); err != nil {
 			return nil, fmt.Errorf("dqm.listen: %w", err)
 		}
+	}
+	if len(cfg.Transfer.Destinations) > 0 { // secrets: from the process environment
+		if d.xfer, err = newTransferJob(cfg, d.st, os.Getenv, log); err != nil {
+			return nil, err
+		}
+		d.metrics.watchTransfer(d.xfer.tr)
 	}
 	if cfg.Monitor.Enabled && len(cfg.HLT.Receivers) > 0 {
 		subs := make([]string, 0, len(cfg.HLT.Receivers))
@@ -275,6 +290,9 @@ func (d *deployment) run(ctx context.Context) error {
 		start("dqm receiver", d.dqmSrv.Serve)
 		d.log.Info("DQM receiver listening", "addr", d.dqmLn.Addr().String())
 	}
+	if d.xfer != nil {
+		start("transfer", d.xfer.run)
+	}
 	if d.mon != nil {
 		start("monitor", func(ctx context.Context) error {
 			return d.mon.Run(ctx, d.cfg.Monitor.InitialDelay, d.cfg.Monitor.Interval)
@@ -335,6 +353,9 @@ func (d *deployment) Close() {
 	}
 	if d.disp != nil {
 		d.disp.Close()
+	}
+	if d.xfer != nil {
+		d.xfer.tr.Close()
 	}
 	if d.st != nil {
 		d.st.Close()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
+	"github.com/overwatch-dqm/overwatch/quality"
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 
@@ -45,6 +46,10 @@ type Config struct {
 	Trending trending.Config `yaml:"trending"`
 	// Notifications configures where alarms are sent.
 	Notifications trending.NotifyConfig `yaml:"notifications"`
+	// Quality configures the data-quality checks per subsystem.
+	Quality map[string]quality.Config `yaml:"quality"`
+	// Transfer configures the copies to other sites (overwatch transfer).
+	Transfer Transfer `yaml:"transfer,omitempty"`
 }
 
 // Log configures logging.
@@ -428,6 +433,7 @@ func (c *Config) Validate() error {
 			bad("notifications.baseURL: %q is not an http(s) URL of the web app (e.g. https://overwatch.example.org)", u)
 		}
 	}
+	c.validateQuality(bad)
 	if s := c.Notifications.SMTP; s != nil {
 		if _, _, err := net.SplitHostPort(s.Address); err != nil {
 			bad("notifications.smtp.address: %q is not host:port", s.Address)
@@ -444,6 +450,7 @@ func (c *Config) Validate() error {
 			bad("notifications.%s.url: %q is not an http(s) URL", name, w.URL)
 		}
 	}
+	c.Transfer.validate(bad)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -95,3 +95,41 @@ func TestSMTPPasswordEnvNeedsSMTP(t *testing.T) {
 	})
 	require.Error(t, err)
 }
+
+func TestTransferRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string // want "" means valid
+	}{
+		{"none", "transfer: {}", ""},
+		{"xrootd", "transfer: {destinations: [{name: EOS, xrootd: {addr: eos.example.org, root: /eos/x}}]}", ""},
+		{"s3", "transfer: {destinations: [{name: s3-b, s3: {endpoint: s3.example.org, bucket: b, prefix: a/}}]}", ""},
+		{"dqm", "transfer: {destinations: [{name: site_b, dqm: {url: \"https://o.example.org:8081\"}}]}", ""},
+		{"no kind", "transfer: {destinations: [{name: a}]}", "exactly one of xrootd, s3 and dqm"},
+		{"two kinds", "transfer: {destinations: [{name: a, dqm: {url: \"http://h\"}, s3: {endpoint: e, bucket: b}}]}", "exactly one of"},
+		{"bad name", "transfer: {destinations: [{name: \"a/b\", dqm: {url: \"http://h\"}}]}", "not a destination name"},
+		{"twice", "transfer: {destinations: [{name: a, dqm: {url: \"http://h\"}}, {name: a, dqm: {url: \"http://h\"}}]}", "used twice"},
+		{"relative root", "transfer: {destinations: [{name: a, xrootd: {addr: h, root: eos}}]}", "absolute path"},
+		{"dotdot root", "transfer: {destinations: [{name: a, xrootd: {addr: h, root: /eos/../etc}}]}", "absolute path without .."},
+		{"no addr", "transfer: {destinations: [{name: a, xrootd: {root: /eos}}]}", "xrootd.addr: required"},
+		{"no bucket", "transfer: {destinations: [{name: a, s3: {endpoint: e}}]}", "endpoint and bucket are required"},
+		{"prefix", "transfer: {destinations: [{name: a, s3: {endpoint: e, bucket: b, prefix: x}}]}", "must end with /"},
+		{"url", "transfer: {destinations: [{name: a, dqm: {url: \"h:1\"}}]}", "not an http(s) URL"},
+		{"negative", "transfer: {retries: -1}", "must not be negative"},
+		{"unknown key", "transfer: {destinations: [{name: a, ftp: {}}]}", "ftp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			err := Parse([]byte(tc.yaml), &c)
+			if err == nil {
+				err = c.Validate()
+			}
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	assert.Equal(t, "OVERWATCH_TRANSFER_SITE_B_TOKEN", SecretEnv("site-b", "TOKEN"))
+}

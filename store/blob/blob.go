@@ -46,7 +46,9 @@ type Bucket interface {
 	// r fails. The returned Info carries the size and SHA-256.
 	Put(ctx context.Context, key string, r io.Reader) (Info, error)
 	// Open reads n bytes of an object starting at off; n < 0 reads to the
-	// end. The error wraps ErrNotExist when there is no object.
+	// end. The error wraps ErrNotExist when there is no object. A range
+	// past the end is cut at the end (off at or past it reads nothing, no
+	// error); a negative off is an error.
 	Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error)
 	// Stat describes one object; the error wraps ErrNotExist when absent.
 	Stat(ctx context.Context, key string) (Info, error)

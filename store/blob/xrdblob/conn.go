@@ -1,0 +1,152 @@
+package xrdblob
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"go-hep.org/x/hep/xrootd"
+	"go-hep.org/x/hep/xrootd/xrdfs"
+)
+
+// conn is one connection, used by one operation.
+//
+// go-hep v0.40.0 deadlocks a connection when a request is abandoned (its
+// context cancelled before the answer came: the answer is then sent to a
+// channel nobody reads, under the lock Close needs). So requests run with a
+// context that is never cancelled, in a goroutine; an operation whose
+// context ends stops waiting, marks the connection broken (no further
+// requests) and leaves closing it to the request when it completes.
+type conn struct {
+	c      *xrootd.Client
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	inflight int
+	closing  bool
+	broken   bool
+}
+
+var errBroken = errors.New("xrdblob: connection abandoned by a cancelled request")
+
+// do runs fn, returning early with ctx's error when ctx ends first.
+func (c *conn) do(ctx context.Context, fn func(context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.broken || c.closing {
+		c.mu.Unlock()
+		return errBroken
+	}
+	c.inflight++
+	c.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		done <- fn(context.Background())
+		c.mu.Lock()
+		c.inflight--
+		last := c.closing && c.inflight == 0
+		c.mu.Unlock()
+		if last {
+			c.shut()
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		c.mu.Lock()
+		c.broken = true
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// close closes the connection now, or when its last request completes.
+func (c *conn) close() {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing = true
+	n := c.inflight
+	c.mu.Unlock()
+	if n == 0 {
+		c.shut()
+	}
+}
+
+func (c *conn) shut() {
+	c.c.Close()
+	c.cancel()
+}
+
+// The file-system requests of an operation, through do.
+
+func (c *conn) open(ctx context.Context, p string, mode xrdfs.OpenMode, opts xrdfs.OpenOptions) (*file, error) {
+	var f xrdfs.File
+	err := c.do(ctx, func(ctx context.Context) (err error) { f, err = c.c.FS().Open(ctx, p, mode, opts); return err })
+	if err != nil {
+		return nil, err
+	}
+	return &file{c: c, f: f}, nil
+}
+
+func (c *conn) stat(ctx context.Context, p string) (xrdfs.EntryStat, error) {
+	var st xrdfs.EntryStat
+	err := c.do(ctx, func(ctx context.Context) (err error) { st, err = c.c.FS().Stat(ctx, p); return err })
+	return st, err
+}
+
+func (c *conn) dirlist(ctx context.Context, p string) ([]xrdfs.EntryStat, error) {
+	var es []xrdfs.EntryStat
+	err := c.do(ctx, func(ctx context.Context) (err error) { es, err = c.c.FS().Dirlist(ctx, p); return err })
+	return es, err
+}
+
+func (c *conn) removeFile(ctx context.Context, p string) error {
+	return c.do(ctx, func(ctx context.Context) error { return c.c.FS().RemoveFile(ctx, p) })
+}
+
+func (c *conn) removeDir(ctx context.Context, p string) error {
+	return c.do(ctx, func(ctx context.Context) error { return c.c.FS().RemoveDir(ctx, p) })
+}
+
+func (c *conn) mkdirAll(ctx context.Context, p string) error {
+	return c.do(ctx, func(ctx context.Context) error { return c.c.FS().MkdirAll(ctx, p, dirMode) })
+}
+
+func (c *conn) rename(ctx context.Context, from, to string) error {
+	return c.do(ctx, func(ctx context.Context) error { return c.c.FS().Rename(ctx, from, to) })
+}
+
+// file is an open file of a conn.
+type file struct {
+	c *conn
+	f xrdfs.File
+}
+
+func (f *file) writeAt(ctx context.Context, p []byte, off int64) error {
+	return f.c.do(ctx, func(ctx context.Context) error { return f.f.WriteAtContext(ctx, p, off) })
+}
+
+func (f *file) readAt(ctx context.Context, p []byte, off int64) (int, error) {
+	var n int
+	err := f.c.do(ctx, func(ctx context.Context) (err error) { n, err = f.f.ReadAtContext(ctx, p, off); return err })
+	return n, err
+}
+
+func (f *file) stat(ctx context.Context) (xrdfs.EntryStat, error) {
+	if st := f.f.Info(); st != nil && st.HasStatInfo {
+		return *st, nil
+	}
+	var st xrdfs.EntryStat
+	err := f.c.do(ctx, func(ctx context.Context) (err error) { st, err = f.f.Stat(ctx); return err })
+	return st, err
+}
+
+func (f *file) close(ctx context.Context) error {
+	return f.c.do(ctx, func(ctx context.Context) error { return f.f.Close(ctx) })
+}
