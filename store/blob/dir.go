@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 )
@@ -41,14 +42,26 @@ func (d *DirBucket) path(key string) string { return filepath.Join(d.root, filep
 
 // hashingReader hashes what it reads.
 type hashingReader struct {
-	r io.Reader
-	h hash.Hash
+	ctx context.Context // nil: not cancellable
+	r   io.Reader
+	h   hash.Hash
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
+	if h.ctx != nil {
+		if err := h.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])
 	return n, err
+}
+
+// notExist reports whether err says a path is absent, also when one of its
+// parents is a file (ENOTDIR): either way no object has that key.
+func notExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // Put stores r under key; see Bucket.
@@ -67,12 +80,15 @@ func (d *DirBucket) Put(ctx context.Context, key string, r io.Reader) (Info, err
 		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	dir := d.path(dirRel)
-	hr := &hashingReader{r: r, h: sha256.New()}
+	hr := &hashingReader{ctx: ctx, r: r, h: sha256.New()}
 	tmp, size, err := fsio.WriteTemp(dir, name, hr, true)
 	if err != nil {
 		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	defer os.Remove(tmp)
+	if err := ctx.Err(); err != nil {
+		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
+	}
 	ok, err := fsio.LinkNew(tmp, dir, name)
 	if err != nil {
 		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
@@ -151,7 +167,7 @@ func (d *DirBucket) Open(ctx context.Context, key string, off, n int64) (io.Read
 		return nil, fmt.Errorf("blob: open %s: negative offset %d", key, off)
 	}
 	f, err := os.Open(d.path(key))
-	if errors.Is(err, fs.ErrNotExist) {
+	if notExist(err) {
 		return nil, fmt.Errorf("blob: open %s: %w", key, ErrNotExist)
 	}
 	if err != nil {
@@ -181,7 +197,7 @@ func (d *DirBucket) Stat(ctx context.Context, key string) (Info, error) {
 		return Info{}, err
 	}
 	fi, err := os.Stat(d.path(key))
-	if errors.Is(err, fs.ErrNotExist) || err == nil && !fi.Mode().IsRegular() {
+	if notExist(err) || err == nil && !fi.Mode().IsRegular() {
 		return Info{}, fmt.Errorf("blob: stat %s: %w", key, ErrNotExist)
 	}
 	if err != nil {
@@ -203,7 +219,7 @@ func (d *DirBucket) List(ctx context.Context, prefix string, fn func(Info) error
 		}
 	}
 	err := d.list(ctx, start, prefix, fn)
-	if errors.Is(err, fs.ErrNotExist) {
+	if notExist(err) {
 		return nil
 	}
 	return err
@@ -215,8 +231,8 @@ func (d *DirBucket) list(ctx context.Context, rel, prefix string, fn func(Info) 
 	}
 	ents, err := os.ReadDir(d.path(rel))
 	if err != nil {
-		if rel != "" && errors.Is(err, fs.ErrNotExist) {
-			return nil
+		if rel != "" && notExist(err) {
+			return nil // the prefix names a missing directory or an object
 		}
 		return fmt.Errorf("blob: list %s: %w", prefix, err)
 	}
@@ -277,7 +293,12 @@ func (d *DirBucket) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := os.Remove(d.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	p := d.path(key)
+	fi, err := os.Lstat(p)
+	if notExist(err) || err == nil && fi.IsDir() {
+		return nil // no object has that key (a directory is a prefix, not an object)
+	}
+	if err := os.Remove(p); err != nil && !notExist(err) {
 		return fmt.Errorf("blob: delete %s: %w", key, err)
 	}
 	return nil
