@@ -14,44 +14,16 @@ import (
 
 	ow "github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/jsroottest"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 )
 
-// sharedROOTFiles returns the ROOT-written files of ../shared (skipping when
-// absent) and of go-hep's module cache.
+// sharedROOTFiles returns the shared ROOT-written files and those of
+// go-hep's testdata (skipping when there are none).
 func sharedROOTFiles(t testing.TB) []string {
 	t.Helper()
-	var files []string
-	for _, dir := range []string{"../shared/data/root-files", "/work/shared/data/root-files"} {
-		if m, _ := filepath.Glob(filepath.Join(dir, "*.root")); len(m) > 0 {
-			files = append(files, m...)
-			break
-		}
-	}
-	files = append(files, goHepFiles(t)...)
-	if len(files) == 0 {
-		t.Skip("no ROOT-written test files (../shared absent and go-hep not in the module cache)")
-	}
-	return files
-}
-
-func goHepFiles(t testing.TB) []string {
-	t.Helper()
-	cache := os.Getenv("GOMODCACHE")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, "go", "pkg", "mod")
-	}
-	h := filepath.Join(cache, "go-hep.org", "x", "hep@v0.40.0")
-	var files []string
-	m, _ := filepath.Glob(filepath.Join(h, "hbook", "rootcnv", "testdata", "*.root"))
-	files = append(files, m...)
-	for _, n := range []string{"dirs-6.14.00", "tprofile", "g4-hist", "graphs", "tdatime"} {
-		p := filepath.Join(h, "groot", "testdata", n+".root")
-		if _, err := os.Stat(p); err == nil {
-			files = append(files, p)
-		}
-	}
-	return files
+	return rootfiles.All(t, nil, "hbook/rootcnv/testdata/*.root",
+		"groot/testdata/dirs-6.14.00.root", "groot/testdata/tprofile.root", "groot/testdata/g4-hist.root",
+		"groot/testdata/graphs.root", "groot/testdata/tdatime.root")
 }
 
 func floats(t *testing.T, fs []jsroottest.Float) []float64 { return jsroottest.Floats(fs) }
@@ -164,17 +136,7 @@ func TestReadFileMatchesJSROOT(t *testing.T) {
 }
 
 func TestReadFileKeepsHistogramDropsUndecodableFunctions(t *testing.T) {
-	var path string
-	for _, dir := range []string{"../shared/data/root-files", "/work/shared/data/root-files"} {
-		if _, err := os.Stat(filepath.Join(dir, "uproot-hepdata-example.root")); err == nil {
-			path = filepath.Join(dir, "uproot-hepdata-example.root")
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("shared ROOT files absent")
-	}
-	f, err := ow.ReadFile(path)
+	f, err := ow.ReadFile(rootfiles.File(t, "uproot-hepdata-example.root"))
 	require.NoError(t, err)
 	h := f.Hist("hpx")
 	require.NotNil(t, h)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/processing/render"
 	"github.com/overwatch-dqm/overwatch/store"
@@ -24,11 +25,7 @@ import (
 // through the whole pipeline with the real store: every histogram gets
 // valid JSON, hints and a decodable PNG.
 func TestROOTWrittenFiles(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "data", "root-files")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.root"))
-	if len(files) == 0 {
-		t.Skipf("ROOT-written files not found in %s", dir)
-	}
+	files := rootfiles.Shared(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"RRF"}, Logger: log, NoSyncOutputs: true})
 	require.NoError(t, err)
