@@ -137,8 +137,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		}
 		wc := webapp.Config{
 			Store: d.st, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
-			Subsystems: cfg.Subsystems, SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
-			NoDataAfter: cfg.Monitor.NoDataAfter,
+			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, cfg.Monitor.NoDataAfter), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
 		}
 		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated
 		if cfg.Web.JSROOT != "" {

@@ -580,27 +580,6 @@ func TestStatus(t *testing.T) {
 	assert.Contains(t, body, `<tr class="alive"><td>EMC</td>`)
 }
 
-func TestReadHeartbeat(t *testing.T) {
-	dir := t.TempDir()
-	now := time.Unix(1541792926+100, 0)
-	for _, tc := range []struct {
-		content string
-		alive   bool
-	}{
-		{"1541792926", true},
-		{"1541792926\n", true},
-		{strconv.Itoa(1541792926 + 100 - 299), true},
-		{strconv.Itoa(1541792926 + 100 - 300), false},
-		{strconv.Itoa(1541792926 + 100 + 300), false},
-		{"hello world", false},
-		{"", false},
-	} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "heartbeat.EMCReceiver"), []byte(tc.content), 0o644))
-		assert.Equal(t, tc.alive, ReadHeartbeat(dir, "EMC", now).Alive, tc.content)
-	}
-	assert.Equal(t, "no heartbeat file", ReadHeartbeat(dir, "ZZZ", now).Error)
-}
-
 func TestLiveEvents(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, 1)

@@ -16,9 +16,9 @@ import (
 type Config struct {
 	// Store is where runs, outputs, trends and alarms are read. Required.
 	Store overwatch.Store
-	// DataDir is the data directory: receivers' heartbeat files
-	// (heartbeat.<SYS>Receiver), and the web app's private directory
-	// ".webapp" holding the users file and the session secret. Required.
+	// DataDir is the data directory holding the web app's private
+	// directory ".webapp" (the users file and the session secret).
+	// Required.
 	DataDir string
 	// Users is the user database; nil opens UsersPath(DataDir).
 	Users *Users
@@ -54,10 +54,10 @@ type Config struct {
 	// Subsystems are the receivers whose heartbeats the status page shows
 	// (default EMC, TPC, HLT).
 	Subsystems []string
-	// NoDataAfter is how long a live receiver may store no new data while
-	// its source reports an ongoing run before the status page flags it
-	// (monitor.DefaultNoDataAfter when 0; the monitor's rule).
-	NoDataAfter time.Duration
+	// Heartbeats tells the receivers' heartbeat and data state for the
+	// status page (package cli wires package heartbeat and the monitor's
+	// no-data rule in); nil shows none.
+	Heartbeats HeartbeatReader
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests inject one.

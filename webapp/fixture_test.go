@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
+	"github.com/overwatch-dqm/overwatch/receiver/monitor"
 	"image"
 	"image/color"
 	"image/png"
@@ -68,7 +70,7 @@ func newEnv(t testing.TB, opts ...envOpt) *testEnv {
 	e.slices = &fakeSlices{store: st, env: e, jobs: map[string]*SliceStatus{}}
 	t.Cleanup(e.slices.wg.Wait) // runs before the temp dir is removed
 	cfg := Config{Store: st, DataDir: dir, Users: users, Slices: e.slices, PollInterval: 100 * time.Millisecond,
-		JSROOTDir: FindJSROOT("../tools/jsroot")}
+		JSROOTDir: FindJSROOT("../tools/jsroot"), Heartbeats: fileHeartbeats(dir)}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -336,4 +338,20 @@ func addTrend(t testing.TB, e *testEnv, run int, name string, n int) {
 		pts[i] = overwatch.TrendPoint{Subsystem: "EMC", Trend: name, Run: run, Time: ri.Start.Add(time.Duration(i) * time.Minute), Value: float64(10 + i%7), Error: 1}
 	}
 	require.NoError(t, e.store.PutTrendPoints(ctx, pts))
+}
+
+// fileHeartbeats reads the heartbeat and data status files of dir, as
+// package cli wires it (no data for 10 minutes while a run is ongoing).
+func fileHeartbeats(dir string) HeartbeatReader {
+	const after = 10 * time.Minute
+	return HeartbeatFunc(func(sys string, now time.Time) Heartbeat {
+		s := heartbeat.Check(dir, sys, now)
+		hb := Heartbeat{Subsystem: s.Subsystem, Time: s.Time, Age: s.Age, Alive: s.Alive, Error: s.Error}
+		ds, stale := monitor.NoData(dir, sys, now, after)
+		hb.Run, hb.LastData = ds.Run, ds.LastData
+		if hb.NoData = stale && hb.Alive; hb.NoData {
+			hb.NoDataMinutes = int(after / time.Minute)
+		}
+		return hb
+	})
 }
