@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ow "github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/histtest"
 	"github.com/overwatch-dqm/overwatch/internal/jsroottest"
 	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 )
@@ -166,69 +167,8 @@ func TestRoundTripReadWriteReadIdentical(t *testing.T) {
 	}
 }
 
-// modelObjects returns one filled object of every class Overwatch models,
-// with directories and key names holding '/', spaces and '@'.
-func modelObjects(t testing.TB) []ow.Entry {
-	t.Helper()
-	var entries []ow.Entry
-	classes := []string{
-		ow.ClassTH1C, ow.ClassTH1S, ow.ClassTH1I, ow.ClassTH1F, ow.ClassTH1D,
-		ow.ClassTH2C, ow.ClassTH2S, ow.ClassTH2I, ow.ClassTH2F, ow.ClassTH2D,
-		ow.ClassTH3C, ow.ClassTH3S, ow.ClassTH3I, ow.ClassTH3F, ow.ClassTH3D,
-		ow.ClassTProfile, ow.ClassTProfile2D,
-	}
-	for i, c := range classes {
-		axes := []ow.Axis{ow.NewAxis(6, -3, 3)}
-		if ow.ClassDim(c) >= 2 {
-			a, err := ow.NewAxisEdges([]float64{0, 1, 2.5, 5})
-			require.NoError(t, err)
-			a.Title = "y [cm]"
-			axes = append(axes, a)
-		}
-		if ow.ClassDim(c) == 3 {
-			axes = append(axes, ow.NewAxis(2, 0, 2))
-		}
-		axes[0].Title = "x [GeV]"
-		axes[0].Labels = []string{"a", "", "c", "d", "", "f"}
-		h, err := ow.NewHist(c, "h"+c, "title of "+c, axes...)
-		require.NoError(t, err)
-		for k := 0; k < 40; k++ {
-			x := float64(k%9) - 3.5
-			coords := []float64{x}
-			if h.Dim() >= 2 {
-				coords = append(coords, float64(k%6))
-			}
-			if h.Dim() == 3 {
-				coords = append(coords, float64(k%3))
-			}
-			if h.IsProfile() {
-				coords = append(coords, float64(k)*0.25)
-			}
-			require.NoError(t, h.Fill(1+float64(k%2), coords...))
-		}
-		h.Maximum = 99
-		h.Option = "hist"
-		entries = append(entries, ow.Entry{Dir: "EMC/sub dir", Key: "EMCTRQA/" + c + "@v" + string(rune('0'+i%10)), Object: h})
-	}
-	for _, c := range []string{ow.ClassTGraph, ow.ClassTGraphErrors, ow.ClassTGraphAsymmErrors} {
-		g := ow.NewGraphErrors("g"+c, c+" trend")
-		g.Class = c
-		g.EX, g.EY = nil, nil
-		if c == ow.ClassTGraphErrors {
-			g.EX, g.EY = []float64{}, []float64{}
-		}
-		for k := 0; k < 5; k++ {
-			g.AddPoint(1.7e9+float64(k)*60, float64(k*k), 30, 0.5)
-		}
-		g.XTitle, g.YTitle, g.XTime, g.TimeFormat = "time", "mean", true, "%H:%M"
-		entries = append(entries, ow.Entry{Dir: "trends", Key: g.Name, Object: g})
-	}
-	entries = append(entries, ow.Entry{Key: "runinfo", Object: &ow.Text{Value: "run=290222;HLT_MODE=B"}})
-	return entries
-}
-
 func TestEncodeFileEveryClassRoundTrip(t *testing.T) {
-	entries := modelObjects(t)
+	entries := histtest.ModelObjects(t)
 	data, err := ow.EncodeFile(entries)
 	require.NoError(t, err)
 	f, err := ow.DecodeFile(data)
@@ -241,34 +181,15 @@ func TestEncodeFileEveryClassRoundTrip(t *testing.T) {
 		assert.Equal(t, e.Key, got.Key)
 		want := e.Object
 		if h, ok := want.(*ow.Hist); ok {
-			want = narrow(h)
+			want = histtest.Narrow(h)
 		}
 		assert.Equal(t, want, got.Object, e.Path())
 	}
 }
 
-// narrow returns h as its class stores it (TH1F contents in float32, TH1C
-// in int8, ...).
-func narrow(h *ow.Hist) *ow.Hist {
-	c := h.Clone()
-	for i, v := range c.Contents {
-		switch c.Class[len(c.Class)-1] {
-		case 'F':
-			c.Contents[i] = float64(float32(v))
-		case 'C':
-			c.Contents[i] = math.Trunc(math.Max(-128, math.Min(127, v)))
-		case 'S':
-			c.Contents[i] = math.Trunc(math.Max(-32768, math.Min(32767, v)))
-		case 'I':
-			c.Contents[i] = math.Trunc(math.Max(math.MinInt32, math.Min(math.MaxInt32, v)))
-		}
-	}
-	return c
-}
-
 func TestEncodeFileReadByJSROOT(t *testing.T) {
 	env := jsroottest.New(t)
-	entries := modelObjects(t)
+	entries := histtest.ModelObjects(t)
 	path := filepath.Join(t.TempDir(), "model.root")
 	require.NoError(t, ow.WriteFile(path, entries))
 	sums, err := env.Summarize(context.Background(), true, path)
@@ -280,14 +201,14 @@ func TestEncodeFileReadByJSROOT(t *testing.T) {
 		require.True(t, ok, e.Path())
 		obj := e.Object
 		if h, ok := obj.(*ow.Hist); ok {
-			obj = narrow(h)
+			obj = histtest.Narrow(h)
 		}
 		assertMatchesJSROOT(t, s, obj)
 	}
 }
 
 func TestDecodeFileCorrupt(t *testing.T) {
-	data, err := ow.EncodeFile(modelObjects(t))
+	data, err := ow.EncodeFile(histtest.ModelObjects(t))
 	require.NoError(t, err)
 	tests := []struct {
 		name string
@@ -338,7 +259,7 @@ func TestEncodeFileRejectsInvalid(t *testing.T) {
 }
 
 func TestEncodeFileStableOrder(t *testing.T) {
-	entries := modelObjects(t)
+	entries := histtest.ModelObjects(t)
 	data, err := ow.EncodeFile(entries)
 	require.NoError(t, err)
 	f, err := ow.DecodeFile(data)
