@@ -307,7 +307,7 @@ func TestReplayCommandServesWebApp(t *testing.T) {
 		}
 		return nil
 	})
-	var view processing.ViewDoc
+	var view overwatch.ViewDoc
 	require.NoError(t, web.getJSON("/api/runs/77/HLT", &view))
 	assert.Equal(t, 77, view.Run)
 	assert.True(t, view.Complete)

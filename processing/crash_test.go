@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -129,7 +128,7 @@ func TestCrashResume(t *testing.T) {
 	// Restart: everything is caught up.
 	cmd := start()
 	viewOK := func(run int) bool {
-		rel, err := store.OutputPath(processing.ViewRef(run, "EMC", ""))
+		rel, err := store.OutputPath(overwatch.ViewRef(run, "EMC", ""))
 		if err != nil {
 			return false
 		}
@@ -137,7 +136,7 @@ func TestCrashResume(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		var v processing.ViewDoc
+		var v overwatch.ViewDoc
 		return json.Unmarshal(b, &v) == nil && v.Complete && v.Snapshot.Time == last[run].Unix()
 	}
 	ok := assert.Eventually(t, func() bool { return viewOK(runs[0]) && viewOK(runs[1]) }, 60*time.Second, 50*time.Millisecond)
@@ -191,9 +190,9 @@ func TestCrashResume(t *testing.T) {
 		return nil
 	}))
 	for _, run := range runs {
-		b, err := st.Output(ctx, processing.ViewRef(run, "EMC", ""))
+		b, err := st.Output(ctx, overwatch.ViewRef(run, "EMC", ""))
 		require.NoError(t, err)
-		var v processing.ViewDoc
+		var v overwatch.ViewDoc
 		require.NoError(t, json.Unmarshal(b, &v))
 		n := 0
 		for _, g := range v.Groups {

@@ -20,7 +20,7 @@ func FuzzViewDoc(f *testing.F) {
 		st := newMemStore("TST")
 		p := New(st, Options{Decode: decodeTest})
 		ctx := context.Background()
-		_ = st.PutOutput(ctx, ViewRef(1, "TST", ""), data)
+		_ = st.PutOutput(ctx, overwatch.ViewRef(1, "TST", ""), data)
 		last := overwatch.SnapshotInfo{SnapshotRef: overwatch.SnapshotRef{Run: 1, Subsystem: "TST", Time: time.Unix(1795425240, 0)}}
 		v, err := p.readView(ctx, 1, "TST", "")
 		if err == nil && v == nil {

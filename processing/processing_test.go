@@ -152,25 +152,25 @@ func put(t *testing.T, st overwatch.Store, run int, sys string, at time.Time, da
 	return info
 }
 
-func readView(t *testing.T, st overwatch.Store, run int, sys, slice string) ViewDoc {
+func readView(t *testing.T, st overwatch.Store, run int, sys, slice string) overwatch.ViewDoc {
 	t.Helper()
-	b, err := st.Output(context.Background(), ViewRef(run, sys, slice))
+	b, err := st.Output(context.Background(), overwatch.ViewRef(run, sys, slice))
 	require.NoError(t, err)
-	var v ViewDoc
+	var v overwatch.ViewDoc
 	require.NoError(t, json.Unmarshal(b, &v))
 	return v
 }
 
-func readHints(t *testing.T, st overwatch.Store, run int, sys, slice, name string) Hints {
+func readHints(t *testing.T, st overwatch.Store, run int, sys, slice, name string) overwatch.Hints {
 	t.Helper()
 	b, err := st.Output(context.Background(), overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: overwatch.OutputHints})
 	require.NoError(t, err, name)
-	var h Hints
+	var h overwatch.Hints
 	require.NoError(t, json.Unmarshal(b, &h))
 	return h
 }
 
-func viewNames(v ViewDoc) map[string][]string {
+func viewNames(v overwatch.ViewDoc) map[string][]string {
 	out := map[string][]string{}
 	for _, g := range v.Groups {
 		for _, h := range g.Hists {
@@ -187,7 +187,7 @@ func TestProcessView(t *testing.T) {
 
 	v := readView(t, st, 100, "TST", "")
 	assert.True(t, v.Complete)
-	assert.Equal(t, SnapshotDoc{Time: t0.Unix(), Path: s.Path}, v.Snapshot)
+	assert.Equal(t, overwatch.SnapshotDoc{Time: t0.Unix(), Path: s.Path}, v.Snapshot)
 	assert.Equal(t, 100.0, v.NEvents)
 	assert.Equal(t, `{"scaleHists":true,"threshold":0}`, v.Options)
 	// Classification: first matching group; stack members replaced by the
@@ -432,7 +432,7 @@ func TestScanResumes(t *testing.T) {
 	// Simulate a crash between the JSON/hints pass and the end.
 	v.Complete = false
 	b, _ := json.Marshal(v)
-	require.NoError(t, st.PutOutput(ctx, ViewRef(14, "TST", ""), b))
+	require.NoError(t, st.PutOutput(ctx, overwatch.ViewRef(14, "TST", ""), b))
 	require.NoError(t, New(st, Options{NoPNG: true, Decode: decodeTest, Logger: p.opts.Logger}).Scan(ctx))
 	assert.True(t, readView(t, st, 14, "TST", "").Complete)
 	assert.Greater(t, st.puts, puts+1)
@@ -508,7 +508,7 @@ func TestCorruptQuarantined(t *testing.T) {
 	assert.Equal(t, []overwatch.SnapshotRef{bad.SnapshotRef}, st.quar)
 	v := readView(t, st, 15, "TST", "")
 	assert.Equal(t, good.Time.Unix(), v.Snapshot.Time, "the good outputs stay")
-	assert.Equal(t, []SnapshotDoc{snapDoc(bad)}, v.Skipped)
+	assert.Equal(t, []overwatch.SnapshotDoc{snapDoc(bad)}, v.Skipped)
 	puts := st.puts
 	require.NoError(t, p.Scan(ctx))
 	assert.Equal(t, puts, st.puts, "not retried")
@@ -551,8 +551,8 @@ func TestRunLoop(t *testing.T) {
 		last = put(t, st, 17, "TST", t0.Add(time.Duration(k)*time.Minute), tstSnapshot(k))
 	}
 	require.Eventually(t, func() bool {
-		b := st.output(ViewRef(17, "TST", ""))
-		var v ViewDoc
+		b := st.output(overwatch.ViewRef(17, "TST", ""))
+		var v overwatch.ViewDoc
 		return b != nil && json.Unmarshal(b, &v) == nil && v.Complete && v.Snapshot.Time == last.Time.Unix()
 	}, 10*time.Second, 10*time.Millisecond)
 	cancel()

@@ -279,7 +279,7 @@ func (p *Processor) quarantine(ctx context.Context, s overwatch.SnapshotInfo, su
 			defer unlock()
 			v, err := p.readView(ctx, s.Run, sub.Name, "")
 			if err != nil {
-				v = &ViewDoc{Run: s.Run, Subsystem: sub.Name, Source: sub.FilesFrom, Groups: []ViewGroup{}, NEvents: 1, Complete: true}
+				v = &overwatch.ViewDoc{Run: s.Run, Subsystem: sub.Name, Source: sub.FilesFrom, Groups: []overwatch.ViewGroup{}, NEvents: 1, Complete: true}
 			}
 			d := snapDoc(s)
 			if !slices.Contains(v.Skipped, d) {
@@ -296,12 +296,12 @@ func (p *Processor) quarantine(ctx context.Context, s overwatch.SnapshotInfo, su
 }
 
 // readView reads a stored view document.
-func (p *Processor) readView(ctx context.Context, run int, sys, slice string) (*ViewDoc, error) {
-	b, err := p.store.Output(ctx, ViewRef(run, sys, slice))
+func (p *Processor) readView(ctx context.Context, run int, sys, slice string) (*overwatch.ViewDoc, error) {
+	b, err := p.store.Output(ctx, overwatch.ViewRef(run, sys, slice))
 	if err != nil {
 		return nil, err
 	}
-	var v ViewDoc
+	var v overwatch.ViewDoc
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("processing: view of run %d %s is not a view document: %w", run, sys, err)
 	}
@@ -316,7 +316,7 @@ func (p *Processor) upToDate(ctx context.Context, run int, sys string, last over
 		return false
 	}
 	d := snapDoc(last)
-	if slices.ContainsFunc(v.Skipped, func(s SnapshotDoc) bool { return s.Time == d.Time && s.Seq == d.Seq }) {
+	if slices.ContainsFunc(v.Skipped, func(s overwatch.SnapshotDoc) bool { return s.Time == d.Time && s.Seq == d.Seq }) {
 		return true
 	}
 	return v.Complete && v.Snapshot.Time == d.Time && v.Snapshot.Seq == d.Seq

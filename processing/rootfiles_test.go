@@ -45,9 +45,9 @@ func TestROOTWrittenFiles(t *testing.T) {
 				Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Origin: "test"}, bytes.NewReader(data))
 			require.NoError(t, err)
 			require.NoError(t, p.Process(ctx, snap))
-			b, err := st.Output(ctx, processing.ViewRef(run, "RRF", ""))
+			b, err := st.Output(ctx, overwatch.ViewRef(run, "RRF", ""))
 			require.NoError(t, err)
-			var v processing.ViewDoc
+			var v overwatch.ViewDoc
 			require.NoError(t, json.Unmarshal(b, &v))
 			assert.True(t, v.Complete)
 			for _, g := range v.Groups {
@@ -57,7 +57,7 @@ func TestROOTWrittenFiles(t *testing.T) {
 					assert.True(t, json.Valid(js), h.Name)
 					hb, err := st.Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputHints})
 					require.NoError(t, err, h.Name)
-					var hints processing.Hints
+					var hints overwatch.Hints
 					require.NoError(t, json.Unmarshal(hb, &hints))
 					assert.Empty(t, hints.Errors, h.Name)
 					img, err := st.Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputPNG})

@@ -160,9 +160,9 @@ func TestServiceWindows(t *testing.T) {
 			assert.Equal(t, tc.nEvents, st.Record.NEvents, "nEvents of the slice itself (§10.1-2)")
 			assert.Equal(t, tc.earlier, st.Record.Earlier != nil)
 			// The view of the slice is under its key.
-			b, err := f.st.Output(context.Background(), processing.ViewRef(300, "SLC", key))
+			b, err := f.st.Output(context.Background(), ow.ViewRef(300, "SLC", key))
 			require.NoError(t, err)
-			var v processing.ViewDoc
+			var v ow.ViewDoc
 			require.NoError(t, json.Unmarshal(b, &v))
 			assert.Equal(t, key, v.Slice)
 			assert.Equal(t, tc.nEvents, v.NEvents)
@@ -276,7 +276,7 @@ func TestServiceLeavesFullRunAlone(t *testing.T) {
 	snaps, err := f.st.Snapshots(ctx, 300, "SLC")
 	require.NoError(t, err)
 	require.NoError(t, f.rr.p.Process(ctx, snaps[len(snaps)-1]))
-	full := processing.ViewRef(300, "SLC", "")
+	full := ow.ViewRef(300, "SLC", "")
 	before, err := f.st.Output(ctx, full)
 	require.NoError(t, err)
 	tBefore, err := f.st.OutputTime(ctx, full)

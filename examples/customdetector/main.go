@@ -168,7 +168,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 		}
 		trends.EndCycle(ctx)
 
-		var hints processing.Hints
+		var hints overwatch.Hints
 		if err := readJSON(ctx, st, overwatch.OutputRef{Run: runNumber, Subsystem: "ZDC", Name: "ZDC_histTime", Kind: overwatch.OutputHints}, &hints); err != nil {
 			return err
 		}
@@ -184,8 +184,8 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 		fmt.Fprintln(w)
 	}
 
-	var view processing.ViewDoc
-	if err := readJSON(ctx, st, processing.ViewRef(runNumber, "ZDC", ""), &view); err != nil {
+	var view overwatch.ViewDoc
+	if err := readJSON(ctx, st, overwatch.ViewRef(runNumber, "ZDC", ""), &view); err != nil {
 		return err
 	}
 	for _, g := range view.Groups {
