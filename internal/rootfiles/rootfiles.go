@@ -4,7 +4,7 @@
 // Two sources are searched:
 //
 //   - the shared directory of ROOT-written files (the scikit-hep/uproot
-//     samples): $OVERWATCH_ROOT_FILES when set, else ../shared/data/root-files
+//     samples): $OVERWATCH_ROOT_FILES when set, else shared/data/root-files in the directory
 //     beside the module root;
 //   - the testdata shipped in the go-hep module (hbook/rootcnv, groot) found
 //     in the module cache through "go list -m".
@@ -145,7 +145,7 @@ func All(t testing.TB, names []string, hepRels ...string) []string {
 	}
 	files = append(files, GoHepFiles(hepRels...)...)
 	if len(files) == 0 {
-		t.Skipf("no ROOT-written files: neither %s (or ../shared/data/root-files) nor %s in the module cache", EnvVar, GoHepModule)
+		t.Skipf("no ROOT-written files: neither %s (or shared/data/root-files beside the repository) nor %s in the module cache", EnvVar, GoHepModule)
 	}
 	return files
 }
