@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
@@ -33,19 +35,23 @@ type deployment struct {
 	cfg config.Config
 	log *slog.Logger
 
-	st       *store.Store
-	disp     *trending.Dispatcher
-	trends   *trending.Manager
-	proc     *processing.Processor
-	slices   *timeslice.Service
-	app      *webapp.App
-	hlt      []*hlt.Receiver
-	dqm      *dqm.Server
-	mon      *monitor.Monitor
-	metrics  *metrics
-	webLn    net.Listener
-	dqmLn    net.Listener
-	metricLn net.Listener
+	st     *store.Store
+	disp   *trending.Dispatcher
+	trends *trending.Manager
+	proc   *processing.Processor
+	slices *timeslice.Service
+	app    *webapp.App
+	hlt    []*hlt.Receiver
+	// receivers are every configured source of snapshots (HLT, DQM, the
+	// drop folder, registered ones), run through overwatch.Receiver.
+	receivers     []overwatch.Receiver
+	receiverNames []string
+	dqm           *dqm.Server
+	mon           *monitor.Monitor
+	metrics       *metrics
+	webLn         net.Listener
+	dqmLn         net.Listener
+	metricLn      net.Listener
 	// The hardened servers of the listeners (internal/httpserve).
 	webSrv, dqmSrv, metricSrv *httpserve.Server
 }
@@ -108,6 +114,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
 		}, hlt.StoreSink{Store: d.st})
 		d.hlt = append(d.hlt, r)
+		d.addReceiver("hlt receiver "+rc.Subsystem, r)
 		d.metrics.watchHLT(rc.Subsystem, r)
 	}
 	if cfg.DQM.Enabled {
@@ -119,6 +126,16 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		if d.dqmLn, err = net.Listen("tcp", cfg.DQM.Listen); err != nil {
 			return nil, fmt.Errorf("dqm.listen: %w", err)
 		}
+	}
+	if dir := cfg.Processing.Ingest; dir != "" {
+		d.addReceiver("ingest", &store.Ingester{Store: d.st, Dir: dir, Every: 2 * time.Second})
+	}
+	names, regs, err := registeredReceivers(ReceiverDeps{Store: d.st, DataDir: cfg.Data, Subsystems: cfg.Subsystems, Getenv: os.Getenv}, log)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range regs {
+		d.addReceiver(names[i], r)
 	}
 	if cfg.Monitor.Enabled && len(cfg.HLT.Receivers) > 0 {
 		subs := make([]string, 0, len(cfg.HLT.Receivers))
@@ -183,6 +200,7 @@ func (d *deployment) buildServers() (err error) {
 			return fmt.Errorf("dqm.limits: %w", err)
 		}
 		d.metrics.watchServer("dqm", d.dqmSrv)
+		d.addReceiver("dqm receiver", &dqm.Receiver{HTTP: d.dqmSrv})
 	}
 	if d.app != nil {
 		mux := http.NewServeMux()
@@ -214,6 +232,12 @@ func (d *deployment) buildServers() (err error) {
 		d.metrics.watchServer("metrics", d.metricSrv)
 	}
 	return nil
+}
+
+// addReceiver adds a receiver that run starts.
+func (d *deployment) addReceiver(name string, r overwatch.Receiver) {
+	d.receivers = append(d.receivers, r)
+	d.receiverNames = append(d.receiverNames, name)
 }
 
 // webURL returns the web app's URL (empty when disabled).
@@ -252,16 +276,14 @@ func (d *deployment) run(ctx context.Context) error {
 	if d.proc != nil {
 		start("processing", d.proc.Run)
 	}
+	for i, r := range d.receivers {
+		start(d.receiverNames[i], r.Run)
+	}
 	if dir := d.cfg.Processing.Ingest; dir != "" {
-		start("ingest", func(ctx context.Context) error { return d.st.RunIngest(ctx, dir, 2*time.Second) })
 		start("heartbeat forwarding", func(ctx context.Context) error { return forwardHeartbeats(ctx, dir, d.cfg.Data, 2*time.Second, d.log) })
 		d.log.Info("ingesting a drop folder", "dir", dir)
 	}
-	for _, r := range d.hlt {
-		start("hlt receiver", r.Run)
-	}
 	if d.dqmSrv != nil {
-		start("dqm receiver", d.dqmSrv.Serve)
 		d.log.Info("DQM receiver listening", "addr", d.dqmLn.Addr().String())
 	}
 	if d.mon != nil {
