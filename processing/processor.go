@@ -81,7 +81,7 @@ type Quarantiner interface {
 // Processor is the processing pipeline over a store. It implements
 // overwatch.Processor. Its methods are safe for concurrent use.
 type Processor struct {
-	store overwatch.Store
+	store Store
 	opts  Options
 	log   *slog.Logger
 	plans planCache
@@ -102,7 +102,7 @@ var _ overwatch.Processor = (*Processor)(nil)
 
 // New returns a processor reading snapshots from store and writing outputs
 // to it.
-func New(store overwatch.Store, opts Options) *Processor {
+func New(store Store, opts Options) *Processor {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

@@ -141,7 +141,7 @@ type ServiceOptions struct {
 // the slice is computed in the background (once per key) and its progress
 // read with Status. Its methods are safe for concurrent use.
 type Service struct {
-	store ow.Store
+	store Store
 	r     Renderer
 	opts  ServiceOptions
 	log   *slog.Logger
@@ -177,7 +177,7 @@ func (j *job) set(stage string, progress float64) {
 
 // NewService returns a service reading snapshots from store and writing
 // slices through r. Close stops its jobs.
-func NewService(store ow.Store, r Renderer, opts ServiceOptions) *Service {
+func NewService(store Store, r Renderer, opts ServiceOptions) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

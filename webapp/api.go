@@ -480,6 +480,9 @@ func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httproute
 	if err := dec.Decode(&req); err != nil {
 		return errorf(http.StatusBadRequest, "invalid alarm action: expected JSON {id, action, minutes}: %v", err)
 	}
+	if a.cfg.Alarms == nil {
+		return errorf(http.StatusServiceUnavailable, "alarm actions are not enabled")
+	}
 	if _, err := a.store.Alarm(r.Context(), req.ID); err != nil {
 		if errors.Is(err, overwatch.ErrNotFound) {
 			return errorf(http.StatusNotFound, "no alarm %q", req.ID)
@@ -490,7 +493,7 @@ func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httproute
 	var err error
 	switch req.Action {
 	case "ack":
-		if err = trending.Acknowledge(r.Context(), a.store, req.ID, s.User, now); err != nil && !errors.Is(err, overwatch.ErrNotFound) {
+		if err = trending.Acknowledge(r.Context(), a.cfg.Alarms, req.ID, s.User, now); err != nil && !errors.Is(err, overwatch.ErrNotFound) {
 			return errorf(http.StatusConflict, "%v", err)
 		}
 	case "silence":
@@ -500,9 +503,9 @@ func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httproute
 		if req.Minutes < 1 || req.Minutes > 7*24*60 {
 			return errorf(http.StatusBadRequest, "minutes must be within 1..10080, got %d", req.Minutes)
 		}
-		err = trending.SilenceAlarm(r.Context(), a.store, req.ID, now.Add(time.Duration(req.Minutes)*time.Minute))
+		err = trending.SilenceAlarm(r.Context(), a.cfg.Alarms, req.ID, now.Add(time.Duration(req.Minutes)*time.Minute))
 	case "unsilence":
-		err = trending.SilenceAlarm(r.Context(), a.store, req.ID, time.Time{})
+		err = trending.SilenceAlarm(r.Context(), a.cfg.Alarms, req.ID, time.Time{})
 	default:
 		return errorf(http.StatusBadRequest, "unknown alarm action %q: expected ack, silence or unsilence", req.Action)
 	}

@@ -42,7 +42,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // live updates and the static files. Close stops its background work.
 type App struct {
 	cfg      Config
-	store    overwatch.Store
+	store    Store
 	router   *httprouter.Router
 	tmpl     map[string]*template.Template
 	sess     *sessions

@@ -15,7 +15,10 @@ import (
 // Config configures the web app.
 type Config struct {
 	// Store is where runs, outputs, trends and alarms are read. Required.
-	Store overwatch.Store
+	Store Store
+	// Alarms receives the alarm actions of logged-in users (acknowledge,
+	// silence); nil refuses them (503).
+	Alarms overwatch.AlarmStore
 	// DataDir is the data directory holding the web app's private
 	// directory ".webapp" (the users file and the session secret).
 	// Required.

@@ -31,7 +31,7 @@ type event struct {
 // documents' write times of the newest runs (which also covers processing
 // running in another process).
 type hub struct {
-	store    overwatch.Store
+	store    Store
 	interval time.Duration
 	log      *slog.Logger
 
@@ -46,7 +46,7 @@ type hub struct {
 // newestRunsWatched is how many of the newest runs the hub polls.
 const newestRunsWatched = 3
 
-func newHub(s overwatch.Store, interval time.Duration, log *slog.Logger) *hub {
+func newHub(s Store, interval time.Duration, log *slog.Logger) *hub {
 	return &hub{store: s, interval: interval, log: log, subs: map[chan event]struct{}{},
 		seen: map[overwatch.OutputRef]time.Time{}}
 }

@@ -69,7 +69,7 @@ func newEnv(t testing.TB, opts ...envOpt) *testEnv {
 	e := &testEnv{dir: dir, store: st, th2: th2, th1: th1, now: time.Now()}
 	e.slices = &fakeSlices{store: st, env: e, jobs: map[string]*SliceStatus{}}
 	t.Cleanup(e.slices.wg.Wait) // runs before the temp dir is removed
-	cfg := Config{Store: st, DataDir: dir, Users: users, Slices: e.slices, PollInterval: 100 * time.Millisecond,
+	cfg := Config{Store: st, Alarms: st, DataDir: dir, Users: users, Slices: e.slices, PollInterval: 100 * time.Millisecond,
 		JSROOTDir: FindJSROOT("../tools/jsroot"), Heartbeats: fileHeartbeats(dir)}
 	for _, o := range opts {
 		o(&cfg)
