@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"github.com/overwatch-dqm/overwatch/heartbeat"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ func TestSplitReceiverHeartbeatReachesTheDataDirectory(t *testing.T) {
 	drop, data := t.TempDir(), t.TempDir()
 	recvDone := make(chan int, 1)
 	go func() {
-		recvDone <- runMain(ctx, &env{stdout: &hltSyncBuffer{}, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+		recvDone <- runMain(ctx, &env{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, getenv: os.Getenv},
 			[]string{"receive", "hlt", "--in", ep, "--subsystem", "HLT", "--data", drop, "--drop", "--select", "fHistTPC", "--sleep", "0.2", "--timeout", "5s"})
 	}()
 

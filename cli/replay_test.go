@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -283,7 +284,7 @@ func TestReplayCommandServesWebApp(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr e2eBuffer
+	var stdout, stderr syncbuf.Buffer
 	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
 	done := make(chan int, 1)
 	go func() {
