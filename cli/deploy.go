@@ -167,7 +167,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			renderer = processing.New(d.st, processing.Options{Logger: log, ResetMode: reset})
 		}
 		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, ResetMode: reset})
-		wc.Slices = webapp.TimeSlices(d.slices)
+		wc.Slices = d.slices
 		if d.app, err = webapp.New(wc); err != nil {
 			return nil, err
 		}

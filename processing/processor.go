@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sort"
@@ -213,22 +212,20 @@ func (p *Processor) load(ctx context.Context, s overwatch.SnapshotInfo) (*overwa
 	if err != nil {
 		return nil, fmt.Errorf("processing: listing snapshots of run %d %s: %w", s.Run, s.Subsystem, err)
 	}
-	var files []*overwatch.File
-	for _, o := range all {
+	upTo := all
+	for i, o := range all {
 		if s.SnapshotRef.Before(o.SnapshotRef) {
+			upTo = all[:i]
 			break
 		}
-		f, err := p.decodeSnapshot(ctx, o.SnapshotRef)
-		if err != nil {
-			if errors.Is(err, overwatch.ErrCorrupt) && o.SnapshotRef != s.SnapshotRef {
-				p.log.Warn("reset mode: corrupted snapshot left out of the sum", "snapshot", o.SnapshotRef.String(), "err", err)
-				continue
-			}
-			return nil, err
-		}
-		files = append(files, f)
 	}
-	sum, reports, err := timeslice.SumFiles(files...)
+	sum, reports, err := timeslice.SumSnapshots(ctx, p.store, upTo, p.opts.Decode, func(o overwatch.SnapshotInfo, err error) bool {
+		if errors.Is(err, overwatch.ErrCorrupt) && o.SnapshotRef != s.SnapshotRef {
+			p.log.Warn("reset mode: corrupted snapshot left out of the sum", "snapshot", o.SnapshotRef.String(), "err", err)
+			return true
+		}
+		return false
+	}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("processing: summing reset-mode snapshots of run %d %s: %w", s.Run, s.Subsystem, err)
 	}
@@ -241,18 +238,9 @@ func (p *Processor) load(ctx context.Context, s overwatch.SnapshotInfo) (*overwa
 }
 
 func (p *Processor) decodeSnapshot(ctx context.Context, ref overwatch.SnapshotRef) (*overwatch.File, error) {
-	rc, err := p.store.OpenSnapshot(ctx, ref)
+	f, err := timeslice.DecodeSnapshot(ctx, p.store, ref, p.opts.Decode)
 	if err != nil {
-		return nil, fmt.Errorf("processing: opening snapshot %s: %w", ref, err)
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return nil, fmt.Errorf("processing: reading snapshot %s: %w", ref, err)
-	}
-	f, err := p.opts.Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("processing: decoding snapshot %s: %w", ref, err)
+		return nil, fmt.Errorf("processing: %w", err)
 	}
 	for _, pr := range f.Problems {
 		p.log.Info("object of snapshot skipped", "snapshot", ref.String(), "path", pr.Path, "class", pr.Class, "err", pr.Err)

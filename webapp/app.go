@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -274,7 +275,7 @@ func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/")
 
 // renderError writes err as a JSON error or an HTML error page with the
 // right status: httpError codes, 404 for overwatch.ErrNotFound, 400 for
-// ErrInvalidSlice, else 500 (logged, with a generic message).
+// timeslice.ErrInvalidRequest, else 500 (logged, with a generic message).
 func (a *App) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := http.StatusInternalServerError, "internal error: the server log has details"
 	var he *httpError
@@ -283,7 +284,7 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, err error) {
 		code, msg = he.code, he.msg
 	case errors.Is(err, overwatch.ErrNotFound):
 		code, msg = http.StatusNotFound, err.Error()
-	case errors.Is(err, ErrInvalidSlice):
+	case errors.Is(err, timeslice.ErrInvalidRequest):
 		code, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, context.Canceled):
 		return // client went away

@@ -258,7 +258,7 @@ func TestRunPage(t *testing.T) {
 		{"/run/101/emc", 400, "invalid subsystem"},
 		{"/run/101/EMC?group=Nope", 404, "group &#34;Nope&#34; is not in run 101 EMC (groups: Patch maps, Spectra)"},
 		{"/run/101/EMC?hist=nope", 404, "histogram &#34;nope&#34; is not in run 101 EMC"},
-		{"/run/101/EMC?from=5&to=2", 400, "must be greater than from"},
+		{"/run/101/EMC?from=5&to=2", 400, "must not be less than from"},
 		{"/run/101/EMC?from=x&to=2", 400, "is not a number of minutes"},
 		{"/run/101/EMC?from=-1&to=2", 400, "must not be negative"},
 		{"/run/101/EMC?from=0&to=2&o.bogus=1", 400, "unknown processing option"},
@@ -424,7 +424,7 @@ func TestTimeSliceAPI(t *testing.T) {
 		{`{"run":999,"subsystem":"EMC","from":0,"to":5}`, 404, "run 999 is not known"},
 		{`{"run":100,"subsystem":"ZDC","from":0,"to":5}`, 404, "subsystem ZDC is not available"},
 		{`{"run":100,"subsystem":"x","from":0,"to":5}`, 400, "invalid subsystem"},
-		{`{"run":100,"subsystem":"EMC","from":6,"to":5}`, 400, "must be greater than from"},
+		{`{"run":100,"subsystem":"EMC","from":6,"to":5}`, 400, "must not be less than from"},
 		{`{"run":100,"subsystem":"EMC","from":0,"to":5,"options":{"nope":"1"}}`, 400, "unknown processing option"},
 		{`{"run":100,"subsystem":"EMC","from":0,"to":500000}`, 400, "no snapshots"},
 	} {

@@ -3,6 +3,7 @@ package webapp
 import (
 	"context"
 	"errors"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -67,52 +68,17 @@ type Config struct {
 	Now func() time.Time
 }
 
-// SliceState is the state of a time-slice job.
-type SliceState string
-
-// The time-slice job states.
-const (
-	SliceQueued  SliceState = "queued"
-	SliceRunning SliceState = "running"
-	SliceDone    SliceState = "done"
-	SliceFailed  SliceState = "failed"
-)
-
-// SliceRequest asks for a time slice of a run: the data taken between
-// From and To minutes after the start of the run, processed with Options
-// (raw texts, validated against the detector's declared options).
-type SliceRequest struct {
-	Run       int               `json:"run"`
-	Subsystem string            `json:"subsystem"`
-	From      float64           `json:"from"`
-	To        float64           `json:"to"`
-	Options   map[string]string `json:"options,omitempty"`
-}
-
-// SliceStatus is the progress of a time-slice job. Key is the canonical
-// key of the slice: its outputs are the store's outputs with
-// OutputRef.Slice = Key.
-type SliceStatus struct {
-	Key      string     `json:"key"`
-	State    SliceState `json:"state"`
-	Progress float64    `json:"progress"` // 0..1
-	Error    string     `json:"error,omitempty"`
-}
-
-// ErrInvalidSlice is wrapped by SliceService errors about a request that
-// cannot be satisfied (bad range, no data in the window, bad option): the
-// web app answers them with 400 and the message.
-var ErrInvalidSlice = errors.New("invalid time-slice request")
-
-// SliceService computes time slices asynchronously. Submit returns at once
-// with the job's key; equal requests share one key and one result, and a
+// SliceService computes time slices asynchronously (the time-slice
+// service's own methods). Submit returns at once with the job's key; equal requests share one key and one result, and a
 // request whose result is already stored is done immediately, so a
 // permalink (which carries the request, not the key) works after a
 // restart. Status errors wrap overwatch.ErrNotFound for an unknown key;
-// run and sys locate the slice's stored record.
+// run and sys locate the slice's stored record. Errors about a request
+// that cannot be satisfied wrap timeslice.ErrInvalidRequest (the web app
+// answers 400). *timeslice.Service is one.
 type SliceService interface {
-	Submit(ctx context.Context, req SliceRequest) (SliceStatus, error)
-	Status(ctx context.Context, run int, sys, key string) (SliceStatus, error)
+	Submit(ctx context.Context, req timeslice.Request) (key string, err error)
+	Status(ctx context.Context, run int, sys, key string) (timeslice.Status, error)
 }
 
 func (c *Config) setDefaults() error {
