@@ -49,6 +49,15 @@ type storeFlags struct {
 	verbose    *bool
 }
 
+// open parses args into fs and opens the store they name.
+func (f storeFlags) open(e *env, fs *flag.FlagSet, args []string) (*store.Store, error) {
+	o, err := f.parse(e, fs, args)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(*f.data, o)
+}
+
 func addStoreFlags(fs interface {
 	String(name, value, usage string) *string
 	Bool(name string, value bool, usage string) *bool
@@ -129,11 +138,7 @@ func runStoreRebuild(ctx context.Context, e *env, args []string) error {
 func runStoreVerify(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "store verify", "--data DIR")
 	sf := addStoreFlags(fs)
-	o, err := sf.parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(*sf.data, o)
+	s, err := sf.open(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -188,11 +193,7 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 	sf := addStoreFlags(fs)
 	limit := fs.Int("limit", 20, "number of runs to list (0: all)")
 	before := fs.Int("before", 0, "list runs numbered below `RUN`")
-	o, err := sf.parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(*sf.data, o)
+	s, err := sf.open(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -218,11 +219,7 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 func runStoreCompact(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "store compact", "--data DIR")
 	sf := addStoreFlags(fs)
-	o, err := sf.parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(*sf.data, o)
+	s, err := sf.open(e, fs, args)
 	if err != nil {
 		return err
 	}

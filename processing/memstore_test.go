@@ -3,7 +3,6 @@ package processing
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"io"
 	"sort"
@@ -227,36 +226,4 @@ func (m *memStore) output(ref overwatch.OutputRef) []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.outs[ref]
-}
-
-// Test snapshot encoding: gob of the histograms (the ROOT codec is tested
-// by its own package; these tests are about the pipeline).
-
-type gobEntry struct {
-	Dir, Key string
-	Hist     *overwatch.Hist
-}
-
-func encodeTest(hs ...*overwatch.Hist) []byte {
-	var buf bytes.Buffer
-	es := make([]gobEntry, len(hs))
-	for i, h := range hs {
-		es[i] = gobEntry{Key: h.Name, Hist: h}
-	}
-	if err := gob.NewEncoder(&buf).Encode(es); err != nil {
-		panic(err)
-	}
-	return buf.Bytes()
-}
-
-func decodeTest(b []byte) (*overwatch.File, error) {
-	var es []gobEntry
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&es); err != nil {
-		return nil, fmt.Errorf("test decoder: %w: %v", overwatch.ErrCorrupt, err)
-	}
-	f := &overwatch.File{}
-	for _, e := range es {
-		f.Entries = append(f.Entries, overwatch.Entry{Dir: e.Dir, Key: e.Key, Object: e.Hist})
-	}
-	return f, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/internal/histtest"
 	"io"
 	"log/slog"
 	"strings"
@@ -130,14 +131,14 @@ func tstSnapshot(k int, extra ...*overwatch.Hist) []byte {
 		events("TSTEvents", 100*f), h1("TSTEnergyA", 10, f), h1("TSTEnergyB", 10, 2*f), h1("TSTEnergyC", 10, 10*f),
 		h2("TSTMap", 8, f), h1("TSTAGrid", 5, f), h1("TSTBGrid", 5, f), h1("TSTBroken", 5, f), h1("OTHERhist", 5, f),
 	}
-	return encodeTest(append(hs, extra...)...)
+	return histtest.GobEncode(append(hs, extra...)...)
 }
 
 func newTest(t *testing.T, opts Options, subs ...string) (*memStore, *Processor) {
 	t.Helper()
 	st := newMemStore(subs...)
 	if opts.Decode == nil {
-		opts.Decode = decodeTest
+		opts.Decode = histtest.GobDecode
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -319,7 +320,7 @@ func TestBorrowingSubsystem(t *testing.T) {
 	obs := &recObserver{}
 	// BRW has no detector and no files of its own: it borrows HLT's.
 	st, p := newTest(t, Options{NoPNG: true, Observer: obs}, "BRW", "HLT")
-	hlt := encodeTest(h1("BRWclusters", 4, 1), h1("HLTload", 4, 2), events("HLTEvents", 10))
+	hlt := histtest.GobEncode(h1("BRWclusters", 4, 1), h1("HLTload", 4, 2), events("HLTEvents", 10))
 	s := put(t, st, 11, "HLT", t0, hlt)
 	require.NoError(t, p.Process(context.Background(), s))
 
@@ -376,7 +377,7 @@ func (o *recObserver) EndCycle(ctx context.Context) {
 func TestObserverErrorDoesNotStopProcessing(t *testing.T) {
 	obs := &recObserver{fail: true}
 	st, p := newTest(t, Options{NoPNG: true, Observer: obs}, "HLT")
-	require.NoError(t, p.Process(context.Background(), put(t, st, 12, "HLT", t0, encodeTest(h1("HLTload", 4, 2)))))
+	require.NoError(t, p.Process(context.Background(), put(t, st, 12, "HLT", t0, histtest.GobEncode(h1("HLTload", 4, 2)))))
 	assert.True(t, readView(t, st, 12, "HLT", "").Complete)
 }
 
@@ -394,7 +395,7 @@ func TestSliceDoesNotTouchFullRun(t *testing.T) {
 	}
 	st.mu.Unlock()
 
-	f, err := decodeTest(tstSnapshot(1))
+	f, err := histtest.GobDecode(tstSnapshot(1))
 	require.NoError(t, err)
 	res, err := p.ProcessFile(ctx, f, Target{Run: 13, Subsystem: "TST", Slice: "abc123", Snapshot: s,
 		Options: overwatch.Values{"scaleHists": false, "threshold": 5.0}})
@@ -433,17 +434,17 @@ func TestScanResumes(t *testing.T) {
 	v.Complete = false
 	b, _ := json.Marshal(v)
 	require.NoError(t, st.PutOutput(ctx, overwatch.ViewRef(14, "TST", ""), b))
-	require.NoError(t, New(st, Options{NoPNG: true, Decode: decodeTest, Logger: p.opts.Logger}).Scan(ctx))
+	require.NoError(t, New(st, Options{NoPNG: true, Decode: histtest.GobDecode, Logger: p.opts.Logger}).Scan(ctx))
 	assert.True(t, readView(t, st, 14, "TST", "").Complete)
 	assert.Greater(t, st.puts, puts+1)
 
 	// Forced reprocessing of one run.
 	puts = st.puts
-	fp := New(st, Options{NoPNG: true, Decode: decodeTest, Logger: p.opts.Logger, Force: Force{Runs: []int{14}}})
+	fp := New(st, Options{NoPNG: true, Decode: histtest.GobDecode, Logger: p.opts.Logger, Force: Force{Runs: []int{14}}})
 	require.NoError(t, fp.Scan(ctx))
 	assert.Greater(t, st.puts, puts)
 	puts = st.puts
-	fp = New(st, Options{NoPNG: true, Decode: decodeTest, Logger: p.opts.Logger, Force: Force{Runs: []int{15}}})
+	fp = New(st, Options{NoPNG: true, Decode: histtest.GobDecode, Logger: p.opts.Logger, Force: Force{Runs: []int{15}}})
 	require.NoError(t, fp.Scan(ctx))
 	assert.Equal(t, puts, st.puts)
 }
@@ -531,8 +532,8 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 func TestResetModeSums(t *testing.T) {
 	st, p := newTest(t, Options{NoPNG: true, ResetMode: true}, "TST")
 	ctx := context.Background()
-	put(t, st, 16, "TST", t0, encodeTest(events("TSTEvents", 10), h1("TSTEnergyC", 4, 1)))
-	s := put(t, st, 16, "TST", t0.Add(time.Minute), encodeTest(events("TSTEvents", 5), h1("TSTEnergyC", 4, 1)))
+	put(t, st, 16, "TST", t0, histtest.GobEncode(events("TSTEvents", 10), h1("TSTEnergyC", 4, 1)))
+	s := put(t, st, 16, "TST", t0.Add(time.Minute), histtest.GobEncode(events("TSTEvents", 5), h1("TSTEnergyC", 4, 1)))
 	require.NoError(t, p.Process(ctx, s))
 	v := readView(t, st, 16, "TST", "")
 	assert.Equal(t, 15.0, v.NEvents)

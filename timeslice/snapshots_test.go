@@ -3,6 +3,7 @@ package timeslice_test
 import (
 	"bytes"
 	"context"
+	"github.com/overwatch-dqm/overwatch/internal/histtest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,12 +22,12 @@ func TestSumSnapshots(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, snaps, 5)
 
-	one, err := timeslice.DecodeSnapshot(ctx, f.st, snaps[1].SnapshotRef, decode)
+	one, err := timeslice.DecodeSnapshot(ctx, f.st, snaps[1].SnapshotRef, histtest.GobDecode)
 	require.NoError(t, err)
 	assert.Equal(t, 20.0, one.Hist("SLCCounter").Contents[1])
 
 	var read []int
-	sum, _, err := timeslice.SumSnapshots(ctx, f.st, snaps[:3], decode, nil, func(n int) { read = append(read, n) })
+	sum, _, err := timeslice.SumSnapshots(ctx, f.st, snaps[:3], histtest.GobDecode, nil, func(n int) { read = append(read, n) })
 	require.NoError(t, err)
 	assert.Equal(t, 10.0+20+30, sum.Hist("SLCCounter").Contents[1])
 	assert.Equal(t, []int{1, 2, 3}, read)
@@ -35,9 +36,9 @@ func TestSumSnapshots(t *testing.T) {
 		Time: snaps[4].Time.Add(60e9), Origin: "test"}, bytes.NewReader([]byte("not gob")))
 	require.NoError(t, err)
 	with := append(append([]ow.SnapshotInfo{}, snaps[:2]...), bad)
-	_, _, err = timeslice.SumSnapshots(ctx, f.st, with, decode, nil, nil)
+	_, _, err = timeslice.SumSnapshots(ctx, f.st, with, histtest.GobDecode, nil, nil)
 	assert.ErrorIs(t, err, ow.ErrCorrupt)
-	sum, _, err = timeslice.SumSnapshots(ctx, f.st, with, decode, func(s ow.SnapshotInfo, err error) bool { return s.SnapshotRef == bad.SnapshotRef }, nil)
+	sum, _, err = timeslice.SumSnapshots(ctx, f.st, with, histtest.GobDecode, func(s ow.SnapshotInfo, err error) bool { return s.SnapshotRef == bad.SnapshotRef }, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 30.0, sum.Hist("SLCCounter").Contents[1])
 }
