@@ -12,7 +12,7 @@ import (
 // plugged into every processing step. A Detector implements only
 // Subsystem; every other step is an optional hook interface checked by type
 // assertion (like http.Flusher): Deriver, Stacker, OptionDeclarer,
-// DisplaySetter, Grouper, FunctionChooser and TrendDeclarer. A missing hook
+// DisplaySetter, Grouper, FunctionChooser, TrendDeclarer and Checker. A missing hook
 // means the default behaviour of that step.
 //
 // Register a detector from an init function of its package with

@@ -90,6 +90,11 @@ const (
 	OutputHints OutputKind = "hints" // display hints, decorations, information panel (JSON)
 	OutputView  OutputKind = "view"  // the subsystem view: groups and histograms (JSON)
 	OutputSlice OutputKind = "slice" // a time slice's request and result summary (JSON)
+	// OutputBundle holds every JSON, hints (and eager PNG) output and the
+	// view of one processed snapshot of a (run, subsystem[, slice]) as one
+	// blob with an index of its members (package processing/bundle); Name
+	// is empty.
+	OutputBundle OutputKind = "bundle"
 )
 
 // OutputRef names one processing output. Run 0 addresses the subsystem's
@@ -112,6 +117,28 @@ type OutputStore interface {
 	Output(ctx context.Context, ref OutputRef) ([]byte, error)
 	// OutputTime returns when an output was last written.
 	OutputTime(ctx context.Context, ref OutputRef) (time.Time, error)
+}
+
+// OutputInfo describes a stored output without reading it.
+type OutputInfo struct {
+	// Size is the output's length in bytes.
+	Size int64
+	// Time is when it was last written.
+	Time time.Time
+	// SHA256 is the hex SHA-256 of its content when the backend knows it
+	// without reading the output (an object store's checksum); "" otherwise.
+	SHA256 string
+}
+
+// OutputRanger reads parts of outputs, so that a reader of a large output
+// (a bundle) fetches only the bytes it needs.
+type OutputRanger interface {
+	// OpenOutput returns n bytes of an output from offset off (n < 0: to
+	// the end); the error wraps ErrNotFound when the output is absent.
+	OpenOutput(ctx context.Context, ref OutputRef, off, n int64) (io.ReadCloser, error)
+	// OutputInfo returns an output's size and write time; the error wraps
+	// ErrNotFound when it is absent.
+	OutputInfo(ctx context.Context, ref OutputRef) (OutputInfo, error)
 }
 
 // TrendPoint is one value of a trend: the value extracted from a
@@ -252,6 +279,7 @@ type Store interface {
 	SnapshotStore
 	RunIndex
 	OutputStore
+	OutputRanger
 	TrendStore
 	AlarmStore
 	Watcher

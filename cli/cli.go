@@ -104,6 +104,11 @@ func runMain(ctx context.Context, e *env, args []string) int {
 }
 
 func lookup(args []string) (*command, []string) {
+	if len(args) >= 3 {
+		if c, ok := commands[args[0]+" "+args[1]+" "+args[2]]; ok {
+			return c, args[3:]
+		}
+	}
 	if len(args) >= 2 {
 		if c, ok := commands[args[0]+" "+args[1]]; ok {
 			return c, args[2:]

@@ -29,6 +29,7 @@ const (
 	demoDriftTrend = "meanTPCTrackPt"
 	demoDriftRate  = 0.004 // GeV/c per simulated second
 	demoAlarmMax   = 1.5   // GeV/c
+	demoRunBytes   = 1 << 30
 	demoUser       = "demo"
 )
 
@@ -39,6 +40,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	speed := fs.Float64("speed", 20, "simulated seconds per wall-clock second (a 15-minute run lasts 45 s at 20)")
 	dqmListen := fs.String("dqm-listen", "127.0.0.1:0", "DQM receiver `address` (port 0: any free port)")
 	verbose := fs.Bool("v", false, "debug logging")
+	png := fs.String("png", "demand", "when histogram images are rendered: `demand` (by the web app, when first asked) or eager")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,6 +56,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg := config.Default()
 	cfg.Data = *data
 	cfg.Web.Listen = *listen
+	cfg.Metrics.OnWebPort = true // a local demo: /metrics next to the pages
+	cfg.Processing.PNG = *png
 	if *verbose {
 		cfg.Log.Level = "debug"
 	}
@@ -94,6 +98,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg.Processing.Scan = 10 * time.Second
 	cfg.Monitor.InitialDelay, cfg.Monitor.Interval = 30*time.Second, 30*time.Second
 	cfg.Trending.Trends = demoTrendOverrides(cfg.Subsystems)
+	// However long the demo runs, its runs fit in demoRunBytes: the oldest
+	// go first, checked every minute.
+	cfg.Store.Retention.MaxBytes, cfg.Store.PruneEvery = demoRunBytes, time.Minute
 	if err := ensureDemoToken(cfg.Data, log); err != nil {
 		return err
 	}
@@ -108,6 +115,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log.Info("demo running", "simulator", sim.Endpoints(), "dqm", d.dqmLn.Addr().String(), "data", cfg.Data,
+		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first), leaving 1 GB of the 2 GB bound to trend journals, alarms and the index", demoRunBytes>>20),
 		"alarm", fmt.Sprintf("%s/%s fires when the mean track pT passes %.1f GeV/c", demoDriftSys, demoDriftTrend, demoAlarmMax))
 	fmt.Fprintf(e.stdout, "%s user=%s password=%s\n", d.webURL(), demoUser, password)
 	err = d.run(ctx)
@@ -192,5 +200,5 @@ func demoCredentials(dataDir string) (string, error) {
 	if ok {
 		return pw, users.SetPassword(demoUser, pw)
 	}
-	return pw, users.Add(demoUser, pw)
+	return pw, users.Add(demoUser, pw, webapp.RoleShifter)
 }

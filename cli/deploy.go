@@ -17,6 +17,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/hlt"
@@ -35,13 +36,14 @@ type deployment struct {
 	cfg config.Config
 	log *slog.Logger
 
-	st     *store.Store
-	disp   *trending.Dispatcher
-	trends *trending.Manager
-	proc   *processing.Processor
-	slices *timeslice.Service
-	app    *webapp.App
-	hlt    []*hlt.Receiver
+	st      *store.Store
+	disp    *trending.Dispatcher
+	trends  *trending.Manager
+	proc    *processing.Processor
+	handoff *processing.Handoff // nil without processing
+	slices  *timeslice.Service
+	app     *webapp.App
+	hlt     []*hlt.Receiver
 	// receivers are every configured source of snapshots (HLT, DQM, the
 	// drop folder, registered ones), run through overwatch.Receiver.
 	receivers     []overwatch.Receiver
@@ -102,8 +104,17 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, err
 		}
 		d.trends.RenderInBackground()
+		// Data-quality checks run on every processed snapshot, in front of
+		// trending, whose alarm lifecycle they use.
+		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends})
+		if err != nil {
+			return nil, err
+		}
+		// Receivers hand their decoded snapshots to processing: decoded once.
+		d.handoff = processing.NewHandoff(2 * len(cfg.HLT.Receivers))
 		d.proc = processing.New(d.st, processing.Options{
-			Logger: log, Observer: d.metrics.observe(d.trends), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+			Logger: log, Observer: d.metrics.observe(checks), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+			PNG: cfg.Processing.PNG, Handoff: d.handoff,
 		})
 		d.metrics.watchProcessor(d.proc)
 	}
@@ -112,7 +123,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			Endpoint: rc.In, Subsystem: rc.Subsystem, DataDir: cfg.Data, Select: rc.Select,
 			ResetOnRequest: rc.Reset, Sleep: rc.Sleep, Timeout: rc.Timeout,
 			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
-		}, hlt.StoreSink{Store: d.st})
+		}, hlt.StoreSink{Store: d.st, Stored: d.handoff.Offer})
 		d.hlt = append(d.hlt, r)
 		d.addReceiver("hlt receiver "+rc.Subsystem, r)
 		d.metrics.watchHLT(rc.Subsystem, r)
@@ -204,7 +215,7 @@ func (d *deployment) buildServers() (err error) {
 	}
 	if d.app != nil {
 		mux := http.NewServeMux()
-		if d.metricLn == nil {
+		if d.cfg.Metrics.OnWebPort {
 			mux.Handle("/metrics", d.metrics.handler())
 		}
 		trusted, _ := config.ParsePrefixes(d.cfg.Web.TrustedProxies) // validated
@@ -282,6 +293,12 @@ func (d *deployment) run(ctx context.Context) error {
 	if dir := d.cfg.Processing.Ingest; dir != "" {
 		start("heartbeat forwarding", func(ctx context.Context) error { return forwardHeartbeats(ctx, dir, d.cfg.Data, 2*time.Second, d.log) })
 		d.log.Info("ingesting a drop folder", "dir", dir)
+	}
+	if !d.cfg.Store.Retention.KeepsEverything() {
+		start("retention", func(ctx context.Context) error {
+			return pruneLoop(ctx, d.st, d.cfg.Store, d.cfg.Processing.Mode == "reset", d.log.With("component", "retention"))
+		})
+		d.log.Info("retention policy applied periodically", "policy", d.cfg.Store.Retention.String())
 	}
 	if d.dqmSrv != nil {
 		d.log.Info("DQM receiver listening", "addr", d.dqmLn.Addr().String())

@@ -264,6 +264,7 @@ func TestFloodedListenersKeepServing(t *testing.T) {
 	var slowest time.Duration
 	ticks := 0
 	uploads := 0
+	stamp0 := time.Now().Unix() // uploads get distinct, decreasing time stamps (names)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for fctx.Err() == nil {
@@ -304,7 +305,7 @@ func TestFloodedListenersKeepServing(t *testing.T) {
 			require.NoError(t, err)
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("runNumber", "777")
-			req.Header.Set("timeStamp", strconv.FormatInt(time.Now().Unix()-int64(uploads), 10))
+			req.Header.Set("timeStamp", strconv.FormatInt(stamp0-int64(uploads), 10))
 			req.Header.Set("amoreAgent", "EMC")
 			resp, err := client.Do(req)
 			if assert.NoError(t, err, "DQM upload during the flood") {

@@ -77,7 +77,8 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 		watch        = fs.Bool("watch", false, "keep running: process snapshots as they are stored (the default)")
 		forceAll     = fs.Bool("force-all", false, "reprocess every subsystem of every run")
 		resetMode    = fs.Bool("reset-mode", false, "snapshots hold only the data since the previous one (sum them); default cumulative")
-		noPNG        = fs.Bool("no-png", false, "do not render PNG images")
+		noPNG        = fs.Bool("no-png", false, "do not render PNG images (with --png eager)")
+		pngMode      = fs.String("png", "demand", "when histogram images are rendered: `demand` (by their readers, from the bundle) or eager (during processing)")
 		noTrending   = fs.Bool("no-trending", false, "do not record trends and alarms")
 		workers      = fs.Int("workers", 0, "histograms processed at once (default GOMAXPROCS)")
 		scanInterval = fs.Duration("scan-interval", 30*time.Second, "period of the scan for missed snapshots (watch mode)")
@@ -104,6 +105,9 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	if *once && *watch {
 		return fmt.Errorf("%w: --once and --watch exclude each other", errUsage)
 	}
+	if _, err := processing.ParsePNGMode(*pngMode); err != nil {
+		return fmt.Errorf("%w: --png: %w", errUsage, err)
+	}
 	if *once && *ingestDir != "" {
 		return fmt.Errorf("%w: --ingest needs watch mode", errUsage)
 	}
@@ -120,7 +124,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 
 	opts := processing.Options{
-		Logger: log, Workers: *workers, ResetMode: *resetMode, NoPNG: *noPNG, ScanInterval: *scanInterval,
+		Logger: log, Workers: *workers, ResetMode: *resetMode, NoPNG: *noPNG, PNG: *pngMode, ScanInterval: *scanInterval,
 		Force: processing.Force{All: *forceAll, Runs: forceRuns, Subsystems: forceSubs},
 	}
 	if !*noTrending {

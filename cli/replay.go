@@ -87,6 +87,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		// one process at a time.
 		dc := cfg
 		dc.Data, dc.Web.Enabled, dc.Web.Listen = *to, true, *listen
+		dc.Metrics.OnWebPort = true // the live demo serves /metrics over the web listener
 		dc.HLT.Receivers, dc.DQM.Enabled, dc.Monitor.Enabled = nil, false, false
 		dc.Processing.Enabled = false // the replay processes synchronously (--process)
 		if dep, err = newDeployment(dc, log); err != nil {

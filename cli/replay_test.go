@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"io/fs"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
@@ -147,6 +149,29 @@ func TestReplayReproducesLiveOutputs(t *testing.T) {
 		switch {
 		case strings.HasSuffix(k, ".root"):
 			kinds["snapshot"]++
+		case strings.HasSuffix(k, "/bundle.owb"):
+			// Every member of a bundle: JSON, hints, view (and PNG).
+			kinds["bundle"]++
+			ma, err := bundle.Decode(fa[k])
+			require.NoError(t, err, k)
+			mb, err := bundle.Decode(other)
+			if ok {
+				require.NoError(t, err, k)
+			}
+			members := map[string][]byte{}
+			for _, m := range mb {
+				members[m.Name] = m.Data
+			}
+			for _, m := range ma {
+				kind, _, _ := strings.Cut(m.Name, "/")
+				kinds[kind]++
+				if o, ok := members[m.Name]; !ok || !bytes.Equal(o, m.Data) {
+					differ = append(differ, k+": member "+m.Name)
+				}
+			}
+			if len(ma) != len(mb) {
+				differ = append(differ, fmt.Sprintf("%s: %d members, %d after the replay", k, len(ma), len(mb)))
+			}
 		case strings.Contains(k, "/json/"):
 			kinds["json"]++
 		case strings.Contains(k, "/hints/"):
@@ -165,13 +190,14 @@ func TestReplayReproducesLiveOutputs(t *testing.T) {
 		}
 	}
 	t.Logf("compared %d files: %v", len(names), kinds)
-	assert.Empty(t, differ, "files that differ between the live store and its replay")
+	assert.Empty(t, differ, "files (and bundle members) that differ between the live store and its replay")
 	assert.Equal(t, 12, kinds["snapshot"])
 	for k := range fa {
 		if strings.HasSuffix(k, ".png") && !png {
 			assert.True(t, strings.HasPrefix(k, "trending/"), "only trend images without --no-png: %s", k)
 		}
 	}
+	assert.Equal(t, 6, kinds["bundle"], "2 runs × 3 subsystems: one bundle each")
 	assert.Equal(t, 6, kinds["view"], "2 runs × 3 subsystems")
 	assert.Greater(t, kinds["json"], 300)
 	assert.Equal(t, kinds["json"]-replayCountTrendJSON(fa), kinds["hints"]-replayCountTrendHints(fa))
@@ -280,7 +306,7 @@ func TestReplayCommandServesWebApp(t *testing.T) {
 	}
 	users, err := webapp.OpenUsers(webapp.UsersPath(dst))
 	require.NoError(t, err)
-	require.NoError(t, users.Add("alice", "correct horse battery"))
+	require.NoError(t, users.Add("alice", "correct horse battery", webapp.RoleShifter))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

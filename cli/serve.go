@@ -25,6 +25,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	path := fs.String("config", "", "configuration `file` (YAML); environment variables OVERWATCH_* override it, flags override both")
 	data := fs.String("data", "", "data `directory` (overrides the configuration)")
 	listen := fs.String("listen", "", "web app `address` (overrides web.listen)")
+	png := fs.String("png", "", "when histogram images are rendered: `demand` or eager (overrides processing.png)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +41,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *listen != "" {
 		cfg.Web.Listen = *listen
+	}
+	if *png != "" {
+		cfg.Processing.PNG = *png
 	}
 	log := newLogger(cfg.Log, e.stderr)
 	d, err := newDeployment(cfg, log)

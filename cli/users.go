@@ -19,38 +19,60 @@ func init() {
 	register(&command{name: "users add", summary: "create a web-app user (password from stdin, or generated and printed)", run: runUsersAdd})
 	register(&command{name: "users rm", summary: "remove a web-app user (ends the user's sessions)", run: runUsersRm})
 	register(&command{name: "users passwd", summary: "change a web-app user's password (ends the user's sessions)", run: runUsersPasswd})
-	register(&command{name: "users list", summary: "list the web-app users", run: runUsersList})
+	register(&command{name: "users list", summary: "list the web-app users and their roles", run: runUsersList})
+	register(&command{name: "users role", summary: "change a web-app user's role (viewer, shifter, expert, admin)", run: runUsersRole})
 }
 
-// usersArgs parses --data DIR [--generate] NAME.
+// usersArgs parses --data DIR [--generate] [--role ROLE] NAME; role is
+// "" unless the command takes --role.
 func usersArgs(e *env, name string, args []string, wantName bool) (*webapp.Users, string, bool, error) {
+	u, user, gen, _, err := usersRoleArgs(e, name, args, wantName, "")
+	return u, user, gen, err
+}
+
+func usersRoleArgs(e *env, name string, args []string, wantName bool, defRole webapp.Role) (*webapp.Users, string, bool, webapp.Role, error) {
 	usage := "--data DIR NAME"
 	if !wantName {
 		usage = "--data DIR"
 	}
+	if defRole != "" {
+		usage = "--data DIR [--role ROLE] NAME"
+	}
 	fs := newFlagSet(e, name, usage)
 	dataDir := fs.String("data", "", "data `directory` of the web app (required)")
 	generate := fs.Bool("generate", false, "generate a random password and print it instead of reading one from stdin")
+	var roleFlag *string
+	if defRole != "" {
+		roleFlag = fs.String("role", string(defRole), "`role`: viewer (read), shifter (acknowledge, silence), expert (references, thresholds, bad channels, layouts), admin (users, tokens)")
+	}
 	if err := parseFlags(fs, args); err != nil {
-		return nil, "", false, err
+		return nil, "", false, "", err
+	}
+	var role webapp.Role
+	if roleFlag != nil {
+		r, err := webapp.ParseRole(*roleFlag)
+		if err != nil {
+			return nil, "", false, "", fmt.Errorf("%w: %v", errUsage, err)
+		}
+		role = r
 	}
 	if *dataDir == "" {
-		return nil, "", false, fmt.Errorf("%w: --data is required", errUsage)
+		return nil, "", false, "", fmt.Errorf("%w: --data is required", errUsage)
 	}
 	user := ""
 	if wantName {
 		if fs.NArg() != 1 {
-			return nil, "", false, fmt.Errorf("%w: expected one user NAME", errUsage)
+			return nil, "", false, "", fmt.Errorf("%w: expected one user NAME", errUsage)
 		}
 		user = fs.Arg(0)
 		if !webapp.ValidUserName(user) {
-			return nil, "", false, fmt.Errorf("%w: invalid user name %q: expected 1-64 of [A-Za-z0-9._@-]", errUsage, user)
+			return nil, "", false, "", fmt.Errorf("%w: invalid user name %q: expected 1-64 of [A-Za-z0-9._@-]", errUsage, user)
 		}
 	} else if fs.NArg() != 0 {
-		return nil, "", false, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+		return nil, "", false, "", fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
 	u, err := webapp.OpenUsers(webapp.UsersPath(*dataDir))
-	return u, user, *generate, err
+	return u, user, *generate, role, err
 }
 
 // exists reports whether a user exists.
@@ -88,7 +110,7 @@ func password(e *env, generate bool) (string, error) {
 }
 
 func runUsersAdd(_ context.Context, e *env, args []string) error {
-	u, name, gen, err := usersArgs(e, "users add", args, true)
+	u, name, gen, role, err := usersRoleArgs(e, "users add", args, true, webapp.RoleViewer)
 	if err != nil {
 		return err
 	}
@@ -102,10 +124,10 @@ func runUsersAdd(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := u.Add(name, pw); err != nil {
+	if err := u.Add(name, pw, role); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "user %s added\n", name)
+	fmt.Fprintf(e.stdout, "user %s added (%s)\n", name, role)
 	return nil
 }
 
@@ -148,12 +170,24 @@ func runUsersList(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	names, err := u.Names()
+	users, err := u.List()
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		fmt.Fprintln(e.stdout, n)
+	for _, x := range users {
+		fmt.Fprintf(e.stdout, "%s\t%s\n", x.Name, x.Role)
 	}
+	return nil
+}
+
+func runUsersRole(_ context.Context, e *env, args []string) error {
+	u, name, _, role, err := usersRoleArgs(e, "users role", args, true, webapp.RoleViewer)
+	if err != nil {
+		return err
+	}
+	if err := u.SetRole(name, role); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "user %s is now %s\n", name, role)
 	return nil
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,8 +17,10 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	_ "github.com/overwatch-dqm/overwatch/detectors/all"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/timeslice"
+	"github.com/overwatch-dqm/overwatch/trending"
 	"github.com/stretchr/testify/require"
 )
 
@@ -42,25 +47,58 @@ func newBenchEnv(tb testing.TB, nHists int, opts processing.Options) *benchEnv {
 	return &benchEnv{st: st, p: processing.New(st, opts), snap: snap}
 }
 
-// BenchmarkProcess500 processes a 500-histogram EMC-like snapshot (1D of
-// 100–3000 bins, 2D up to 100x100) with the EMC detector: every output
-// (JSON, hints, PNG, view) written. Target: <= 1.0 s per snapshot.
-func BenchmarkProcess500(b *testing.B) {
+// BenchmarkFloor500 is the floor of processing the 500-histogram snapshot
+// of BenchmarkProcess500: read and decode the stored snapshot and encode
+// every histogram's JSROOT JSON, nothing else. Run it with
+// BenchmarkProcess500 in one -bench run: full processing ≤ 2× the floor.
+func BenchmarkFloor500(b *testing.B) {
 	env := newBenchEnv(b, 500, processing.Options{})
 	ctx := context.Background()
 	cpu := cpuTime()
 	for b.Loop() {
-		if err := env.p.Process(ctx, env.snap); err != nil {
-			b.Fatal(err)
+		rc, err := env.st.OpenSnapshot(ctx, env.snap.SnapshotRef)
+		require.NoError(b, err)
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(b, err)
+		f, err := overwatch.DecodeFile(data)
+		require.NoError(b, err)
+		n := 0
+		for _, e := range f.Entries {
+			if h, ok := e.Object.(*overwatch.Hist); ok {
+				js, err := overwatch.AppendJSON(nil, h, overwatch.JSONOptions{CompactArrays: true})
+				require.NoError(b, err)
+				n += len(js)
+			}
 		}
+		require.Positive(b, n)
 	}
 	reportCPU(b, cpu)
 }
 
-// BenchmarkProcess500NoPNG is BenchmarkProcess500 without the PNG pass:
-// the latency until JSON, hints and view are visible.
-func BenchmarkProcess500NoPNG(b *testing.B) {
-	env := newBenchEnv(b, 500, processing.Options{NoPNG: true})
+// BenchmarkProcess500 processes a 500-histogram EMC-like snapshot (1D of
+// 100–3000 bins, 2D up to 100x100) with the EMC detector into its bundle
+// (functions, JSON, hints, view; images on demand) with trending observing
+// (trend points and alarms; the trend plots, written once per processing
+// cycle in the background in serve, are left out). It reports the files
+// and bytes in the run's output folder (one bundle). Goal: ≤ 2×
+// BenchmarkFloor500.
+func BenchmarkProcess500(b *testing.B) {
+	benchProcess(b, processing.Options{})
+}
+
+// BenchmarkProcess500EagerPNG is BenchmarkProcess500 with every image
+// rendered during processing (--png eager, the behaviour before bundles).
+func BenchmarkProcess500EagerPNG(b *testing.B) {
+	benchProcess(b, processing.Options{PNG: processing.PNGEager})
+}
+
+func benchProcess(b *testing.B, opts processing.Options) {
+	env := newBenchEnv(b, 500, opts)
+	m, err := trending.NewManager(env.st, trending.Config{}, nil, slog.New(slog.DiscardHandler))
+	require.NoError(b, err)
+	opts.Observer, opts.Logger = m, slog.New(slog.DiscardHandler)
+	env.p = processing.New(env.st, opts)
 	ctx := context.Background()
 	cpu := cpuTime()
 	for b.Loop() {
@@ -69,6 +107,28 @@ func BenchmarkProcess500NoPNG(b *testing.B) {
 		}
 	}
 	reportCPU(b, cpu)
+	files, bytes := outputFiles(b, filepath.Join(env.st.Dir(), "Run9000", "EMC"))
+	b.ReportMetric(float64(files), "files")
+	b.ReportMetric(float64(bytes)/1e6, "MB")
+}
+
+// outputFiles counts the output files below dir (snapshots left out) and
+// their bytes.
+func outputFiles(tb testing.TB, dir string) (n int, size int64) {
+	tb.Helper()
+	require.NoError(tb, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".root") {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		n++
+		size += fi.Size()
+		return nil
+	}))
+	return n, size
 }
 
 // BenchmarkEndToEnd measures, with the Run loop consuming the store's
@@ -118,9 +178,9 @@ func waitView(tb testing.TB, st *store.Store, unix int64, complete bool) {
 	var seen time.Time
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if mod, err := st.OutputTime(ctx, ref); err == nil && !mod.Equal(seen) {
+		if mod, err := bundle.NewOutputs(st).OutputTime(ctx, ref); err == nil && !mod.Equal(seen) {
 			seen = mod
-			if b, err := st.Output(ctx, ref); err == nil {
+			if b, err := bundle.NewOutputs(st).Output(ctx, ref); err == nil {
 				var v overwatch.ViewDoc
 				if json.Unmarshal(b, &v) == nil && v.Snapshot.Time == unix && (v.Complete || !complete) {
 					return

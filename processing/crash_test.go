@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -128,7 +129,7 @@ func TestCrashResume(t *testing.T) {
 	// Restart: everything is caught up.
 	cmd := start()
 	viewOK := func(run int) bool {
-		rel, err := store.OutputPath(overwatch.ViewRef(run, "EMC", ""))
+		rel, err := store.OutputPath(bundle.Ref(run, "EMC", ""))
 		if err != nil {
 			return false
 		}
@@ -136,8 +137,17 @@ func TestCrashResume(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		var v overwatch.ViewDoc
-		return json.Unmarshal(b, &v) == nil && v.Complete && v.Snapshot.Time == last[run].Unix()
+		ms, err := bundle.Decode(b)
+		if err != nil {
+			return false
+		}
+		for _, m := range ms {
+			if m.Name == bundle.ViewMember {
+				var v overwatch.ViewDoc
+				return json.Unmarshal(m.Data, &v) == nil && v.Complete && v.Snapshot.Time == last[run].Unix()
+			}
+		}
+		return false
 	}
 	ok := assert.Eventually(t, func() bool { return viewOK(runs[0]) && viewOK(runs[1]) }, 60*time.Second, 50*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
@@ -163,10 +173,11 @@ func TestCrashResume(t *testing.T) {
 	// The index equals a fresh rebuild.
 	require.NoError(t, st.Verify(ctx))
 
-	// No half-written output: every JSON parses, every PNG decodes, no
-	// temporary file is left, and every histogram of the views has its
-	// outputs.
-	var nJSON, nPNG int
+	// No half-written output: every bundle decodes with every member
+	// matching its hash (the previous bundle or the new one, never a mix),
+	// every JSON parses, every PNG decodes, no temporary file is left, and
+	// every histogram of the views has its outputs.
+	var nJSON, nPNG, nBundle int
 	require.NoError(t, filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -179,6 +190,18 @@ func TestCrashResume(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, json.Valid(b), "half-written JSON: %s", p)
 			nJSON++
+		case base == "bundle.owb":
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			ms, err := bundle.Decode(b)
+			require.NoError(t, err, "half-written bundle: %s", p)
+			for _, m := range ms {
+				if !strings.HasPrefix(m.Name, "png/") {
+					assert.True(t, json.Valid(m.Data), "invalid JSON member %s of %s", m.Name, p)
+					nJSON++
+				}
+			}
+			nBundle++
 		case strings.HasSuffix(base, ".png"):
 			f, err := os.Open(p)
 			require.NoError(t, err)
@@ -190,15 +213,15 @@ func TestCrashResume(t *testing.T) {
 		return nil
 	}))
 	for _, run := range runs {
-		b, err := st.Output(ctx, overwatch.ViewRef(run, "EMC", ""))
+		b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(run, "EMC", ""))
 		require.NoError(t, err)
 		var v overwatch.ViewDoc
 		require.NoError(t, json.Unmarshal(b, &v))
 		n := 0
 		for _, g := range v.Groups {
 			for _, h := range g.Hists {
-				for _, k := range []overwatch.OutputKind{overwatch.OutputJSON, overwatch.OutputHints, overwatch.OutputPNG} {
-					_, err := st.Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "EMC", Name: h.Name, Kind: k})
+				for _, k := range []overwatch.OutputKind{overwatch.OutputJSON, overwatch.OutputHints} {
+					_, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "EMC", Name: h.Name, Kind: k})
 					assert.NoError(t, err, "run %d %s %s", run, h.Name, k)
 				}
 				n++
@@ -206,16 +229,17 @@ func TestCrashResume(t *testing.T) {
 		}
 		assert.Greater(t, n, 50, "run %d: histograms in the view", run)
 	}
-	t.Logf("%d snapshots, %d JSON and %d PNG outputs checked", step, nJSON, nPNG)
+	assert.Equal(t, len(runs), nBundle, "one bundle per run and subsystem")
+	t.Logf("%d snapshots, %d bundles, %d JSON and %d PNG outputs checked", step, nBundle, nJSON, nPNG)
 
 	// "--once --force-run" reprocesses a run that is up to date, then exits.
 	require.NoError(t, st.Close())
-	before, err := os.Stat(filepath.Join(data, "Run5001", "EMC", "view.json"))
+	before, err := os.Stat(filepath.Join(data, "Run5001", "EMC", "bundle.owb"))
 	require.NoError(t, err)
 	out, err := exec.Command(bin, "process", "--once", "--data", data, "--force-run", "5001", "--subsystems", "EMC,HLT").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "processing pass finished")
-	after, err := os.Stat(filepath.Join(data, "Run5001", "EMC", "view.json"))
+	after, err := os.Stat(filepath.Join(data, "Run5001", "EMC", "bundle.owb"))
 	require.NoError(t, err)
 	assert.True(t, after.ModTime().After(before.ModTime()), "view rewritten")
 	assert.Contains(t, string(out), "Run5001/EMC")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
@@ -37,7 +38,7 @@ func ExampleProcessor_ProcessFile() {
 	}
 	fmt.Println("histograms:", res.Hists, "events:", res.NEvents)
 
-	b, _ := st.Output(context.Background(), overwatch.ViewRef(1, "EXA", ""))
+	b, _ := bundle.NewOutputs(st).Output(context.Background(), overwatch.ViewRef(1, "EXA", ""))
 	var v overwatch.ViewDoc
 	_ = json.Unmarshal(b, &v)
 	for _, g := range v.Groups {

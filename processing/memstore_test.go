@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 )
 
 // memStore is an in-memory overwatch.Store for unit tests of the pipeline
@@ -26,6 +27,8 @@ type memStore struct {
 	watchers []chan overwatch.SnapshotInfo
 	puts     int // PutOutput calls
 	quar     []overwatch.SnapshotRef
+	alarms   map[string]overwatch.AlarmRecord
+	events   []overwatch.AlarmEvent
 }
 
 func newMemStore(subs ...string) *memStore {
@@ -175,14 +178,91 @@ func (m *memStore) PutTrendPoints(context.Context, []overwatch.TrendPoint) error
 func (m *memStore) TrendPoints(context.Context, overwatch.TrendQuery) ([]overwatch.TrendPoint, error) {
 	return nil, nil
 }
-func (m *memStore) Trends(context.Context, string) ([]string, error)      { return nil, nil }
-func (m *memStore) PutAlarm(context.Context, overwatch.AlarmRecord) error { return nil }
-func (m *memStore) Alarm(context.Context, string) (overwatch.AlarmRecord, error) {
-	return overwatch.AlarmRecord{}, overwatch.ErrNotFound
+func (m *memStore) Trends(context.Context, string) ([]string, error) { return nil, nil }
+
+// Alarms: kept in memory, updated atomically under m.mu (the semantics of
+// overwatch.AlarmHistory).
+func (m *memStore) PutAlarm(_ context.Context, a overwatch.AlarmRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.alarms == nil {
+		m.alarms = map[string]overwatch.AlarmRecord{}
+	}
+	m.alarms[a.ID] = a
+	return nil
 }
-func (m *memStore) Alarms(context.Context, overwatch.AlarmQuery) ([]overwatch.AlarmRecord, error) {
-	return nil, nil
+
+func (m *memStore) Alarm(_ context.Context, id string) (overwatch.AlarmRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.alarms[id]
+	if !ok {
+		return a, fmt.Errorf("alarm %s: %w", id, overwatch.ErrNotFound)
+	}
+	return a, nil
 }
+
+func (m *memStore) Alarms(_ context.Context, q overwatch.AlarmQuery) ([]overwatch.AlarmRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []overwatch.AlarmRecord
+	for _, a := range m.alarms {
+		if (q.Subsystem == "" || a.Subsystem == q.Subsystem) && (q.Trend == "" || a.Trend == q.Trend) && (q.State == "" || a.State == q.State) {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (m *memStore) UpdateAlarm(_ context.Context, id string, fn func(*overwatch.AlarmRecord, bool) ([]overwatch.AlarmEvent, error)) (overwatch.AlarmRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.alarms[id]
+	if !ok {
+		a = overwatch.AlarmRecord{ID: id}
+	}
+	old := a
+	evs, err := fn(&a, ok)
+	if err != nil {
+		return old, err
+	}
+	a.ID = id
+	if !ok && len(evs) == 0 && a == old {
+		return a, nil
+	}
+	if m.alarms == nil {
+		m.alarms = map[string]overwatch.AlarmRecord{}
+	}
+	m.alarms[id] = a
+	for _, ev := range evs {
+		ev.AlarmID = id
+		if ev.Subsystem == "" {
+			ev.Subsystem, ev.Trend, ev.Alarm = a.Subsystem, a.Trend, a.Alarm
+		}
+		m.events = append(m.events, ev)
+	}
+	return a, nil
+}
+
+func (m *memStore) AlarmEvents(_ context.Context, q overwatch.AlarmEventQuery) ([]overwatch.AlarmEvent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []overwatch.AlarmEvent
+	for _, ev := range m.events {
+		if (q.AlarmID == "" || ev.AlarmID == q.AlarmID) && (q.Subsystem == "" || ev.Subsystem == q.Subsystem) && (q.Run == 0 || ev.Run == q.Run) &&
+			(q.From.IsZero() || !ev.Time.Before(q.From)) && (q.To.IsZero() || !ev.Time.After(q.To)) {
+			out = append(out, ev)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[len(out)-q.Limit:]
+	}
+	return out, nil
+}
+
+var _ overwatch.AlarmHistory = (*memStore)(nil)
 
 func (m *memStore) Watch(ctx context.Context) <-chan overwatch.SnapshotInfo {
 	ch := make(chan overwatch.SnapshotInfo, 64)
@@ -222,8 +302,35 @@ func (m *memStore) QuarantineSnapshot(ctx context.Context, ref overwatch.Snapsho
 	return nil
 }
 
+// output reads an output through its bundle (nil when absent).
 func (m *memStore) output(ref overwatch.OutputRef) []byte {
+	b, _ := bundle.NewOutputs(m).Output(context.Background(), ref)
+	return b
+}
+
+func (m *memStore) OpenOutput(ctx context.Context, ref overwatch.OutputRef, off, n int64) (io.ReadCloser, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.outs[ref]
+	b, ok := m.outs[ref]
+	if !ok {
+		return nil, fmt.Errorf("output %+v: %w", ref, overwatch.ErrNotFound)
+	}
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	b = b[off:]
+	if n >= 0 && n < int64(len(b)) {
+		b = b[:n]
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (m *memStore) OutputInfo(ctx context.Context, ref overwatch.OutputRef) (overwatch.OutputInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.outs[ref]
+	if !ok {
+		return overwatch.OutputInfo{}, fmt.Errorf("output %+v: %w", ref, overwatch.ErrNotFound)
+	}
+	return overwatch.OutputInfo{Size: int64(len(b)), Time: m.outTimes[ref]}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/processing/render"
 )
 
@@ -57,6 +58,7 @@ type processed struct {
 	hints   overwatch.Hints
 	skip    bool // source missing: nothing written
 	jsonErr error
+	members []bundle.Member // JSON, hints (and PNG) of the bundle
 }
 
 func snapDoc(s overwatch.SnapshotInfo) overwatch.SnapshotDoc {
@@ -163,57 +165,63 @@ func (p *Processor) ProcessFile(ctx context.Context, f *overwatch.File, t Target
 		}
 	}
 
-	// JSON and hints, in parallel.
+	// JSON and hints, in parallel, as bundle members.
 	var nErr int
 	var mu sync.Mutex
-	var firstWriteErr error
+	var firstErr error
 	p.parallel(ctx, len(results), func(i int) {
 		r := results[i]
 		if r.skip {
 			return
 		}
-		err := p.writeJSONAndHints(ctx, t, r)
+		err := encodeMembers(r)
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil && firstWriteErr == nil {
-			firstWriteErr = err
+		if err != nil && firstErr == nil {
+			firstErr = err
 		}
 		if len(r.hints.Errors) > 0 {
 			nErr++
 		}
 	})
-	if firstWriteErr != nil {
-		return Result{}, firstWriteErr
+	if firstErr != nil {
+		return Result{}, firstErr
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
 
 	view := buildView(pl, results, t, snap, from, nEvents, opts)
-	if err := p.putView(ctx, t, view); err != nil {
+	eager := p.opts.PNG == PNGEager && !p.opts.NoPNG
+	view.Complete = !eager
+	if err := p.putBundle(ctx, t, view, results); err != nil {
 		return Result{}, err
 	}
 
-	// PNGs: the lower-priority pass, once JSON and hints are visible.
-	if !p.opts.NoPNG {
+	// Eager PNGs: the lower-priority pass, once JSON and hints are visible;
+	// the bundle is written again with them.
+	if eager {
 		p.parallel(ctx, len(results), func(i int) {
 			r := results[i]
 			if r.skip {
 				return
 			}
-			if err := p.writePNG(ctx, t, r); err != nil {
+			img, err := p.renderPNG(r)
+			if err != nil {
 				if ctx.Err() == nil {
-					log.Warn("PNG not written", "hist", r.it.desc.Name, "err", err)
+					log.Warn("PNG not rendered", "hist", r.it.desc.Name, "err", err)
 				}
+				return
 			}
+			r.members = append(r.members, bundle.NewMember(bundle.MemberName(overwatch.OutputPNG, r.it.desc.Name), img))
 		})
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-	}
-	view.Complete = true
-	if err := p.putView(ctx, t, view); err != nil {
-		return Result{}, err
+		view.Complete = true
+		if err := p.putBundle(ctx, t, view, results); err != nil {
+			return Result{}, err
+		}
 	}
 	n := 0
 	for _, r := range results {
@@ -415,27 +423,24 @@ func safeApply(fn overwatch.Function, c *overwatch.FuncContext) (err error) {
 	return fn.Apply(c)
 }
 
-func outRef(t Target, name string, kind overwatch.OutputKind) overwatch.OutputRef {
-	return overwatch.OutputRef{Run: t.Run, Subsystem: t.Subsystem, Slice: t.Slice, Name: name, Kind: kind}
-}
-
-// writeJSONAndHints writes the JSROOT JSON (when the encoder succeeds) and
-// the hints of a processed histogram. Only store errors are returned.
-func (p *Processor) writeJSONAndHints(ctx context.Context, t Target, r *processed) error {
+// encodeMembers encodes the JSROOT JSON (when the encoder succeeds) and
+// the hints of a processed histogram as its bundle members. A failing JSON
+// encoder is recorded in the hints; only a hints encoding error is
+// returned.
+func encodeMembers(r *processed) error {
+	name := r.it.desc.Name
 	js, err := encodeObject(r)
 	if err != nil {
 		r.jsonErr = err
 		r.hints.Errors = append(r.hints.Errors, "json: "+err.Error())
-	} else if err := p.store.PutOutput(ctx, outRef(t, r.it.desc.Name, overwatch.OutputJSON), js); err != nil {
-		return fmt.Errorf("processing: writing JSON of %s: %w", r.it.desc.Name, err)
+	} else {
+		r.members = append(r.members, bundle.NewMember(bundle.MemberName(overwatch.OutputJSON, name), js))
 	}
 	hb, err := marshalDoc(r.hints)
 	if err != nil {
-		return fmt.Errorf("processing: encoding hints of %s: %w", r.it.desc.Name, err)
+		return fmt.Errorf("processing: encoding hints of %s: %w", name, err)
 	}
-	if err := p.store.PutOutput(ctx, outRef(t, r.it.desc.Name, overwatch.OutputHints), hb); err != nil {
-		return fmt.Errorf("processing: writing hints of %s: %w", r.it.desc.Name, err)
-	}
+	r.members = append(r.members, bundle.NewMember(bundle.MemberName(overwatch.OutputHints, name), hb))
 	return nil
 }
 
@@ -486,14 +491,6 @@ func marshalDoc(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-func (p *Processor) writePNG(ctx context.Context, t Target, r *processed) error {
-	img, err := p.renderPNG(r)
-	if err != nil {
-		return err
-	}
-	return p.store.PutOutput(ctx, outRef(t, r.it.desc.Name, overwatch.OutputPNG), img)
-}
-
 func buildView(pl *plan, results []*processed, t Target, snap overwatch.SnapshotDoc, from *overwatch.SnapshotDoc, nEvents float64, opts overwatch.Values) *overwatch.ViewDoc {
 	v := &overwatch.ViewDoc{
 		Run: t.Run, Subsystem: t.Subsystem, Source: t.Source, Slice: t.Slice,
@@ -519,15 +516,59 @@ func buildView(pl *plan, results []*processed, t Target, snap overwatch.Snapshot
 	return v
 }
 
-func (p *Processor) putView(ctx context.Context, t Target, v *overwatch.ViewDoc) error {
-	b, err := marshalDoc(v)
+// putBundle writes the bundle of a processed snapshot: the members of
+// every result and the view, replacing the previous bundle atomically.
+func (p *Processor) putBundle(ctx context.Context, t Target, v *overwatch.ViewDoc, results []*processed) error {
+	n := 1
+	for _, r := range results {
+		n += len(r.members)
+	}
+	members := make([]bundle.Member, 0, n)
+	for _, r := range results {
+		if !r.skip {
+			members = append(members, r.members...)
+		}
+	}
+	return p.writeBundle(ctx, t, v, members)
+}
+
+// writeBundle encodes the view next to members and stores the bundle.
+func (p *Processor) writeBundle(ctx context.Context, t Target, v *overwatch.ViewDoc, members []bundle.Member) error {
+	vb, err := marshalDoc(v)
 	if err != nil {
 		return fmt.Errorf("processing: encoding view: %w", err)
 	}
-	if err := p.store.PutOutput(ctx, overwatch.ViewRef(t.Run, t.Subsystem, t.Slice), b); err != nil {
-		return fmt.Errorf("processing: writing view of run %d %s: %w", t.Run, t.Subsystem, err)
+	members = append(members, bundle.NewMember(bundle.ViewMember, vb))
+	data, err := bundle.Encode(members)
+	if err != nil {
+		return fmt.Errorf("processing: bundle of run %d %s: %w", t.Run, t.Subsystem, err)
+	}
+	if err := p.store.PutOutput(ctx, bundle.Ref(t.Run, t.Subsystem, t.Slice), data); err != nil {
+		return fmt.Errorf("processing: writing bundle of run %d %s: %w", t.Run, t.Subsystem, err)
 	}
 	return nil
+}
+
+// putView replaces the view of a stored bundle, keeping its other members
+// (a bundle holding only the view when there is none).
+func (p *Processor) putView(ctx context.Context, t Target, v *overwatch.ViewDoc) error {
+	var keep []bundle.Member
+	old, err := p.store.Output(ctx, bundle.Ref(t.Run, t.Subsystem, t.Slice))
+	switch {
+	case err == nil:
+		ms, err := bundle.Decode(old)
+		if err != nil {
+			p.log.Warn("stored bundle unreadable; rewritten with the view only", "run", t.Run, "subsystem", t.Subsystem, "err", err)
+		}
+		for _, m := range ms {
+			if m.Name != bundle.ViewMember {
+				keep = append(keep, m)
+			}
+		}
+	case !errors.Is(err, overwatch.ErrNotFound):
+		return fmt.Errorf("processing: reading bundle of run %d %s: %w", t.Run, t.Subsystem, err)
+	}
+	return p.writeBundle(ctx, t, v, keep)
 }
 
 func defaultWorkers() int { return runtime.GOMAXPROCS(0) }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -155,7 +156,7 @@ func put(t *testing.T, st overwatch.Store, run int, sys string, at time.Time, da
 
 func readView(t *testing.T, st overwatch.Store, run int, sys, slice string) overwatch.ViewDoc {
 	t.Helper()
-	b, err := st.Output(context.Background(), overwatch.ViewRef(run, sys, slice))
+	b, err := bundle.NewOutputs(st).Output(context.Background(), overwatch.ViewRef(run, sys, slice))
 	require.NoError(t, err)
 	var v overwatch.ViewDoc
 	require.NoError(t, json.Unmarshal(b, &v))
@@ -164,7 +165,7 @@ func readView(t *testing.T, st overwatch.Store, run int, sys, slice string) over
 
 func readHints(t *testing.T, st overwatch.Store, run int, sys, slice, name string) overwatch.Hints {
 	t.Helper()
-	b, err := st.Output(context.Background(), overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: overwatch.OutputHints})
+	b, err := bundle.NewOutputs(st).Output(context.Background(), overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: overwatch.OutputHints})
 	require.NoError(t, err, name)
 	var h overwatch.Hints
 	require.NoError(t, json.Unmarshal(b, &h))
@@ -182,7 +183,7 @@ func viewNames(v overwatch.ViewDoc) map[string][]string {
 }
 
 func TestProcessView(t *testing.T) {
-	st, p := newTest(t, Options{}, "TST")
+	st, p := newTest(t, Options{PNG: PNGEager}, "TST")
 	s := put(t, st, 100, "TST", t0, tstSnapshot(1))
 	require.NoError(t, p.Process(context.Background(), s))
 
@@ -432,8 +433,8 @@ func TestScanResumes(t *testing.T) {
 
 	// Simulate a crash between the JSON/hints pass and the end.
 	v.Complete = false
-	b, _ := json.Marshal(v)
-	require.NoError(t, st.PutOutput(ctx, overwatch.ViewRef(14, "TST", ""), b))
+	require.NoError(t, p.putView(ctx, Target{Run: 14, Subsystem: "TST"}, &v))
+	require.False(t, readView(t, st, 14, "TST", "").Complete)
 	require.NoError(t, New(st, Options{NoPNG: true, Decode: histtest.GobDecode, Logger: p.opts.Logger}).Scan(ctx))
 	assert.True(t, readView(t, st, 14, "TST", "").Complete)
 	assert.Greater(t, st.puts, puts+1)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
+	"github.com/overwatch-dqm/overwatch/processing/render"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
@@ -37,7 +39,13 @@ type Options struct {
 	// ScanRuns bounds the periodic scan to the newest runs (10 when 0). The
 	// scan at start-up always covers every run.
 	ScanRuns int
-	// NoPNG disables the PNG outputs.
+	// PNG says when histogram images are rendered: PNGOnDemand (the
+	// default, "") leaves them to their readers (the web app renders one
+	// from the bundle's JSON when first asked); PNGEager renders every
+	// image during processing into the bundle (the behaviour before
+	// bundles).
+	PNG string
+	// NoPNG disables eager PNG rendering whatever PNG says.
 	NoPNG bool
 	// PNGWidth and PNGHeight are the size of the rendered images in pixels
 	// (400 x 300 when 0: thumbnails; the web app draws with JSROOT).
@@ -47,6 +55,27 @@ type Options struct {
 	Force Force
 	// Decode decodes a snapshot file (overwatch.DecodeFile when nil).
 	Decode func(data []byte) (*overwatch.File, error)
+	// Handoff, when set, holds snapshots a receiver of the same process
+	// decoded: they are processed from it instead of being read and
+	// decoded again (the stored file when absent).
+	Handoff *Handoff
+}
+
+// The PNG modes of Options.PNG.
+const (
+	PNGOnDemand = "demand"
+	PNGEager    = "eager"
+)
+
+// ParsePNGMode checks a PNG mode ("" is PNGOnDemand).
+func ParsePNGMode(s string) (string, error) {
+	switch s {
+	case "", PNGOnDemand:
+		return PNGOnDemand, nil
+	case PNGEager:
+		return PNGEager, nil
+	}
+	return "", fmt.Errorf("processing: PNG mode %q: want %q or %q", s, PNGOnDemand, PNGEager)
 }
 
 // Force selects what is reprocessed although already up to date. Empty
@@ -81,6 +110,7 @@ type Quarantiner interface {
 // overwatch.Processor. Its methods are safe for concurrent use.
 type Processor struct {
 	store Store
+	outs  *bundle.Outputs
 	opts  Options
 	log   *slog.Logger
 	plans planCache
@@ -115,12 +145,18 @@ func New(store Store, opts Options) *Processor {
 		opts.ScanRuns = 10
 	}
 	if opts.PNGWidth <= 0 || opts.PNGHeight <= 0 {
-		opts.PNGWidth, opts.PNGHeight = 400, 300
+		opts.PNGWidth, opts.PNGHeight = render.Thumbnail.Width, render.Thumbnail.Height
 	}
 	if opts.Decode == nil {
 		opts.Decode = overwatch.DecodeFile
 	}
-	return &Processor{store: store, opts: opts, log: opts.Logger.With("component", "processing"), locks: map[string]*sync.Mutex{}}
+	if mode, err := ParsePNGMode(opts.PNG); err == nil {
+		opts.PNG = mode
+	} else {
+		opts.Logger.Warn("unknown PNG mode; images are rendered on demand", "png", opts.PNG)
+		opts.PNG = PNGOnDemand
+	}
+	return &Processor{store: store, outs: bundle.NewOutputs(store), opts: opts, log: opts.Logger.With("component", "processing"), locks: map[string]*sync.Mutex{}}
 }
 
 func (p *Processor) lock(run int, sys string) func() {
@@ -238,6 +274,9 @@ func (p *Processor) load(ctx context.Context, s overwatch.SnapshotInfo) (*overwa
 }
 
 func (p *Processor) decodeSnapshot(ctx context.Context, ref overwatch.SnapshotRef) (*overwatch.File, error) {
+	if f, ok := p.opts.Handoff.take(ref); ok {
+		return f, nil
+	}
 	f, err := timeslice.DecodeSnapshot(ctx, p.store, ref, p.opts.Decode)
 	if err != nil {
 		return nil, fmt.Errorf("processing: %w", err)
@@ -285,7 +324,7 @@ func (p *Processor) quarantine(ctx context.Context, s overwatch.SnapshotInfo, su
 
 // readView reads a stored view document.
 func (p *Processor) readView(ctx context.Context, run int, sys, slice string) (*overwatch.ViewDoc, error) {
-	b, err := p.store.Output(ctx, overwatch.ViewRef(run, sys, slice))
+	b, err := p.outs.Output(ctx, overwatch.ViewRef(run, sys, slice))
 	if err != nil {
 		return nil, err
 	}

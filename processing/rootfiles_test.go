@@ -14,6 +14,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/processing/render"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/stretchr/testify/assert"
@@ -30,7 +31,7 @@ func TestROOTWrittenFiles(t *testing.T) {
 	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"RRF"}, Logger: log, NoSyncOutputs: true})
 	require.NoError(t, err)
 	defer st.Close()
-	p := processing.New(st, processing.Options{Logger: log})
+	p := processing.New(st, processing.Options{Logger: log, PNG: processing.PNGEager})
 	ctx := context.Background()
 	total := 0
 	for i, path := range files {
@@ -45,22 +46,22 @@ func TestROOTWrittenFiles(t *testing.T) {
 				Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Origin: "test"}, bytes.NewReader(data))
 			require.NoError(t, err)
 			require.NoError(t, p.Process(ctx, snap))
-			b, err := st.Output(ctx, overwatch.ViewRef(run, "RRF", ""))
+			b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(run, "RRF", ""))
 			require.NoError(t, err)
 			var v overwatch.ViewDoc
 			require.NoError(t, json.Unmarshal(b, &v))
 			assert.True(t, v.Complete)
 			for _, g := range v.Groups {
 				for _, h := range g.Hists {
-					js, err := st.Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputJSON})
+					js, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputJSON})
 					require.NoError(t, err, h.Name)
 					assert.True(t, json.Valid(js), h.Name)
-					hb, err := st.Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputHints})
+					hb, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputHints})
 					require.NoError(t, err, h.Name)
 					var hints overwatch.Hints
 					require.NoError(t, json.Unmarshal(hb, &hints))
 					assert.Empty(t, hints.Errors, h.Name)
-					img, err := st.Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputPNG})
+					img, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputPNG})
 					require.NoError(t, err, h.Name)
 					_, err = render.Image(img)
 					require.NoError(t, err, h.Name)

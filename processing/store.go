@@ -15,8 +15,8 @@ type Store interface {
 	Snapshots(ctx context.Context, run int, subsystem string) ([]overwatch.SnapshotInfo, error)
 	Runs(ctx context.Context, q overwatch.RunQuery) ([]overwatch.RunInfo, error)
 	RunInfo(ctx context.Context, number int) (overwatch.RunInfo, error)
-	Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, error)
-	PutOutput(ctx context.Context, ref overwatch.OutputRef, data []byte) error
+	overwatch.OutputStore  // the bundles (and per-file outputs of older stores)
+	overwatch.OutputRanger // bundle members read without reading the whole bundle
 	overwatch.Watcher
 }
 

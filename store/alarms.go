@@ -87,8 +87,8 @@ func (s *Store) Alarms(ctx context.Context, q overwatch.AlarmQuery) ([]overwatch
 	return out, err
 }
 
-// syncAlarms makes the alarm index equal to the alarm documents and
-// returns their number. Unreadable documents are logged and skipped.
+// syncAlarms makes the alarm index equal to the alarm documents (and the
+// event index equal to the alarm history journal) and returns their number. Unreadable documents are logged and skipped.
 func syncAlarms(tx *bolt.Tx, dir string, opts Options, clean bool) (int, error) {
 	ents, err := os.ReadDir(filepath.Join(dir, alarmsDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -136,6 +136,9 @@ func syncAlarms(tx *bolt.Tx, dir string, opts Options, clean bool) (int, error) 
 		if err := bk.Put([]byte(id), b); err != nil {
 			return 0, err
 		}
+	}
+	if err := syncAlarmEvents(tx, dir, opts, clean); err != nil {
+		return 0, err
 	}
 	return len(docs), nil
 }

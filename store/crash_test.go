@@ -119,7 +119,6 @@ func TestIngestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a helper program")
 	}
-	root := rootFixture(t)
 	exe := filepath.Join(t.TempDir(), "crashtest")
 	out, err := exec.Command("go", "build", "-o", exe, "github.com/overwatch-dqm/overwatch/store/internal/crashtest").CombinedOutput()
 	require.NoError(t, err, "build helper: %s", out)
@@ -127,10 +126,14 @@ func TestIngestCrashSafety(t *testing.T) {
 	const files = 60
 	t0 := time.Unix(1448384710, 0)
 	want := map[int64]bool{}
+	size := map[int64]int64{}
 	for i := 0; i < files; i++ {
 		tm := t0.Add(time.Duration(i) * time.Second)
-		writeOld(t, drop, FormatReceiverName([]string{"EMC", "HLT", "TPC"}[i%3], 500+i%4, "C", tm, 0, false), root)
+		// Distinct objects: identical ones would be duplicates of the newest.
+		data := otherSnapshot(t, float64(i+1))
+		writeOld(t, drop, FormatReceiverName([]string{"EMC", "HLT", "TPC"}[i%3], 500+i%4, "C", tm, 0, false), data)
 		want[tm.Unix()] = true
+		size[tm.Unix()] = int64(len(data))
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	kills := 0
@@ -173,7 +176,7 @@ func TestIngestCrashSafety(t *testing.T) {
 			require.NoError(t, err)
 			for _, sn := range snaps {
 				got[sn.Time.Unix()]++
-				assert.Equal(t, int64(len(root)), sn.Size)
+				assert.Equal(t, size[sn.Time.Unix()], sn.Size)
 			}
 		}
 	}

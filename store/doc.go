@@ -8,7 +8,8 @@
 //	  overwatch.index                        the index (bbolt), rebuildable
 //	  Run<N>/runInfo.yaml                    "hltMode: C", written once by the run's first snapshot
 //	  Run<N>/<SYS>/<SYS>hists.<time>[.<seq>].root   snapshots
-//	  Run<N>/<SYS>/json/<out>.json, img/<out>.png, hints/<out>.json, view.json
+//	  Run<N>/<SYS>/bundle.owb                the outputs of the processed snapshot (package processing/bundle)
+//	  Run<N>/<SYS>/json/<out>.json, img/<out>.png, hints/<out>.json, view.json   per-file outputs (before bundles)
 //	  Run<N>/<SYS>/slices/<key>/…            a time slice's outputs, same layout, + slice.json
 //	  ReplayData/Run<N>/<SYS>/…              mode E snapshots: stored, never indexed or announced
 //	  trending/<SYS>/json|img|hints/…        trending outputs (OutputRef.Run 0)

@@ -21,7 +21,7 @@ import (
 // IngestStats counts what one Ingest pass did.
 type IngestStats struct {
 	Ingested    int // files stored and removed from the drop folder
-	Duplicates  int // files already stored with identical content (removed)
+	Duplicates  int // files already stored, or with the objects of the run's newest snapshot (removed)
 	Quarantined int // invalid ROOT files moved to quarantine/
 	Waiting     int // grammar matches still being written (too recent)
 	Ignored     int // files that do not follow the receiver grammar (left alone)
@@ -159,6 +159,13 @@ func (s *Store) ingestOne(ctx context.Context, dropDir, name string, n Name, st 
 	} else if dup {
 		st.Duplicates++
 		s.log.Info("store: drop file already stored, removing it", "file", name)
+		return removeSynced(src)
+	}
+	if dup, err := s.sameAsNewest(ctx, n, data); err != nil {
+		return err
+	} else if dup {
+		st.Duplicates++
+		s.log.Info("store: drop file identical to the newest snapshot of its run, removing it", "file", name)
 		return removeSynced(src)
 	}
 	meta := overwatch.SnapshotMeta{Run: n.Run, Subsystem: n.Subsystem, Mode: n.Mode, Time: n.Time, Origin: "ingest"}

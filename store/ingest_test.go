@@ -64,7 +64,7 @@ func TestIngest(t *testing.T) {
 	w := s.Watch(ctx)
 
 	writeOld(t, drop, "EMChistos_123_C_2015_11_24_18_5_9.root", root)
-	writeOld(t, drop, "EMChistos_123_C_2015_11_24_18_5_10.root", root)
+	writeOld(t, drop, "EMChistos_123_C_2015_11_24_18_5_10.root", otherSnapshot(t, 1)) // the same objects would be a duplicate
 	writeOld(t, drop, "HLThistos_123_c_2015_11_24_18_05_10.root", root)
 	writeOld(t, drop, "TPChistos_123_C_2015_11_24_18_5_11.root", []byte("garbage, not ROOT"))
 	writeOld(t, drop, "EMChistos_123_C_2015_11_24_18_5_12.root.tmp", root)
@@ -117,7 +117,7 @@ func TestIngest(t *testing.T) {
 
 	// Same bytes again (a crash after storing, before removing): no
 	// second copy.
-	writeOld(t, drop, "EMChistos_123_C_2015_11_24_18_5_10.root", root)
+	writeOld(t, drop, "EMChistos_123_C_2015_11_24_18_5_10.root", otherSnapshot(t, 1))
 	st, err = s.Ingest(ctx, drop)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Duplicates)

@@ -159,6 +159,7 @@ func validSliceKey(k string) bool {
 //	Run<N>/<SYS>/hints/<out>.json    OutputHints
 //	Run<N>/<SYS>/view.json           OutputView (Name must be empty)
 //	Run<N>/<SYS>/slice.json          OutputSlice (Name empty, Slice set)
+//	Run<N>/<SYS>/bundle.owb          OutputBundle (Name must be empty)
 //
 // where <out> = OutName(Name). A time slice's outputs go below
 // Run<N>/<SYS>/slices/<key>/ with the same layout; Run 0 addresses the
@@ -198,6 +199,11 @@ func OutputPath(ref overwatch.OutputRef) (string, error) {
 		default:
 			return base + "/hints/" + OutName(ref.Name) + ".json", nil
 		}
+	case overwatch.OutputBundle:
+		if ref.Name != "" || ref.Run == 0 {
+			return "", fmt.Errorf("store: output %+v: a bundle output has a run and no name", ref)
+		}
+		return base + "/bundle.owb", nil
 	case overwatch.OutputView, overwatch.OutputSlice:
 		if ref.Name != "" {
 			return "", fmt.Errorf("store: output %+v: a %s output has no name (want Name \"\")", ref, ref.Kind)
@@ -207,5 +213,5 @@ func OutputPath(ref overwatch.OutputRef) (string, error) {
 		}
 		return base + "/" + string(ref.Kind) + ".json", nil
 	}
-	return "", fmt.Errorf("store: output %+v: unknown kind %q (want json, png, hints, view or slice)", ref, ref.Kind)
+	return "", fmt.Errorf("store: output %+v: unknown kind %q (want json, png, hints, view, slice or bundle)", ref, ref.Kind)
 }

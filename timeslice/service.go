@@ -513,8 +513,13 @@ func (s *Service) writeRecord(ctx context.Context, rec Record) error {
 	return nil
 }
 
-// outputsPresent reports whether a finished slice's view is still stored.
+// outputsPresent reports whether a finished slice's outputs are still
+// stored: its bundle (or, from before bundles, its view).
 func (s *Service) outputsPresent(ctx context.Context, rec Record) bool {
-	_, err := s.store.Output(ctx, ow.OutputRef{Run: rec.Run, Subsystem: rec.Subsystem, Slice: rec.Key, Kind: ow.OutputView})
-	return err == nil
+	for _, k := range []ow.OutputKind{ow.OutputBundle, ow.OutputView} {
+		if _, err := s.store.OutputTime(ctx, ow.OutputRef{Run: rec.Run, Subsystem: rec.Subsystem, Slice: rec.Key, Kind: k}); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -14,6 +14,7 @@ import (
 
 	ow "github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"github.com/stretchr/testify/assert"
@@ -131,7 +132,7 @@ func TestServiceWindows(t *testing.T) {
 			assert.Equal(t, tc.nEvents, st.Record.NEvents, "nEvents of the slice itself (§10.1-2)")
 			assert.Equal(t, tc.earlier, st.Record.Earlier != nil)
 			// The view of the slice is under its key.
-			b, err := f.st.Output(context.Background(), ow.ViewRef(300, "SLC", key))
+			b, err := bundle.NewOutputs(f.st).Output(context.Background(), ow.ViewRef(300, "SLC", key))
 			require.NoError(t, err)
 			var v ow.ViewDoc
 			require.NoError(t, json.Unmarshal(b, &v))
@@ -248,14 +249,14 @@ func TestServiceLeavesFullRunAlone(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.rr.p.Process(ctx, snaps[len(snaps)-1]))
 	full := ow.ViewRef(300, "SLC", "")
-	before, err := f.st.Output(ctx, full)
+	before, err := bundle.NewOutputs(f.st).Output(ctx, full)
 	require.NoError(t, err)
-	tBefore, err := f.st.OutputTime(ctx, full)
+	tBefore, err := bundle.NewOutputs(f.st).OutputTime(ctx, full)
 	require.NoError(t, err)
 	f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 2})
-	after, err := f.st.Output(ctx, full)
+	after, err := bundle.NewOutputs(f.st).Output(ctx, full)
 	require.NoError(t, err)
-	tAfter, err := f.st.OutputTime(ctx, full)
+	tAfter, err := bundle.NewOutputs(f.st).OutputTime(ctx, full)
 	require.NoError(t, err)
 	assert.Equal(t, string(before), string(after))
 	assert.Equal(t, tBefore, tAfter)

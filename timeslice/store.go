@@ -3,6 +3,7 @@ package timeslice
 import (
 	"context"
 	"io"
+	"time"
 
 	ow "github.com/overwatch-dqm/overwatch"
 )
@@ -15,6 +16,7 @@ type Store interface {
 	Snapshots(ctx context.Context, run int, subsystem string) ([]ow.SnapshotInfo, error)
 	OpenSnapshot(ctx context.Context, ref ow.SnapshotRef) (io.ReadCloser, error)
 	Output(ctx context.Context, ref ow.OutputRef) ([]byte, error)
+	OutputTime(ctx context.Context, ref ow.OutputRef) (time.Time, error)
 	PutOutput(ctx context.Context, ref ow.OutputRef, data []byte) error
 }
 

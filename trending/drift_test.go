@@ -18,6 +18,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/smtptest"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
@@ -127,7 +128,7 @@ func TestDriftFiresOnceAndResolves(t *testing.T) {
 	// The alarm text was on the histogram's information panel while firing
 	// and is gone from the newest outputs.
 	var hints overwatch.Hints
-	b, err := st.Output(ctx, overwatch.OutputRef{Run: 4242, Subsystem: "DRF", Name: "DRF_histTime", Kind: overwatch.OutputHints})
+	b, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: 4242, Subsystem: "DRF", Name: "DRF_histTime", Kind: overwatch.OutputHints})
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &hints))
 	for _, it := range hints.Info {
@@ -139,7 +140,7 @@ func TestDriftFiresOnceAndResolves(t *testing.T) {
 func waitProcessed(ctx context.Context, t *testing.T, st *store.Store, info overwatch.SnapshotInfo) {
 	t.Helper()
 	for {
-		b, err := st.Output(ctx, overwatch.ViewRef(info.Run, info.Subsystem, ""))
+		b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(info.Run, info.Subsystem, ""))
 		if err == nil {
 			var v overwatch.ViewDoc
 			if json.Unmarshal(b, &v) == nil && v.Complete && v.Snapshot.Time == info.Time.Unix() && v.Snapshot.Seq == info.Seq {

@@ -112,6 +112,7 @@ func (m *Manager) RenderInBackground() {
 type Storage interface {
 	overwatch.TrendStore
 	overwatch.AlarmStore
+	overwatch.AlarmHistory
 	overwatch.OutputStore
 }
 
@@ -344,49 +345,62 @@ func (m *Manager) Observe(ctx context.Context, sys string, snap overwatch.Snapsh
 // AlarmID returns the stable identifier of an alarm of a trend.
 func AlarmID(sys, trend, alarm string) string { return sys + "/" + trend + "/" + alarm }
 
-// transition moves an alarm's stored state. m.mu must be held.
+// transition moves an alarm's stored state in one atomic update of the
+// store (a concurrent acknowledgement or silence is never lost) and
+// records what happened in the alarm's history: "fired" when it starts
+// firing, and again for each new run in which it is still firing (so every
+// run lists the alarms that fired in it), "resolved" when it stops. m.mu
+// must be held.
 func (m *Manager) transition(ctx context.Context, t *trend, alarm string, on bool, msg string, p overwatch.TrendPoint) error {
 	id := AlarmID(t.sys, t.decl.Name, alarm)
-	rec, err := m.st.Alarm(ctx, id)
-	switch {
-	case errors.Is(err, overwatch.ErrNotFound):
-		if !on {
-			return nil
+	notify := false
+	rec, err := m.st.UpdateAlarm(ctx, id, func(rec *overwatch.AlarmRecord, exists bool) ([]overwatch.AlarmEvent, error) {
+		notify = false
+		if !exists {
+			if !on {
+				return nil, nil
+			}
+			rec.Subsystem, rec.Trend, rec.Alarm, rec.Hist = t.sys, t.decl.Name, alarm, t.decl.Hist
 		}
-		rec = overwatch.AlarmRecord{ID: id, Subsystem: t.sys, Trend: t.decl.Name, Alarm: alarm, Hist: t.decl.Hist}
-	case err != nil:
-		return fmt.Errorf("trending: reading alarm %s: %w", id, err)
-	}
-	firing := rec.State == overwatch.AlarmFiring
-	switch {
-	case on && !firing:
-		rec.State = overwatch.AlarmFiring
-		rec.FiredAt, rec.LastSeen, rec.ResolvedAt = p.Time, p.Time, time.Time{}
-		rec.Message, rec.Run = msg, p.Run
-		rec.AckedBy, rec.AckedAt = "", time.Time{}
-		m.notify(t, rec, p.Time)
-	case on && firing:
-		if !p.Time.After(rec.LastSeen) && rec.Message == msg {
-			return nil // reprocessing: nothing new
+		fired := overwatch.AlarmEvent{Kind: overwatch.AlarmEventFired, Run: p.Run, Time: p.Time, Message: msg}
+		firing := rec.State == overwatch.AlarmFiring
+		switch {
+		case on && !firing:
+			rec.State = overwatch.AlarmFiring
+			rec.FiredAt, rec.LastSeen, rec.ResolvedAt = p.Time, p.Time, time.Time{}
+			rec.Message, rec.Run = msg, p.Run
+			rec.AckedBy, rec.AckedAt = "", time.Time{}
+			notify = true
+			return []overwatch.AlarmEvent{fired}, nil
+		case on && firing:
+			if !p.Time.After(rec.LastSeen) && rec.Message == msg {
+				return nil, nil // reprocessing: nothing new
+			}
+			var evs []overwatch.AlarmEvent
+			if p.Run != rec.Run && p.Time.After(rec.LastSeen) {
+				evs = append(evs, fired) // still firing, in a new run
+			}
+			if p.Time.After(rec.LastSeen) {
+				rec.LastSeen = p.Time
+			}
+			rec.Message, rec.Run = msg, p.Run
+			return evs, nil
+		case !on && firing:
+			if p.Time.Before(rec.FiredAt) {
+				return nil, nil // an older snapshot reprocessed: it does not resolve a newer firing
+			}
+			rec.State = overwatch.AlarmResolved
+			rec.ResolvedAt = p.Time
+			notify = m.cfg.NotifyResolved
+			return []overwatch.AlarmEvent{{Kind: overwatch.AlarmEventResolved, Run: p.Run, Time: p.Time, Message: rec.Message}}, nil
 		}
-		if p.Time.After(rec.LastSeen) {
-			rec.LastSeen = p.Time
-		}
-		rec.Message, rec.Run = msg, p.Run
-	case !on && firing:
-		if p.Time.Before(rec.FiredAt) {
-			return nil // an older snapshot reprocessed: it does not resolve a newer firing
-		}
-		rec.State = overwatch.AlarmResolved
-		rec.ResolvedAt = p.Time
-		if m.cfg.NotifyResolved {
-			m.notify(t, rec, p.Time)
-		}
-	default:
-		return nil
-	}
-	if err := m.st.PutAlarm(ctx, rec); err != nil {
+		return nil, nil
+	})
+	if err != nil {
 		return fmt.Errorf("trending: storing alarm %s: %w", id, err)
+	}
+	if notify {
+		m.notify(t, rec, p.Time)
 	}
 	return nil
 }
@@ -491,44 +505,52 @@ func (m *Manager) WaitOutputs() {
 
 // Ack acknowledges a firing alarm on behalf of user (see Acknowledge).
 func (m *Manager) Ack(ctx context.Context, id, user string, at time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return Acknowledge(ctx, m.st, id, user, at)
+	_, err := Acknowledge(ctx, m.st, id, user, at)
+	return err
 }
 
-// Silence suppresses the notifications of an alarm until the given time
-// (see SilenceAlarm).
-func (m *Manager) Silence(ctx context.Context, id string, until time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return SilenceAlarm(ctx, m.st, id, until)
+// Silence suppresses the notifications of an alarm until the given time,
+// on behalf of user (see SilenceAlarm).
+func (m *Manager) Silence(ctx context.Context, id, user string, at, until time.Time) error {
+	_, err := SilenceAlarm(ctx, m.st, id, user, at, until)
+	return err
 }
 
-// Acknowledge records that user has seen a firing alarm. Acknowledging an
-// alarm that is not firing is an error; the acknowledgement is cleared when
-// the alarm fires again.
-func Acknowledge(ctx context.Context, st overwatch.AlarmStore, id, user string, at time.Time) error {
-	rec, err := st.Alarm(ctx, id)
-	if err != nil {
-		return err
-	}
-	if rec.State != overwatch.AlarmFiring {
-		return fmt.Errorf("trending: alarm %s is %s; only firing alarms can be acknowledged", id, rec.State)
-	}
-	rec.AckedBy, rec.AckedAt = user, at
-	return st.PutAlarm(ctx, rec)
+// ErrNotFiring is wrapped by Acknowledge errors about an alarm that is not
+// firing.
+var ErrNotFiring = errors.New("only firing alarms can be acknowledged")
+
+// Acknowledge records, in one atomic update, that user has seen a firing
+// alarm, with an "acknowledged" event in its history. Acknowledging an
+// alarm that is not firing is an error; an unknown alarm's error wraps
+// overwatch.ErrNotFound. The acknowledgement is cleared when the alarm
+// fires again.
+func Acknowledge(ctx context.Context, st overwatch.AlarmHistory, id, user string, at time.Time) (overwatch.AlarmRecord, error) {
+	return st.UpdateAlarm(ctx, id, func(rec *overwatch.AlarmRecord, exists bool) ([]overwatch.AlarmEvent, error) {
+		if !exists {
+			return nil, fmt.Errorf("trending: alarm %s: %w", id, overwatch.ErrNotFound)
+		}
+		if rec.State != overwatch.AlarmFiring {
+			return nil, fmt.Errorf("trending: alarm %s is %s: %w", id, rec.State, ErrNotFiring)
+		}
+		rec.AckedBy, rec.AckedAt = user, at
+		return []overwatch.AlarmEvent{{Kind: overwatch.AlarmEventAcknowledged, Run: rec.Run, Time: at, User: user, Message: rec.Message}}, nil
+	})
 }
 
-// SilenceAlarm suppresses the notifications of an alarm until the given
-// time; a zero time lifts the silence. The alarm's state is still recorded
-// and shown while it is silenced.
-func SilenceAlarm(ctx context.Context, st overwatch.AlarmStore, id string, until time.Time) error {
-	rec, err := st.Alarm(ctx, id)
-	if err != nil {
-		return err
-	}
-	rec.SilencedUntil = until
-	return st.PutAlarm(ctx, rec)
+// SilenceAlarm suppresses, in one atomic update, the notifications of an
+// alarm until the given time (a zero time lifts the silence), with a
+// "silenced" event (Until the end of the silence, zero when lifted) in its
+// history. The alarm's state is still recorded and shown while it is
+// silenced. An unknown alarm's error wraps overwatch.ErrNotFound.
+func SilenceAlarm(ctx context.Context, st overwatch.AlarmHistory, id, user string, at, until time.Time) (overwatch.AlarmRecord, error) {
+	return st.UpdateAlarm(ctx, id, func(rec *overwatch.AlarmRecord, exists bool) ([]overwatch.AlarmEvent, error) {
+		if !exists {
+			return nil, fmt.Errorf("trending: alarm %s: %w", id, overwatch.ErrNotFound)
+		}
+		rec.SilencedUntil = until
+		return []overwatch.AlarmEvent{{Kind: overwatch.AlarmEventSilenced, Run: rec.Run, Time: at, User: user, Until: until, Message: rec.Message}}, nil
+	})
 }
 
 func sqrtAbs(v float64) float64 { return math.Sqrt(math.Abs(v)) }

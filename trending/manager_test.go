@@ -2,6 +2,7 @@ package trending
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -127,7 +128,7 @@ func TestManagerAckAndSilence(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "alice", a.AckedBy)
 
-	require.NoError(t, m.Silence(ctx, id, time.Unix(5000, 0)))
+	require.NoError(t, m.Silence(ctx, id, "alice", time.Unix(1011, 0), time.Unix(5000, 0)))
 	_, err = m.Observe(ctx, "TRT", snapAt(1060), 7, map[string]*overwatch.Hist{"hSignal": signal(t, 1)}) // resolves, silenced
 	require.NoError(t, err)
 	_, err = m.Observe(ctx, "TRT", snapAt(1120), 7, map[string]*overwatch.Hist{"hSignal": signal(t, 9)}) // fires, silenced
@@ -141,6 +142,84 @@ func TestManagerAckAndSilence(t *testing.T) {
 	assert.Equal(t, overwatch.AlarmFiring, got[0][0].State)
 	assert.Equal(t, overwatch.AlarmResolved, got[0][1].State)
 	assert.Error(t, m.Ack(ctx, id, "bob", time.Unix(6001, 0)), "a resolved alarm cannot be acknowledged")
+
+	// The history: each event with its run, time and user.
+	evs, err := st.AlarmEvents(ctx, overwatch.AlarmEventQuery{AlarmID: id})
+	require.NoError(t, err)
+	type row struct {
+		Kind overwatch.AlarmEventKind
+		Run  int
+		Time int64
+		User string
+	}
+	var rows []row
+	for _, ev := range evs {
+		rows = append(rows, row{ev.Kind, ev.Run, ev.Time.Unix(), ev.User})
+	}
+	assert.Equal(t, []row{
+		{overwatch.AlarmEventFired, 7, 1000, ""},
+		{overwatch.AlarmEventAcknowledged, 7, 1010, "alice"},
+		{overwatch.AlarmEventSilenced, 7, 1011, "alice"},
+		{overwatch.AlarmEventResolved, 7, 1060, ""},
+		{overwatch.AlarmEventFired, 7, 1120, ""},
+		{overwatch.AlarmEventResolved, 7, 6000, ""},
+	}, rows)
+	assert.Equal(t, int64(5000), evs[2].Until.Unix())
+}
+
+// An alarm that keeps firing into a new run gets a "fired" event in that
+// run: every run lists the alarms that fired in it.
+func TestAlarmFiresAgainInNewRun(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	m, err := NewManager(st, Config{}, nil, quietLog())
+	require.NoError(t, err)
+	t.Cleanup(m.WaitOutputs)
+	for i, run := range []int{7, 7, 8} {
+		_, err = m.Observe(ctx, "TRT", snapAt(int64(1000+60*i)), run, map[string]*overwatch.Hist{"hSignal": signal(t, 9)})
+		require.NoError(t, err)
+	}
+	for run, want := range map[int]int{7: 1, 8: 1, 9: 0} {
+		evs, err := st.AlarmEvents(ctx, overwatch.AlarmEventQuery{Run: run, Subsystem: "TRT"})
+		require.NoError(t, err)
+		assert.Len(t, evs, want, "run %d", run)
+	}
+}
+
+// Acknowledgements (the web app) concurrent with processing updating the
+// same alarm are never lost.
+func TestAckConcurrentWithProcessing(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	m, err := NewManager(st, Config{}, nil, quietLog())
+	require.NoError(t, err)
+	t.Cleanup(m.WaitOutputs)
+	id := AlarmID("TRT", "meanSignal", "range")
+	const rounds = 30
+	for r := 0; r < rounds; r++ {
+		base := int64(10000 + 1000*r)
+		// Fire (clears any acknowledgement), then race an acknowledgement
+		// against processing refreshing the firing alarm.
+		_, err := m.Observe(ctx, "TRT", snapAt(base), 7, map[string]*overwatch.Hist{"hSignal": signal(t, 1)})
+		require.NoError(t, err)
+		_, err = m.Observe(ctx, "TRT", snapAt(base+1), 7, map[string]*overwatch.Hist{"hSignal": signal(t, 9)})
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			for i := int64(2); i < 8 && err == nil; i++ {
+				_, err = m.Observe(ctx, "TRT", snapAt(base+i), 7, map[string]*overwatch.Hist{"hSignal": signal(t, 9+float64(i))})
+			}
+			done <- err
+		}()
+		user := fmt.Sprintf("shifter%d", r)
+		_, err = Acknowledge(ctx, st, id, user, time.Unix(base+3, 0))
+		require.NoError(t, err)
+		require.NoError(t, <-done)
+		a, err := st.Alarm(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, user, a.AckedBy, "round %d: acknowledgement lost", r)
+	}
 }
 
 func TestManagerConfigOverrides(t *testing.T) {

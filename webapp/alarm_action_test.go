@@ -17,10 +17,10 @@ func TestAlarmActions(t *testing.T) {
 	e := newEnv(t)
 	now := e.seed(t, 1)
 	ctx := context.Background()
-	require.NoError(t, e.store.PutAlarm(ctx, overwatch.AlarmRecord{ID: "EMC/maxPatch/high", Subsystem: "EMC", Trend: "maxPatch", Alarm: "high",
-		Hist: "hEvents", State: overwatch.AlarmFiring, Message: "is high", Run: 100, FiredAt: now}))
-	require.NoError(t, e.store.PutAlarm(ctx, overwatch.AlarmRecord{ID: "EMC/maxPatch/old", Subsystem: "EMC", Trend: "maxPatch", Alarm: "old",
-		State: overwatch.AlarmResolved, Message: "was high", Run: 100, FiredAt: now, ResolvedAt: now}))
+	putAlarm(t, e, overwatch.AlarmRecord{ID: "EMC/maxPatch/high", Subsystem: "EMC", Trend: "maxPatch", Alarm: "high",
+		Hist: "hEvents", State: overwatch.AlarmFiring, Message: "is high", Run: 100, FiredAt: now})
+	putAlarm(t, e, overwatch.AlarmRecord{ID: "EMC/maxPatch/old", Subsystem: "EMC", Trend: "maxPatch", Alarm: "old",
+		State: overwatch.AlarmResolved, Message: "was high", Run: 100, FiredAt: now, ResolvedAt: now})
 	c, _ := loggedIn(t, e)
 	post := func(body string, csrf bool) (*http.Response, string) {
 		hdr := map[string]string{"Content-Type": "application/json"}

@@ -15,6 +15,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 
@@ -171,9 +172,12 @@ var contentTypes = map[overwatch.OutputKind]string{
 
 // apiOutput serves one output of a histogram listed in the view of the
 // run/subsystem (or of the time slice given by ?slice=). Names not in the
-// view are 404: only the artifacts processing published are served. The
-// response carries an ETag (the output's write time) for cheap
-// revalidation.
+// view are 404: only the artifacts processing published are served. JSON
+// and hints are members of the run's bundle, read without reading the
+// whole bundle; a PNG is the bundle's own (images rendered eagerly) or
+// rendered from the bundle's JSON when first asked and cached. The
+// response carries a strong ETag, the content's hash, for cheap
+// revalidation (304 on If-None-Match).
 func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
 		run, sys, err := parseRunSys(ps)
@@ -184,7 +188,7 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		if err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(ps.ByName("name"), "/")
+		name := nameParam(r, ps)
 		ctx := r.Context()
 		v, vmod, err := a.views.get(ctx, run, sys, slice)
 		if errors.Is(err, overwatch.ErrNotFound) {
@@ -199,23 +203,31 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: kind}
 		out, ok := a.outs.get(ref, vmod)
 		if !ok {
-			if out.mod, err = a.store.OutputTime(ctx, ref); err != nil {
-				return err
+			if kind == overwatch.OutputPNG {
+				out, err = a.images.image(ctx, ref)
+			} else {
+				var c bundle.Content
+				c, err = a.bundles.Read(ctx, ref)
+				out = cachedOutput{mod: c.Time, etag: c.ETag, data: c.Data}
 			}
-			if out.data, err = a.store.Output(ctx, ref); err != nil {
+			if errors.Is(err, overwatch.ErrNotFound) {
+				return errorf(http.StatusNotFound, "histogram %q of run %d %s has no %s output", name, run, sys, kind)
+			}
+			if err != nil {
 				return err
 			}
 			out.view = vmod
-			a.outs.put(ref, out)
+			if kind != overwatch.OutputPNG { // images have their own cache
+				a.outs.put(ref, out)
+			}
 		}
 		mod, data := out.mod, out.data
-		etag := `"` + strconv.FormatInt(mod.UnixNano(), 36) + `"`
 		h := w.Header()
-		h.Set("ETag", etag)
+		h.Set("ETag", out.etag)
 		h.Set("Cache-Control", "private, no-cache")
 		h.Set("Last-Modified", mod.UTC().Format(http.TimeFormat))
 		h.Set("X-Output-Time", strconv.FormatInt(mod.Unix(), 10))
-		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && inm == out.etag {
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
@@ -361,7 +373,7 @@ func (a *App) apiTrends(w http.ResponseWriter, r *http.Request, ps httprouter.Pa
 	}
 	out := make([]trend, 0, len(names))
 	for _, n := range names {
-		out = append(out, trend{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: "/api/trends/" + sys + "/" + escapeName(n)})
+		out = append(out, trend{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: nameURL("/api/trends/"+sys, n, nil)})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -386,7 +398,7 @@ func (a *App) apiTrend(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 	if !overwatch.ValidSubsystem(sys) {
 		return errorf(http.StatusBadRequest, "invalid subsystem %q", sys)
 	}
-	name := strings.TrimPrefix(ps.ByName("name"), "/")
+	name := nameParam(r, ps)
 	ctx := r.Context()
 	names, err := a.store.Trends(ctx, sys)
 	if err != nil {
@@ -503,20 +515,19 @@ func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httproute
 	if err := dec.Decode(&req); err != nil {
 		return errorf(http.StatusBadRequest, "invalid alarm action: expected JSON {id, action, minutes}: %v", err)
 	}
-	if a.cfg.Alarms == nil {
-		return errorf(http.StatusServiceUnavailable, "alarm actions are not enabled")
-	}
-	if _, err := a.store.Alarm(r.Context(), req.ID); err != nil {
-		if errors.Is(err, overwatch.ErrNotFound) {
-			return errorf(http.StatusNotFound, "no alarm %q", req.ID)
-		}
+	if err := a.require(s, PermAcknowledge); err != nil {
 		return err
 	}
+	// Each action is one atomic update of the alarm (trending.Acknowledge,
+	// SilenceAlarm): processing refreshing the alarm at that moment never
+	// loses it.
 	now := a.cfg.Now()
+	var rec overwatch.AlarmRecord
 	var err error
 	switch req.Action {
 	case "ack":
-		if err = trending.Acknowledge(r.Context(), a.cfg.Alarms, req.ID, s.User, now); err != nil && !errors.Is(err, overwatch.ErrNotFound) {
+		rec, err = trending.Acknowledge(r.Context(), a.alarms, req.ID, s.User, now)
+		if errors.Is(err, trending.ErrNotFiring) {
 			return errorf(http.StatusConflict, "%v", err)
 		}
 	case "silence":
@@ -526,16 +537,15 @@ func (a *App) apiAlarmAction(w http.ResponseWriter, r *http.Request, _ httproute
 		if req.Minutes < 1 || req.Minutes > 7*24*60 {
 			return errorf(http.StatusBadRequest, "minutes must be within 1..10080, got %d", req.Minutes)
 		}
-		err = trending.SilenceAlarm(r.Context(), a.cfg.Alarms, req.ID, now.Add(time.Duration(req.Minutes)*time.Minute))
+		rec, err = trending.SilenceAlarm(r.Context(), a.alarms, req.ID, s.User, now, now.Add(time.Duration(req.Minutes)*time.Minute))
 	case "unsilence":
-		err = trending.SilenceAlarm(r.Context(), a.cfg.Alarms, req.ID, time.Time{})
+		rec, err = trending.SilenceAlarm(r.Context(), a.alarms, req.ID, s.User, now, time.Time{})
 	default:
 		return errorf(http.StatusBadRequest, "unknown alarm action %q: expected ack, silence or unsilence", req.Action)
 	}
-	if err != nil {
-		return err
+	if errors.Is(err, overwatch.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no alarm %q", req.ID)
 	}
-	rec, err := a.store.Alarm(r.Context(), req.ID)
 	if err != nil {
 		return err
 	}

@@ -10,12 +10,14 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 )
 
 //go:embed templates/*.html
@@ -42,25 +45,32 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // App is the web app: an http.Handler serving the pages, the JSON API,
 // live updates and the static files. Close stops its background work.
 type App struct {
-	cfg      Config
-	store    Store
-	router   *httprouter.Router
-	tmpl     map[string]*template.Template
-	sess     *sessions
-	limit    *limiter
-	views    *viewCache
-	hub      *hub
-	jsroot   http.Handler // nil when JSROOT is not installed
-	static   http.Handler
-	log      *slog.Logger
-	cancel   context.CancelFunc
-	gz       *gzipCache
-	outs     *outputCache
-	listMu   sync.Mutex
-	listings map[int]runListing
-	rowsMu   sync.Mutex
-	rows     map[rowKey]cachedRow
-	hubDone  chan struct{}
+	cfg        Config
+	store      Store
+	alarms     overwatch.AlarmHistory
+	jsrootRoot *os.Root // the JSROOT directory, closed by Close
+	router     *httprouter.Router
+	tmpl       map[string]*template.Template
+	sess       *sessions
+	limit      *limiter  // failed logins per (user, address)
+	limitAddr  *limiter  // failed logins per address, over all users
+	slow       *limiter  // failed logins per user, over all addresses: slow-down
+	hashing    semaphore // bounds concurrent password checks
+	views      *viewCache
+	hub        *hub
+	jsroot     http.Handler // nil when JSROOT is not installed
+	static     http.Handler
+	log        *slog.Logger
+	cancel     context.CancelFunc
+	gz         *gzipCache
+	outs       *outputCache
+	bundles    *bundle.Outputs
+	images     *imageCache
+	listMu     sync.Mutex
+	listings   map[int]runListing
+	rowsMu     sync.Mutex
+	rows       map[rowKey]cachedRow
+	hubDone    chan struct{}
 }
 
 // New builds the web app and starts its live-update hub.
@@ -68,17 +78,27 @@ func New(cfg Config) (*App, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	if cfg.Alarms == nil {
+		return nil, errors.New("webapp: Config.Alarms is required (atomic alarm updates with their history)")
+	}
+	outputs := bundle.NewOutputs(cfg.Store)
 	a := &App{
-		cfg:      cfg,
-		store:    cfg.Store,
-		sess:     &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
-		limit:    newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
-		views:    newViewCache(cfg.Store),
-		log:      cfg.Logger,
-		rows:     map[rowKey]cachedRow{},
-		gz:       newGzipCache(),
-		outs:     newOutputCache(),
-		listings: map[int]runListing{},
+		alarms:    cfg.Alarms,
+		cfg:       cfg,
+		store:     cfg.Store,
+		sess:      &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
+		limit:     newLimiter(cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
+		limitAddr: newLimiter(addrFactor*cfg.LoginAttempts, cfg.LoginWindow, cfg.Now),
+		slow:      newLimiter(math.MaxInt, cfg.LoginWindow, cfg.Now),
+		hashing:   make(semaphore, cfg.LoginConcurrency),
+		bundles:   outputs,
+		images:    newImageCache(outputs),
+		views:     newViewCache(outputs),
+		log:       cfg.Logger,
+		rows:      map[rowKey]cachedRow{},
+		gz:        newGzipCache(),
+		outs:      newOutputCache(),
+		listings:  map[int]runListing{},
 	}
 	var err error
 	if a.tmpl, err = parseTemplates(); err != nil {
@@ -88,10 +108,15 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.static = http.StripPrefix("/static/", http.FileServerFS(sub))
+	a.static = http.StripPrefix("/static/", http.FileServerFS(filesOnly{sub}))
 	if cfg.JSROOTDir != "" {
 		if _, err := os.Stat(path.Join(cfg.JSROOTDir, "modules", "main.mjs")); err == nil {
-			a.jsroot = http.StripPrefix("/jsroot/", http.FileServerFS(jsrootFS{os.DirFS(cfg.JSROOTDir)}))
+			// os.Root: symbolic links inside the directory are not
+			// followed out of it.
+			if a.jsrootRoot, err = os.OpenRoot(cfg.JSROOTDir); err != nil {
+				return nil, fmt.Errorf("webapp: JSROOT directory: %w", err)
+			}
+			a.jsroot = http.StripPrefix("/jsroot/", http.FileServerFS(jsrootFS{a.jsrootRoot.FS()}))
 		} else {
 			a.log.Warn("JSROOT not found: pages fall back to PNG images", "dir", cfg.JSROOTDir)
 		}
@@ -100,6 +125,7 @@ func New(cfg Config) (*App, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.hub = newHub(a.store, cfg.PollInterval, a.log)
+	a.hub.outputs = outputs
 	a.hub.onChange = a.invalidateRuns
 	a.hubDone = make(chan struct{})
 	go func() {
@@ -113,6 +139,9 @@ func New(cfg Config) (*App, error) {
 func (a *App) Close() error {
 	a.cancel()
 	<-a.hubDone
+	if a.jsrootRoot != nil {
+		return a.jsrootRoot.Close()
+	}
 	return nil
 }
 
@@ -120,21 +149,34 @@ func (a *App) Close() error {
 func (a *App) HasJSROOT() bool { return a.jsroot != nil }
 
 // jsrootFS serves only the file types JSROOT needs from its package
-// directory (no directory listings, no dot files).
+// directory (no directory listings, no dot files, no control characters).
+// Every failure is "not found", so odd names are 404, never 500.
 type jsrootFS struct{ fs fs.FS }
 
 var jsrootExt = map[string]bool{".mjs": true, ".js": true, ".css": true, ".json": true, ".woff": true, ".woff2": true, ".ttf": true, ".otf": true, ".svg": true, ".png": true, ".gif": true}
 
 // Open opens a file of the JSROOT package if its type is whitelisted.
 func (j jsrootFS) Open(name string) (fs.File, error) {
-	if !fs.ValidPath(name) || strings.Contains(name, "/.") || strings.HasPrefix(name, ".") || !jsrootExt[path.Ext(name)] {
+	if !fs.ValidPath(name) || badRedirectChars(name) || strings.Contains(name, "/.") || strings.HasPrefix(name, ".") || !jsrootExt[path.Ext(name)] {
 		return nil, fs.ErrNotExist
 	}
-	f, err := j.fs.Open(name)
-	if err != nil {
-		return nil, err
+	return filesOnly(j).Open(name)
+}
+
+// filesOnly serves regular files only: directories (which http.FileServer
+// would list) and names it cannot open are "not found".
+type filesOnly struct{ fs fs.FS }
+
+// Open opens a regular file.
+func (o filesOnly) Open(name string) (fs.File, error) {
+	if badRedirectChars(name) {
+		return nil, fs.ErrNotExist
 	}
-	if st, err := f.Stat(); err != nil || st.IsDir() {
+	f, err := o.fs.Open(name)
+	if err != nil {
+		return nil, fs.ErrNotExist
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, fs.ErrNotExist
 	}
@@ -168,20 +210,27 @@ func (a *App) routes() {
 		a.renderError(w, req, errorf(http.StatusMethodNotAllowed, "method %s is not allowed here", req.Method))
 	})
 	r.PanicHandler = func(w http.ResponseWriter, req *http.Request, v any) {
-		a.log.Error("panic in handler", "path", req.URL.Path, "panic", v)
+		a.log.Error("panic in handler", "path", req.URL.Path, "panic", v, "stack", string(debug.Stack()))
 		a.renderError(w, req, errors.New("internal error"))
 	}
 
+	// GET routes answer HEAD too (net/http drops the body).
+	get := func(p string, h httprouter.Handle) {
+		r.GET(p, h)
+		r.HEAD(p, h)
+	}
+
 	// Public.
-	r.GET("/", a.page(a.home, false))
-	r.GET("/login", a.page(a.loginPage, false))
+	get("/", a.page(a.home, false))
+	get("/login", a.page(a.loginPage, false))
 	r.POST("/login", a.page(a.loginPost, false))
-	r.GET("/healthz", func(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) {
+	get("/healthz", func(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	r.Handler(http.MethodGet, "/static/*filepath", a.static)
-	r.GET("/jsroot/*filepath", func(w http.ResponseWriter, req *http.Request, _ httprouter.Params) {
+	r.Handler(http.MethodHead, "/static/*filepath", a.static)
+	get("/jsroot/*filepath", func(w http.ResponseWriter, req *http.Request, _ httprouter.Params) {
 		if a.jsroot == nil {
 			a.renderError(w, req, errorf(http.StatusNotFound, "JSROOT is not installed on this server: run `make setup-jsroot` or start with --jsroot DIR"))
 			return
@@ -192,31 +241,34 @@ func (a *App) routes() {
 
 	// Pages (login required).
 	r.POST("/logout", a.page(a.logout, true))
-	r.GET("/runs", a.page(a.runList, true))
-	r.GET("/run/:run/:sys", a.page(a.runPage, true))
-	r.GET("/run/:run/:sys/files", a.page(a.filesPage, true))
-	r.GET("/run/:run/:sys/files/:file", a.page(a.downloadSnapshot, true))
-	r.GET("/trending", a.page(a.trendingPage, true))
-	r.GET("/trending/:sys", a.page(a.trendingPage, true))
-	r.GET("/status", a.page(a.statusPage, true))
+	get("/runs", a.page(a.runList, true))
+	get("/run/:run/:sys", a.page(a.runPage, true))
+	get("/run/:run/:sys/files", a.page(a.filesPage, true))
+	get("/run/:run/:sys/files/:file", a.page(a.downloadSnapshot, true))
+	get("/trending", a.page(a.trendingPage, true))
+	get("/trending/:sys", a.page(a.trendingPage, true))
+	get("/status", a.page(a.statusPage, true))
 
-	// JSON API (login required).
-	r.GET("/api/runs", a.api(a.apiRuns))
-	r.GET("/api/runs/:run", a.api(a.apiRun))
-	r.GET("/api/runs/:run/:sys", a.api(a.apiView))
-	r.GET("/api/runs/:run/:sys/files", a.api(a.apiFiles))
-	r.GET("/api/runs/:run/:sys/json/*name", a.api(a.apiOutput(overwatch.OutputJSON)))
-	r.GET("/api/runs/:run/:sys/hints/*name", a.api(a.apiOutput(overwatch.OutputHints)))
-	r.GET("/api/runs/:run/:sys/png/*name", a.api(a.apiOutput(overwatch.OutputPNG)))
-	r.GET("/api/options/:sys", a.api(a.apiOptions))
-	r.POST("/api/slices", a.api(a.apiSliceSubmit))
-	r.GET("/api/slices/:run/:sys/:key", a.api(a.apiSliceStatus))
-	r.GET("/api/trends/:sys", a.api(a.apiTrends))
-	r.GET("/api/trends/:sys/*name", a.api(a.apiTrend))
-	r.GET("/api/alarms", a.api(a.apiAlarms))
-	r.POST("/api/alarms/action", a.api(a.apiAlarmAction))
-	r.GET("/api/status", a.api(a.apiStatus))
-	r.GET("/api/events", a.api(a.apiEvents))
+	// JSON API (login or an API token of the route's scope; tokens are
+	// read-only).
+	get("/api/runs", a.api(ScopeRuns, a.apiRuns))
+	get("/api/runs/:run", a.api(ScopeRuns, a.apiRun))
+	get("/api/runs/:run/:sys", a.api(ScopeRuns, a.apiView))
+	get("/api/runs/:run/:sys/files", a.api(ScopeRuns, a.apiFiles))
+	get("/api/runs/:run/:sys/json/*name", a.api(ScopeRuns, a.apiOutput(overwatch.OutputJSON)))
+	get("/api/runs/:run/:sys/hints/*name", a.api(ScopeRuns, a.apiOutput(overwatch.OutputHints)))
+	get("/api/runs/:run/:sys/png/*name", a.api(ScopeRuns, a.apiOutput(overwatch.OutputPNG)))
+	get("/api/options/:sys", a.api(ScopeRuns, a.apiOptions))
+	r.POST("/api/slices", a.api(ScopeRuns, a.apiSliceSubmit))
+	get("/api/slices/:run/:sys/:key", a.api(ScopeRuns, a.apiSliceStatus))
+	get("/api/trends/:sys", a.api(ScopeTrends, a.apiTrends))
+	get("/api/trends/:sys/*name", a.api(ScopeTrends, a.apiTrend))
+	get("/api/alarms", a.api(ScopeAlarms, a.apiAlarms))
+	get("/api/alarms/history", a.api(ScopeAlarms, a.apiAlarmHistory))
+	r.POST("/api/alarms/action", a.api(ScopeAlarms, a.apiAlarmAction))
+	get("/api/status", a.api(ScopeStatus, a.apiStatus))
+	r.GET("/api/events", a.api(ScopeStatus, a.apiEvents)) // a stream: no HEAD
+	get("/api/admin/users", a.api("", a.apiAdminUsers))
 	a.router = r
 }
 
@@ -313,13 +365,21 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // currentSession returns the logged-in session of a request: the signed
-// cookie (checked against the user's current password hash), or the
-// trusted proxy header when configured and the peer is a trusted proxy.
+// cookie (checked against the user's current password hash and the
+// server-side session record, which logout deletes), or the trusted proxy
+// header when configured and the peer is a trusted proxy.
 func (a *App) currentSession(r *http.Request) (*session, bool) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		if s, ok := a.sess.decode(c.Value); ok {
 			if fp, ok := a.cfg.Users.fingerprint(s.User); ok && fp == s.Fingerprint {
-				return &s, true
+				rec, err := a.cfg.Sessions.LookupSession(r.Context(), s.Nonce)
+				if err == nil && rec.User == s.User {
+					s.Role, _ = a.cfg.Users.Role(s.User)
+					return &s, true
+				}
+				if err != nil && !errors.Is(err, overwatch.ErrNotFound) {
+					a.log.Warn("session lookup failed", "err", err)
+				}
 			}
 		}
 	}
@@ -327,7 +387,11 @@ func (a *App) currentSession(r *http.Request) (*session, bool) {
 		if name := r.Header.Get(a.cfg.TrustedProxyHeader); ValidUserName(name) {
 			// No cookie: the proxy authenticates every request; the CSRF
 			// nonce is derived from the user so tokens stay stable.
-			return &session{User: name, Nonce: "proxy:" + name, Expires: a.cfg.Now().Add(a.cfg.SessionTTL)}, true
+			role, ok := a.cfg.Users.Role(name)
+			if !ok {
+				role = a.cfg.ProxyRole
+			}
+			return &session{User: name, Nonce: "proxy:" + name, Expires: a.cfg.Now().Add(a.cfg.SessionTTL), Role: role}, true
 		}
 	}
 	return nil, false
@@ -365,8 +429,55 @@ func (a *App) page(h handler, needLogin bool) httprouter.Handle {
 	return a.wrap(h, needLogin)
 }
 
-// api wraps a JSON handler: 401 JSON instead of a redirect.
-func (a *App) api(h handler) httprouter.Handle { return a.wrap(h, true) }
+// api wraps a JSON handler: 401 JSON instead of a redirect, and API
+// tokens of the given scope accepted (none when scope is "").
+func (a *App) api(scope Scope, h handler) httprouter.Handle {
+	inner := a.wrap(h, true)
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		if tok, ok := bearer(r); ok {
+			a.withToken(w, r, ps, h, tok, scope)
+			return
+		}
+		inner(w, r, ps)
+	}
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) (string, bool) {
+	v := r.Header.Get("Authorization")
+	if len(v) < 7 || !strings.EqualFold(v[:7], "bearer ") {
+		return "", false
+	}
+	return strings.TrimSpace(v[7:]), true
+}
+
+// withToken serves an API request authenticated by an API token:
+// read-only (GET and HEAD), on the routes of the token's scopes, for a
+// user that still exists, with the viewer's rights.
+func (a *App) withToken(w http.ResponseWriter, r *http.Request, ps httprouter.Params, h handler, presented string, scope Scope) {
+	w.Header().Set("Cache-Control", "no-store")
+	if scope == "" || stateChanging(r.Method) {
+		a.renderError(w, r, errorf(http.StatusForbidden, "API tokens are read-only and do not open %s %s", r.Method, r.URL.Path))
+		return
+	}
+	tok, ok := a.cfg.Tokens.verify(presented, a.cfg.Now())
+	if ok {
+		_, ok = a.cfg.Users.Role(tok.User)
+	}
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="overwatch"`)
+		a.renderError(w, r, errorf(http.StatusUnauthorized, "invalid, expired or revoked API token"))
+		return
+	}
+	if !tok.Has(scope) {
+		a.renderError(w, r, errorf(http.StatusForbidden, "API token %s lacks the %q scope", tok.ID, scope))
+		return
+	}
+	s := &session{User: tok.User, Role: RoleViewer, Token: tok.ID}
+	if err := h(w, r, ps, s); err != nil {
+		a.renderError(w, r, err)
+	}
+}
 
 func (a *App) wrap(h handler, needLogin bool) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {

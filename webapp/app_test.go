@@ -215,8 +215,8 @@ func TestRunListKeysetPages(t *testing.T) {
 func TestRunPage(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, 2)
-	require.NoError(t, e.store.PutAlarm(context.Background(), overwatch.AlarmRecord{ID: "EMC/maxPatch/high", Subsystem: "EMC", Trend: "maxPatch",
-		Alarm: "high", Hist: "EMCTRQA/hEMCalPatchMap", State: overwatch.AlarmFiring, Message: "max patch above 100", Run: 101, FiredAt: time.Now()}))
+	putAlarm(t, e, overwatch.AlarmRecord{ID: "EMC/maxPatch/high", Subsystem: "EMC", Trend: "maxPatch",
+		Alarm: "high", Hist: "EMCTRQA/hEMCalPatchMap", State: overwatch.AlarmFiring, Message: "max patch above 100", Run: 101, FiredAt: time.Now()})
 	c, _ := loggedIn(t, e)
 
 	resp, body := c.get("/run/101/EMC")
@@ -476,8 +476,8 @@ func TestTrendingAndAlarms(t *testing.T) {
 		pts = append(pts, overwatch.TrendPoint{Subsystem: "EMC", Trend: "maxPatch", Run: 100, Time: ri.Start.Add(time.Duration(i) * time.Minute), Value: float64(10 * i), Error: 1})
 	}
 	require.NoError(t, e.store.PutTrendPoints(ctx, pts))
-	require.NoError(t, e.store.PutAlarm(ctx, overwatch.AlarmRecord{ID: "EMC/maxPatch/high", Subsystem: "EMC", Trend: "maxPatch", Alarm: "high",
-		State: overwatch.AlarmResolved, Message: "was high", Run: 100, FiredAt: now, ResolvedAt: now}))
+	putAlarm(t, e, overwatch.AlarmRecord{ID: "EMC/maxPatch/high", Subsystem: "EMC", Trend: "maxPatch", Alarm: "high",
+		State: overwatch.AlarmResolved, Message: "was high", Run: 100, FiredAt: now, ResolvedAt: now})
 	c, _ := loggedIn(t, e)
 
 	resp, _ := c.get("/trending")

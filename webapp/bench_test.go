@@ -160,5 +160,5 @@ func TestLoadData(t *testing.T) {
 	users, err := OpenUsers(UsersPath(dir))
 	require.NoError(t, err)
 	bcryptCost = BcryptCost
-	require.NoError(t, users.Add(testUser, testPassword))
+	require.NoError(t, users.Add(testUser, testPassword, RoleShifter))
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
@@ -17,9 +18,10 @@ import (
 type Config struct {
 	// Store is where runs, outputs, trends and alarms are read. Required.
 	Store Store
-	// Alarms receives the alarm actions of logged-in users (acknowledge,
-	// silence); nil refuses them (503).
-	Alarms overwatch.AlarmStore
+	// Alarms is the one write the web app makes: the alarm actions of
+	// logged-in users (acknowledge, silence), as atomic updates with their
+	// history, which the run pages also read. Required.
+	Alarms overwatch.AlarmHistory
 	// DataDir is the data directory holding the web app's private
 	// directory ".webapp" (the users file and the session secret).
 	// Required.
@@ -46,12 +48,30 @@ type Config struct {
 	TrustedProxyHeader string
 	// TrustedProxies are the addresses allowed to set TrustedProxyHeader.
 	TrustedProxies []netip.Prefix
+	// ProxyRole is the role of users logged in by TrustedProxyHeader who
+	// are not in the users file (default viewer; an entry in the users
+	// file gives its role).
+	ProxyRole Role
+	// Tokens are the API tokens; nil opens TokensPath(DataDir).
+	Tokens *Tokens
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
-	// LoginAttempts failed logins per client address or user name are
-	// allowed within LoginWindow (defaults 5 per 5 minutes); then 429.
+	// LoginAttempts logins per (user name, client address) may fail within
+	// LoginWindow (defaults 5 per 5 minutes); then 429. One address may
+	// fail 4×LoginAttempts times over all user names. Failures of a user
+	// name from all addresses together never refuse a login: beyond
+	// LoginAttempts each adds 0.25 s (up to 5 s) before the password is
+	// checked.
 	LoginAttempts int
 	LoginWindow   time.Duration
+	// LoginConcurrency bounds the password checks (bcrypt) running at once
+	// (default: the number of CPUs); a login waiting more than 10 s for
+	// one gets 503.
+	LoginConcurrency int
+	// Sessions keeps the server-side session records; nil uses the data
+	// directory (NewDirSessions(SessionsPath(DataDir))), shared by every
+	// replica serving it.
+	Sessions SessionStore
 	// PollInterval is how often the live-update hub looks for new outputs
 	// of the newest runs (default 2 s).
 	PollInterval time.Duration
@@ -102,6 +122,25 @@ func (c *Config) setDefaults() error {
 	}
 	if c.LoginWindow <= 0 {
 		c.LoginWindow = 5 * time.Minute
+	}
+	if c.ProxyRole == "" {
+		c.ProxyRole = RoleViewer
+	}
+	if _, err := ParseRole(string(c.ProxyRole)); err != nil {
+		return err
+	}
+	if c.Tokens == nil {
+		t, err := OpenTokens(TokensPath(c.DataDir))
+		if err != nil {
+			return err
+		}
+		c.Tokens = t
+	}
+	if c.LoginConcurrency <= 0 {
+		c.LoginConcurrency = runtime.NumCPU()
+	}
+	if c.Sessions == nil {
+		c.Sessions = NewDirSessions(SessionsPath(c.DataDir), c.Now)
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 2 * time.Second

@@ -38,6 +38,9 @@ type hub struct {
 	mu   sync.Mutex
 	subs map[chan event]struct{}
 	seen map[overwatch.OutputRef]time.Time
+	// outputs reads the views' write times (through their bundles); the
+	// store when nil.
+	outputs outputReader
 	// onChange, when set, is called before announcing a new snapshot or
 	// new outputs (the app drops its cached run listings).
 	onChange func()
@@ -129,7 +132,11 @@ func (h *hub) poll(ctx context.Context, first bool) {
 	for _, ri := range runs {
 		for _, s := range ri.Subsystems {
 			ref := overwatch.ViewRef(ri.Number, s.Name, "")
-			mod, err := h.store.OutputTime(ctx, ref)
+			var out outputReader = h.store
+			if h.outputs != nil {
+				out = h.outputs
+			}
+			mod, err := out.OutputTime(ctx, ref)
 			if err != nil {
 				continue
 			}

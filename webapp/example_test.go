@@ -34,7 +34,7 @@ func Example() {
 
 	// There are no default users: create one (as "overwatch users add" does).
 	users, _ := webapp.OpenUsers(webapp.UsersPath(dir))
-	_ = users.Add("shifter", "a long password")
+	_ = users.Add("shifter", "a long password", webapp.RoleShifter)
 
 	// Behind an SSO proxy on this host that sets X-Remote-User.
 	app, err := webapp.New(webapp.Config{Store: st, DataDir: dir, Users: users,

@@ -62,7 +62,7 @@ func newEnv(t testing.TB, opts ...envOpt) *testEnv {
 	t.Cleanup(func() { st.Close() })
 	users, err := OpenUsers(UsersPath(dir))
 	require.NoError(t, err)
-	require.NoError(t, users.Add(testUser, testPassword))
+	require.NoError(t, users.Add(testUser, testPassword, RoleShifter))
 	th2, err := os.ReadFile("testdata/th2f.json")
 	require.NoError(t, err)
 	th1, err := os.ReadFile("testdata/th1f.json")
@@ -355,4 +355,19 @@ func fileHeartbeats(dir string) HeartbeatReader {
 		}
 		return hb
 	})
+}
+
+// putAlarm stores an alarm as trending does: one atomic update with its
+// history (fired in rec.Run, and resolved when it is resolved).
+func putAlarm(t testing.TB, e *testEnv, rec overwatch.AlarmRecord) {
+	t.Helper()
+	_, err := e.store.UpdateAlarm(context.Background(), rec.ID, func(a *overwatch.AlarmRecord, _ bool) ([]overwatch.AlarmEvent, error) {
+		*a = rec
+		evs := []overwatch.AlarmEvent{{Kind: overwatch.AlarmEventFired, Run: rec.Run, Time: rec.FiredAt, Message: rec.Message}}
+		if rec.State == overwatch.AlarmResolved {
+			evs = append(evs, overwatch.AlarmEvent{Kind: overwatch.AlarmEventResolved, Run: rec.Run, Time: rec.ResolvedAt, Message: rec.Message})
+		}
+		return evs, nil
+	})
+	require.NoError(t, err)
 }

@@ -87,6 +87,9 @@ type pageData struct {
 	User   string
 	CSRF   string
 	JSROOT bool
+	// CanAck: the user may acknowledge and silence alarms (shows the
+	// buttons).
+	CanAck bool
 	Error  string
 	Code   int
 	Data   any
@@ -97,6 +100,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, s *session, name, t
 	if s != nil {
 		pd.User = s.User
 		pd.CSRF = a.sess.csrfToken(s.Nonce)
+		pd.CanAck = s.Token == "" && s.Role.Can(PermAcknowledge)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -112,17 +116,41 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, _ httprouter.Params, 
 	return nil
 }
 
-// safeNext keeps only local absolute paths as login redirect targets.
+// safeNext keeps only local absolute paths as login redirect targets. It
+// validates the path a browser would follow: the decoded, cleaned path
+// (http.Redirect cleans it too), so "/x/../%5Cevil.com" cannot become
+// "/\evil.com", which browsers resolve to another host. Backslashes,
+// control characters, schemes, hosts and "//" are refused; the result is
+// re-encoded from the cleaned path and the query.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/logout") || strings.HasPrefix(next, "/login") {
-		return "/runs"
+	const fallback = "/runs"
+	if next == "" || len(next) > 4096 || next[0] != '/' || badRedirectChars(next) {
+		return fallback
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" {
-		return "/runs"
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil || badRedirectChars(u.Path) {
+		return fallback
 	}
-	return next
+	clean := path.Clean(u.Path)
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") {
+		return fallback
+	}
+	for _, p := range []string{"/login", "/logout"} {
+		if clean == p || strings.HasPrefix(clean, p+"/") {
+			return fallback
+		}
+	}
+	return (&url.URL{Path: clean, RawQuery: u.RawQuery}).String()
+}
+
+// badRedirectChars reports backslashes and control characters.
+func badRedirectChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 type loginData struct {
@@ -164,25 +192,72 @@ func (a *App) loginPost(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		return a.showLogin(w, r, next, "The login form expired or its CSRF token is invalid: please try again.", http.StatusForbidden)
 	}
 	user, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
-	addrKey, userKey := "addr:"+a.clientAddr(r), "user:"+user
-	if ok, wait := a.limit.allow(addrKey, userKey); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		return a.showLogin(w, r, next, fmt.Sprintf("Too many failed logins: try again in %d s.", int(math.Ceil(wait.Seconds()))), http.StatusTooManyRequests)
+	addr := a.clientAddr(r)
+	// The attempt is counted before the password is checked: of parallel
+	// guesses at most LoginAttempts per (user, address) get checked, and
+	// one address cannot spray more than addrFactor× that over all users.
+	// Failures of a user from every address only slow its logins down,
+	// so guesses from elsewhere never lock the real user out.
+	uaKey, addrKey, userKey := "ua:"+user+"\x00"+addr, "addr:"+addr, "user:"+user
+	if ok, wait := a.limit.take(uaKey); !ok {
+		return a.tooManyLogins(w, r, next, wait)
 	}
-	if !ValidUserName(user) || !a.cfg.Users.Verify(user, pw) {
-		a.limit.fail(addrKey, userKey)
+	if ok, wait := a.limitAddr.take(addrKey); !ok {
+		a.limit.giveBack(uaKey)
+		return a.tooManyLogins(w, r, next, wait)
+	}
+	if d := slowDown(a.slow.count(userKey), a.cfg.LoginAttempts); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return r.Context().Err()
+		}
+	}
+	if !a.hashing.acquire(r.Context(), loginQueueWait) {
+		if err := r.Context().Err(); err != nil {
+			return err
+		}
+		a.limit.giveBack(uaKey)
+		a.limitAddr.giveBack(addrKey)
+		w.Header().Set("Retry-After", "5")
+		return a.showLogin(w, r, next, "The server is busy checking other logins: try again in a few seconds.", http.StatusServiceUnavailable)
+	}
+	ok := ValidUserName(user) && a.cfg.Users.Verify(user, pw)
+	a.hashing.release()
+	if !ok {
+		a.slow.record(userKey)
 		return a.showLogin(w, r, next, "Login failed: invalid user name or password.", http.StatusUnauthorized)
 	}
-	a.limit.reset(userKey)
+	a.limit.reset(uaKey)
+	a.limitAddr.giveBack(addrKey)
 	fp, _ := a.cfg.Users.fingerprint(user)
 	ss := session{User: user, Expires: a.cfg.Now().Add(a.cfg.SessionTTL), Nonce: randomToken(), Fingerprint: fp}
+	if err := a.cfg.Sessions.CreateSession(r.Context(), ss.Nonce, SessionRecord{User: user, Expires: ss.Expires}); err != nil {
+		return err
+	}
 	http.SetCookie(w, a.sess.cookie(r, sessionCookie, a.sess.encode(ss), a.cfg.SessionTTL))
 	http.SetCookie(w, a.sess.cookie(r, loginCookie, "", -1))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 
+// loginQueueWait bounds how long a login waits for a password-hashing slot.
+const loginQueueWait = 10 * time.Second
+
+func (a *App) tooManyLogins(w http.ResponseWriter, r *http.Request, next string, wait time.Duration) error {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return a.showLogin(w, r, next, fmt.Sprintf("Too many failed logins: try again in %d s.", secs), http.StatusTooManyRequests)
+}
+
+// logout ends the session: its server-side record is deleted, so a copy
+// of the cookie stops working at once (on every replica).
 func (a *App) logout(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
+	if s != nil && !strings.HasPrefix(s.Nonce, "proxy:") {
+		if err := a.cfg.Sessions.DeleteSession(r.Context(), s.Nonce); err != nil && !errors.Is(err, overwatch.ErrNotFound) {
+			return err
+		}
+	}
 	http.SetCookie(w, a.sess.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
@@ -493,7 +568,7 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 	}
 	group, hist := q.Get("group"), q.Get("hist")
 	d.Permalink = permalink(d.Slice, run, sys, group, hist)
-	if d.Alarms, err = a.store.Alarms(ctx, overwatch.AlarmQuery{Subsystem: sys, State: overwatch.AlarmFiring}); err != nil {
+	if d.Alarms, err = a.runAlarms(ctx, run, sys); err != nil {
 		return err
 	}
 	sliceKey := ""
@@ -558,20 +633,11 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 
 // outputURL is the API URL of one output of a histogram.
 func outputURL(run int, sys, slice, kind, name string) string {
-	u := fmt.Sprintf("/api/runs/%d/%s/%s/%s", run, sys, kind, escapeName(name))
+	q := url.Values{}
 	if slice != "" {
-		u += "?slice=" + url.QueryEscape(slice)
+		q.Set("slice", slice)
 	}
-	return u
-}
-
-// escapeName escapes a histogram name for a URL path, keeping '/'.
-func escapeName(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
+	return nameURL(fmt.Sprintf("/api/runs/%d/%s/%s", run, sys, kind), name, q)
 }
 
 func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.ViewHist, alarms []overwatch.AlarmRecord) plotBlock {
@@ -583,7 +649,7 @@ func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.
 		p.Pretty = h.Name
 	}
 	ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputHints}
-	if data, err := a.store.Output(ctx, ref); err == nil {
+	if data, err := a.bundles.Output(ctx, ref); err == nil {
 		var hi overwatch.Hints
 		if json.Unmarshal(data, &hi) == nil {
 			p.Info, p.Reasons = hi.Info, hi.QualityReasons
@@ -592,7 +658,7 @@ func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.
 			}
 		}
 	}
-	if t, err := a.store.OutputTime(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputJSON}); err == nil {
+	if t, err := a.bundles.OutputTime(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputJSON}); err == nil {
 		p.Updated = t
 	}
 	for _, al := range alarms {
@@ -758,7 +824,7 @@ func (a *App) trendingPage(w http.ResponseWriter, r *http.Request, ps httprouter
 		if d.Selected != "" && n != d.Selected {
 			continue
 		}
-		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: "/api/trends/" + d.Sys + "/" + escapeName(n)}
+		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: nameURL("/api/trends/"+d.Sys, n, nil)}
 		if tb.Desc == "" {
 			tb.Desc = n
 		}
@@ -781,10 +847,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// statusPageData is the status page: the status and the alarms firing now.
+type statusPageData struct {
+	*Status
+	Alarms []overwatch.AlarmRecord
+}
+
 func (a *App) statusPage(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
 	st, err := a.status(r.Context())
 	if err != nil {
 		return err
 	}
-	return a.render(w, r, s, "status", "Status", st)
+	firing, err := a.store.Alarms(r.Context(), overwatch.AlarmQuery{State: overwatch.AlarmFiring})
+	if err != nil {
+		return err
+	}
+	return a.render(w, r, s, "status", "Status", statusPageData{Status: st, Alarms: firing})
 }

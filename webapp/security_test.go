@@ -165,13 +165,14 @@ func TestLoginRateLimit(t *testing.T) {
 		resp := c.login(testUser, "bad password "+string(rune('a'+i)))
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	}
-	// Limited now, even with the right password.
+	// Limited now from this address, even with the right password.
 	resp := c.login(testUser, testPassword)
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.Equal(t, "60", resp.Header.Get("Retry-After"))
-	// A different user from the same address is limited by address too.
+	// Another user from the same address is not locked by alice's
+	// failures (the address limit is 4× higher).
 	resp = c.login("bob", "whatever password")
-	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	// After the window the right password works.
 	clock = clock.Add(61 * time.Second)
 	resp = c.login(testUser, testPassword)
@@ -181,26 +182,36 @@ func TestLoginRateLimit(t *testing.T) {
 func TestLimiter(t *testing.T) {
 	clock := time.Unix(1000, 0)
 	l := newLimiter(2, 10*time.Second, func() time.Time { return clock })
-	ok, _ := l.allow("a")
+	ok, _ := l.take("a")
 	assert.True(t, ok)
-	l.fail("a")
-	l.fail("a")
-	ok, wait := l.allow("a", "b")
+	ok, _ = l.take("a")
+	assert.True(t, ok)
+	ok, wait := l.take("a", "b")
 	assert.False(t, ok)
 	assert.Equal(t, 10*time.Second, wait)
-	ok, _ = l.allow("b")
+	assert.Equal(t, 0, l.count("b"), "a refused attempt counts against no key")
+	ok, _ = l.take("b")
 	assert.True(t, ok)
+	l.giveBack("b")
+	assert.Equal(t, 0, l.count("b"))
 	clock = clock.Add(5 * time.Second)
-	l.fail("b")
+	l.take("b")
 	clock = clock.Add(5 * time.Second)
-	ok, _ = l.allow("a")
-	assert.True(t, ok, "failures left the window")
-	l.fail("b")
-	ok, _ = l.allow("b")
+	ok, _ = l.take("a")
+	assert.True(t, ok, "attempts left the window")
+	l.take("b")
+	ok, _ = l.take("b")
 	assert.False(t, ok)
 	l.reset("b")
-	ok, _ = l.allow("b")
+	ok, _ = l.take("b")
 	assert.True(t, ok)
+	l.record("c")
+	l.record("c")
+	l.record("c")
+	assert.Equal(t, 3, l.count("c"), "record has no limit")
+	assert.Equal(t, time.Duration(0), slowDown(4, 5))
+	assert.Equal(t, slowDownStep, slowDown(5, 5))
+	assert.Equal(t, slowDownMax, slowDown(500, 5))
 }
 
 func TestSessionTampering(t *testing.T) {

@@ -68,6 +68,12 @@ type session struct {
 	Expires     time.Time
 	Nonce       string // random, per login: keys the CSRF token
 	Fingerprint string // digest of the user's password hash at login
+
+	// Not in the cookie: the user's current role (from the users file on
+	// every request) and, for a request authenticated by an API token,
+	// the token's ID.
+	Role  Role
+	Token string
 }
 
 // sessions signs and checks session cookies with HMAC-SHA256.
@@ -95,6 +101,9 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// strictB64 decodes only the canonical unpadded URL-safe encoding.
+var strictB64 = base64.RawURLEncoding.Strict()
+
 // encode returns the cookie value of a session.
 func (s *sessions) encode(ss session) string {
 	payload := strings.Join([]string{ss.User, strconv.FormatInt(ss.Expires.Unix(), 10), ss.Nonce, ss.Fingerprint}, "|")
@@ -106,14 +115,16 @@ func (s *sessions) encode(ss session) string {
 // expiry.
 func (s *sessions) decode(v string) (session, bool) {
 	p, sig, ok := strings.Cut(v, ".")
-	if !ok || len(v) > 1024 {
+	if !ok || len(v) > 1024 || strings.ContainsAny(v, "\r\n") { // the decoder skips CR and LF
 		return session{}, false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict decoding: one encoding per signature and payload (non-zero
+	// padding bits would give several cookie values for one session).
+	got, err := strictB64.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, s.mac("session", p)) {
 		return session{}, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(p)
+	raw, err := strictB64.DecodeString(p)
 	if err != nil {
 		return session{}, false
 	}

@@ -19,6 +19,7 @@ type Store interface {
 	Snapshots(ctx context.Context, run int, subsystem string) ([]overwatch.SnapshotInfo, error)
 	Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, error)
 	OutputTime(ctx context.Context, ref overwatch.OutputRef) (time.Time, error)
+	overwatch.OutputRanger // bundle members, read without reading the whole bundle
 	TrendPoints(ctx context.Context, q overwatch.TrendQuery) ([]overwatch.TrendPoint, error)
 	Trends(ctx context.Context, subsystem string) ([]string, error)
 	Alarm(ctx context.Context, id string) (overwatch.AlarmRecord, error)

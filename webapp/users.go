@@ -39,6 +39,9 @@ type User struct {
 	Name    string    `json:"name"`
 	Hash    string    `json:"hash"` // bcrypt hash of the password
 	Created time.Time `json:"created"`
+	// Role is what the user may do; entries without one (written before
+	// roles existed) are shifters.
+	Role Role `json:"role,omitempty"`
 }
 
 type usersFile struct {
@@ -106,6 +109,12 @@ func (u *Users) reload() error {
 		if !ValidUserName(x.Name) || x.Hash == "" {
 			return fmt.Errorf("webapp: users file %s: invalid entry %q", u.path, x.Name)
 		}
+		if x.Role == "" {
+			x.Role = legacyRole
+		}
+		if _, err := ParseRole(string(x.Role)); err != nil {
+			return fmt.Errorf("webapp: users file %s: user %q: %w", u.path, x.Name, err)
+		}
 		m[x.Name] = x
 	}
 	u.users, u.modTime, u.size = m, st.ModTime(), st.Size()
@@ -155,10 +164,13 @@ func checkPassword(pw string) error {
 	return nil
 }
 
-// Add creates a user with the given password.
-func (u *Users) Add(name, password string) error {
+// Add creates a user with the given password and role.
+func (u *Users) Add(name, password string, role Role) error {
 	if !ValidUserName(name) {
 		return fmt.Errorf("webapp: invalid user name %q: expected 1-64 of [A-Za-z0-9._@-]", name)
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
 	}
 	if err := checkPassword(password); err != nil {
 		return err
@@ -175,7 +187,7 @@ func (u *Users) Add(name, password string) error {
 	if _, ok := u.users[name]; ok {
 		return fmt.Errorf("webapp: %q: %w", name, ErrUserExists)
 	}
-	u.users[name] = User{Name: name, Hash: string(h), Created: time.Now().UTC().Truncate(time.Second)}
+	u.users[name] = User{Name: name, Hash: string(h), Created: time.Now().UTC().Truncate(time.Second), Role: role}
 	return u.save()
 }
 
@@ -215,6 +227,53 @@ func (u *Users) SetPassword(name, password string) error {
 	x.Hash = string(h)
 	u.users[name] = x
 	return u.save()
+}
+
+// SetRole changes a user's role; it takes effect on the user's next
+// request.
+func (u *Users) SetRole(name string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return err
+	}
+	x, ok := u.users[name]
+	if !ok {
+		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
+	}
+	x.Role = role
+	u.users[name] = x
+	return u.save()
+}
+
+// Role returns a user's role; ok is false for an unknown user.
+func (u *Users) Role(name string) (Role, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return "", false
+	}
+	x, ok := u.users[name]
+	return x.Role, ok
+}
+
+// List returns the users sorted by name, without their password hashes.
+func (u *Users) List() ([]User, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return nil, err
+	}
+	out := make([]User, 0, len(u.users))
+	for _, x := range u.users {
+		x.Hash = ""
+		out = append(out, x)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // Names returns the user names, sorted.

@@ -19,11 +19,11 @@ func TestUsers(t *testing.T) {
 	assert.Empty(t, names, "no default users")
 	assert.False(t, u.Verify("admin", "admin"))
 
-	require.NoError(t, u.Add("bob", "a long password"))
-	assert.ErrorIs(t, u.Add("bob", "another long one"), ErrUserExists)
-	assert.ErrorContains(t, u.Add("b b", "a long password"), "invalid user name")
-	assert.ErrorContains(t, u.Add("carol", "short"), "too short")
-	assert.ErrorContains(t, u.Add("carol", strings.Repeat("x", 80)), "too long")
+	require.NoError(t, u.Add("bob", "a long password", RoleViewer))
+	assert.ErrorIs(t, u.Add("bob", "another long one", RoleViewer), ErrUserExists)
+	assert.ErrorContains(t, u.Add("b b", "a long password", RoleViewer), "invalid user name")
+	assert.ErrorContains(t, u.Add("carol", "short", RoleViewer), "too short")
+	assert.ErrorContains(t, u.Add("carol", strings.Repeat("x", 80), RoleViewer), "too long")
 	assert.True(t, u.Verify("bob", "a long password"))
 	assert.False(t, u.Verify("bob", "a long passworD"))
 	assert.False(t, u.Verify("nobody", "a long password"))
@@ -48,7 +48,7 @@ func TestUsers(t *testing.T) {
 	assert.ErrorIs(t, u2.Remove("bob"), ErrUnknownUser)
 
 	// A users file readable by others is refused.
-	require.NoError(t, u.Add("dave", "a long password"))
+	require.NoError(t, u.Add("dave", "a long password", RoleViewer))
 	require.NoError(t, os.Chmod(UsersPath(dir), 0o644))
 	_, err = OpenUsers(UsersPath(dir))
 	assert.ErrorContains(t, err, "expected 0600")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
@@ -57,14 +58,14 @@ func TestPipeline(t *testing.T) {
 
 	read := func(sys, name string, kind overwatch.OutputKind, v any) {
 		t.Helper()
-		b, err := st.Output(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Name: name, Kind: kind})
+		b, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: run, Subsystem: sys, Name: name, Kind: kind})
 		require.NoError(t, err, "%s %s %s", sys, name, kind)
 		require.NoError(t, json.Unmarshal(b, v))
 	}
 	views := map[string]overwatch.ViewDoc{}
 	for _, sys := range []string{"EMC", "TPC", "HLT"} {
 		var v overwatch.ViewDoc
-		b, err := st.Output(ctx, overwatch.ViewRef(run, sys, ""))
+		b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(run, sys, ""))
 		require.NoError(t, err, sys)
 		require.NoError(t, json.Unmarshal(b, &v))
 		assert.True(t, v.Complete, sys)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
@@ -53,7 +54,7 @@ func readOutput(t *testing.T, dir string, ref overwatch.OutputRef, v any) {
 	st, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	defer st.Close()
-	b, err := st.Output(context.Background(), ref)
+	b, err := bundle.NewOutputs(st).Output(context.Background(), ref)
 	require.NoError(t, err, "%+v", ref)
 	require.NoError(t, json.Unmarshal(b, v))
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
+	"github.com/overwatch-dqm/overwatch/quality"
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 
@@ -37,6 +38,7 @@ type Config struct {
 	HLT        HLT        `yaml:"hlt"`
 	DQM        DQM        `yaml:"dqm"`
 	Processing Processing `yaml:"processing"`
+	Store      Store      `yaml:"store"`
 	Web        Web        `yaml:"web"`
 	Monitor    Monitor    `yaml:"monitor"`
 	Metrics    Metrics    `yaml:"metrics"`
@@ -44,6 +46,8 @@ type Config struct {
 	Trending trending.Config `yaml:"trending"`
 	// Notifications configures where alarms are sent.
 	Notifications trending.NotifyConfig `yaml:"notifications"`
+	// Quality configures the data-quality checks per subsystem.
+	Quality map[string]quality.Config `yaml:"quality"`
 }
 
 // Log configures logging.
@@ -95,6 +99,10 @@ type Processing struct {
 	Mode string `yaml:"mode"`
 	// Scan is the period of the catch-up scan (default 30s).
 	Scan time.Duration `yaml:"scan"`
+	// PNG is when histogram images are rendered: "demand" (default: by the
+	// web app when first asked, from the bundle's JSON) or "eager" (every
+	// image during processing).
+	PNG string `yaml:"png"`
 	// Ingest, when set, is a drop folder whose receiver-named files
 	// (<SYS>histos_<run>_<mode>_<Y>_<M>_<D>_<h>_<m>_<s>.root, as written by
 	// the C++ zmqReceive or `overwatch receive hlt --drop`) are moved into
@@ -144,12 +152,15 @@ type Monitor struct {
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
-	// Listen serves /metrics on its own address; empty serves it on the
-	// web app's listener (when enabled).
+	// Listen serves /metrics on its own address. Empty serves it nowhere
+	// unless OnWebPort is set.
 	Listen string `yaml:"listen"`
 	// Limits are the listener's timeouts and connection/request bounds
 	// (default httpserve.MetricsDefaults).
 	Limits httpserve.Limits `yaml:"limits"`
+	// OnWebPort also serves /metrics on the web app's listener, to anyone
+	// who reaches it (no login): off by default; the demo sets it.
+	OnWebPort bool `yaml:"onWebPort"`
 }
 
 // Size is a byte count written as "256MiB", "2MB", "1024", ...
@@ -373,6 +384,12 @@ func (c *Config) Validate() error {
 	if c.Processing.Scan <= 0 {
 		bad("processing.scan: must be positive")
 	}
+	c.Store.validate(bad)
+	switch c.Processing.PNG {
+	case "", "demand", "eager":
+	default:
+		bad("processing.png: %q is not demand or eager", c.Processing.PNG)
+	}
 	if c.Web.Enabled {
 		checkAddr("web.listen", c.Web.Listen)
 		if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
@@ -413,6 +430,7 @@ func (c *Config) Validate() error {
 			bad("notifications.baseURL: %q is not an http(s) URL of the web app (e.g. https://overwatch.example.org)", u)
 		}
 	}
+	c.validateQuality(bad)
 	if s := c.Notifications.SMTP; s != nil {
 		if _, _, err := net.SplitHostPort(s.Address); err != nil {
 			bad("notifications.smtp.address: %q is not host:port", s.Address)

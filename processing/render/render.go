@@ -37,6 +37,11 @@ type Options struct {
 	Width, Height int
 }
 
+// Thumbnail is the size of the images processing and the web app render
+// for histograms (the web app draws interactive plots with JSROOT; images
+// are its fallback and the thumbnails).
+var Thumbnail = Options{Width: 400, Height: 300}
+
 func (o Options) size() (int, int) {
 	if o.Width <= 0 || o.Height <= 0 {
 		return 480, 360

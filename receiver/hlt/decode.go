@@ -1,8 +1,6 @@
 package hlt
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -21,9 +19,9 @@ type Decoded struct {
 	// object name, sorted by name, one per name (a later duplicate
 	// replaces an earlier one).
 	Entries []overwatch.Entry
-	// Hash identifies the reply's object content: a SHA-256 over the names
-	// and raw payloads of the decoded objects, in name order. Two replies
-	// with the same objects have the same hash.
+	// Hash identifies the reply's object content
+	// (overwatch.ContentHash of Entries, the rule store ingestion applies
+	// too): two replies with the same objects have the same hash.
 	Hash [32]byte
 	// Streamers counts the ROOTSTRI pairs applied.
 	Streamers int
@@ -127,22 +125,14 @@ func (dec *Decoder) Decode(frames [][]byte) *Decoded {
 	}
 	// One entry per name, the last one winning, sorted by name.
 	sort.SliceStable(objs, func(i, j int) bool { return objs[i].name < objs[j].name })
-	h := sha256.New()
-	var lenBuf [8]byte
 	for i, o := range objs {
 		if i+1 < len(objs) && objs[i+1].name == o.name {
 			d.Duplicates++
 			continue
 		}
 		d.Entries = append(d.Entries, overwatch.Entry{Key: o.name, Object: o.obj})
-		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(o.name)))
-		h.Write(lenBuf[:])
-		h.Write([]byte(o.name))
-		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(o.payload)))
-		h.Write(lenBuf[:])
-		h.Write(o.payload)
 	}
-	copy(d.Hash[:], h.Sum(nil))
+	d.Hash = overwatch.ContentHash(d.Entries)
 	return d
 }
 

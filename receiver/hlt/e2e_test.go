@@ -194,6 +194,7 @@ func TestDropFolderIngest(t *testing.T) {
 	meta := overwatch.SnapshotMeta{Run: 300001, Subsystem: "EMC", Mode: overwatch.ModeNoCompress,
 		Time: time.Now().Add(-time.Minute).Truncate(time.Second)}
 	for i := 0; i < 2; i++ {
+		h.Contents[1] = float64(i) // identical objects would be a duplicate
 		_, err := sink.Put(ctx, meta, []overwatch.Entry{{Key: h.Name, Object: h}})
 		require.NoError(t, err)
 	}

@@ -26,6 +26,10 @@ type Sink interface {
 // announces them.
 type StoreSink struct {
 	Store overwatch.SnapshotStore
+	// Stored, when set, is given every stored snapshot with the entries it
+	// was encoded from, which it must not modify (processing.Handoff.Offer:
+	// the processor of the same process skips decoding it again).
+	Stored func(overwatch.SnapshotInfo, []overwatch.Entry)
 }
 
 // Put implements Sink.
@@ -37,6 +41,9 @@ func (s StoreSink) Put(ctx context.Context, meta overwatch.SnapshotMeta, entries
 	info, err := s.Store.PutSnapshot(ctx, meta, bytes.NewReader(data))
 	if err != nil {
 		return "", fmt.Errorf("hlt: store snapshot: %w", err)
+	}
+	if s.Stored != nil {
+		s.Stored(info, entries)
 	}
 	return info.Path, nil
 }

@@ -511,15 +511,17 @@ wireEvents();
 initPage().then(() => { body.dataset.ready = '1'; });
 
 // ---------- alarm actions (acknowledge, silence) ----------
-for (const b of document.querySelectorAll('button.alarm-action')) {
-  b.addEventListener('click', () => {
-    const status = b.parentElement.querySelector('.alarm-status');
-    b.disabled = true;
-    const req = { id: b.dataset.id, action: b.dataset.action };
-    if (b.dataset.minutes) req.minutes = Number(b.dataset.minutes);
-    postJSON('/api/alarms/action', req).then((rec) => {
-      if (req.action === 'ack') setStatus(status, ` acknowledged by ${rec.AckedBy}`);
-      else setStatus(status, ` silenced until ${new Date(rec.SilencedUntil).toLocaleTimeString()}`);
-    }).catch((e) => { b.disabled = false; setStatus(status, ` ${e.message}`); });
-  });
-}
+// Delegated from the document, so that buttons of content loaded in place
+// (live updates, in-page navigation) work too.
+document.addEventListener('click', (ev) => {
+  const b = ev.target.closest?.('button.alarm-action');
+  if (!b || b.disabled) return;
+  const status = b.parentElement.querySelector('.alarm-status');
+  b.disabled = true;
+  const req = { id: b.dataset.id, action: b.dataset.action };
+  if (b.dataset.minutes) req.minutes = Number(b.dataset.minutes);
+  postJSON('/api/alarms/action', req).then((rec) => {
+    if (req.action === 'ack') setStatus(status, ` acknowledged by ${rec.AckedBy}`);
+    else setStatus(status, ` silenced until ${new Date(rec.SilencedUntil).toLocaleTimeString()}`);
+  }).catch((e) => { b.disabled = false; setStatus(status, ` ${e.message}`); });
+});

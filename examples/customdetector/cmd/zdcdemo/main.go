@@ -18,6 +18,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
@@ -124,8 +125,8 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 	return nil
 }
 
-func readJSON(ctx context.Context, st overwatch.OutputStore, ref overwatch.OutputRef, v any) error {
-	b, err := st.Output(ctx, ref)
+func readJSON(ctx context.Context, st bundle.Source, ref overwatch.OutputRef, v any) error {
+	b, err := bundle.NewOutputs(st).Output(ctx, ref)
 	if err != nil {
 		return err
 	}
