@@ -397,7 +397,7 @@ func (p *Processor) runItem(pl *plan, it *planItem, hists map[string]*overwatch.
 
 func classOf(r *processed) string {
 	if r.it.kind == kindStack {
-		return StackClass
+		return overwatch.StackClass
 	}
 	if r.hist != nil {
 		return r.hist.Class

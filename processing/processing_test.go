@@ -202,7 +202,7 @@ func TestProcessView(t *testing.T) {
 	require.Len(t, v.Groups, 3)
 	assert.True(t, v.Groups[1].Grid)
 	assert.Equal(t, "Energy C", v.Groups[0].Hists[0].PrettyName)
-	assert.Equal(t, StackClass, v.Groups[0].Hists[1].Class)
+	assert.Equal(t, overwatch.StackClass, v.Groups[0].Hists[1].Class)
 
 	hb := readHints(t, st, 100, "TST", "", "TSTBroken")
 	assert.Equal(t, overwatch.QualityBad, hb.Quality)

@@ -632,9 +632,9 @@ func TestNewValidatesConfig(t *testing.T) {
 	e := newEnv(t)
 	_, err = New(Config{Store: e.store})
 	assert.ErrorContains(t, err, "DataDir is required")
-	_, err = New(Config{Store: e.store, DataDir: e.dir, TrustedProxyHeader: "X-User"})
+	_, err = New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, TrustedProxyHeader: "X-User"})
 	assert.ErrorContains(t, err, "TrustedProxies")
-	_, err = New(Config{Store: e.store, DataDir: e.dir, Secret: []byte("short")})
+	_, err = New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Secret: []byte("short")})
 	assert.ErrorContains(t, err, "at least 32 bytes")
 }
 

@@ -288,7 +288,7 @@ func TestBrowserRealPipeline(t *testing.T) {
 	require.NoError(t, p.Process(t.Context(), last))
 	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
 	t.Cleanup(func() { svc.Close() })
-	app, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: svc, Logger: quiet,
+	app, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: svc, Logger: quiet,
 		JSROOTDir: e.app.cfg.JSROOTDir, PollInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { app.Close() })

@@ -89,7 +89,7 @@ func TestPipeline(t *testing.T) {
 
 	var stack overwatch.Hints
 	read("EMC", "EMCTRQA_histEMCalPatchAmpEMCGAHOffline", overwatch.OutputHints, &stack)
-	assert.Equal(t, processing.StackClass, stack.Class)
+	assert.Equal(t, overwatch.StackClass, stack.Class)
 	assert.Equal(t, []string{"EMCTRQA_histEMCalPatchAmpEMCGAHOffline", "EMCTRQA_histDCalPatchAmpEMCGAHOffline"}, stack.Stack)
 	kinds := map[overwatch.DecorationKind]int{}
 	for _, d := range stack.Display.Decorations {
