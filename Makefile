@@ -49,11 +49,16 @@ $(VERSITYGW):
 setup: setup-jsroot setup-system
 	$(GO) mod download
 
+# Modules of their own inside the repository (not part of ./...).
+SUBMODULES := examples/customdetector
+
 test: setup lint
 	$(GO) test -count=1 -timeout 30m ./...
+	for m in $(SUBMODULES); do (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
 
 test-short:
 	$(GO) test -short -count=1 ./...
+	for m in $(SUBMODULES); do (cd $$m && $(GO) test -short -count=1 ./...) || exit 1; done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -69,6 +74,10 @@ lint: $(STATICCHECK)
 	@$(GO) mod tidy -diff >/dev/null || { echo 'go mod tidy would change go.mod/go.sum:'; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	@for m in $(SUBMODULES); do \
+	  (cd $$m && { $(GO) mod tidy -diff >/dev/null || { echo "$$m: go mod tidy would change go.mod/go.sum"; exit 1; }; } && \
+	   $(GO) vet ./... && $(STATICCHECK) ./...) || exit 1; \
+	done
 
 demo: build
 	./$(BIN) demo

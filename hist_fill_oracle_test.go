@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ow "github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 )
 
 // gohepTestdata returns go-hep's hbook/rootcnv/testdata directory, which
@@ -21,15 +21,7 @@ import (
 // together with the data they were filled with.
 func gohepTestdata(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		t.Skipf("go env GOMODCACHE: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "go-hep.org", "x", "hep@v0.40.0", "hbook", "rootcnv", "testdata")
-	if _, err := os.Stat(filepath.Join(dir, "gauss-h2.root")); err != nil {
-		t.Skipf("go-hep testdata not available: %v", err)
-	}
-	return dir
+	return filepath.Dir(rootfiles.GoHepFile(t, "hbook/rootcnv/testdata/gauss-h2.root"))
 }
 
 func readColumns(t *testing.T, path string) [][]float64 {

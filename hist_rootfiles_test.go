@@ -2,27 +2,18 @@ package overwatch_test
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	ow "github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 )
-
-// rootFilesDir holds files written by real ROOT; CI clones the repository
-// with shared/ beside it.
-const rootFilesDir = "../shared/data/root-files"
 
 func readROOTFile(t *testing.T, name string) *ow.File {
 	t.Helper()
-	path := filepath.Join(rootFilesDir, name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("ROOT-written test file not available: %v", err)
-	}
-	f, err := ow.ReadFile(path)
+	f, err := ow.ReadFile(rootfiles.File(t, name))
 	require.NoError(t, err)
 	return f
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,39 +13,18 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/jsroottest"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 )
 
 // oracleFiles returns the ROOT-written files available for the oracle
 // tests: the shared scikit-hep files and those shipped in the go-hep module.
 func oracleFiles(t *testing.T) []string {
 	t.Helper()
-	var files []string
-	shared := filepath.Join("..", "shared", "data", "root-files")
-	for _, f := range []string{"uproot-hepdata-example.root", "uproot-histograms.root", "uproot-issue33.root",
+	return rootfiles.All(t, []string{"uproot-hepdata-example.root", "uproot-histograms.root", "uproot-issue33.root",
 		"uproot-issue-227a.root", "uproot-issue66.root", "uproot-issue64.root", "uproot-issue-181.root",
-		"uproot-from-geant4.root"} {
-		if p := filepath.Join(shared, f); fileExists(p) {
-			files = append(files, p)
-		}
-	}
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		hep := filepath.Join(strings.TrimSpace(string(out)), "go-hep.org", "x", "hep@v0.40.0")
-		for _, f := range []string{"hbook/rootcnv/testdata/gauss-h1.root", "hbook/rootcnv/testdata/gauss-h2.root",
-			"groot/testdata/graphs.root", "groot/testdata/tprofile.root", "groot/testdata/dirs-6.14.00.root"} {
-			if p := filepath.Join(hep, f); fileExists(p) {
-				files = append(files, p)
-			}
-		}
-	}
-	if len(files) == 0 {
-		t.Skip("no ROOT-written files available (../shared/data/root-files, go-hep module testdata)")
-	}
-	return files
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+		"uproot-from-geant4.root"},
+		"hbook/rootcnv/testdata/gauss-h1.root", "hbook/rootcnv/testdata/gauss-h2.root",
+		"groot/testdata/graphs.root", "groot/testdata/tprofile.root", "groot/testdata/dirs-6.14.00.root")
 }
 
 // TestJSONMatchesJSROOTOnROOTFiles rebuilds every histogram-like object of

@@ -6,6 +6,10 @@ package overwatch
 // (OutputHints). They are part of the vocabulary so that writer and
 // readers share one definition.
 
+// StackClass is the class reported for a stack of histograms in views and
+// hints (the JSON output of a stack is a JSROOT THStack).
+const StackClass = "THStack"
+
 // ViewName is the OutputRef.Name of a subsystem's view document (Kind
 // OutputView): empty, as the store keeps one view per run,
 // subsystem and slice. Use ViewRef to address it.

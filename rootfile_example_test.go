@@ -43,21 +43,3 @@ func ExampleWriteFile() {
 	// info TObjString
 	// 4 [0 1 2 0 1 0]
 }
-
-// Round-trip a histogram through a TMessage, the payload of the HLT's ZeroMQ
-// messages, with AliHLTMessage's little-endian length word and compression.
-func ExampleDecodeTMessage() {
-	h := ow.MustNewHist(ow.ClassTH2F, "hEMCal", "cells", ow.NewAxis(2, 0, 2), ow.NewAxis(2, 0, 2))
-	_ = h.Fill(1, 0.5, 1.5)
-	msg, err := ow.EncodeTMessage(h, ow.TMessageOptions{LittleEndianLength: true, CompressionLevel: 1})
-	if err != nil {
-		log.Fatal(err)
-	}
-	obj, err := ow.DecodeTMessage(msg, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	got := obj.(*ow.Hist)
-	fmt.Println(got.Class, got.Name, got.Entries, got.BinContent(got.Bin(1, 2, 0)))
-	// Output: TH2F hEMCal 1 1
-}

@@ -13,45 +13,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	ow "github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/histtest"
 	"github.com/overwatch-dqm/overwatch/internal/jsroottest"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 )
 
-// sharedROOTFiles returns the ROOT-written files of ../shared (skipping when
-// absent) and of go-hep's module cache.
+// sharedROOTFiles returns the shared ROOT-written files and those of
+// go-hep's testdata (skipping when there are none).
 func sharedROOTFiles(t testing.TB) []string {
 	t.Helper()
-	var files []string
-	for _, dir := range []string{"../shared/data/root-files", "/work/shared/data/root-files"} {
-		if m, _ := filepath.Glob(filepath.Join(dir, "*.root")); len(m) > 0 {
-			files = append(files, m...)
-			break
-		}
-	}
-	files = append(files, goHepFiles(t)...)
-	if len(files) == 0 {
-		t.Skip("no ROOT-written test files (../shared absent and go-hep not in the module cache)")
-	}
-	return files
-}
-
-func goHepFiles(t testing.TB) []string {
-	t.Helper()
-	cache := os.Getenv("GOMODCACHE")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, "go", "pkg", "mod")
-	}
-	h := filepath.Join(cache, "go-hep.org", "x", "hep@v0.40.0")
-	var files []string
-	m, _ := filepath.Glob(filepath.Join(h, "hbook", "rootcnv", "testdata", "*.root"))
-	files = append(files, m...)
-	for _, n := range []string{"dirs-6.14.00", "tprofile", "g4-hist", "graphs", "tdatime"} {
-		p := filepath.Join(h, "groot", "testdata", n+".root")
-		if _, err := os.Stat(p); err == nil {
-			files = append(files, p)
-		}
-	}
-	return files
+	return rootfiles.All(t, nil, "hbook/rootcnv/testdata/*.root",
+		"groot/testdata/dirs-6.14.00.root", "groot/testdata/tprofile.root", "groot/testdata/g4-hist.root",
+		"groot/testdata/graphs.root", "groot/testdata/tdatime.root")
 }
 
 func floats(t *testing.T, fs []jsroottest.Float) []float64 { return jsroottest.Floats(fs) }
@@ -164,17 +137,7 @@ func TestReadFileMatchesJSROOT(t *testing.T) {
 }
 
 func TestReadFileKeepsHistogramDropsUndecodableFunctions(t *testing.T) {
-	var path string
-	for _, dir := range []string{"../shared/data/root-files", "/work/shared/data/root-files"} {
-		if _, err := os.Stat(filepath.Join(dir, "uproot-hepdata-example.root")); err == nil {
-			path = filepath.Join(dir, "uproot-hepdata-example.root")
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("shared ROOT files absent")
-	}
-	f, err := ow.ReadFile(path)
+	f, err := ow.ReadFile(rootfiles.File(t, "uproot-hepdata-example.root"))
 	require.NoError(t, err)
 	h := f.Hist("hpx")
 	require.NotNil(t, h)
@@ -204,69 +167,8 @@ func TestRoundTripReadWriteReadIdentical(t *testing.T) {
 	}
 }
 
-// modelObjects returns one filled object of every class Overwatch models,
-// with directories and key names holding '/', spaces and '@'.
-func modelObjects(t testing.TB) []ow.Entry {
-	t.Helper()
-	var entries []ow.Entry
-	classes := []string{
-		ow.ClassTH1C, ow.ClassTH1S, ow.ClassTH1I, ow.ClassTH1F, ow.ClassTH1D,
-		ow.ClassTH2C, ow.ClassTH2S, ow.ClassTH2I, ow.ClassTH2F, ow.ClassTH2D,
-		ow.ClassTH3C, ow.ClassTH3S, ow.ClassTH3I, ow.ClassTH3F, ow.ClassTH3D,
-		ow.ClassTProfile, ow.ClassTProfile2D,
-	}
-	for i, c := range classes {
-		axes := []ow.Axis{ow.NewAxis(6, -3, 3)}
-		if ow.ClassDim(c) >= 2 {
-			a, err := ow.NewAxisEdges([]float64{0, 1, 2.5, 5})
-			require.NoError(t, err)
-			a.Title = "y [cm]"
-			axes = append(axes, a)
-		}
-		if ow.ClassDim(c) == 3 {
-			axes = append(axes, ow.NewAxis(2, 0, 2))
-		}
-		axes[0].Title = "x [GeV]"
-		axes[0].Labels = []string{"a", "", "c", "d", "", "f"}
-		h, err := ow.NewHist(c, "h"+c, "title of "+c, axes...)
-		require.NoError(t, err)
-		for k := 0; k < 40; k++ {
-			x := float64(k%9) - 3.5
-			coords := []float64{x}
-			if h.Dim() >= 2 {
-				coords = append(coords, float64(k%6))
-			}
-			if h.Dim() == 3 {
-				coords = append(coords, float64(k%3))
-			}
-			if h.IsProfile() {
-				coords = append(coords, float64(k)*0.25)
-			}
-			require.NoError(t, h.Fill(1+float64(k%2), coords...))
-		}
-		h.Maximum = 99
-		h.Option = "hist"
-		entries = append(entries, ow.Entry{Dir: "EMC/sub dir", Key: "EMCTRQA/" + c + "@v" + string(rune('0'+i%10)), Object: h})
-	}
-	for _, c := range []string{ow.ClassTGraph, ow.ClassTGraphErrors, ow.ClassTGraphAsymmErrors} {
-		g := ow.NewGraphErrors("g"+c, c+" trend")
-		g.Class = c
-		g.EX, g.EY = nil, nil
-		if c == ow.ClassTGraphErrors {
-			g.EX, g.EY = []float64{}, []float64{}
-		}
-		for k := 0; k < 5; k++ {
-			g.AddPoint(1.7e9+float64(k)*60, float64(k*k), 30, 0.5)
-		}
-		g.XTitle, g.YTitle, g.XTime, g.TimeFormat = "time", "mean", true, "%H:%M"
-		entries = append(entries, ow.Entry{Dir: "trends", Key: g.Name, Object: g})
-	}
-	entries = append(entries, ow.Entry{Key: "runinfo", Object: &ow.Text{Value: "run=290222;HLT_MODE=B"}})
-	return entries
-}
-
 func TestEncodeFileEveryClassRoundTrip(t *testing.T) {
-	entries := modelObjects(t)
+	entries := histtest.ModelObjects(t)
 	data, err := ow.EncodeFile(entries)
 	require.NoError(t, err)
 	f, err := ow.DecodeFile(data)
@@ -279,34 +181,15 @@ func TestEncodeFileEveryClassRoundTrip(t *testing.T) {
 		assert.Equal(t, e.Key, got.Key)
 		want := e.Object
 		if h, ok := want.(*ow.Hist); ok {
-			want = narrow(h)
+			want = histtest.Narrow(h)
 		}
 		assert.Equal(t, want, got.Object, e.Path())
 	}
 }
 
-// narrow returns h as its class stores it (TH1F contents in float32, TH1C
-// in int8, ...).
-func narrow(h *ow.Hist) *ow.Hist {
-	c := h.Clone()
-	for i, v := range c.Contents {
-		switch c.Class[len(c.Class)-1] {
-		case 'F':
-			c.Contents[i] = float64(float32(v))
-		case 'C':
-			c.Contents[i] = math.Trunc(math.Max(-128, math.Min(127, v)))
-		case 'S':
-			c.Contents[i] = math.Trunc(math.Max(-32768, math.Min(32767, v)))
-		case 'I':
-			c.Contents[i] = math.Trunc(math.Max(math.MinInt32, math.Min(math.MaxInt32, v)))
-		}
-	}
-	return c
-}
-
 func TestEncodeFileReadByJSROOT(t *testing.T) {
 	env := jsroottest.New(t)
-	entries := modelObjects(t)
+	entries := histtest.ModelObjects(t)
 	path := filepath.Join(t.TempDir(), "model.root")
 	require.NoError(t, ow.WriteFile(path, entries))
 	sums, err := env.Summarize(context.Background(), true, path)
@@ -318,14 +201,14 @@ func TestEncodeFileReadByJSROOT(t *testing.T) {
 		require.True(t, ok, e.Path())
 		obj := e.Object
 		if h, ok := obj.(*ow.Hist); ok {
-			obj = narrow(h)
+			obj = histtest.Narrow(h)
 		}
 		assertMatchesJSROOT(t, s, obj)
 	}
 }
 
 func TestDecodeFileCorrupt(t *testing.T) {
-	data, err := ow.EncodeFile(modelObjects(t))
+	data, err := ow.EncodeFile(histtest.ModelObjects(t))
 	require.NoError(t, err)
 	tests := []struct {
 		name string
@@ -376,7 +259,7 @@ func TestEncodeFileRejectsInvalid(t *testing.T) {
 }
 
 func TestEncodeFileStableOrder(t *testing.T) {
-	entries := modelObjects(t)
+	entries := histtest.ModelObjects(t)
 	data, err := ow.EncodeFile(entries)
 	require.NoError(t, err)
 	f, err := ow.DecodeFile(data)

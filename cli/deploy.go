@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
@@ -35,21 +36,25 @@ type deployment struct {
 	cfg config.Config
 	log *slog.Logger
 
-	st       *store.Store
-	disp     *trending.Dispatcher
-	trends   *trending.Manager
-	proc     *processing.Processor
-	handoff  *processing.Handoff // nil without processing
-	slices   *timeslice.Service
-	app      *webapp.App
-	hlt      []*hlt.Receiver
-	dqm      *dqm.Server
-	mon      *monitor.Monitor
-	xfer     *transferJob
-	metrics  *metrics
-	webLn    net.Listener
-	dqmLn    net.Listener
-	metricLn net.Listener
+	st      *store.Store
+	disp    *trending.Dispatcher
+	trends  *trending.Manager
+	proc    *processing.Processor
+	handoff *processing.Handoff // nil without processing
+	slices  *timeslice.Service
+	app     *webapp.App
+	hlt     []*hlt.Receiver
+	// receivers are every configured source of snapshots (HLT, DQM, the
+	// drop folder, registered ones), run through overwatch.Receiver.
+	receivers     []overwatch.Receiver
+	receiverNames []string
+	dqm           *dqm.Server
+	mon           *monitor.Monitor
+	xfer          *transferJob
+	metrics       *metrics
+	webLn         net.Listener
+	dqmLn         net.Listener
+	metricLn      net.Listener
 	// The hardened servers of the listeners (internal/httpserve).
 	webSrv, dqmSrv, metricSrv *httpserve.Server
 }
@@ -121,6 +126,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
 		}, hlt.StoreSink{Store: d.st, Stored: d.handoff.Offer})
 		d.hlt = append(d.hlt, r)
+		d.addReceiver("hlt receiver "+rc.Subsystem, r)
 		d.metrics.watchHLT(rc.Subsystem, r)
 	}
 	if cfg.DQM.Enabled {
@@ -139,6 +145,16 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		}
 		d.metrics.watchTransfer(d.xfer.tr)
 	}
+	if dir := cfg.Processing.Ingest; dir != "" {
+		d.addReceiver("ingest", &store.Ingester{Store: d.st, Dir: dir, Every: 2 * time.Second})
+	}
+	names, regs, err := registeredReceivers(ReceiverDeps{Store: d.st, DataDir: cfg.Data, Subsystems: cfg.Subsystems, Getenv: os.Getenv}, log)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range regs {
+		d.addReceiver(names[i], r)
+	}
 	if cfg.Monitor.Enabled && len(cfg.HLT.Receivers) > 0 {
 		subs := make([]string, 0, len(cfg.HLT.Receivers))
 		for _, r := range cfg.HLT.Receivers {
@@ -155,9 +171,8 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, err
 		}
 		wc := webapp.Config{
-			Store: d.st, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
-			Subsystems: cfg.Subsystems, SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
-			NoDataAfter: cfg.Monitor.NoDataAfter,
+			Store: d.st, Alarms: d.st, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
+			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, cfg.Monitor.NoDataAfter), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
 		}
 		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated
 		if cfg.Web.JSROOT != "" {
@@ -170,7 +185,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			renderer = processing.New(d.st, processing.Options{Logger: log, ResetMode: reset})
 		}
 		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, ResetMode: reset})
-		wc.Slices = webapp.TimeSlices(d.slices)
+		wc.Slices = d.slices
 		if d.app, err = webapp.New(wc); err != nil {
 			return nil, err
 		}
@@ -203,6 +218,7 @@ func (d *deployment) buildServers() (err error) {
 			return fmt.Errorf("dqm.limits: %w", err)
 		}
 		d.metrics.watchServer("dqm", d.dqmSrv)
+		d.addReceiver("dqm receiver", &dqm.Receiver{HTTP: d.dqmSrv})
 	}
 	if d.app != nil {
 		mux := http.NewServeMux()
@@ -234,6 +250,12 @@ func (d *deployment) buildServers() (err error) {
 		d.metrics.watchServer("metrics", d.metricSrv)
 	}
 	return nil
+}
+
+// addReceiver adds a receiver that run starts.
+func (d *deployment) addReceiver(name string, r overwatch.Receiver) {
+	d.receivers = append(d.receivers, r)
+	d.receiverNames = append(d.receiverNames, name)
 }
 
 // webURL returns the web app's URL (empty when disabled).
@@ -272,8 +294,10 @@ func (d *deployment) run(ctx context.Context) error {
 	if d.proc != nil {
 		start("processing", d.proc.Run)
 	}
+	for i, r := range d.receivers {
+		start(d.receiverNames[i], r.Run)
+	}
 	if dir := d.cfg.Processing.Ingest; dir != "" {
-		start("ingest", func(ctx context.Context) error { return d.st.RunIngest(ctx, dir, 2*time.Second) })
 		start("heartbeat forwarding", func(ctx context.Context) error { return forwardHeartbeats(ctx, dir, d.cfg.Data, 2*time.Second, d.log) })
 		d.log.Info("ingesting a drop folder", "dir", dir)
 	}
@@ -283,11 +307,7 @@ func (d *deployment) run(ctx context.Context) error {
 		})
 		d.log.Info("retention policy applied periodically", "policy", d.cfg.Store.Retention.String())
 	}
-	for _, r := range d.hlt {
-		start("hlt receiver", r.Run)
-	}
 	if d.dqmSrv != nil {
-		start("dqm receiver", d.dqmSrv.Serve)
 		d.log.Info("DQM receiver listening", "addr", d.dqmLn.Addr().String())
 	}
 	if d.xfer != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
@@ -190,7 +191,7 @@ func notifyingAlerter(d *trending.Dispatcher, recipients []string, log *slog.Log
 		}
 		n := trending.Notification{
 			AlarmID: "receiver/" + a.Subsystem, Subsystem: a.Subsystem, Trend: "receiver heartbeat",
-			Hist: "heartbeat." + a.Subsystem + "Receiver", State: state, Message: a.Message,
+			Hist: heartbeat.Name(a.Subsystem), State: state, Message: a.Message,
 			Time: a.Time, Recipients: recipients,
 		}
 		if a.State == monitor.StateNoData || a.State == monitor.StateDataResumed {

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
@@ -58,12 +59,12 @@ func TestSharedDataDirEndToEnd(t *testing.T) {
 	type proc struct {
 		name string
 		cmd  *exec.Cmd
-		log  *e2eBuffer
+		log  *syncbuf.Buffer
 		done chan struct{}
 	}
 	var procs []*proc
 	start := func(name string, args ...string) *proc {
-		p := &proc{name: name, cmd: exec.Command(bin, args...), log: &e2eBuffer{}, done: make(chan struct{})}
+		p := &proc{name: name, cmd: exec.Command(bin, args...), log: &syncbuf.Buffer{}, done: make(chan struct{})}
 		p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 		require.NoError(t, p.cmd.Start(), name)
 		go func() { _ = p.cmd.Wait(); close(p.done) }()

@@ -2,11 +2,11 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,24 +26,6 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 )
-
-// e2eBuffer is a bytes.Buffer safe for a writer goroutine and readers.
-type e2eBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *e2eBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *e2eBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // e2eBuild builds the overwatch binary into a temporary directory.
 func e2eBuild(t *testing.T) string {
@@ -216,7 +197,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	cmd := exec.Command(bin, "demo", "--data", data, "--listen", addr, "--speed", "100")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr e2eBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	require.NoError(t, cmd.Start())

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,7 +16,6 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/monitor"
-	"github.com/overwatch-dqm/overwatch/webapp"
 )
 
 // TestSplitReceiverHeartbeatReachesTheDataDirectory: a receiver in
@@ -31,7 +32,7 @@ func TestSplitReceiverHeartbeatReachesTheDataDirectory(t *testing.T) {
 	drop, data := t.TempDir(), t.TempDir()
 	recvDone := make(chan int, 1)
 	go func() {
-		recvDone <- runMain(ctx, &env{stdout: &hltSyncBuffer{}, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+		recvDone <- runMain(ctx, &env{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, getenv: os.Getenv},
 			[]string{"receive", "hlt", "--in", ep, "--subsystem", "HLT", "--data", drop, "--drop", "--select", "fHistTPC", "--sleep", "0.2", "--timeout", "5s"})
 	}()
 
@@ -46,9 +47,9 @@ func TestSplitReceiverHeartbeatReachesTheDataDirectory(t *testing.T) {
 	go func() { runDone <- d.run(ctx) }()
 
 	require.Eventually(t, func() bool {
-		return webapp.ReadHeartbeat(data, "HLT", time.Now()).Alive
+		return webHeartbeats(data, 0).Heartbeat("HLT", time.Now()).Alive
 	}, 20*time.Second, 50*time.Millisecond, "the status page sees the split receiver alive")
-	assert.Greater(t, monitor.ReadHeartbeat(data, "HLT"), int64(0), "the monitor reads it too")
+	assert.Greater(t, heartbeat.Unix(data, "HLT"), int64(0), "the monitor reads it too")
 	require.Eventually(t, func() bool {
 		s, err := receiver.ReadDataStatus(monitor.DataStatusPath(data, "HLT"))
 		return err == nil && s.Run == 4712
@@ -60,6 +61,6 @@ func TestSplitReceiverHeartbeatReachesTheDataDirectory(t *testing.T) {
 	assert.Equal(t, 0, <-recvDone)
 	assert.Equal(t, 0, <-simDone)
 	require.NoError(t, <-runDone)
-	_, err = os.Stat(filepath.Join(drop, receiver.HeartbeatName("HLT")))
+	_, err = os.Stat(filepath.Join(drop, heartbeat.Name("HLT")))
 	assert.NoError(t, err, "the receiver itself writes where it runs")
 }

@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,25 +14,6 @@ import (
 
 	"github.com/overwatch-dqm/overwatch/store"
 )
-
-// hltSyncBuffer is a bytes.Buffer safe for a command writing while the
-// test reads.
-type hltSyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *hltSyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *hltSyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSimAndReceiveHLT runs "overwatch sim" and "overwatch receive hlt
 // --drop" against each other and checks the receiver's files and heartbeat.
@@ -48,7 +28,7 @@ func TestSimAndReceiveHLT(t *testing.T) {
 	rctx, rcancel := context.WithCancel(ctx)
 	recvDone := make(chan int, 1)
 	go func() {
-		recvDone <- runMain(rctx, &env{stdout: &hltSyncBuffer{}, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+		recvDone <- runMain(rctx, &env{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, getenv: os.Getenv},
 			[]string{"receive", "hlt", "--in", ep, "--subsystem", "HLT", "--data", dir, "--drop",
 				"--select", "fHistTPC", "--sleep", "0.05", "--timeout", "5s"})
 	}()
@@ -77,10 +57,10 @@ func TestSimAndReceiveHLT(t *testing.T) {
 // that gets the command's exit code.
 func startSimCommand(t *testing.T, ctx context.Context, args ...string) (string, <-chan int) {
 	t.Helper()
-	simOut := &hltSyncBuffer{}
+	simOut := &syncbuf.Buffer{}
 	simDone := make(chan int, 1)
 	go func() {
-		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &hltSyncBuffer{}, getenv: os.Getenv},
+		simDone <- runMain(ctx, &env{stdout: simOut, stderr: &syncbuf.Buffer{}, getenv: os.Getenv},
 			append([]string{"sim", "--listen", "tcp://127.0.0.1:0"}, args...))
 	}()
 	var ep string
@@ -108,8 +88,8 @@ func TestReceiveHLTUsage(t *testing.T) {
 		{"sim", "--drift", "EMC"},
 		{"sim", "--subsystems", "emc"},
 	} {
-		var stderr hltSyncBuffer
-		code := runMain(context.Background(), &env{stdout: &hltSyncBuffer{}, stderr: &stderr, getenv: os.Getenv}, args)
+		var stderr syncbuf.Buffer
+		code := runMain(context.Background(), &env{stdout: &syncbuf.Buffer{}, stderr: &stderr, getenv: os.Getenv}, args)
 		assert.Equal(t, 2, code, "%q: %s", args, stderr.String())
 	}
 }

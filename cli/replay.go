@@ -180,7 +180,7 @@ func noWebUsers(dataDir string) bool {
 // that trend outputs follow the replay (they are rendered in the
 // background and coalesced by the trending manager).
 type processAndTrend struct {
-	p      *processing.Processor
+	p      overwatch.Processor
 	trends *trending.Manager
 }
 

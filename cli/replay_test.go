@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -309,7 +310,7 @@ func TestReplayCommandServesWebApp(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr e2eBuffer
+	var stdout, stderr syncbuf.Buffer
 	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
 	done := make(chan int, 1)
 	go func() {
@@ -333,7 +334,7 @@ func TestReplayCommandServesWebApp(t *testing.T) {
 		}
 		return nil
 	})
-	var view processing.ViewDoc
+	var view overwatch.ViewDoc
 	require.NoError(t, web.getJSON("/api/runs/77/HLT", &view))
 	assert.Equal(t, 77, view.Run)
 	assert.True(t, view.Complete)

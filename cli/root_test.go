@@ -16,6 +16,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/jsroottest"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 )
 
 func runCmd(args ...string) (int, string, string) {
@@ -198,16 +199,7 @@ func TestRootDiff(t *testing.T) {
 // with what JSROOT reads from them.
 func TestRootLsMatchesJSROOT(t *testing.T) {
 	e := jsroottest.New(t)
-	dir := filepath.Join("..", "..", "shared", "data", "root-files")
-	var files []string
-	for _, f := range []string{"uproot-hepdata-example.root", "uproot-issue33.root", "uproot-issue-227a.root", "uproot-issue66.root", "uproot-issue-861.root"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			files = append(files, filepath.Join(dir, f))
-		}
-	}
-	if len(files) == 0 {
-		t.Skip("shared ROOT files absent")
-	}
+	files := rootfiles.Shared(t, "uproot-hepdata-example.root", "uproot-issue33.root", "uproot-issue-227a.root", "uproot-issue66.root", "uproot-issue-861.root")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sums, err := e.Summarize(ctx, false, files...)

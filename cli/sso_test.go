@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -95,7 +96,7 @@ web:
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	go func() {
 		done <- runMain(ctx, &env{stdout: io.Discard, stderr: stderr, getenv: func(string) string { return "" }},
 			[]string{"serve", "--config", cfgPath})

@@ -50,6 +50,15 @@ type storeFlags struct {
 	verbose    *bool
 }
 
+// open parses args into fs and opens the store they name.
+func (f storeFlags) open(e *env, fs *flag.FlagSet, args []string) (*store.Store, error) {
+	o, err := f.parse(e, fs, args)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(*f.data, o)
+}
+
 func addStoreFlags(fs interface {
 	String(name, value, usage string) *string
 	Bool(name string, value bool, usage string) *bool
@@ -137,26 +146,34 @@ func runStoreRebuild(ctx context.Context, e *env, args []string) error {
 }
 
 func runStoreVerify(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "store verify", "--data DIR")
+	return storeOp(ctx, e, "store verify", args, func(ctx context.Context, s *store.Store, data string) (string, error) {
+		if err := s.Verify(ctx); err != nil {
+			return "", err
+		}
+		n, err := s.CountRuns(ctx)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("index of %s matches its files (%d runs), checked in", data, n), nil
+	})
+}
+
+// storeOp opens the store named by args, runs op on it and prints op's
+// message followed by how long op took.
+func storeOp(ctx context.Context, e *env, name string, args []string, op func(context.Context, *store.Store, string) (string, error)) error {
+	fs := newFlagSet(e, name, "--data DIR")
 	sf := addStoreFlags(fs)
-	o, err := sf.parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(*sf.data, o)
+	s, err := sf.open(e, fs, args)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	start := time.Now()
-	if err := s.Verify(ctx); err != nil {
-		return err
-	}
-	n, err := s.CountRuns(ctx)
+	msg, err := op(ctx, s, *sf.data)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "index of %s matches its files (%d runs), checked in %v\n", *sf.data, n, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "%s %v\n", msg, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -198,11 +215,7 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 	sf := addStoreFlags(fs)
 	limit := fs.Int("limit", 20, "number of runs to list (0: all)")
 	before := fs.Int("before", 0, "list runs numbered below `RUN`")
-	o, err := sf.parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(*sf.data, o)
+	s, err := sf.open(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -226,21 +239,10 @@ func runStoreLs(ctx context.Context, e *env, args []string) error {
 }
 
 func runStoreCompact(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "store compact", "--data DIR")
-	sf := addStoreFlags(fs)
-	o, err := sf.parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(*sf.data, o)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	start := time.Now()
-	if err := s.CompactTrends(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "trend journals of %s compacted in %v\n", *sf.data, time.Since(start).Round(time.Millisecond))
-	return nil
+	return storeOp(ctx, e, "store compact", args, func(ctx context.Context, s *store.Store, data string) (string, error) {
+		if err := s.CompactTrends(ctx); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("trend journals of %s compacted in", data), nil
+	})
 }

@@ -90,7 +90,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := webapp.Config{
-		Store: st, DataDir: *dataDir, Users: users, Logger: log, Subsystems: subsystems,
+		Store: st, Alarms: st, DataDir: *dataDir, Users: users, Logger: log, Subsystems: subsystems, Heartbeats: webHeartbeats(*dataDir, 0),
 		SecureCookies: *secure || *tlsCert != "", TrustedProxyHeader: *proxyHeader, TrustedProxies: trusted,
 	}
 	if *jsrootDir != "" {
@@ -105,7 +105,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		renderer := processing.New(st, processing.Options{Logger: log, ResetMode: *resetMode})
 		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, ResetMode: *resetMode})
 		defer svc.Close()
-		cfg.Slices = webapp.TimeSlices(svc)
+		cfg.Slices = svc
 	}
 	app, err := webapp.New(cfg)
 	if err != nil {

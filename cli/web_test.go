@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,28 +17,9 @@ import (
 	"github.com/overwatch-dqm/overwatch/webapp"
 )
 
-// syncBuffer is a bytes.Buffer safe for a command writing while the test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func runUsersCmd(ctx context.Context, stdin string, args ...string) (int, string, string) {
 	usersStdin = strings.NewReader(stdin)
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	code := runMain(ctx, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, args)
 	return code, out.String(), errb.String()
 }
@@ -132,7 +112,7 @@ func TestWebCommand(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	go func() {
 		done <- runMain(ctx, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
 			[]string{"web", "--data", dir, "--listen", addr})

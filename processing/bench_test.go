@@ -174,14 +174,14 @@ func BenchmarkEndToEnd(b *testing.B) {
 func waitView(tb testing.TB, st *store.Store, unix int64, complete bool) {
 	tb.Helper()
 	ctx := context.Background()
-	ref := processing.ViewRef(9000, "EMC", "")
+	ref := overwatch.ViewRef(9000, "EMC", "")
 	var seen time.Time
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if mod, err := bundle.NewOutputs(st).OutputTime(ctx, ref); err == nil && !mod.Equal(seen) {
 			seen = mod
 			if b, err := bundle.NewOutputs(st).Output(ctx, ref); err == nil {
-				var v processing.ViewDoc
+				var v overwatch.ViewDoc
 				if json.Unmarshal(b, &v) == nil && v.Snapshot.Time == unix && (v.Complete || !complete) {
 					return
 				}

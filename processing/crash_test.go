@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/stretchr/testify/assert"
@@ -144,7 +143,7 @@ func TestCrashResume(t *testing.T) {
 		}
 		for _, m := range ms {
 			if m.Name == bundle.ViewMember {
-				var v processing.ViewDoc
+				var v overwatch.ViewDoc
 				return json.Unmarshal(m.Data, &v) == nil && v.Complete && v.Snapshot.Time == last[run].Unix()
 			}
 		}
@@ -214,9 +213,9 @@ func TestCrashResume(t *testing.T) {
 		return nil
 	}))
 	for _, run := range runs {
-		b, err := bundle.NewOutputs(st).Output(ctx, processing.ViewRef(run, "EMC", ""))
+		b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(run, "EMC", ""))
 		require.NoError(t, err)
-		var v processing.ViewDoc
+		var v overwatch.ViewDoc
 		require.NoError(t, json.Unmarshal(b, &v))
 		n := 0
 		for _, g := range v.Groups {

@@ -38,8 +38,8 @@ func ExampleProcessor_ProcessFile() {
 	}
 	fmt.Println("histograms:", res.Hists, "events:", res.NEvents)
 
-	b, _ := bundle.NewOutputs(st).Output(context.Background(), processing.ViewRef(1, "EXA", ""))
-	var v processing.ViewDoc
+	b, _ := bundle.NewOutputs(st).Output(context.Background(), overwatch.ViewRef(1, "EXA", ""))
+	var v overwatch.ViewDoc
 	_ = json.Unmarshal(b, &v)
 	for _, g := range v.Groups {
 		for _, h := range g.Hists {

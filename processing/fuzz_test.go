@@ -2,6 +2,7 @@ package processing
 
 import (
 	"context"
+	"github.com/overwatch-dqm/overwatch/internal/histtest"
 	"testing"
 	"time"
 
@@ -18,9 +19,9 @@ func FuzzViewDoc(f *testing.F) {
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st := newMemStore("TST")
-		p := New(st, Options{Decode: decodeTest})
+		p := New(st, Options{Decode: histtest.GobDecode})
 		ctx := context.Background()
-		_ = st.PutOutput(ctx, ViewRef(1, "TST", ""), data)
+		_ = st.PutOutput(ctx, overwatch.ViewRef(1, "TST", ""), data)
 		last := overwatch.SnapshotInfo{SnapshotRef: overwatch.SnapshotRef{Run: 1, Subsystem: "TST", Time: time.Unix(1795425240, 0)}}
 		v, err := p.readView(ctx, 1, "TST", "")
 		if err == nil && v == nil {

@@ -3,7 +3,6 @@ package processing
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"io"
 	"sort"
@@ -334,36 +333,4 @@ func (m *memStore) OutputInfo(ctx context.Context, ref overwatch.OutputRef) (ove
 		return overwatch.OutputInfo{}, fmt.Errorf("output %+v: %w", ref, overwatch.ErrNotFound)
 	}
 	return overwatch.OutputInfo{Size: int64(len(b)), Time: m.outTimes[ref]}, nil
-}
-
-// Test snapshot encoding: gob of the histograms (the ROOT codec is tested
-// by its own package; these tests are about the pipeline).
-
-type gobEntry struct {
-	Dir, Key string
-	Hist     *overwatch.Hist
-}
-
-func encodeTest(hs ...*overwatch.Hist) []byte {
-	var buf bytes.Buffer
-	es := make([]gobEntry, len(hs))
-	for i, h := range hs {
-		es[i] = gobEntry{Key: h.Name, Hist: h}
-	}
-	if err := gob.NewEncoder(&buf).Encode(es); err != nil {
-		panic(err)
-	}
-	return buf.Bytes()
-}
-
-func decodeTest(b []byte) (*overwatch.File, error) {
-	var es []gobEntry
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&es); err != nil {
-		return nil, fmt.Errorf("test decoder: %w: %v", overwatch.ErrCorrupt, err)
-	}
-	f := &overwatch.File{}
-	for _, e := range es {
-		f.Entries = append(f.Entries, overwatch.Entry{Dir: e.Dir, Key: e.Key, Object: e.Hist})
-	}
-	return f, nil
 }

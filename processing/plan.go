@@ -10,10 +10,6 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 )
 
-// StackClass is the class reported for a stack of histograms in views and
-// hints (the JSON output of a stack is a JSROOT THStack).
-const StackClass = "THStack"
-
 // item kinds of a plan.
 const (
 	kindFile    = iota // a histogram read from the snapshot
@@ -94,7 +90,7 @@ func buildPlan(v *overwatch.View, fp string) *plan {
 			for _, m := range members {
 				delete(byName, m)
 			}
-			byName[s.Name] = &planItem{desc: overwatch.HistDesc{Name: s.Name, Class: StackClass}, kind: kindStack, stack: &s}
+			byName[s.Name] = &planItem{desc: overwatch.HistDesc{Name: s.Name, Class: overwatch.StackClass}, kind: kindStack, stack: &s}
 		}
 	}
 	if g, ok := det.(overwatch.Grouper); ok {

@@ -37,7 +37,7 @@ type Target struct {
 	Options overwatch.Values
 	// Skipped lists corrupted snapshots newer than Snapshot, recorded in
 	// the view so that they are not retried.
-	Skipped []SnapshotDoc
+	Skipped []overwatch.SnapshotDoc
 }
 
 // Result summarises one ProcessFile call.
@@ -55,14 +55,14 @@ type processed struct {
 	it      *planItem
 	hist    *overwatch.Hist
 	stack   []*overwatch.Hist
-	hints   Hints
+	hints   overwatch.Hints
 	skip    bool // source missing: nothing written
 	jsonErr error
 	members []bundle.Member // JSON, hints (and PNG) of the bundle
 }
 
-func snapDoc(s overwatch.SnapshotInfo) SnapshotDoc {
-	d := SnapshotDoc{Seq: s.Seq, Path: s.Path}
+func snapDoc(s overwatch.SnapshotInfo) overwatch.SnapshotDoc {
+	d := overwatch.SnapshotDoc{Seq: s.Seq, Path: s.Path}
 	if !s.Time.IsZero() {
 		d.Time = s.Time.Unix()
 	}
@@ -124,7 +124,7 @@ func (p *Processor) ProcessFile(ctx context.Context, f *overwatch.File, t Target
 	}
 
 	snap := snapDoc(t.Snapshot)
-	var from *SnapshotDoc
+	var from *overwatch.SnapshotDoc
 	if t.From != nil {
 		d := snapDoc(*t.From)
 		from = &d
@@ -295,7 +295,7 @@ func (p *Processor) parallel(ctx context.Context, n int, fn func(i int)) {
 // runItem clones or derives the histogram of one plan item, sets its
 // default display and runs its functions. A failing or panicking function is
 // recorded in the hints and the following functions still run.
-func (p *Processor) runItem(pl *plan, it *planItem, hists map[string]*overwatch.Hist, opts overwatch.Values, nEvents float64, t Target, snap SnapshotDoc, log *slog.Logger) *processed {
+func (p *Processor) runItem(pl *plan, it *planItem, hists map[string]*overwatch.Hist, opts overwatch.Values, nEvents float64, t Target, snap overwatch.SnapshotDoc, log *slog.Logger) *processed {
 	r := &processed{it: it}
 	var errs []string
 	switch it.kind {
@@ -386,7 +386,7 @@ func (p *Processor) runItem(pl *plan, it *planItem, hists map[string]*overwatch.
 	if it.kind == kindStack {
 		members = append(members, it.stack.Members...)
 	}
-	r.hints = Hints{
+	r.hints = overwatch.Hints{
 		Name: it.desc.Name, PrettyName: pretty, Class: classOf(r), Group: pl.groups[it.group].Title,
 		Display: *disp, Info: append([]overwatch.InfoItem(nil), fc.Info()...), Quality: q,
 		QualityReasons: append([]string(nil), reasons...), Stack: members, NEvents: nEvents,
@@ -397,7 +397,7 @@ func (p *Processor) runItem(pl *plan, it *planItem, hists map[string]*overwatch.
 
 func classOf(r *processed) string {
 	if r.it.kind == kindStack {
-		return StackClass
+		return overwatch.StackClass
 	}
 	if r.hist != nil {
 		return r.hist.Class
@@ -491,22 +491,22 @@ func marshalDoc(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-func buildView(pl *plan, results []*processed, t Target, snap SnapshotDoc, from *SnapshotDoc, nEvents float64, opts overwatch.Values) *ViewDoc {
-	v := &ViewDoc{
+func buildView(pl *plan, results []*processed, t Target, snap overwatch.SnapshotDoc, from *overwatch.SnapshotDoc, nEvents float64, opts overwatch.Values) *overwatch.ViewDoc {
+	v := &overwatch.ViewDoc{
 		Run: t.Run, Subsystem: t.Subsystem, Source: t.Source, Slice: t.Slice,
 		Snapshot: snap, From: from, NEvents: nEvents, Options: opts.Canonical(),
-		Skipped: t.Skipped, Groups: []ViewGroup{},
+		Skipped: t.Skipped, Groups: []overwatch.ViewGroup{},
 	}
-	groups := make([]ViewGroup, len(pl.groups))
+	groups := make([]overwatch.ViewGroup, len(pl.groups))
 	for i, g := range pl.groups {
-		groups[i] = ViewGroup{Title: g.Title, Grid: g.Grid}
+		groups[i] = overwatch.ViewGroup{Title: g.Title, Grid: g.Grid}
 	}
 	for _, r := range results {
 		if r.skip {
 			continue
 		}
 		g := &groups[r.it.group]
-		g.Hists = append(g.Hists, ViewHist{Name: r.it.desc.Name, PrettyName: r.hints.PrettyName, Class: r.hints.Class, Quality: r.hints.Quality})
+		g.Hists = append(g.Hists, overwatch.ViewHist{Name: r.it.desc.Name, PrettyName: r.hints.PrettyName, Class: r.hints.Class, Quality: r.hints.Quality})
 	}
 	for _, g := range groups {
 		if len(g.Hists) > 0 {
@@ -518,7 +518,7 @@ func buildView(pl *plan, results []*processed, t Target, snap SnapshotDoc, from 
 
 // putBundle writes the bundle of a processed snapshot: the members of
 // every result and the view, replacing the previous bundle atomically.
-func (p *Processor) putBundle(ctx context.Context, t Target, v *ViewDoc, results []*processed) error {
+func (p *Processor) putBundle(ctx context.Context, t Target, v *overwatch.ViewDoc, results []*processed) error {
 	n := 1
 	for _, r := range results {
 		n += len(r.members)
@@ -533,7 +533,7 @@ func (p *Processor) putBundle(ctx context.Context, t Target, v *ViewDoc, results
 }
 
 // writeBundle encodes the view next to members and stores the bundle.
-func (p *Processor) writeBundle(ctx context.Context, t Target, v *ViewDoc, members []bundle.Member) error {
+func (p *Processor) writeBundle(ctx context.Context, t Target, v *overwatch.ViewDoc, members []bundle.Member) error {
 	vb, err := marshalDoc(v)
 	if err != nil {
 		return fmt.Errorf("processing: encoding view: %w", err)
@@ -551,7 +551,7 @@ func (p *Processor) writeBundle(ctx context.Context, t Target, v *ViewDoc, membe
 
 // putView replaces the view of a stored bundle, keeping its other members
 // (a bundle holding only the view when there is none).
-func (p *Processor) putView(ctx context.Context, t Target, v *ViewDoc) error {
+func (p *Processor) putView(ctx context.Context, t Target, v *overwatch.ViewDoc) error {
 	var keep []bundle.Member
 	old, err := p.store.Output(ctx, bundle.Ref(t.Run, t.Subsystem, t.Slice))
 	switch {

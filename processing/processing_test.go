@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/internal/histtest"
 	"io"
 	"log/slog"
 	"strings"
@@ -131,14 +132,14 @@ func tstSnapshot(k int, extra ...*overwatch.Hist) []byte {
 		events("TSTEvents", 100*f), h1("TSTEnergyA", 10, f), h1("TSTEnergyB", 10, 2*f), h1("TSTEnergyC", 10, 10*f),
 		h2("TSTMap", 8, f), h1("TSTAGrid", 5, f), h1("TSTBGrid", 5, f), h1("TSTBroken", 5, f), h1("OTHERhist", 5, f),
 	}
-	return encodeTest(append(hs, extra...)...)
+	return histtest.GobEncode(append(hs, extra...)...)
 }
 
 func newTest(t *testing.T, opts Options, subs ...string) (*memStore, *Processor) {
 	t.Helper()
 	st := newMemStore(subs...)
 	if opts.Decode == nil {
-		opts.Decode = decodeTest
+		opts.Decode = histtest.GobDecode
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -153,25 +154,25 @@ func put(t *testing.T, st overwatch.Store, run int, sys string, at time.Time, da
 	return info
 }
 
-func readView(t *testing.T, st overwatch.Store, run int, sys, slice string) ViewDoc {
+func readView(t *testing.T, st overwatch.Store, run int, sys, slice string) overwatch.ViewDoc {
 	t.Helper()
-	b, err := bundle.NewOutputs(st).Output(context.Background(), ViewRef(run, sys, slice))
+	b, err := bundle.NewOutputs(st).Output(context.Background(), overwatch.ViewRef(run, sys, slice))
 	require.NoError(t, err)
-	var v ViewDoc
+	var v overwatch.ViewDoc
 	require.NoError(t, json.Unmarshal(b, &v))
 	return v
 }
 
-func readHints(t *testing.T, st overwatch.Store, run int, sys, slice, name string) Hints {
+func readHints(t *testing.T, st overwatch.Store, run int, sys, slice, name string) overwatch.Hints {
 	t.Helper()
 	b, err := bundle.NewOutputs(st).Output(context.Background(), overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: overwatch.OutputHints})
 	require.NoError(t, err, name)
-	var h Hints
+	var h overwatch.Hints
 	require.NoError(t, json.Unmarshal(b, &h))
 	return h
 }
 
-func viewNames(v ViewDoc) map[string][]string {
+func viewNames(v overwatch.ViewDoc) map[string][]string {
 	out := map[string][]string{}
 	for _, g := range v.Groups {
 		for _, h := range g.Hists {
@@ -188,7 +189,7 @@ func TestProcessView(t *testing.T) {
 
 	v := readView(t, st, 100, "TST", "")
 	assert.True(t, v.Complete)
-	assert.Equal(t, SnapshotDoc{Time: t0.Unix(), Path: s.Path}, v.Snapshot)
+	assert.Equal(t, overwatch.SnapshotDoc{Time: t0.Unix(), Path: s.Path}, v.Snapshot)
 	assert.Equal(t, 100.0, v.NEvents)
 	assert.Equal(t, `{"scaleHists":true,"threshold":0}`, v.Options)
 	// Classification: first matching group; stack members replaced by the
@@ -201,7 +202,7 @@ func TestProcessView(t *testing.T) {
 	require.Len(t, v.Groups, 3)
 	assert.True(t, v.Groups[1].Grid)
 	assert.Equal(t, "Energy C", v.Groups[0].Hists[0].PrettyName)
-	assert.Equal(t, StackClass, v.Groups[0].Hists[1].Class)
+	assert.Equal(t, overwatch.StackClass, v.Groups[0].Hists[1].Class)
 
 	hb := readHints(t, st, 100, "TST", "", "TSTBroken")
 	assert.Equal(t, overwatch.QualityBad, hb.Quality)
@@ -320,7 +321,7 @@ func TestBorrowingSubsystem(t *testing.T) {
 	obs := &recObserver{}
 	// BRW has no detector and no files of its own: it borrows HLT's.
 	st, p := newTest(t, Options{NoPNG: true, Observer: obs}, "BRW", "HLT")
-	hlt := encodeTest(h1("BRWclusters", 4, 1), h1("HLTload", 4, 2), events("HLTEvents", 10))
+	hlt := histtest.GobEncode(h1("BRWclusters", 4, 1), h1("HLTload", 4, 2), events("HLTEvents", 10))
 	s := put(t, st, 11, "HLT", t0, hlt)
 	require.NoError(t, p.Process(context.Background(), s))
 
@@ -377,7 +378,7 @@ func (o *recObserver) EndCycle(ctx context.Context) {
 func TestObserverErrorDoesNotStopProcessing(t *testing.T) {
 	obs := &recObserver{fail: true}
 	st, p := newTest(t, Options{NoPNG: true, Observer: obs}, "HLT")
-	require.NoError(t, p.Process(context.Background(), put(t, st, 12, "HLT", t0, encodeTest(h1("HLTload", 4, 2)))))
+	require.NoError(t, p.Process(context.Background(), put(t, st, 12, "HLT", t0, histtest.GobEncode(h1("HLTload", 4, 2)))))
 	assert.True(t, readView(t, st, 12, "HLT", "").Complete)
 }
 
@@ -395,7 +396,7 @@ func TestSliceDoesNotTouchFullRun(t *testing.T) {
 	}
 	st.mu.Unlock()
 
-	f, err := decodeTest(tstSnapshot(1))
+	f, err := histtest.GobDecode(tstSnapshot(1))
 	require.NoError(t, err)
 	res, err := p.ProcessFile(ctx, f, Target{Run: 13, Subsystem: "TST", Slice: "abc123", Snapshot: s,
 		Options: overwatch.Values{"scaleHists": false, "threshold": 5.0}})
@@ -434,17 +435,17 @@ func TestScanResumes(t *testing.T) {
 	v.Complete = false
 	require.NoError(t, p.putView(ctx, Target{Run: 14, Subsystem: "TST"}, &v))
 	require.False(t, readView(t, st, 14, "TST", "").Complete)
-	require.NoError(t, New(st, Options{NoPNG: true, Decode: decodeTest, Logger: p.opts.Logger}).Scan(ctx))
+	require.NoError(t, New(st, Options{NoPNG: true, Decode: histtest.GobDecode, Logger: p.opts.Logger}).Scan(ctx))
 	assert.True(t, readView(t, st, 14, "TST", "").Complete)
 	assert.Greater(t, st.puts, puts+1)
 
 	// Forced reprocessing of one run.
 	puts = st.puts
-	fp := New(st, Options{NoPNG: true, Decode: decodeTest, Logger: p.opts.Logger, Force: Force{Runs: []int{14}}})
+	fp := New(st, Options{NoPNG: true, Decode: histtest.GobDecode, Logger: p.opts.Logger, Force: Force{Runs: []int{14}}})
 	require.NoError(t, fp.Scan(ctx))
 	assert.Greater(t, st.puts, puts)
 	puts = st.puts
-	fp = New(st, Options{NoPNG: true, Decode: decodeTest, Logger: p.opts.Logger, Force: Force{Runs: []int{15}}})
+	fp = New(st, Options{NoPNG: true, Decode: histtest.GobDecode, Logger: p.opts.Logger, Force: Force{Runs: []int{15}}})
 	require.NoError(t, fp.Scan(ctx))
 	assert.Equal(t, puts, st.puts)
 }
@@ -509,7 +510,7 @@ func TestCorruptQuarantined(t *testing.T) {
 	assert.Equal(t, []overwatch.SnapshotRef{bad.SnapshotRef}, st.quar)
 	v := readView(t, st, 15, "TST", "")
 	assert.Equal(t, good.Time.Unix(), v.Snapshot.Time, "the good outputs stay")
-	assert.Equal(t, []SnapshotDoc{snapDoc(bad)}, v.Skipped)
+	assert.Equal(t, []overwatch.SnapshotDoc{snapDoc(bad)}, v.Skipped)
 	puts := st.puts
 	require.NoError(t, p.Scan(ctx))
 	assert.Equal(t, puts, st.puts, "not retried")
@@ -532,8 +533,8 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 func TestResetModeSums(t *testing.T) {
 	st, p := newTest(t, Options{NoPNG: true, ResetMode: true}, "TST")
 	ctx := context.Background()
-	put(t, st, 16, "TST", t0, encodeTest(events("TSTEvents", 10), h1("TSTEnergyC", 4, 1)))
-	s := put(t, st, 16, "TST", t0.Add(time.Minute), encodeTest(events("TSTEvents", 5), h1("TSTEnergyC", 4, 1)))
+	put(t, st, 16, "TST", t0, histtest.GobEncode(events("TSTEvents", 10), h1("TSTEnergyC", 4, 1)))
+	s := put(t, st, 16, "TST", t0.Add(time.Minute), histtest.GobEncode(events("TSTEvents", 5), h1("TSTEnergyC", 4, 1)))
 	require.NoError(t, p.Process(ctx, s))
 	v := readView(t, st, 16, "TST", "")
 	assert.Equal(t, 15.0, v.NEvents)
@@ -552,8 +553,8 @@ func TestRunLoop(t *testing.T) {
 		last = put(t, st, 17, "TST", t0.Add(time.Duration(k)*time.Minute), tstSnapshot(k))
 	}
 	require.Eventually(t, func() bool {
-		b := st.output(ViewRef(17, "TST", ""))
-		var v ViewDoc
+		b := st.output(overwatch.ViewRef(17, "TST", ""))
+		var v overwatch.ViewDoc
 		return b != nil && json.Unmarshal(b, &v) == nil && v.Complete && v.Snapshot.Time == last.Time.Unix()
 	}, 10*time.Second, 10*time.Millisecond)
 	cancel()

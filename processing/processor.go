@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sort"
@@ -110,7 +109,7 @@ type Quarantiner interface {
 // Processor is the processing pipeline over a store. It implements
 // overwatch.Processor. Its methods are safe for concurrent use.
 type Processor struct {
-	store overwatch.Store
+	store Store
 	outs  *bundle.Outputs
 	opts  Options
 	log   *slog.Logger
@@ -132,7 +131,7 @@ var _ overwatch.Processor = (*Processor)(nil)
 
 // New returns a processor reading snapshots from store and writing outputs
 // to it.
-func New(store overwatch.Store, opts Options) *Processor {
+func New(store Store, opts Options) *Processor {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -249,22 +248,20 @@ func (p *Processor) load(ctx context.Context, s overwatch.SnapshotInfo) (*overwa
 	if err != nil {
 		return nil, fmt.Errorf("processing: listing snapshots of run %d %s: %w", s.Run, s.Subsystem, err)
 	}
-	var files []*overwatch.File
-	for _, o := range all {
+	upTo := all
+	for i, o := range all {
 		if s.SnapshotRef.Before(o.SnapshotRef) {
+			upTo = all[:i]
 			break
 		}
-		f, err := p.decodeSnapshot(ctx, o.SnapshotRef)
-		if err != nil {
-			if errors.Is(err, overwatch.ErrCorrupt) && o.SnapshotRef != s.SnapshotRef {
-				p.log.Warn("reset mode: corrupted snapshot left out of the sum", "snapshot", o.SnapshotRef.String(), "err", err)
-				continue
-			}
-			return nil, err
-		}
-		files = append(files, f)
 	}
-	sum, reports, err := timeslice.SumFiles(files...)
+	sum, reports, err := timeslice.SumSnapshots(ctx, p.store, upTo, p.opts.Decode, func(o overwatch.SnapshotInfo, err error) bool {
+		if errors.Is(err, overwatch.ErrCorrupt) && o.SnapshotRef != s.SnapshotRef {
+			p.log.Warn("reset mode: corrupted snapshot left out of the sum", "snapshot", o.SnapshotRef.String(), "err", err)
+			return true
+		}
+		return false
+	}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("processing: summing reset-mode snapshots of run %d %s: %w", s.Run, s.Subsystem, err)
 	}
@@ -280,18 +277,9 @@ func (p *Processor) decodeSnapshot(ctx context.Context, ref overwatch.SnapshotRe
 	if f, ok := p.opts.Handoff.take(ref); ok {
 		return f, nil
 	}
-	rc, err := p.store.OpenSnapshot(ctx, ref)
+	f, err := timeslice.DecodeSnapshot(ctx, p.store, ref, p.opts.Decode)
 	if err != nil {
-		return nil, fmt.Errorf("processing: opening snapshot %s: %w", ref, err)
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return nil, fmt.Errorf("processing: reading snapshot %s: %w", ref, err)
-	}
-	f, err := p.opts.Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("processing: decoding snapshot %s: %w", ref, err)
+		return nil, fmt.Errorf("processing: %w", err)
 	}
 	for _, pr := range f.Problems {
 		p.log.Info("object of snapshot skipped", "snapshot", ref.String(), "path", pr.Path, "class", pr.Class, "err", pr.Err)
@@ -318,7 +306,7 @@ func (p *Processor) quarantine(ctx context.Context, s overwatch.SnapshotInfo, su
 			defer unlock()
 			v, err := p.readView(ctx, s.Run, sub.Name, "")
 			if err != nil {
-				v = &ViewDoc{Run: s.Run, Subsystem: sub.Name, Source: sub.FilesFrom, Groups: []ViewGroup{}, NEvents: 1, Complete: true}
+				v = &overwatch.ViewDoc{Run: s.Run, Subsystem: sub.Name, Source: sub.FilesFrom, Groups: []overwatch.ViewGroup{}, NEvents: 1, Complete: true}
 			}
 			d := snapDoc(s)
 			if !slices.Contains(v.Skipped, d) {
@@ -335,12 +323,12 @@ func (p *Processor) quarantine(ctx context.Context, s overwatch.SnapshotInfo, su
 }
 
 // readView reads a stored view document.
-func (p *Processor) readView(ctx context.Context, run int, sys, slice string) (*ViewDoc, error) {
-	b, err := p.outs.Output(ctx, ViewRef(run, sys, slice))
+func (p *Processor) readView(ctx context.Context, run int, sys, slice string) (*overwatch.ViewDoc, error) {
+	b, err := p.outs.Output(ctx, overwatch.ViewRef(run, sys, slice))
 	if err != nil {
 		return nil, err
 	}
-	var v ViewDoc
+	var v overwatch.ViewDoc
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("processing: view of run %d %s is not a view document: %w", run, sys, err)
 	}
@@ -355,7 +343,7 @@ func (p *Processor) upToDate(ctx context.Context, run int, sys string, last over
 		return false
 	}
 	d := snapDoc(last)
-	if slices.ContainsFunc(v.Skipped, func(s SnapshotDoc) bool { return s.Time == d.Time && s.Seq == d.Seq }) {
+	if slices.ContainsFunc(v.Skipped, func(s overwatch.SnapshotDoc) bool { return s.Time == d.Time && s.Seq == d.Seq }) {
 		return true
 	}
 	return v.Complete && v.Snapshot.Time == d.Time && v.Snapshot.Seq == d.Seq

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/processing/render"
@@ -25,11 +26,7 @@ import (
 // through the whole pipeline with the real store: every histogram gets
 // valid JSON, hints and a decodable PNG.
 func TestROOTWrittenFiles(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "data", "root-files")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.root"))
-	if len(files) == 0 {
-		t.Skipf("ROOT-written files not found in %s", dir)
-	}
+	files := rootfiles.Shared(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"RRF"}, Logger: log, NoSyncOutputs: true})
 	require.NoError(t, err)
@@ -49,9 +46,9 @@ func TestROOTWrittenFiles(t *testing.T) {
 				Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Origin: "test"}, bytes.NewReader(data))
 			require.NoError(t, err)
 			require.NoError(t, p.Process(ctx, snap))
-			b, err := bundle.NewOutputs(st).Output(ctx, processing.ViewRef(run, "RRF", ""))
+			b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(run, "RRF", ""))
 			require.NoError(t, err)
-			var v processing.ViewDoc
+			var v overwatch.ViewDoc
 			require.NoError(t, json.Unmarshal(b, &v))
 			assert.True(t, v.Complete)
 			for _, g := range v.Groups {
@@ -61,7 +58,7 @@ func TestROOTWrittenFiles(t *testing.T) {
 					assert.True(t, json.Valid(js), h.Name)
 					hb, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputHints})
 					require.NoError(t, err, h.Name)
-					var hints processing.Hints
+					var hints overwatch.Hints
 					require.NoError(t, json.Unmarshal(hb, &hints))
 					assert.Empty(t, hints.Errors, h.Name)
 					img, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: run, Subsystem: "RRF", Name: h.Name, Kind: overwatch.OutputPNG})

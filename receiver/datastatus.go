@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 )
 
 // DataStatusName returns the name of the file in which a subsystem's
@@ -69,14 +71,14 @@ func ForwardHeartbeats(from, to string) error {
 	var errs []error
 	for _, p := range hbs {
 		sys := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "heartbeat."), "Receiver")
-		t, err := ReadHeartbeat(p)
+		t, err := heartbeat.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		if old, err := ReadHeartbeat(filepath.Join(to, HeartbeatName(sys))); err == nil && !t.After(old) {
+		if old, err := heartbeat.ReadFile(filepath.Join(to, heartbeat.Name(sys))); err == nil && !t.After(old) {
 			continue
 		}
-		if err := WriteHeartbeat(to, sys, t); err != nil {
+		if err := heartbeat.Write(to, sys, t); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,22 +34,22 @@ func TestDataStatusRoundTrip(t *testing.T) {
 func TestForwardHeartbeats(t *testing.T) {
 	drop, data := t.TempDir(), t.TempDir()
 	now := time.Unix(1700000000, 0)
-	require.NoError(t, WriteHeartbeat(drop, "EMC", now))
+	require.NoError(t, heartbeat.Write(drop, "EMC", now))
 	require.NoError(t, WriteDataStatus(drop, "EMC", DataStatus{Run: 7, LastData: now.Add(-time.Minute)}))
 	require.NoError(t, os.WriteFile(filepath.Join(drop, "heartbeat.TPCReceiver"), []byte("garbage"), 0o644))
 	require.NoError(t, ForwardHeartbeats(drop, data))
-	got, err := ReadHeartbeat(filepath.Join(data, HeartbeatName("EMC")))
+	got, err := heartbeat.ReadFile(filepath.Join(data, heartbeat.Name("EMC")))
 	require.NoError(t, err)
 	assert.True(t, got.Equal(now))
 	ds, err := ReadDataStatus(filepath.Join(data, DataStatusName("EMC")))
 	require.NoError(t, err)
 	assert.Equal(t, 7, ds.Run)
-	_, err = os.Stat(filepath.Join(data, HeartbeatName("TPC")))
+	_, err = os.Stat(filepath.Join(data, heartbeat.Name("TPC")))
 	assert.True(t, os.IsNotExist(err))
 
-	require.NoError(t, WriteHeartbeat(data, "EMC", now.Add(time.Hour))) // a receiver writing to data directly
+	require.NoError(t, heartbeat.Write(data, "EMC", now.Add(time.Hour))) // a receiver writing to data directly
 	require.NoError(t, ForwardHeartbeats(drop, data))
-	got, err = ReadHeartbeat(filepath.Join(data, HeartbeatName("EMC")))
+	got, err = heartbeat.ReadFile(filepath.Join(data, heartbeat.Name("EMC")))
 	require.NoError(t, err)
 	assert.True(t, got.Equal(now.Add(time.Hour)), "never older")
 }

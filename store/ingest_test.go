@@ -6,39 +6,23 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
-
-var (
-	fixtureOnce sync.Once
-	fixture     []byte
 )
 
 // rootFixture returns a ROOT file written by ROOT itself (shipped in the
 // go-hep module), or skips the test when the module is not downloaded.
 func rootFixture(t testing.TB) []byte {
 	t.Helper()
-	fixtureOnce.Do(func() {
-		out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-		if err != nil {
-			return
-		}
-		p := filepath.Join(strings.TrimSpace(string(out)), "go-hep.org", "x", "hep@v0.40.0", "hbook", "rootcnv", "testdata", "gauss-h1.root")
-		fixture, _ = os.ReadFile(p)
-	})
-	if fixture == nil {
-		t.Skip("go-hep module testdata (gauss-h1.root) not in the module cache; run go mod download")
-	}
-	return fixture
+	data, err := os.ReadFile(rootfiles.GoHepFile(t, "hbook/rootcnv/testdata/gauss-h1.root"))
+	require.NoError(t, err)
+	return data
 }
 
 func writeOld(t *testing.T, dir, name string, data []byte) {

@@ -3,13 +3,13 @@ package timeslice_test
 import (
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	ow "github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
@@ -17,11 +17,7 @@ import (
 // every histogram of the files written by real ROOT (when the shared data
 // sits beside the repository): a snapshot that doubled is subtracted back.
 func TestDiffOfSumOnROOTFiles(t *testing.T) {
-	dir := "../../shared/data/root-files"
-	paths, _ := filepath.Glob(filepath.Join(dir, "*.root"))
-	if len(paths) == 0 {
-		t.Skipf("no ROOT-written files in %s", dir)
-	}
+	paths := rootfiles.Shared(t)
 	checked := 0
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {

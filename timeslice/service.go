@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -141,7 +139,7 @@ type ServiceOptions struct {
 // the slice is computed in the background (once per key) and its progress
 // read with Status. Its methods are safe for concurrent use.
 type Service struct {
-	store ow.Store
+	store Store
 	r     Renderer
 	opts  ServiceOptions
 	log   *slog.Logger
@@ -177,7 +175,7 @@ func (j *job) set(stage string, progress float64) {
 
 // NewService returns a service reading snapshots from store and writing
 // slices through r. Close stops its jobs.
-func NewService(store ow.Store, r Renderer, opts ServiceOptions) *Service {
+func NewService(store Store, r Renderer, opts ServiceOptions) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -227,6 +225,10 @@ type resolved struct {
 // resolve validates a request against the run, the subsystem and the
 // detector's declared options and selects its snapshots.
 func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
+	values, err := req.Validate()
+	if err != nil {
+		return nil, err
+	}
 	run, err := s.store.RunInfo(ctx, req.Run)
 	if err != nil {
 		if errors.Is(err, ow.ErrNotFound) {
@@ -237,10 +239,6 @@ func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
 	sub, ok := run.Subsystem(req.Subsystem)
 	if !ok {
 		return nil, fmt.Errorf("%w: run %d has no subsystem %q", ErrInvalidRequest, req.Run, req.Subsystem)
-	}
-	values, err := ow.ParseValues(ow.DetectorOptions(req.Subsystem), req.Options)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
 	snaps, err := s.store.Snapshots(ctx, req.Run, sub.FilesFrom)
 	if err != nil {
@@ -254,9 +252,6 @@ func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
 	if req.ToUnix > 0 || req.FromUnix > 0 {
 		later, earlier, err = SelectWindow(times, time.Unix(req.FromUnix, 0), time.Unix(req.ToUnix, 0))
 	} else {
-		if math.IsInf(req.FromMinute, 0) || math.IsInf(req.ToMinute, 0) {
-			return nil, fmt.Errorf("%w: window minutes must be finite", ErrInvalidRequest)
-		}
 		start := sub.Start
 		if len(times) > 0 {
 			start = times[0]
@@ -385,20 +380,14 @@ func (s *Service) compute(ctx context.Context, j *job, r *resolved) (int, float6
 	var f *ow.File
 	var reports []ObjectReport
 	if s.opts.ResetMode {
-		files := make([]*ow.File, 0, len(r.summed))
-		for i, sn := range r.summed {
-			sf, err := s.decode(ctx, sn.SnapshotRef)
-			if err != nil {
-				return 0, 0, nil, err
-			}
-			files = append(files, sf)
-			j.set("reading", 0.1+0.4*float64(i+1)/float64(len(r.summed)))
-		}
-		j.set("summing", 0.5)
 		var err error
-		if f, reports, err = SumFiles(files...); err != nil {
+		f, reports, err = SumSnapshots(ctx, s.store, r.summed, s.opts.Decode, nil, func(read int) {
+			j.set("reading", 0.1+0.4*float64(read)/float64(len(r.summed)))
+		})
+		if err != nil {
 			return 0, 0, nil, err
 		}
+		j.set("summing", 0.5)
 	} else {
 		later, err := s.decode(ctx, r.later.SnapshotRef)
 		if err != nil {
@@ -436,20 +425,7 @@ func (s *Service) compute(ctx context.Context, j *job, r *resolved) (int, float6
 }
 
 func (s *Service) decode(ctx context.Context, ref ow.SnapshotRef) (*ow.File, error) {
-	rc, err := s.store.OpenSnapshot(ctx, ref)
-	if err != nil {
-		return nil, fmt.Errorf("timeslice: opening snapshot %s: %w", ref, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("timeslice: reading snapshot %s: %w", ref, err)
-	}
-	f, err := s.opts.Decode(b)
-	if err != nil {
-		return nil, fmt.Errorf("timeslice: decoding snapshot %s: %w", ref, err)
-	}
-	return f, nil
+	return DecodeSnapshot(ctx, s.store, ref, s.opts.Decode)
 }
 
 // Status returns the state of a slice. A key unknown to this process is

@@ -3,9 +3,9 @@ package timeslice_test
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/internal/histtest"
 	"io"
 	"log/slog"
 	"sync"
@@ -34,35 +34,6 @@ func (slcDetector) Options() []ow.OptionSpec {
 
 func init() { ow.RegisterDetector(slcDetector{}) }
 
-type gobEntry struct {
-	Key  string
-	Hist *ow.Hist
-}
-
-func encode(hs ...*ow.Hist) []byte {
-	var buf bytes.Buffer
-	es := make([]gobEntry, len(hs))
-	for i, h := range hs {
-		es[i] = gobEntry{Key: h.Name, Hist: h}
-	}
-	if err := gob.NewEncoder(&buf).Encode(es); err != nil {
-		panic(err)
-	}
-	return buf.Bytes()
-}
-
-func decode(b []byte) (*ow.File, error) {
-	var es []gobEntry
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&es); err != nil {
-		return nil, fmt.Errorf("%w: %v", ow.ErrCorrupt, err)
-	}
-	f := &ow.File{}
-	for _, e := range es {
-		f.Entries = append(f.Entries, ow.Entry{Key: e.Key, Object: e.Hist})
-	}
-	return f, nil
-}
-
 // recRenderer wraps the processor and remembers what it was given.
 type recRenderer struct {
 	p     *processing.Processor
@@ -87,7 +58,7 @@ func snapshot(sys string, k int) []byte {
 	ev := ow.MustNewHist(ow.ClassTH1D, sys+"Events", "", ow.NewAxis(2, 0, 2))
 	ev.Contents[1] = float64(100 * k)
 	ev.Entries = float64(100 * k)
-	return encode(c, ev)
+	return histtest.GobEncode(c, ev)
 }
 
 type fixture struct {
@@ -111,8 +82,8 @@ func newFixture(t *testing.T, sys string, reset bool) *fixture {
 			Time: start.Add(time.Duration(off) * time.Second), Origin: "test"}, bytes.NewReader(snapshot(sys, k+1)))
 		require.NoError(t, err)
 	}
-	rr := &recRenderer{p: processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: decode}), files: map[string]*ow.File{}}
-	svc := timeslice.NewService(st, rr, timeslice.ServiceOptions{Logger: log, Decode: decode, ResetMode: reset})
+	rr := &recRenderer{p: processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: histtest.GobDecode}), files: map[string]*ow.File{}}
+	svc := timeslice.NewService(st, rr, timeslice.ServiceOptions{Logger: log, Decode: histtest.GobDecode, ResetMode: reset})
 	t.Cleanup(func() { svc.Close() })
 	return &fixture{st: st, svc: svc, rr: rr, start: start}
 }
@@ -161,9 +132,9 @@ func TestServiceWindows(t *testing.T) {
 			assert.Equal(t, tc.nEvents, st.Record.NEvents, "nEvents of the slice itself (§10.1-2)")
 			assert.Equal(t, tc.earlier, st.Record.Earlier != nil)
 			// The view of the slice is under its key.
-			b, err := bundle.NewOutputs(f.st).Output(context.Background(), processing.ViewRef(300, "SLC", key))
+			b, err := bundle.NewOutputs(f.st).Output(context.Background(), ow.ViewRef(300, "SLC", key))
 			require.NoError(t, err)
-			var v processing.ViewDoc
+			var v ow.ViewDoc
 			require.NoError(t, json.Unmarshal(b, &v))
 			assert.Equal(t, key, v.Slice)
 			assert.Equal(t, tc.nEvents, v.NEvents)
@@ -234,7 +205,7 @@ func TestServicePermalinkAfterRestart(t *testing.T) {
 
 	// A new service (restart) knows the finished slice from its record.
 	rr2 := &recRenderer{p: f.rr.p, files: map[string]*ow.File{}}
-	svc2 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: decode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc2 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: histtest.GobDecode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer svc2.Close()
 	st, err := svc2.Status(ctx, 300, "SLC", key)
 	require.NoError(t, err)
@@ -250,7 +221,7 @@ func TestServicePermalinkAfterRestart(t *testing.T) {
 	rec.State = timeslice.StatePending
 	b, _ = json.Marshal(rec)
 	require.NoError(t, f.st.PutOutput(ctx, ow.OutputRef{Run: 300, Subsystem: "SLC", Slice: key, Kind: ow.OutputSlice}, b))
-	svc3 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: decode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc3 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: histtest.GobDecode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer svc3.Close()
 	st, err = svc3.Wait(ctx, 300, "SLC", key)
 	require.NoError(t, err)
@@ -277,7 +248,7 @@ func TestServiceLeavesFullRunAlone(t *testing.T) {
 	snaps, err := f.st.Snapshots(ctx, 300, "SLC")
 	require.NoError(t, err)
 	require.NoError(t, f.rr.p.Process(ctx, snaps[len(snaps)-1]))
-	full := processing.ViewRef(300, "SLC", "")
+	full := ow.ViewRef(300, "SLC", "")
 	before, err := bundle.NewOutputs(f.st).Output(ctx, full)
 	require.NoError(t, err)
 	tBefore, err := bundle.NewOutputs(f.st).OutputTime(ctx, full)
@@ -319,9 +290,9 @@ func FuzzSliceRecord(f *testing.F) {
 	ctx := context.Background()
 	_, err = st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "SLC", Mode: ow.ModeCompress, Time: time.Unix(1795425240, 0), Origin: "test"}, bytes.NewReader(snapshot("SLC", 1)))
 	require.NoError(f, err)
-	p := processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: decode})
+	p := processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: histtest.GobDecode})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: log, Decode: decode})
+		svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: log, Decode: histtest.GobDecode})
 		defer svc.Close()
 		ref := ow.OutputRef{Run: 300, Subsystem: "SLC", Slice: "k1", Kind: ow.OutputSlice}
 		require.NoError(t, st.PutOutput(ctx, ref, data))

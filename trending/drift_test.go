@@ -127,7 +127,7 @@ func TestDriftFiresOnceAndResolves(t *testing.T) {
 
 	// The alarm text was on the histogram's information panel while firing
 	// and is gone from the newest outputs.
-	var hints processing.Hints
+	var hints overwatch.Hints
 	b, err := bundle.NewOutputs(st).Output(ctx, overwatch.OutputRef{Run: 4242, Subsystem: "DRF", Name: "DRF_histTime", Kind: overwatch.OutputHints})
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &hints))
@@ -140,9 +140,9 @@ func TestDriftFiresOnceAndResolves(t *testing.T) {
 func waitProcessed(ctx context.Context, t *testing.T, st *store.Store, info overwatch.SnapshotInfo) {
 	t.Helper()
 	for {
-		b, err := bundle.NewOutputs(st).Output(ctx, processing.ViewRef(info.Run, info.Subsystem, ""))
+		b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(info.Run, info.Subsystem, ""))
 		if err == nil {
-			var v processing.ViewDoc
+			var v overwatch.ViewDoc
 			if json.Unmarshal(b, &v) == nil && v.Complete && v.Snapshot.Time == info.Time.Unix() && v.Snapshot.Seq == info.Seq {
 				return
 			}

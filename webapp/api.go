@@ -1,9 +1,11 @@
 package webapp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -259,12 +261,24 @@ func (a *App) apiOptions(w http.ResponseWriter, _ *http.Request, ps httprouter.P
 
 // sliceResponse is the answer of the time-slice endpoints.
 type sliceResponse struct {
-	SliceStatus
+	timeslice.Status
 	// URL is the permalink of the slice's run page (it carries the request,
 	// so it works after a restart).
 	URL string `json:"url,omitempty"`
 	// StatusURL is where the job's progress is polled.
 	StatusURL string `json:"statusUrl"`
+}
+
+// submitSlice submits a request and returns the job's status (without the
+// service's record).
+func (a *App) submitSlice(ctx context.Context, req timeslice.Request) (timeslice.Status, error) {
+	key, err := a.cfg.Slices.Submit(ctx, req)
+	if err != nil {
+		return timeslice.Status{}, err
+	}
+	st, err := a.cfg.Slices.Status(ctx, req.Run, req.Subsystem, key)
+	st.Record = nil
+	return st, err
 }
 
 func sliceStatusURL(run int, sys, key string) string {
@@ -275,12 +289,20 @@ func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httproute
 	if a.cfg.Slices == nil {
 		return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
 	}
-	var req SliceRequest
+	// The API's body: minutes since the start of the run.
+	var body struct {
+		Run       int               `json:"run"`
+		Subsystem string            `json:"subsystem"`
+		From      float64           `json:"from"`
+		To        float64           `json:"to"`
+		Options   map[string]string `json:"options,omitempty"`
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := dec.Decode(&body); err != nil {
 		return errorf(http.StatusBadRequest, "invalid time-slice request: expected JSON {run, subsystem, from, to, options}: %v", err)
 	}
+	req := timeslice.Request{Run: body.Run, Subsystem: body.Subsystem, FromMinute: body.From, ToMinute: body.To, Options: body.Options}
 	if req.Options == nil {
 		req.Options = map[string]string{}
 	}
@@ -293,7 +315,7 @@ func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httproute
 	if err := validateSlice(&req); err != nil {
 		return err
 	}
-	st, err := a.cfg.Slices.Submit(r.Context(), req)
+	st, err := a.submitSlice(r.Context(), req)
 	if err != nil {
 		if errors.Is(err, overwatch.ErrNotFound) {
 			return errorf(http.StatusBadRequest, "%v", err)
@@ -301,10 +323,10 @@ func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httproute
 		return err
 	}
 	code := http.StatusAccepted
-	if st.State == SliceDone {
+	if st.State == timeslice.StateDone {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, sliceResponse{SliceStatus: st, URL: permalink(&req, req.Run, req.Subsystem, "", ""),
+	writeJSON(w, code, sliceResponse{Status: st, URL: permalink(&req, req.Run, req.Subsystem, "", ""),
 		StatusURL: sliceStatusURL(req.Run, req.Subsystem, st.Key)})
 	return nil
 }
@@ -328,7 +350,8 @@ func (a *App) apiSliceStatus(w http.ResponseWriter, r *http.Request, ps httprout
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sliceResponse{SliceStatus: st, StatusURL: sliceStatusURL(run, sys, st.Key)})
+	st.Record = nil // the service's bookkeeping
+	writeJSON(w, http.StatusOK, sliceResponse{Status: st, StatusURL: sliceStatusURL(run, sys, st.Key)})
 	return nil
 }
 
@@ -433,7 +456,7 @@ func (a *App) apiTrend(w http.ResponseWriter, r *http.Request, ps httprouter.Par
 				starts[p.Run] = start
 			}
 			if !start.IsZero() {
-				req := &SliceRequest{From: 0, To: sliceEnd(p.Time.Sub(start)), Options: map[string]string{}}
+				req := &timeslice.Request{FromMinute: 0, ToMinute: sliceEnd(p.Time.Sub(start)), Options: map[string]string{}}
 				tp.Link = permalink(req, p.Run, sys, "", decl.Hist)
 			} else {
 				tp.Link = fmt.Sprintf("/run/%d/%s", p.Run, sys)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -45,7 +46,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // live updates and the static files. Close stops its background work.
 type App struct {
 	cfg        Config
-	store      overwatch.Store
+	store      Store
 	alarms     overwatch.AlarmHistory
 	jsrootRoot *os.Root // the JSROOT directory, closed by Close
 	router     *httprouter.Router
@@ -77,13 +78,12 @@ func New(cfg Config) (*App, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	hist, ok := cfg.Store.(overwatch.AlarmHistory)
-	if !ok {
-		return nil, errors.New("webapp: Config.Store must implement overwatch.AlarmHistory (atomic alarm updates with their history)")
+	if cfg.Alarms == nil {
+		return nil, errors.New("webapp: Config.Alarms is required (atomic alarm updates with their history)")
 	}
 	outputs := bundle.NewOutputs(cfg.Store)
 	a := &App{
-		alarms:    hist,
+		alarms:    cfg.Alarms,
 		cfg:       cfg,
 		store:     cfg.Store,
 		sess:      &sessions{key: cfg.Secret, ttl: cfg.SessionTTL, secure: cfg.SecureCookies, now: cfg.Now},
@@ -327,7 +327,7 @@ func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/")
 
 // renderError writes err as a JSON error or an HTML error page with the
 // right status: httpError codes, 404 for overwatch.ErrNotFound, 400 for
-// ErrInvalidSlice, else 500 (logged, with a generic message).
+// timeslice.ErrInvalidRequest, else 500 (logged, with a generic message).
 func (a *App) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg := http.StatusInternalServerError, "internal error: the server log has details"
 	var he *httpError
@@ -336,7 +336,7 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, err error) {
 		code, msg = he.code, he.msg
 	case errors.Is(err, overwatch.ErrNotFound):
 		code, msg = http.StatusNotFound, err.Error()
-	case errors.Is(err, ErrInvalidSlice):
+	case errors.Is(err, timeslice.ErrInvalidRequest):
 		code, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, context.Canceled):
 		return // client went away

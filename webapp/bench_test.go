@@ -48,7 +48,7 @@ func benchEnv(b testing.TB, nRuns int) (*testEnv, *http.Cookie) {
 		b.Cleanup(func() { st.Close() })
 		e.store = st
 		e.slices.store = st
-		app, err := New(Config{Store: st, DataDir: e.dir, Users: e.app.cfg.Users, Secret: e.app.cfg.Secret, PollInterval: time.Hour})
+		app, err := New(Config{Store: st, Alarms: st, DataDir: e.dir, Users: e.app.cfg.Users, Secret: e.app.cfg.Secret, PollInterval: time.Hour})
 		require.NoError(b, err)
 		b.Cleanup(func() { app.Close() })
 		e.app = app

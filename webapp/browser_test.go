@@ -288,7 +288,7 @@ func TestBrowserRealPipeline(t *testing.T) {
 	require.NoError(t, p.Process(t.Context(), last))
 	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
 	t.Cleanup(func() { svc.Close() })
-	app, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: TimeSlices(svc), Logger: quiet,
+	app, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: svc, Logger: quiet,
 		JSROOTDir: e.app.cfg.JSROOTDir, PollInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { app.Close() })
@@ -404,7 +404,7 @@ func TestBrowserSliceOptions(t *testing.T) {
 	}
 	e.slices.mu.Unlock()
 	require.Len(t, got, 1)
-	assert.Equal(t, sliceKeyOf(SliceRequest{Run: 300, Subsystem: "WEBT", From: 0, To: 7.5,
+	assert.Equal(t, sliceKeyOf(timeslice.Request{Run: 300, Subsystem: "WEBT", FromMinute: 0, ToMinute: 7.5,
 		Options: map[string]string{"scaleHists": "false", "hotChannelThreshold": "250", "minFraction": "0.5", "label": "all"}}), got[0])
 	screenshot(t, ctx, "07-slice-options")
 }

@@ -3,6 +3,7 @@ package webapp
 import (
 	"context"
 	"errors"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -16,10 +17,14 @@ import (
 // Config configures the web app.
 type Config struct {
 	// Store is where runs, outputs, trends and alarms are read. Required.
-	Store overwatch.Store
-	// DataDir is the data directory: receivers' heartbeat files
-	// (heartbeat.<SYS>Receiver), and the web app's private directory
-	// ".webapp" holding the users file and the session secret. Required.
+	Store Store
+	// Alarms is the one write the web app makes: the alarm actions of
+	// logged-in users (acknowledge, silence), as atomic updates with their
+	// history, which the run pages also read. Required.
+	Alarms overwatch.AlarmHistory
+	// DataDir is the data directory holding the web app's private
+	// directory ".webapp" (the users file and the session secret).
+	// Required.
 	DataDir string
 	// Users is the user database; nil opens UsersPath(DataDir).
 	Users *Users
@@ -73,62 +78,27 @@ type Config struct {
 	// Subsystems are the receivers whose heartbeats the status page shows
 	// (default EMC, TPC, HLT).
 	Subsystems []string
-	// NoDataAfter is how long a live receiver may store no new data while
-	// its source reports an ongoing run before the status page flags it
-	// (monitor.DefaultNoDataAfter when 0; the monitor's rule).
-	NoDataAfter time.Duration
+	// Heartbeats tells the receivers' heartbeat and data state for the
+	// status page (package cli wires package heartbeat and the monitor's
+	// no-data rule in); nil shows none.
+	Heartbeats HeartbeatReader
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests inject one.
 	Now func() time.Time
 }
 
-// SliceState is the state of a time-slice job.
-type SliceState string
-
-// The time-slice job states.
-const (
-	SliceQueued  SliceState = "queued"
-	SliceRunning SliceState = "running"
-	SliceDone    SliceState = "done"
-	SliceFailed  SliceState = "failed"
-)
-
-// SliceRequest asks for a time slice of a run: the data taken between
-// From and To minutes after the start of the run, processed with Options
-// (raw texts, validated against the detector's declared options).
-type SliceRequest struct {
-	Run       int               `json:"run"`
-	Subsystem string            `json:"subsystem"`
-	From      float64           `json:"from"`
-	To        float64           `json:"to"`
-	Options   map[string]string `json:"options,omitempty"`
-}
-
-// SliceStatus is the progress of a time-slice job. Key is the canonical
-// key of the slice: its outputs are the store's outputs with
-// OutputRef.Slice = Key.
-type SliceStatus struct {
-	Key      string     `json:"key"`
-	State    SliceState `json:"state"`
-	Progress float64    `json:"progress"` // 0..1
-	Error    string     `json:"error,omitempty"`
-}
-
-// ErrInvalidSlice is wrapped by SliceService errors about a request that
-// cannot be satisfied (bad range, no data in the window, bad option): the
-// web app answers them with 400 and the message.
-var ErrInvalidSlice = errors.New("invalid time-slice request")
-
-// SliceService computes time slices asynchronously. Submit returns at once
-// with the job's key; equal requests share one key and one result, and a
+// SliceService computes time slices asynchronously (the time-slice
+// service's own methods). Submit returns at once with the job's key; equal requests share one key and one result, and a
 // request whose result is already stored is done immediately, so a
 // permalink (which carries the request, not the key) works after a
 // restart. Status errors wrap overwatch.ErrNotFound for an unknown key;
-// run and sys locate the slice's stored record.
+// run and sys locate the slice's stored record. Errors about a request
+// that cannot be satisfied wrap timeslice.ErrInvalidRequest (the web app
+// answers 400). *timeslice.Service is one.
 type SliceService interface {
-	Submit(ctx context.Context, req SliceRequest) (SliceStatus, error)
-	Status(ctx context.Context, run int, sys, key string) (SliceStatus, error)
+	Submit(ctx context.Context, req timeslice.Request) (key string, err error)
+	Status(ctx context.Context, run int, sys, key string) (timeslice.Status, error)
 }
 
 func (c *Config) setDefaults() error {

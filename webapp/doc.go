@@ -2,7 +2,7 @@
 // histograms drawn interactively by JSROOT (or server-rendered PNGs when
 // JSROOT is not installed), time slices, trending, status, a JSON API and
 // live updates by server-sent events. It only reads the store; time slices
-// are asked of a SliceService (the timeslice package, see TimeSlices).
+// are asked of a SliceService (a *timeslice.Service).
 //
 // New builds the http.Handler from a Config:
 //

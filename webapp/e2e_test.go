@@ -36,7 +36,7 @@ func TestEndToEnd(t *testing.T) {
 
 	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
 	t.Cleanup(func() { svc.Close() })
-	app, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: TimeSlices(svc), Logger: quiet})
+	app, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: svc, Logger: quiet})
 	require.NoError(t, err)
 	t.Cleanup(func() { app.Close() })
 	e.app = app
@@ -82,7 +82,7 @@ func TestEndToEnd(t *testing.T) {
 	svc.Close()
 	svc2 := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
 	t.Cleanup(func() { svc2.Close() })
-	app2, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Secret: app.cfg.Secret, Slices: TimeSlices(svc2), Logger: quiet})
+	app2, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Secret: app.cfg.Secret, Slices: svc2, Logger: quiet})
 	require.NoError(t, err)
 	t.Cleanup(func() { app2.Close() })
 	e.app = app2

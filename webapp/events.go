@@ -31,7 +31,7 @@ type event struct {
 // documents' write times of the newest runs (which also covers processing
 // running in another process).
 type hub struct {
-	store    overwatch.Store
+	store    Store
 	interval time.Duration
 	log      *slog.Logger
 
@@ -40,7 +40,7 @@ type hub struct {
 	seen map[overwatch.OutputRef]time.Time
 	// outputs reads the views' write times (through their bundles); the
 	// store when nil.
-	outputs overwatch.OutputStore
+	outputs outputReader
 	// onChange, when set, is called before announcing a new snapshot or
 	// new outputs (the app drops its cached run listings).
 	onChange func()
@@ -49,7 +49,7 @@ type hub struct {
 // newestRunsWatched is how many of the newest runs the hub polls.
 const newestRunsWatched = 3
 
-func newHub(s overwatch.Store, interval time.Duration, log *slog.Logger) *hub {
+func newHub(s Store, interval time.Duration, log *slog.Logger) *hub {
 	return &hub{store: s, interval: interval, log: log, subs: map[chan event]struct{}{},
 		seen: map[overwatch.OutputRef]time.Time{}}
 }
@@ -132,7 +132,7 @@ func (h *hub) poll(ctx context.Context, first bool) {
 	for _, ri := range runs {
 		for _, s := range ri.Subsystems {
 			ref := overwatch.ViewRef(ri.Number, s.Name, "")
-			var out overwatch.OutputStore = h.store
+			var out outputReader = h.store
 			if h.outputs != nil {
 				out = h.outputs
 			}

@@ -37,7 +37,7 @@ func Example() {
 	_ = users.Add("shifter", "a long password", webapp.RoleShifter)
 
 	// Behind an SSO proxy on this host that sets X-Remote-User.
-	app, err := webapp.New(webapp.Config{Store: st, DataDir: dir, Users: users,
+	app, err := webapp.New(webapp.Config{Store: st, Alarms: st, DataDir: dir, Users: users,
 		TrustedProxyHeader: "X-Remote-User", TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	if err != nil {
 		fmt.Println(err)

@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
+	"github.com/overwatch-dqm/overwatch/receiver/monitor"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"image"
 	"image/color"
 	"image/png"
@@ -65,10 +68,10 @@ func newEnv(t testing.TB, opts ...envOpt) *testEnv {
 	th1, err := os.ReadFile("testdata/th1f.json")
 	require.NoError(t, err)
 	e := &testEnv{dir: dir, store: st, th2: th2, th1: th1, now: time.Now()}
-	e.slices = &fakeSlices{store: st, env: e, jobs: map[string]*SliceStatus{}}
+	e.slices = &fakeSlices{store: st, env: e, jobs: map[string]*timeslice.Status{}}
 	t.Cleanup(e.slices.wg.Wait) // runs before the temp dir is removed
-	cfg := Config{Store: st, DataDir: dir, Users: users, Slices: e.slices, PollInterval: 100 * time.Millisecond,
-		JSROOTDir: FindJSROOT("../tools/jsroot")}
+	cfg := Config{Store: st, Alarms: st, DataDir: dir, Users: users, Slices: e.slices, PollInterval: 100 * time.Millisecond,
+		JSROOTDir: FindJSROOT("../tools/jsroot"), Heartbeats: fileHeartbeats(dir)}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -186,18 +189,18 @@ type fakeSlices struct {
 	delay time.Duration
 	wg    sync.WaitGroup
 	mu    sync.Mutex
-	jobs  map[string]*SliceStatus
+	jobs  map[string]*timeslice.Status
 	calls int
 }
 
-func sliceKeyOf(req SliceRequest) string {
+func sliceKeyOf(req timeslice.Request) string {
 	keys := make([]string, 0, len(req.Options))
 	for k := range req.Options {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d|%s|%g|%g", req.Run, req.Subsystem, req.From, req.To)
+	fmt.Fprintf(&b, "%d|%s|%g|%g", req.Run, req.Subsystem, req.FromMinute, req.ToMinute)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "|%s=%s", k, req.Options[k])
 	}
@@ -205,56 +208,56 @@ func sliceKeyOf(req SliceRequest) string {
 	return hex.EncodeToString(s[:12])
 }
 
-func (f *fakeSlices) Submit(ctx context.Context, req SliceRequest) (SliceStatus, error) {
-	if req.To > 100000 {
-		return SliceStatus{}, fmt.Errorf("no snapshots in minutes %g-%g: %w", req.From, req.To, ErrInvalidSlice)
+func (f *fakeSlices) Submit(ctx context.Context, req timeslice.Request) (string, error) {
+	if req.ToMinute > 100000 {
+		return "", fmt.Errorf("no snapshots in minutes %g-%g: %w", req.FromMinute, req.ToMinute, timeslice.ErrInvalidRequest)
 	}
 	key := sliceKeyOf(req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if st, ok := f.jobs[key]; ok {
-		return *st, nil
+		return st.Key, nil
 	}
 	// A stored result (e.g. from before a restart) is done at once.
 	if _, err := f.store.OutputTime(ctx, overwatch.ViewRef(req.Run, req.Subsystem, key)); err == nil {
-		st := &SliceStatus{Key: key, State: SliceDone, Progress: 1}
+		st := &timeslice.Status{Key: key, State: timeslice.StateDone, Stage: "done", Progress: 1}
 		f.jobs[key] = st
-		return *st, nil
+		return key, nil
 	}
-	st := &SliceStatus{Key: key, State: SliceQueued}
+	st := &timeslice.Status{Key: key, State: timeslice.StatePending, Stage: "queued"}
 	f.jobs[key] = st
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
 		time.Sleep(f.delay)
 		f.mu.Lock()
-		st.State, st.Progress = SliceRunning, 0.5
+		st.Stage, st.Progress = "processing", 0.5
 		f.mu.Unlock()
 		time.Sleep(f.delay)
 		ri, err := f.store.RunInfo(context.Background(), req.Run)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if err != nil {
-			st.State, st.Error = SliceFailed, err.Error()
+			st.State, st.Error = timeslice.StateFailed, err.Error()
 			return
 		}
-		end := ri.Start.Add(time.Duration(req.To * float64(time.Minute)))
+		end := ri.Start.Add(time.Duration(req.ToMinute * float64(time.Minute)))
 		if err := f.env.publishErr(req.Run, req.Subsystem, key, end, &overwatch.SnapshotDoc{Time: ri.Start.Unix()}); err != nil {
-			st.State, st.Error = SliceFailed, err.Error()
+			st.State, st.Error = timeslice.StateFailed, err.Error()
 			return
 		}
-		st.State, st.Progress = SliceDone, 1
+		st.State, st.Stage, st.Progress = timeslice.StateDone, "done", 1
 	}()
-	return *st, nil
+	return key, nil
 }
 
-func (f *fakeSlices) Status(_ context.Context, _ int, _, key string) (SliceStatus, error) {
+func (f *fakeSlices) Status(_ context.Context, _ int, _, key string) (timeslice.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st, ok := f.jobs[key]
 	if !ok {
-		return SliceStatus{}, fmt.Errorf("slice %s: %w", key, overwatch.ErrNotFound)
+		return timeslice.Status{}, fmt.Errorf("slice %s: %w", key, overwatch.ErrNotFound)
 	}
 	return *st, nil
 }
@@ -336,6 +339,22 @@ func addTrend(t testing.TB, e *testEnv, run int, name string, n int) {
 		pts[i] = overwatch.TrendPoint{Subsystem: "EMC", Trend: name, Run: run, Time: ri.Start.Add(time.Duration(i) * time.Minute), Value: float64(10 + i%7), Error: 1}
 	}
 	require.NoError(t, e.store.PutTrendPoints(ctx, pts))
+}
+
+// fileHeartbeats reads the heartbeat and data status files of dir, as
+// package cli wires it (no data for 10 minutes while a run is ongoing).
+func fileHeartbeats(dir string) HeartbeatReader {
+	const after = 10 * time.Minute
+	return HeartbeatFunc(func(sys string, now time.Time) Heartbeat {
+		s := heartbeat.Check(dir, sys, now)
+		hb := Heartbeat{Subsystem: s.Subsystem, Time: s.Time, Age: s.Age, Alive: s.Alive, Error: s.Error}
+		ds, stale := monitor.NoData(dir, sys, now, after)
+		hb.Run, hb.LastData = ds.Run, ds.LastData
+		if hb.NoData = stale && hb.Alive; hb.NoData {
+			hb.NoDataMinutes = int(after / time.Minute)
+		}
+		return hb
+	})
 }
 
 // putAlarm stores an alarm as trending does: one atomic update with its

@@ -56,7 +56,7 @@ func FuzzSliceQuery(f *testing.F) {
 			return
 		}
 		if req != nil {
-			assert.True(t, req.From >= 0 && req.To > req.From)
+			assert.True(t, req.FromMinute >= 0 && req.ToMinute >= req.FromMinute)
 			// The permalink reproduces the request.
 			u, err := url.Parse(permalink(req, 1, "EMC", "", ""))
 			require.NoError(t, err)

@@ -186,7 +186,7 @@ func TestLogoutEndsCopiedSession(t *testing.T) {
 	e := newEnv(t)
 	c, srv := loggedIn(t, e)
 	stolen := sessionValue(t, c)
-	replica, err := New(Config{Store: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Secret: e.app.cfg.Secret})
+	replica, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Secret: e.app.cfg.Secret})
 	require.NoError(t, err)
 	t.Cleanup(func() { replica.Close() })
 	rsrv := httptest.NewServer(replica)

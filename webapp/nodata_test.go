@@ -2,6 +2,7 @@ package webapp
 
 import (
 	"encoding/json"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"net/http"
 	"testing"
 	"time"
@@ -16,12 +17,12 @@ import (
 // flag a live receiver that has stored no new data for NoDataAfter while
 // its source reports an ongoing run.
 func TestStatusShowsNoDataWhileRunOngoing(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.NoDataAfter = 10 * time.Minute })
+	e := newEnv(t)
 	c, _ := loggedIn(t, e)
 	now := time.Now()
-	require.NoError(t, receiver.WriteHeartbeat(e.dir, "EMC", now))
+	require.NoError(t, heartbeat.Write(e.dir, "EMC", now))
 	require.NoError(t, receiver.WriteDataStatus(e.dir, "EMC", receiver.DataStatus{Run: 290000, LastData: now.Add(-15 * time.Minute)}))
-	require.NoError(t, receiver.WriteHeartbeat(e.dir, "HLT", now))
+	require.NoError(t, heartbeat.Write(e.dir, "HLT", now))
 	require.NoError(t, receiver.WriteDataStatus(e.dir, "HLT", receiver.DataStatus{Run: 290000, LastData: now.Add(-time.Minute)}))
 	resp, body := c.get("/status")
 	require.Equal(t, http.StatusOK, resp.StatusCode)

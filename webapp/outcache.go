@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/processing/render"
 )
@@ -184,7 +183,7 @@ func renderMember(ctx context.Context, b *bundle.Bundle, name string) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	if hints.Class == processing.StackClass {
+	if hints.Class == overwatch.StackClass {
 		title, members, err := overwatch.DecodeJSONStack(js)
 		if err != nil {
 			return nil, fmt.Errorf("webapp: JSON of stack %s: %w", name, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 	"html/template"
 	"io"
 	"math"
@@ -467,8 +468,8 @@ type runPageData struct {
 	Alarms     []overwatch.AlarmRecord
 	RunLength  float64 // minutes
 	Options    []optionField
-	Slice      *SliceRequest
-	SliceState *SliceStatus
+	Slice      *timeslice.Request
+	SliceState *timeslice.Status
 	SliceError string
 	SliceOn    bool
 	Permalink  string
@@ -478,16 +479,16 @@ type runPageData struct {
 // sliceFromQuery reads a time-slice request from a page URL: from and to
 // in minutes after the start of the run, options as o.<name>. It returns
 // nil when the URL asks for the full run.
-func sliceFromQuery(q url.Values, run int, sys string) (*SliceRequest, error) {
+func sliceFromQuery(q url.Values, run int, sys string) (*timeslice.Request, error) {
 	if q.Get("from") == "" && q.Get("to") == "" {
 		return nil, nil
 	}
-	req := &SliceRequest{Run: run, Subsystem: sys, Options: map[string]string{}}
+	req := &timeslice.Request{Run: run, Subsystem: sys, Options: map[string]string{}}
 	var err error
-	if req.From, err = parseMinutes(q.Get("from"), "from"); err != nil {
+	if req.FromMinute, err = parseMinutes(q.Get("from"), "from"); err != nil {
 		return nil, err
 	}
-	if req.To, err = parseMinutes(q.Get("to"), "to"); err != nil {
+	if req.ToMinute, err = parseMinutes(q.Get("to"), "to"); err != nil {
 		return nil, err
 	}
 	for k, v := range q {
@@ -506,23 +507,17 @@ func parseMinutes(s, what string) (float64, error) {
 	return f, nil
 }
 
-// validateSlice checks the parts of a request the web app can check
-// without the service: range order and the declared options.
-func validateSlice(req *SliceRequest) error {
-	if req.From < 0 {
-		return errorf(http.StatusBadRequest, "time slice: from=%g must not be negative", req.From)
-	}
-	if req.To <= req.From {
-		return errorf(http.StatusBadRequest, "time slice: to=%g must be greater than from=%g", req.To, req.From)
-	}
-	if _, err := overwatch.ParseValues(overwatch.DetectorOptions(req.Subsystem), req.Options); err != nil {
+// validateSlice checks what a request says by itself with the time-slice
+// service's own rules (timeslice.Request.Validate), as a 400.
+func validateSlice(req *timeslice.Request) error {
+	if _, err := req.Validate(); err != nil {
 		return errorf(http.StatusBadRequest, "time slice: %v", err)
 	}
 	return nil
 }
 
 // permalink returns the canonical URL of a run page view.
-func permalink(req *SliceRequest, run int, sys, group, hist string) string {
+func permalink(req *timeslice.Request, run int, sys, group, hist string) string {
 	q := url.Values{}
 	if group != "" {
 		q.Set("group", group)
@@ -531,8 +526,8 @@ func permalink(req *SliceRequest, run int, sys, group, hist string) string {
 		q.Set("hist", hist)
 	}
 	if req != nil {
-		q.Set("from", strconv.FormatFloat(req.From, 'g', -1, 64))
-		q.Set("to", strconv.FormatFloat(req.To, 'g', -1, 64))
+		q.Set("from", strconv.FormatFloat(req.FromMinute, 'g', -1, 64))
+		q.Set("to", strconv.FormatFloat(req.ToMinute, 'g', -1, 64))
 		for k, v := range req.Options {
 			q.Set("o."+k, v)
 		}
@@ -581,16 +576,16 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 		if a.cfg.Slices == nil {
 			return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
 		}
-		st, err := a.cfg.Slices.Submit(ctx, *d.Slice)
+		st, err := a.submitSlice(ctx, *d.Slice)
 		if err != nil {
-			if errors.Is(err, ErrInvalidSlice) || errors.Is(err, overwatch.ErrNotFound) {
+			if errors.Is(err, timeslice.ErrInvalidRequest) || errors.Is(err, overwatch.ErrNotFound) {
 				return errorf(http.StatusBadRequest, "%v", err)
 			}
 			return err
 		}
 		d.SliceState = &st
-		if st.State != SliceDone {
-			if st.State == SliceFailed {
+		if st.State != timeslice.StateDone {
+			if st.State == timeslice.StateFailed {
 				d.SliceError = st.Error
 			}
 			return a.render(w, r, s, "run", fmt.Sprintf("Run %d %s (time slice)", run, sys), d)

@@ -2,18 +2,13 @@ package webapp
 
 import (
 	"context"
-	"errors"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/receiver"
-	"github.com/overwatch-dqm/overwatch/receiver/monitor"
 )
 
-// Heartbeat is the state of one receiver's heartbeat file
-// (heartbeat.<SYS>Receiver in the data dir: decimal Unix seconds).
+// Heartbeat is the state of one receiver's heartbeat and data (package
+// heartbeat reads the files and judges them; package cli wires it in).
 type Heartbeat struct {
 	Subsystem string    `json:"subsystem"`
 	Time      time.Time `json:"time"`
@@ -69,44 +64,25 @@ func (d DiskUsage) Percent() float64 {
 	return 100 * float64(d.Used) / float64(d.Total)
 }
 
-// ReadHeartbeat reads a receiver heartbeat file and judges it against now
-// with the monitor's rule (dead when five whole minutes away, either way).
-func ReadHeartbeat(dataDir, sys string, now time.Time) Heartbeat {
-	hb := Heartbeat{Subsystem: sys}
-	t, err := receiver.ReadHeartbeat(monitor.HeartbeatPath(dataDir, sys))
-	var numErr *strconv.NumError
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		hb.Error = "no heartbeat file"
-		return hb
-	case errors.As(err, &numErr) || err == nil && t.Unix() <= 0:
-		hb.Error = "heartbeat file does not hold Unix seconds"
-		return hb
-	case err != nil:
-		hb.Error = err.Error()
-		return hb
-	}
-	hb.Time = t
-	hb.Age = now.Sub(t).Seconds()
-	hb.Alive = !monitor.Dead(t.Unix(), now)
-	return hb
+// HeartbeatReader tells the state of a receiver's heartbeat at time now:
+// the web app's only view of the receivers.
+type HeartbeatReader interface {
+	Heartbeat(subsystem string, now time.Time) Heartbeat
 }
+
+// HeartbeatFunc adapts a function to HeartbeatReader.
+type HeartbeatFunc func(subsystem string, now time.Time) Heartbeat
+
+// Heartbeat implements HeartbeatReader.
+func (f HeartbeatFunc) Heartbeat(subsystem string, now time.Time) Heartbeat { return f(subsystem, now) }
 
 func (a *App) status(ctx context.Context) (*Status, error) {
 	now := a.cfg.Now()
 	st := &Status{Now: now, Disk: diskUsage(a.cfg.DataDir)}
-	after := a.cfg.NoDataAfter
-	if after <= 0 {
-		after = monitor.DefaultNoDataAfter
-	}
-	for _, sys := range a.cfg.Subsystems {
-		hb := ReadHeartbeat(a.cfg.DataDir, sys, now)
-		ds, stale := monitor.NoData(a.cfg.DataDir, sys, now, after)
-		hb.Run, hb.LastData = ds.Run, ds.LastData
-		if hb.NoData = stale && hb.Alive; hb.NoData {
-			hb.NoDataMinutes = int(after / time.Minute)
+	if a.cfg.Heartbeats != nil {
+		for _, sys := range a.cfg.Subsystems {
+			st.Heartbeats = append(st.Heartbeats, a.cfg.Heartbeats.Heartbeat(sys, now))
 		}
-		st.Heartbeats = append(st.Heartbeats, hb)
 	}
 	n, err := a.store.CountRuns(ctx)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 // endpoints (which check every name against the view) do not decode the
 // view on each request.
 type viewCache struct {
-	store overwatch.OutputStore
+	store outputReader
 	mu    sync.Mutex
 	m     map[overwatch.OutputRef]cachedView
 }
@@ -25,7 +25,7 @@ type cachedView struct {
 	doc *overwatch.ViewDoc
 }
 
-func newViewCache(s overwatch.OutputStore) *viewCache {
+func newViewCache(s outputReader) *viewCache {
 	return &viewCache{store: s, m: map[overwatch.OutputRef]cachedView{}}
 }
 

@@ -62,10 +62,10 @@ func TestPipeline(t *testing.T) {
 		require.NoError(t, err, "%s %s %s", sys, name, kind)
 		require.NoError(t, json.Unmarshal(b, v))
 	}
-	views := map[string]processing.ViewDoc{}
+	views := map[string]overwatch.ViewDoc{}
 	for _, sys := range []string{"EMC", "TPC", "HLT"} {
-		var v processing.ViewDoc
-		b, err := bundle.NewOutputs(st).Output(ctx, processing.ViewRef(run, sys, ""))
+		var v overwatch.ViewDoc
+		b, err := bundle.NewOutputs(st).Output(ctx, overwatch.ViewRef(run, sys, ""))
 		require.NoError(t, err, sys)
 		require.NoError(t, json.Unmarshal(b, &v))
 		assert.True(t, v.Complete, sys)
@@ -80,16 +80,16 @@ func TestPipeline(t *testing.T) {
 	assert.Contains(t, titles, "Gamma Trigger High")
 	assert.True(t, views["EMC"].Groups[0].Grid)
 
-	var hot processing.Hints
+	var hot overwatch.Hints
 	read("EMC", "EMCTRQA_histFastORL0", overwatch.OutputHints, &hot)
 	assert.Equal(t, "FastORL0", hot.PrettyName)
 	assert.Equal(t, overwatch.QualityMedium, hot.Quality)
 	assert.Contains(t, hot.Info, overwatch.InfoItem{Label: "Fast OR Hot Channels ID", Value: "77"})
 	assert.Empty(t, hot.Errors)
 
-	var stack processing.Hints
+	var stack overwatch.Hints
 	read("EMC", "EMCTRQA_histEMCalPatchAmpEMCGAHOffline", overwatch.OutputHints, &stack)
-	assert.Equal(t, processing.StackClass, stack.Class)
+	assert.Equal(t, overwatch.StackClass, stack.Class)
 	assert.Equal(t, []string{"EMCTRQA_histEMCalPatchAmpEMCGAHOffline", "EMCTRQA_histDCalPatchAmpEMCGAHOffline"}, stack.Stack)
 	kinds := map[overwatch.DecorationKind]int{}
 	for _, d := range stack.Display.Decorations {
@@ -100,7 +100,7 @@ func TestPipeline(t *testing.T) {
 	read("EMC", "EMCTRQA_histEMCalPatchAmpEMCGAHOffline", overwatch.OutputJSON, &js)
 	assert.Equal(t, "THStack", js["_typename"])
 
-	var pt processing.Hints
+	var pt overwatch.Hints
 	read("TPC", "pT_postracks", overwatch.OutputHints, &pt)
 	assert.Equal(t, "pT of positive tracks", pt.PrettyName)
 	assert.Equal(t, "Pt spectra", pt.Group)

@@ -17,6 +17,7 @@ package hlt
 import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/detectors/alarmsets"
+	"github.com/overwatch-dqm/overwatch/detectors/hlt/hltnames"
 )
 
 // Subsystem is the HLT subsystem name.
@@ -38,21 +39,9 @@ var (
 func (Detector) Subsystem() string { return Subsystem }
 
 // TrendedHists are the short names of the 38 trended HLT histograms; the
-// source of short name s is "fHist" + s.
-var TrendedHists = []string{
-	"ClusterChargeMax", "ClusterChargeTot", "HLTInSize_HLTOutSize", "HLTSize_HLTInOutRatio",
-	"SDDclusters_SDDrawSize", "SPDclusters_SDDclusters", "SPDclusters_SPDrawSize",
-	"SPDclusters_SSDclusters", "SSDclusters_SDDclusters", "SSDclusters_SSDrawSize",
-	"TPCAallClustersRowPhi", "TPCAattachedClustersRowPhi", "TPCCallClustersRowPhi",
-	"TPCCattachedClustersRowPhi", "TPCClusterFlags", "TPCClusterSize_TPCCompressedSize",
-	"TPCHLTclusters_TPCCompressionRatio", "TPCHLTclusters_TPCFullCompressionRatio",
-	"TPCHLTclusters_TPCSplitClusterRatioPad", "TPCHLTclusters_TPCSplitClusterRatioTime",
-	"TPCRawSize_TPCCompressedSize", "TPCTrackPt",
-	"TPCdEdxMaxIROC", "TPCdEdxMaxOROC1", "TPCdEdxMaxOROC2", "TPCdEdxMaxOROCAll", "TPCdEdxMaxTPCAll",
-	"TPCdEdxTotIROC", "TPCdEdxTotOROC1", "TPCdEdxTotOROC2", "TPCdEdxTotOROCAll", "TPCdEdxTotTPCAll",
-	"TPCtracks_TPCtracklets", "TZERO_ITSSPDVertexZ", "VZERO_SPDClusters",
-	"ZNA_VZEROTrigChargeA", "ZNC_VZEROTrigChargeC", "ZNT_VZEROTrigChargeT",
-}
+// source of short name s is "fHist" + s (package hltnames, shared with the
+// HLT simulator's generator).
+var TrendedHists = hltnames.Trended
 
 // HistPrefix is the prefix of the HLT histogram names.
 const HistPrefix = "fHist"
@@ -74,29 +63,9 @@ func (Detector) Functions(_ *overwatch.View, _ overwatch.HistDesc) []overwatch.F
 	return []overwatch.Function{GeneralHLTOptions}
 }
 
-type trender struct {
-	prefix, label string
-	alarms        func() []overwatch.AlarmSpec
-}
-
-var trenders = []trender{
-	{"max", "Maximum", alarmsets.Max},
-	{"mean", "Mean", alarmsets.Mean},
-	{"stdDev", "Standard deviation", alarmsets.StdDev},
-}
-
 // Trends declares the 114 HLT trends: for each of max, mean and stdDev and
 // each of the 38 TrendedHists, a trend named <prefix><short> of histogram
 // fHist<short>.
 func (Detector) Trends() []overwatch.TrendDecl {
-	out := make([]overwatch.TrendDecl, 0, len(trenders)*len(TrendedHists))
-	for _, t := range trenders {
-		for _, s := range TrendedHists {
-			out = append(out, overwatch.TrendDecl{
-				Name: t.prefix + s, Desc: t.prefix + ": " + t.label + " of " + s,
-				Hist: HistPrefix + s, Extractor: t.prefix, Alarms: t.alarms(),
-			})
-		}
-	}
-	return out
+	return alarmsets.Trends(HistPrefix, TrendedHists)
 }

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"math"
 	"os"
 	"os/exec"
@@ -76,21 +77,11 @@ func New(t testing.TB) *Env {
 // RepoRoot returns the directory of the go.mod declaring ModulePath,
 // searching from the current directory upwards.
 func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
+	root, err := rootfiles.ModuleRoot()
 	if err != nil {
 		return "", fmt.Errorf("jsroottest: %w", err)
 	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module "+ModulePath+"\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("jsroottest: no go.mod of %s above the current directory", ModulePath)
-		}
-		dir = parent
-	}
+	return root, nil
 }
 
 // Run runs the Node script tools/jsroot/<script> with args, feeding stdin,

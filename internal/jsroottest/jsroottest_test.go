@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,13 +18,7 @@ import (
 // the test when the shared directory is absent.
 func sharedFile(t *testing.T, name string) string {
 	t.Helper()
-	root, err := RepoRoot()
-	require.NoError(t, err)
-	p := filepath.Join(root, "..", "shared", "data", "root-files", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared ROOT files absent: %v", err)
-	}
-	return p
+	return rootfiles.File(t, name)
 }
 
 func ctx(t *testing.T) context.Context {

@@ -1,6 +1,7 @@
 package rootio_test
 
 import (
+	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -196,14 +197,14 @@ func BenchmarkTMessageTH2F(b *testing.B) {
 	for range 100000 {
 		_ = h.Fill(1, rng.Float64(), rng.Float64())
 	}
-	msg, err := ow.EncodeTMessage(h, ow.TMessageOptions{})
+	msg, err := hltwire.EncodeTMessage(h, hltwire.TMessageOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("overwatch", func(b *testing.B) {
 		b.SetBytes(int64(len(msg)))
 		for b.Loop() {
-			if _, err := ow.DecodeTMessage(msg, nil); err != nil {
+			if _, err := hltwire.DecodeTMessage(msg, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go-hep.org/x/hep/groot/rbytes"
@@ -282,16 +283,7 @@ func TestDecompressAlgorithms(t *testing.T) {
 // goHepTestdata returns a file of go-hep's testdata, or skips.
 func goHepTestdata(t testing.TB, rel string) string {
 	t.Helper()
-	gopath := os.Getenv("GOMODCACHE")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go", "pkg", "mod")
-	}
-	p := filepath.Join(gopath, "go-hep.org", "x", "hep@v0.40.0", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("go-hep test file %s not in the module cache", rel)
-	}
-	return p
+	return rootfiles.GoHepFile(t, rel)
 }
 
 func TestDecompressROOTWrittenAlgorithms(t *testing.T) {

@@ -199,7 +199,7 @@ func TestOutputs(t *testing.T) {
 
 	// Trending outputs (run 0) are not in bundles.
 	trend := overwatch.OutputRef{Subsystem: "EMC", Name: "t", Kind: overwatch.OutputJSON}
-	require.NoError(t, o.PutOutput(ctx, trend, []byte(`[1]`)))
+	require.NoError(t, st.PutOutput(ctx, trend, []byte(`[1]`)))
 	tb, err := o.Output(ctx, trend)
 	require.NoError(t, err)
 	assert.Equal(t, `[1]`, string(tb))

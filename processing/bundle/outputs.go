@@ -15,7 +15,8 @@ import (
 
 // Source is the store Outputs reads: outputs with ranged reads.
 type Source interface {
-	overwatch.OutputStore
+	Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, error)
+	OutputTime(ctx context.Context, ref overwatch.OutputRef) (time.Time, error)
 	overwatch.OutputRanger
 }
 
@@ -60,7 +61,14 @@ type Outputs struct {
 	bytes int
 }
 
-var _ overwatch.OutputStore = (*Outputs)(nil)
+// OutputReader is what readers of outputs use: Outputs is one, and so is
+// every store.
+type OutputReader interface {
+	Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, error)
+	OutputTime(ctx context.Context, ref overwatch.OutputRef) (time.Time, error)
+}
+
+var _ OutputReader = (*Outputs)(nil)
 
 // NewOutputs returns an Outputs reading src.
 func NewOutputs(src Source) *Outputs {
@@ -224,9 +232,4 @@ func (o *Outputs) OutputTime(ctx context.Context, ref overwatch.OutputRef) (time
 		}
 	}
 	return o.src.OutputTime(ctx, ref)
-}
-
-// PutOutput writes an output to the source store.
-func (o *Outputs) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []byte) error {
-	return o.src.PutOutput(ctx, ref, data)
 }

@@ -18,7 +18,7 @@ func TestDecodeCollectionReply(t *testing.T) {
 	for _, name := range []string{"h_tpc_event_recvertex_0", "h_tpc_event_recvertex_1"} {
 		h := overwatch.MustNewHist(overwatch.ClassTH1D, name, name, overwatch.NewAxis(10, 0, 1))
 		require.NoError(t, h.Fill(1, 0.5))
-		msg, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{})
+		msg, err := hltwire.EncodeTMessage(h, hltwire.TMessageOptions{})
 		require.NoError(t, err)
 		_, obj, err := rootio.DecodeTMessage(msg, nil)
 		require.NoError(t, err)

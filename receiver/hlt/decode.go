@@ -52,14 +52,14 @@ type Decoder struct {
 	// DefaultMaxObjects); the rest are counted as dropped.
 	MaxObjects int
 
-	streamers *overwatch.Streamers // safe for concurrent use
+	streamers *hltwire.Streamers // safe for concurrent use
 }
 
 // DefaultMaxObjects is the default bound on the objects of one reply.
 const DefaultMaxObjects = 100_000
 
 // NewDecoder returns a decoder with an empty set of streamer infos.
-func NewDecoder() *Decoder { return &Decoder{streamers: overwatch.NewStreamers()} }
+func NewDecoder() *Decoder { return &Decoder{streamers: hltwire.NewStreamers()} }
 
 type rawObject struct {
 	name    string
@@ -148,7 +148,7 @@ func (dec *Decoder) decodeEntries(payload []byte) (entries []overwatch.Entry, er
 			entries, err = nil, fmt.Errorf("%w: decoder panic: %v", overwatch.ErrCorrupt, r)
 		}
 	}()
-	entries, _, err = overwatch.DecodeTMessageEntries(payload[:len(payload):len(payload)], dec.streamers)
+	entries, _, err = hltwire.DecodeTMessageEntries(payload[:len(payload):len(payload)], dec.streamers)
 	if err != nil {
 		return nil, err
 	}

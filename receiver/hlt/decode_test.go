@@ -56,7 +56,7 @@ func TestDecodeWorkedExample(t *testing.T) {
 func encodeReply(t testing.TB, info string, entries []overwatch.Entry) [][]byte {
 	rep := hltwire.Reply{Info: []byte(info)}
 	for _, e := range entries {
-		msg, err := overwatch.EncodeTMessage(e.Object, overwatch.TMessageOptions{LittleEndianLength: true})
+		msg, err := hltwire.EncodeTMessage(e.Object, hltwire.TMessageOptions{LittleEndianLength: true})
 		require.NoError(t, err)
 		rep.Objects = append(rep.Objects, msg)
 	}
@@ -305,9 +305,9 @@ func TestDecodeGenerations(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		require.NoError(t, h.Fill(1, float64(i%40), float64(i%7)/3))
 	}
-	plain, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{LittleEndianLength: true})
+	plain, err := hltwire.EncodeTMessage(h, hltwire.TMessageOptions{LittleEndianLength: true})
 	require.NoError(t, err)
-	zipped, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{CompressionLevel: 1})
+	zipped, err := hltwire.EncodeTMessage(h, hltwire.TMessageOptions{CompressionLevel: 1})
 	require.NoError(t, err)
 	require.NotEqual(t, uint32(4), binary.BigEndian.Uint32(zipped[4:]), "compressed (kMESS_ZIP)")
 	info := []byte("run=1234;HLT_MODE=B")
@@ -349,7 +349,7 @@ func TestDecodeLimits(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		h := overwatch.MustNewHist(overwatch.ClassTH1D, fmt.Sprintf("h%d", i%4), "", overwatch.NewAxis(2, 0, 1))
 		h.Entries = float64(i)
-		m, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{})
+		m, err := hltwire.EncodeTMessage(h, hltwire.TMessageOptions{})
 		require.NoError(t, err)
 		objs = append(objs, m)
 	}

@@ -37,7 +37,7 @@ func requirePyZMQ(t *testing.T) {
 func requireCodec(t testing.TB) {
 	t.Helper()
 	h := overwatch.MustNewHist(overwatch.ClassTH1F, "h", "", overwatch.NewAxis(1, 0, 1))
-	if _, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{}); err != nil && strings.Contains(err.Error(), "not wired") {
+	if _, err := hltwire.EncodeTMessage(h, hltwire.TMessageOptions{}); err != nil && strings.Contains(err.Error(), "not wired") {
 		t.Skipf("ROOT I/O codec not available yet: %v", err)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/go-zeromq/zmq4"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
 	"github.com/overwatch-dqm/overwatch/store"
@@ -278,7 +279,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 			return nil
 		}
 		if r.cfg.DataDir != "" {
-			if err := receiver.WriteHeartbeat(r.cfg.DataDir, r.cfg.Subsystem, r.cfg.Now()); err != nil {
+			if err := heartbeat.Write(r.cfg.DataDir, r.cfg.Subsystem, r.cfg.Now()); err != nil {
 				r.log.Warn("heartbeat", "err", err)
 			}
 		}
@@ -468,7 +469,7 @@ func (r *Receiver) put(ctx context.Context, meta overwatch.SnapshotMeta, entries
 			return "", fmt.Errorf("stopped while retrying: %w", err)
 		}
 		if r.cfg.DataDir != "" {
-			if err := receiver.WriteHeartbeat(r.cfg.DataDir, r.cfg.Subsystem, r.cfg.Now()); err != nil {
+			if err := heartbeat.Write(r.cfg.DataDir, r.cfg.Subsystem, r.cfg.Now()); err != nil {
 				r.log.Warn("heartbeat", "err", err)
 			}
 		}

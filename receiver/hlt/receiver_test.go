@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/receiver"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
 )
 
@@ -175,7 +175,7 @@ func TestReceiverTimeoutRecreatesSocket(t *testing.T) {
 	assert.Equal(t, " -select=EMC.* -SchemaOnRequest", string(reqs[1][1]), "schema still wanted after a timeout")
 	assert.Equal(t, " -select=EMC.*", string(reqs[2][1]), "schema only until a reply came")
 
-	hb, err := receiver.ReadHeartbeat(filepath.Join(dir, "heartbeat.EMCReceiver"))
+	hb, err := heartbeat.ReadFile(filepath.Join(dir, "heartbeat.EMCReceiver"))
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now(), hb, 5*time.Second)
 

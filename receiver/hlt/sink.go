@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/receiver"
+	"github.com/overwatch-dqm/overwatch/internal/fsutil"
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
@@ -107,7 +107,7 @@ func writeDropFile(dir string, meta overwatch.SnapshotMeta, data []byte) (string
 		if err != nil {
 			return "", fmt.Errorf("hlt: drop file %s: %w", name, err)
 		}
-		if err := receiver.SyncDir(dir); err != nil {
+		if err := fsutil.SyncDir(dir); err != nil {
 			return "", err
 		}
 		return name, nil

@@ -25,7 +25,7 @@ func decodeReply(t testing.TB, frames [][]byte, bigEndian bool) (info string, st
 	t.Helper()
 	pairs, err := hltwire.SplitPairs(frames)
 	require.NoError(t, err)
-	s := overwatch.NewStreamers()
+	s := hltwire.NewStreamers()
 	for i, p := range pairs {
 		require.Equal(t, hltwire.FormatO2, p.Topic.Format)
 		require.True(t, p.Topic.Valid)
@@ -50,7 +50,7 @@ func decodeReply(t testing.TB, frames [][]byte, bigEndian bool) (info string, st
 				require.Equal(t, n, binary.LittleEndian.Uint32(p.Payload), "LE length word, as the AliRoot-built merger")
 			}
 			require.Equal(t, uint32(4), binary.BigEndian.Uint32(p.Payload[4:]), "kMESS_OBJECT, uncompressed")
-			o, err := overwatch.DecodeTMessage(p.Payload, s)
+			o, err := hltwire.DecodeTMessage(p.Payload, s)
 			require.NoError(t, err)
 			objs = append(objs, o)
 		}
@@ -105,7 +105,7 @@ func TestReplyCompressedStreamers(t *testing.T) {
 		what := binary.BigEndian.Uint32(frames[1][4:])
 		assert.Equal(t, compress, what&0x20000000 != 0, "kMESS_ZIP")
 		assert.Equal(t, uint32(4), what&^0x20000000)
-		require.NoError(t, overwatch.NewStreamers().AddTMessage(frames[1]))
+		require.NoError(t, hltwire.NewStreamers().AddTMessage(frames[1]))
 	}
 }
 
@@ -256,7 +256,7 @@ func TestWorkedExampleGolden(t *testing.T) {
 	for _, x := range []float64{0.5, 1.5, 1.5, 2.5} {
 		require.NoError(t, h.Fill(1, x))
 	}
-	msg, err := overwatch.EncodeTMessage(h, overwatch.TMessageOptions{LittleEndianLength: true})
+	msg, err := hltwire.EncodeTMessage(h, hltwire.TMessageOptions{LittleEndianLength: true})
 	require.NoError(t, err)
 	assert.Equal(t, hex.Dump(golden), hex.Dump(msg), "TH1F TMessage of the worked example")
 

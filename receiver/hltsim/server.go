@@ -311,7 +311,7 @@ func (s *Server) Reply(subsys string, opts []hltwire.Option) ([][]byte, error) {
 	s.mu.Unlock()
 
 	sort.Slice(hists, func(i, j int) bool { return hists[i].Name < hists[j].Name })
-	opt := overwatch.TMessageOptions{LittleEndianLength: !s.cfg.BigEndianLength}
+	opt := hltwire.TMessageOptions{LittleEndianLength: !s.cfg.BigEndianLength}
 	objs, err := encodeAll(hists, opt)
 	if err != nil {
 		return nil, err
@@ -329,7 +329,7 @@ func (s *Server) Reply(subsys string, opts []hltwire.Option) ([][]byte, error) {
 
 // encodeAll encodes one TMessage per histogram, spreading the work over
 // the available CPUs for large replies.
-func encodeAll(hists []*overwatch.Hist, opt overwatch.TMessageOptions) ([][]byte, error) {
+func encodeAll(hists []*overwatch.Hist, opt hltwire.TMessageOptions) ([][]byte, error) {
 	out := make([][]byte, len(hists))
 	errs := make([]error, len(hists))
 	workers := min(runtime.GOMAXPROCS(0), (len(hists)+31)/32)
@@ -340,7 +340,7 @@ func encodeAll(hists []*overwatch.Hist, opt overwatch.TMessageOptions) ([][]byte
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(hists); i = int(next.Add(1) - 1) {
-				out[i], errs[i] = overwatch.EncodeTMessage(hists[i], opt)
+				out[i], errs[i] = hltwire.EncodeTMessage(hists[i], opt)
 			}
 		}()
 	}
@@ -355,7 +355,7 @@ func encodeAll(hists []*overwatch.Hist, opt overwatch.TMessageOptions) ([][]byte
 
 // streamers returns the merger's ROOTSTRI TMessage for every class it ever
 // sent, cached while that set does not change.
-func (s *Server) streamers(m *merger, opt overwatch.TMessageOptions) ([]byte, error) {
+func (s *Server) streamers(m *merger, opt hltwire.TMessageOptions) ([]byte, error) {
 	s.mu.Lock()
 	classes := make([]string, 0, len(m.classes))
 	for c := range m.classes {
@@ -377,7 +377,7 @@ func (s *Server) streamers(m *merger, opt overwatch.TMessageOptions) ([]byte, er
 	} else {
 		opt.CompressionLevel = -1
 	}
-	msg, err := overwatch.EncodeStreamerInfosTMessage(classes, opt)
+	msg, err := hltwire.EncodeStreamerInfosTMessage(classes, opt)
 	if err != nil {
 		return nil, fmt.Errorf("hltsim: streamer infos of %v: %w", classes, err)
 	}

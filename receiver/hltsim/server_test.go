@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
 )
 
@@ -124,7 +123,7 @@ func TestGapReply(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, frames, 4)
 	assert.True(t, hltwire.ParseTopic(frames[0]).HasID(hltwire.IDStreamers))
-	require.NoError(t, overwatch.NewStreamers().AddTMessage(frames[1]))
+	require.NoError(t, hltwire.NewStreamers().AddTMessage(frames[1]))
 }
 
 func TestApplyOptions(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"github.com/overwatch-dqm/overwatch/receiver/monitor"
 )
 
@@ -15,7 +16,7 @@ func ExampleMonitor() {
 	dir, _ := os.MkdirTemp("", "monitor")
 	defer os.RemoveAll(dir)
 	now := time.Unix(1_700_000_000, 0)
-	_ = os.WriteFile(monitor.HeartbeatPath(dir, "EMC"), []byte(fmt.Sprint(now.Add(-10*time.Minute).Unix())), 0o644)
+	_ = os.WriteFile(heartbeat.Path(dir, "EMC"), []byte(fmt.Sprint(now.Add(-10*time.Minute).Unix())), 0o644)
 	m := &monitor.Monitor{
 		DataDir: dir, Subsystems: []string{"EMC"},
 		Now: func() time.Time { return now },
@@ -24,7 +25,7 @@ func ExampleMonitor() {
 		}),
 	}
 	fmt.Println("dead:", m.Check(context.Background()))
-	_ = os.WriteFile(monitor.HeartbeatPath(dir, "EMC"), []byte(fmt.Sprint(now.Unix())), 0o644)
+	_ = os.WriteFile(heartbeat.Path(dir, "EMC"), []byte(fmt.Sprint(now.Unix())), 0o644)
 	fmt.Println("dead:", m.Check(context.Background()))
 	// Output:
 	// dead - EMC receiver has had no heart beat for 5 minutes!

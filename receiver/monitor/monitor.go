@@ -2,10 +2,8 @@
 // when one stops (the original Overwatch receiver monitor, §3 of
 // original-receivers-webapp.md).
 //
-// Every receiver writes <data>/heartbeat.<SYS>Receiver (decimal Unix
-// seconds) on every loop. A receiver is dead when its heartbeat is missing,
-// unreadable, or at least five whole minutes away from now (in the past or
-// in the future). A receiver that dies raises a "dead" alert; while it stays
+// Every receiver writes <data>/heartbeat.<SYS>Receiver (package heartbeat)
+// on every loop; heartbeat.Dead is the rule that tells a dead receiver. A receiver that dies raises a "dead" alert; while it stays
 // dead a "reminder" is raised once an hour (at minute 0); a dead receiver
 // whose heartbeat comes back raises "revived".
 //
@@ -26,12 +24,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"github.com/overwatch-dqm/overwatch/receiver"
 )
-
-// DeadAfter is how old (or how far in the future) a heartbeat may be
-// before its receiver counts as dead: five whole minutes.
-const DeadAfter = 5 * time.Minute
 
 // DefaultNoDataAfter is how long a live receiver may go without new data
 // while a run is ongoing before the monitor alerts (Monitor.NoDataAfter).
@@ -55,34 +50,6 @@ func NoData(dataDir, sys string, now time.Time, after time.Duration) (receiver.D
 		return s, false
 	}
 	return s, now.Sub(s.LastData) >= after
-}
-
-// HeartbeatPath returns the heartbeat file of a subsystem's receiver.
-func HeartbeatPath(dataDir, sys string) string {
-	return filepath.Join(dataDir, receiver.HeartbeatName(sys))
-}
-
-// ReadHeartbeat returns a receiver's heartbeat in Unix seconds, or -1 when
-// the file is missing or does not hold an integer.
-func ReadHeartbeat(dataDir, sys string) int64 {
-	t, err := receiver.ReadHeartbeat(HeartbeatPath(dataDir, sys))
-	if err != nil {
-		return -1
-	}
-	return t.Unix()
-}
-
-// Dead reports whether a heartbeat means a dead receiver at time now:
-// missing (-1), or at least five whole minutes from now either way.
-func Dead(heartbeat int64, now time.Time) bool {
-	if heartbeat < 0 {
-		return true
-	}
-	d := now.Unix() - heartbeat
-	if d < 0 {
-		d = -d
-	}
-	return d/60 >= int64(DeadAfter/time.Minute)
 }
 
 // State is the kind of an alert.
@@ -186,9 +153,9 @@ func (m *Monitor) Check(ctx context.Context) []string {
 	}
 	t := now()
 	for _, sys := range m.Subsystems {
-		hb := ReadHeartbeat(m.DataDir, sys)
+		hb := heartbeat.Unix(m.DataDir, sys)
 		a := Alert{Subsystem: sys, Heartbeat: hb, Time: t}
-		switch dead, was := Dead(hb, t), m.dead[sys]; {
+		switch dead, was := heartbeat.Dead(hb, t), m.dead[sys]; {
 		case dead && !was:
 			m.dead[sys] = true
 			a.State, a.Message = StateDead, fmt.Sprintf("%s receiver has had no heart beat for 5 minutes!", sys)
@@ -206,7 +173,7 @@ func (m *Monitor) Check(ctx context.Context) []string {
 			log.Info("receiver alive", "subsystem", sys, "heartbeat", hb)
 		}
 		ds, stale := NoData(m.DataDir, sys, t, after)
-		stale = stale && !Dead(hb, t) // a dead receiver has its own alert
+		stale = stale && !heartbeat.Dead(hb, t) // a dead receiver has its own alert
 		na := Alert{Subsystem: sys, Heartbeat: hb, Time: t, Run: ds.Run}
 		msg := fmt.Sprintf("%s receiver: no new data for %d minutes while run %d is ongoing!", sys, int(after/time.Minute), ds.Run)
 		switch was := m.noData[sys]; {

@@ -9,24 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func writeHB(t *testing.T, dir, sys string, v int64) {
 	t.Helper()
-	require.NoError(t, os.WriteFile(HeartbeatPath(dir, sys), []byte(strconv.FormatInt(v, 10)), 0o644))
-}
-
-// §10.2 item 1: reading heartbeats.
-func TestReadHeartbeat(t *testing.T) {
-	dir := t.TempDir()
-	assert.Equal(t, int64(-1), ReadHeartbeat(dir, "EMC"), "missing file")
-	require.NoError(t, os.WriteFile(HeartbeatPath(dir, "EMC"), []byte("1541792926"), 0o644))
-	assert.Equal(t, int64(1541792926), ReadHeartbeat(dir, "EMC"))
-	assert.Equal(t, dir+"/heartbeat.EMCReceiver", HeartbeatPath(dir, "EMC"))
-	require.NoError(t, os.WriteFile(HeartbeatPath(dir, "EMC"), []byte("hello world"), 0o644))
-	assert.Equal(t, int64(-1), ReadHeartbeat(dir, "EMC"))
+	require.NoError(t, os.WriteFile(heartbeat.Path(dir, sys), []byte(strconv.FormatInt(v, 10)), 0o644))
 }
 
 // §10.2 item 2: the five scenarios, two iterations each; "now" is the EMC
@@ -91,15 +81,6 @@ func TestDeadAlertOnceThenHourlyReminder(t *testing.T) {
 	assert.Equal(t, int64(-1), alerts[0].Heartbeat)
 	assert.Equal(t, StateReminder, alerts[1].State)
 	assert.Equal(t, 0, alerts[1].Time.Minute())
-}
-
-func TestDeadBoundaryIsFiveWholeMinutes(t *testing.T) {
-	now := time.Unix(10_000, 0)
-	assert.False(t, Dead(10_000-299, now))
-	assert.True(t, Dead(10_000-300, now))
-	assert.False(t, Dead(10_000+299, now))
-	assert.True(t, Dead(10_000+300, now))
-	assert.True(t, Dead(-1, now))
 }
 
 func TestRunStopsWithContext(t *testing.T) {

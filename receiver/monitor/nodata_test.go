@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"github.com/overwatch-dqm/overwatch/heartbeat"
 	"io"
 	"log/slog"
 	"testing"
@@ -26,8 +27,8 @@ func TestNoDataWhileRunOngoing(t *testing.T) {
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}
 	step := func(lastData time.Time, run int) []Alert {
 		alerts = nil
-		require.NoError(t, receiver.WriteHeartbeat(dir, "EMC", now))
-		require.NoError(t, receiver.WriteHeartbeat(dir, "TPC", now))
+		require.NoError(t, heartbeat.Write(dir, "EMC", now))
+		require.NoError(t, heartbeat.Write(dir, "TPC", now))
 		require.NoError(t, receiver.WriteDataStatus(dir, "EMC", receiver.DataStatus{Run: run, LastData: lastData}))
 		m.Check(context.Background())
 		return alerts

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/detectors/hlt/hltnames"
 	"math"
 	"math/rand/v2"
 
@@ -35,21 +36,9 @@ var SMMapKinds = []string{
 }
 
 // HLTNames are the 38 short names of the HLT histograms; the histograms are
-// named "fHist<short>".
-var HLTNames = []string{
-	"ClusterChargeMax", "ClusterChargeTot", "HLTInSize_HLTOutSize", "HLTSize_HLTInOutRatio",
-	"SDDclusters_SDDrawSize", "SPDclusters_SDDclusters", "SPDclusters_SPDrawSize",
-	"SPDclusters_SSDclusters", "SSDclusters_SDDclusters", "SSDclusters_SSDrawSize",
-	"TPCAallClustersRowPhi", "TPCAattachedClustersRowPhi", "TPCCallClustersRowPhi",
-	"TPCCattachedClustersRowPhi", "TPCClusterFlags", "TPCClusterSize_TPCCompressedSize",
-	"TPCHLTclusters_TPCCompressionRatio", "TPCHLTclusters_TPCFullCompressionRatio",
-	"TPCHLTclusters_TPCSplitClusterRatioPad", "TPCHLTclusters_TPCSplitClusterRatioTime",
-	"TPCRawSize_TPCCompressedSize", "TPCTrackPt",
-	"TPCdEdxMaxIROC", "TPCdEdxMaxOROC1", "TPCdEdxMaxOROC2", "TPCdEdxMaxOROCAll", "TPCdEdxMaxTPCAll",
-	"TPCdEdxTotIROC", "TPCdEdxTotOROC1", "TPCdEdxTotOROC2", "TPCdEdxTotOROCAll", "TPCdEdxTotTPCAll",
-	"TPCtracks_TPCtracklets", "TZERO_ITSSPDVertexZ", "VZERO_SPDClusters",
-	"ZNA_VZEROTrigChargeA", "ZNC_VZEROTrigChargeC", "ZNT_VZEROTrigChargeT",
-}
+// named "fHist<short>". They are the HLT detector's trended histograms
+// (package hltnames): one catalogue for both.
+var HLTNames = hltnames.Trended
 
 // TPC track histogram variables (AliTPCPerformanceTrack numbering): the
 // TH3D "TPCQA/h_tpc_track_<sign>_recvertex_<v>_5_<w>" holds variable v

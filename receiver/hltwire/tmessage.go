@@ -1,10 +1,15 @@
-package overwatch
+package hltwire
 
 import (
 	"fmt"
 
+	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/objbridge"
 	"github.com/overwatch-dqm/overwatch/internal/rootio"
 )
+
+// The TMessage codec: the ROOT object serialisation the HLT mergers send
+// as the payload of ROOTTOBJ and ROOTSTRI frames.
 
 // Streamers holds ROOT streamer infos received from a peer (the HLT's
 // "ROOTSTRI" messages); DecodeTMessage uses them for classes without a
@@ -20,11 +25,11 @@ func NewStreamers() *Streamers { return &Streamers{impl: rootio.NewStreamerSet()
 
 func (s *Streamers) set() (*rootio.StreamerSet, error) {
 	if s == nil {
-		return nil, fmt.Errorf("overwatch: nil Streamers")
+		return nil, fmt.Errorf("hltwire: nil Streamers")
 	}
 	set, ok := s.impl.(*rootio.StreamerSet)
 	if !ok || set == nil {
-		return nil, fmt.Errorf("overwatch: Streamers not created with NewStreamers")
+		return nil, fmt.Errorf("hltwire: Streamers not created with NewStreamers")
 	}
 	return set, nil
 }
@@ -37,7 +42,7 @@ func (s *Streamers) AddTMessage(msg []byte) error {
 		return err
 	}
 	if _, err := set.AddTMessage(msg); err != nil {
-		return fmt.Errorf("overwatch: streamer-info TMessage: %w", err)
+		return fmt.Errorf("hltwire: streamer-info TMessage: %w", err)
 	}
 	return nil
 }
@@ -84,14 +89,14 @@ type TMessageOptions struct {
 }
 
 // EncodeTMessage serialises obj as a ROOT TMessage of type kMESS_OBJECT.
-func EncodeTMessage(obj Object, opts TMessageOptions) ([]byte, error) {
-	o, err := toRootIO(obj)
+func EncodeTMessage(obj overwatch.Object, opts TMessageOptions) ([]byte, error) {
+	o, err := objbridge.ToRootIO(obj)
 	if err != nil {
-		return nil, fmt.Errorf("overwatch: encoding TMessage: %w", err)
+		return nil, fmt.Errorf("hltwire: encoding TMessage: %w", err)
 	}
 	b, err := rootio.EncodeTMessage(o, opts.LittleEndianLength, opts.CompressionLevel)
 	if err != nil {
-		return nil, fmt.Errorf("overwatch: encoding TMessage: %w", err)
+		return nil, fmt.Errorf("hltwire: encoding TMessage: %w", err)
 	}
 	return b, nil
 }
@@ -107,7 +112,7 @@ func EncodeStreamerInfosTMessage(classes []string, opts TMessageOptions) ([]byte
 	}
 	b, err := rootio.EncodeStreamerInfosTMessage(classes, opts.LittleEndianLength, level)
 	if err != nil {
-		return nil, fmt.Errorf("overwatch: encoding streamer infos: %w", err)
+		return nil, fmt.Errorf("hltwire: encoding streamer infos: %w", err)
 	}
 	return b, nil
 }
@@ -115,21 +120,21 @@ func EncodeStreamerInfosTMessage(classes []string, opts TMessageOptions) ([]byte
 // DecodeTMessage decodes one object from a TMessage: the length word in
 // either byte order, the message type, optional kMESS_ZIP compression (ZL,
 // L4, ZS, XZ blocks). s may be nil. Corrupted or hostile bytes give an error
-// wrapping ErrCorrupt, never a panic, never an allocation beyond what the
+// wrapping overwatch.ErrCorrupt, never a panic, never an allocation beyond what the
 // message size justifies.
-func DecodeTMessage(msg []byte, s *Streamers) (Object, error) {
+func DecodeTMessage(msg []byte, s *Streamers) (overwatch.Object, error) {
 	class, obj, err := rootio.DecodeTMessage(msg, s.baseOf())
 	if err != nil {
 		return nil, tmessageError(class, err, s)
 	}
 	if _, ok := obj.(*rootio.Collection); ok {
-		return nil, fmt.Errorf("overwatch: TMessage holds a %s collection: decode it with DecodeTMessageEntries", class)
+		return nil, fmt.Errorf("hltwire: TMessage holds a %s collection: decode it with DecodeTMessageEntries", class)
 	}
-	o, _, err := fromRootIO(obj) // function lists are not part of the model
+	o, _, err := objbridge.FromRootIO(obj) // function lists are not part of the model
 	if err != nil {
-		return nil, fmt.Errorf("overwatch: decoding TMessage %s: %w", class, err)
+		return nil, fmt.Errorf("hltwire: decoding TMessage %s: %w", class, err)
 	}
-	return o, nil
+	return o.(overwatch.Object), nil
 }
 
 // DecodeTMessageEntries decodes a TMessage holding one object or a
@@ -140,24 +145,25 @@ func DecodeTMessage(msg []byte, s *Streamers) (Object, error) {
 // Dir is always "". s may be nil. Problems lists the extras dropped (function lists) and
 // the histogram-like elements of unsupported classes; a TMessage holding a
 // TObjArray of TStreamerInfo gives no entries.
-func DecodeTMessageEntries(msg []byte, s *Streamers) ([]Entry, []Problem, error) {
+func DecodeTMessageEntries(msg []byte, s *Streamers) ([]overwatch.Entry, []overwatch.Problem, error) {
 	class, obj, err := rootio.DecodeTMessage(msg, s.baseOf())
 	if err != nil {
 		return nil, nil, tmessageError(class, err, s)
 	}
 	if c, ok := obj.(*rootio.Collection); ok {
-		entries, problems := flattenCollection("", c.Name, c)
-		return entries, problems, nil
+		entries, problems := objbridge.Flatten(c.Name, c)
+		return entries.([]overwatch.Entry), problems.([]overwatch.Problem), nil
 	}
-	o, dropped, err := fromRootIO(obj)
+	decoded, dropped, err := objbridge.FromRootIO(obj)
 	if err != nil {
-		return nil, nil, fmt.Errorf("overwatch: decoding TMessage %s: %w", class, err)
+		return nil, nil, fmt.Errorf("hltwire: decoding TMessage %s: %w", class, err)
 	}
-	var problems []Problem
+	o := decoded.(overwatch.Object)
+	var problems []overwatch.Problem
 	for _, d := range dropped {
-		problems = append(problems, Problem{Path: o.ObjectName(), Class: d, Err: "dropped from the function list of the kept " + class})
+		problems = append(problems, overwatch.Problem{Path: o.ObjectName(), Class: d, Err: "dropped from the function list of the kept " + class})
 	}
-	return []Entry{{Key: o.ObjectName(), Object: o}}, problems, nil
+	return []overwatch.Entry{{Key: o.ObjectName(), Object: o}}, problems, nil
 }
 
 func tmessageError(class string, err error, s *Streamers) error {
@@ -166,7 +172,7 @@ func tmessageError(class string, err error, s *Streamers) error {
 		if s != nil && s.Has(class, -1) {
 			known = " (its streamer info is known, but Overwatch models only histograms, graphs and strings)"
 		}
-		return fmt.Errorf("overwatch: TMessage class %s not supported%s: %w", class, known, err)
+		return fmt.Errorf("hltwire: TMessage class %s not supported%s: %w", class, known, err)
 	}
-	return fmt.Errorf("overwatch: decoding TMessage: %w", err)
+	return fmt.Errorf("hltwire: decoding TMessage: %w", err)
 }

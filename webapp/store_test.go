@@ -1,0 +1,66 @@
+package webapp
+
+import (
+	"os/exec"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/overwatch-dqm/overwatch"
+)
+
+var writeMethod = regexp.MustCompile(`^(Put|Update|Delete|Remove|Quarantine|Rebuild|Compact|Ingest|Close)`)
+
+// TestStoreHasNoWriteMethod pins that the web app only reads: the store it
+// holds (Config.Store, App.store) has no write method. The one write, an
+// alarm action, is Config.Alarms, wired explicitly.
+func TestStoreHasNoWriteMethod(t *testing.T) {
+	st := reflect.TypeFor[Store]()
+	require.Positive(t, st.NumMethod())
+	for i := range st.NumMethod() {
+		assert.False(t, writeMethod.MatchString(st.Method(i).Name), "webapp.Store has a write method %s", st.Method(i).Name)
+	}
+	full := reflect.TypeFor[overwatch.Store]()
+	writes := 0
+	for i := range full.NumMethod() {
+		if writeMethod.MatchString(full.Method(i).Name) {
+			writes++
+		}
+	}
+	assert.Positive(t, writes, "the rule recognises the store's writes")
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Config]()) {
+		// Alarms is the one write to the store; Sessions is the web app's
+		// own login state, not the store.
+		if f.Type.Kind() != reflect.Interface || f.Name == "Alarms" || f.Name == "Sessions" {
+			continue
+		}
+		for i := range f.Type.NumMethod() {
+			assert.False(t, writeMethod.MatchString(f.Type.Method(i).Name), "Config.%s has a write method %s", f.Name, f.Type.Method(i).Name)
+		}
+	}
+	assert.Equal(t, reflect.TypeFor[Store](), reflect.TypeFor[App]().Field(fieldIndex(t, "store")).Type)
+}
+
+func fieldIndex(t *testing.T, name string) int {
+	f, ok := reflect.TypeFor[App]().FieldByName(name)
+	require.True(t, ok, name)
+	return f.Index[0]
+}
+
+// TestImportsNoReceiverOrStore: the web app reaches no receiver package
+// and no store implementation, directly or not.
+func TestImportsNoReceiverOrStore(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	require.NoError(t, err)
+	for _, p := range strings.Fields(string(out)) {
+		assert.False(t, strings.HasPrefix(p, modulePath+"/receiver"), "webapp depends on %s", p)
+		assert.False(t, p == modulePath+"/store" || strings.HasPrefix(p, modulePath+"/store/"), "webapp depends on %s", p)
+		assert.NotEqual(t, modulePath+"/processing", p, "webapp depends on processing")
+	}
+}
+
+const modulePath = "github.com/overwatch-dqm/overwatch"
