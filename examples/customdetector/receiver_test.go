@@ -15,6 +15,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/cli"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 )
 
@@ -87,8 +88,9 @@ monitor: {enabled: false}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the registered receiver was not built")
 	}
-	outputs, ok := r.deps.Store.(overwatch.OutputStore)
+	src, ok := r.deps.Store.(bundle.Source)
 	require.True(t, ok, "the deployment's store also holds outputs")
+	outputs := bundle.NewOutputs(src) // processed outputs travel as one bundle per snapshot
 	<-r.done
 	var hints overwatch.Hints
 	require.Eventually(t, func() bool {
