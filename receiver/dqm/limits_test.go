@@ -163,7 +163,10 @@ func TestDQMHelperProcess(t *testing.T) {
 	defer st.Close()
 	toks, err := OpenTokens(TokensPath(dir))
 	require.NoError(t, err)
-	s, err := New(Config{Store: st, DataDir: dir, Tokens: toks, Logger: slog.New(slog.DiscardHandler)})
+	// All five bombs decoded at once (the default bound, 4, would answer
+	// one of them 429 when they overlap): the memory bound must hold for
+	// the worst case the test states.
+	s, err := New(Config{Store: st, DataDir: dir, Tokens: toks, MaxConcurrent: 5, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -69,6 +69,7 @@ const (
 	MsgOK           = "Successfully received file and extracted information"
 	MsgInvalidFile  = "Successfully received the file, but the file is not valid! Perhaps it was corrupted?"
 	MsgExists       = "A file with this name was received already; it is never overwritten"
+	MsgDuplicate    = "Successfully received the file: it holds the same objects as the newest snapshot of its run, which is kept; not stored again"
 	msgTooLargeFmt  = "The upload is larger than the limit of %d bytes"
 	msgBadHeaderFmt = "invalid literal for int() with base 10: %s (header %s must be an integer)"
 )
@@ -136,6 +137,10 @@ type Server struct {
 	names   map[string]bool // upload names being stored right now
 
 	quarantineMu sync.Mutex
+
+	duplicates atomic.Uint64
+	lastMu     sync.Mutex
+	last       map[string]lastStored // newest stored snapshot per subsystem
 }
 
 // New returns the receiver's handler.
@@ -419,7 +424,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		fail(http.StatusInternalServerError, map[string]any{"message": "internal error"})
 		return
 	}
-	received, verr := s.validate(data)
+	received, hash, verr := s.validate(data)
 	_ = release()
 	if errors.Is(verr, overwatch.ErrTooLarge) {
 		s.tooLarge.Add(1)
@@ -448,6 +453,15 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		fail(http.StatusConflict, map[string]any{"message": MsgExists, "filename": name})
 		return
 	}
+	if prev, dup := s.duplicateOf(r.Context(), int(run), agent, hash); dup {
+		s.duplicates.Add(1)
+		s.log.Info("dqm: upload not stored again: same objects as the newest snapshot", "file", name, "snapshot", prev.Path)
+		writeJSON(w, http.StatusOK, map[string]any{
+			"status": http.StatusOK, "message": MsgDuplicate, "filename": name, "duplicateOf": prev.Path,
+			"received": received, "receivedHeaders": headers,
+		})
+		return
+	}
 	f, err := os.Open(tmp)
 	if err != nil {
 		s.log.Error("dqm: reading the received upload", "err", err)
@@ -463,6 +477,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		fail(http.StatusInternalServerError, map[string]any{"message": "The upload could not be stored", "filename": name})
 		return
 	}
+	s.remember(agent, lastStored{ref: info.SnapshotRef, hash: hash})
 	if err := s.linkUpload(info, link, tmp); err != nil {
 		s.log.Error("dqm: listing upload", "file", name, "err", err)
 	}
@@ -527,7 +542,7 @@ func (s *Server) receiveBody(r *http.Request) (string, int64, error) {
 
 // validate decodes the upload in isolation from everything stored; it must
 // hold at least one object. It returns the original "received" summary.
-func (s *Server) validate(data []byte) (received map[string]string, err error) {
+func (s *Server) validate(data []byte) (received map[string]string, hash [32]byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decoder panic: %v", r)
@@ -535,16 +550,66 @@ func (s *Server) validate(data []byte) (received map[string]string, err error) {
 	}()
 	f, err := s.cfg.Validate(data)
 	if err != nil {
-		return nil, err
+		return nil, hash, err
 	}
 	if len(f.Entries) == 0 {
-		return nil, errors.New("the file holds no object")
+		return nil, hash, errors.New("the file holds no object")
 	}
 	received = make(map[string]string, len(f.Entries))
 	for _, e := range f.Entries {
 		received[e.Path()] = fmt.Sprintf("Obj name: %s, Obj IsA() Name: %s", e.Object.ObjectName(), e.Object.ClassName())
 	}
-	return received, nil
+	return received, overwatch.ContentHash(f.Entries), nil
+}
+
+// duplicateOf returns the newest stored snapshot of (run, sys) when it
+// holds the same objects as an upload with content hash h (the one
+// duplicate rule, overwatch.ContentHash, as the HLT receiver and drop-folder
+// ingestion apply it: AMORE repeats its last state after the end of a run).
+// The newest snapshot's hash is remembered per subsystem, so an upload
+// decodes a stored file only after a restart or another writer's upload.
+func (s *Server) duplicateOf(ctx context.Context, run int, sys string, h [32]byte) (overwatch.SnapshotInfo, bool) {
+	snaps, err := s.cfg.Store.Snapshots(ctx, run, sys)
+	if err != nil || len(snaps) == 0 {
+		return overwatch.SnapshotInfo{}, false
+	}
+	last := snaps[len(snaps)-1]
+	s.lastMu.Lock()
+	known, ok := s.last[sys]
+	s.lastMu.Unlock()
+	if !ok || known.ref != last.SnapshotRef {
+		rc, err := s.cfg.Store.OpenSnapshot(ctx, last.SnapshotRef)
+		if err != nil {
+			return overwatch.SnapshotInfo{}, false
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxSize+1))
+		rc.Close()
+		if err != nil {
+			return overwatch.SnapshotInfo{}, false
+		}
+		_, lh, err := s.validate(data)
+		if err != nil {
+			return overwatch.SnapshotInfo{}, false
+		}
+		known = lastStored{ref: last.SnapshotRef, hash: lh}
+		s.remember(sys, known)
+	}
+	return last, known.hash == h
+}
+
+// lastStored is the newest snapshot of a subsystem and its content hash.
+type lastStored struct {
+	ref  overwatch.SnapshotRef
+	hash [32]byte
+}
+
+func (s *Server) remember(sys string, l lastStored) {
+	s.lastMu.Lock()
+	defer s.lastMu.Unlock()
+	if s.last == nil {
+		s.last = map[string]lastStored{}
+	}
+	s.last[sys] = l // one entry per subsystem: bounded by the valid subsystem names uploaded
 }
 
 func (s *Server) reserve(name string) bool {
