@@ -275,8 +275,13 @@ func rebuild(ctx context.Context, dir string, opts Options, onlyIfNeeded bool) (
 	if onlyIfNeeded && wait < time.Minute {
 		wait = time.Minute // another process opening the directory may be rebuilding it
 	}
-	lock, err := lockDir(dir, true, wait)
-	if err != nil {
+	var lock *os.File
+	if onlyIfNeeded {
+		lock, err = lockWhenNeeded(ctx, dir, kind, dsn, opts, wait)
+		if lock == nil || err != nil {
+			return st, err // built meanwhile by another process (or the error)
+		}
+	} else if lock, err = lockDir(dir, true, wait); err != nil {
 		return st, fmt.Errorf("store: rebuild: %w", err)
 	}
 	defer unlockDir(lock)
@@ -583,5 +588,43 @@ func removeOutputTemps(subDir string) {
 		if sl.IsDir() {
 			removeOutputTemps(filepath.Join(subDir, "slices", sl.Name()))
 		}
+	}
+}
+
+// lockWhenNeeded takes the directory exclusively for the rebuild an
+// opening Store needs, unless another process builds the index meanwhile:
+// a Store that opened the directory first holds its shared lock for as long
+// as it runs, so waiting for the exclusive lock alone would wait for that
+// process to end. Between tries it looks, under a shared lock, whether the
+// index is there now; then it returns a nil lock and nothing to do.
+func lockWhenNeeded(ctx context.Context, dir, kind, dsn string, opts Options, wait time.Duration) (*os.File, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		lock, err := lockDir(dir, true, 0)
+		if err == nil {
+			return lock, nil
+		}
+		if !errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("store: rebuild: %w", err)
+		}
+		if shared, err := lockDir(dir, false, 0); err == nil {
+			built := false
+			if x, err := openEngine(dir, kind, dsn, opts); err == nil {
+				v, err := x.meta(ctx, "schema")
+				built = err == nil && v == schemaVersion
+				_ = x.close()
+			}
+			_ = unlockDir(shared)
+			if built {
+				return nil, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("store: rebuild: %s is open in another store and has no index yet: %w", dir, ErrLocked)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
