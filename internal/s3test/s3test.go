@@ -138,15 +138,7 @@ func (s *Server) Stop() {
 // when versitygw is missing.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s, err := Launch()
-	if errors.Is(err, ErrMissing) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	return servertest.Start(t, Launch, (*Server).Stop, ErrMissing)
 }
 
 var shared = servertest.Shared[*Server]{Launch: Launch, Stop: (*Server).Stop, Missing: ErrMissing}

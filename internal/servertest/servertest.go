@@ -125,3 +125,19 @@ func (s *Shared[S]) Close() {
 		s.started = false
 	}
 }
+
+// Start launches a server for one test, stopped when the test ends; it
+// skips t when the binary is missing and fails it when the server does
+// not start (the per-test counterpart of Shared).
+func Start[S any](t testing.TB, launch func() (S, error), stop func(S), missing error) S {
+	t.Helper()
+	srv, err := launch()
+	if errors.Is(err, missing) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(srv) })
+	return srv
+}
