@@ -19,6 +19,7 @@
 //	  alarms/<out>.json                      one document per alarm
 //	  alarms/history.jsonl                    alarm-event journal (fired, resolved, acknowledged, silenced)
 //	  quarantine/…                           files rejected by Ingest or QuarantineSnapshot
+//	  documents/<kind>/<OutName(name)>/<version>.json   versioned documents (layouts, references, …), on the store's bucket
 //
 // <time> is the Europe/Zurich wall time Y_M_D_h_m_s, zero-padded when the
 // store writes it (unpadded names of the C++ receiver are read as well).

@@ -79,7 +79,10 @@ func dumpIndex(ctx context.Context, x *db, w io.Writer, o DumpOptions) error {
 		if err := dumpRows(ctx, x, bw, "SELECT id, doc FROM alarms ORDER BY id", "alarm"); err != nil {
 			return err
 		}
-		return dumpRows(ctx, x, bw, "SELECT h, doc FROM alarm_events ORDER BY t, h", "event")
+		if err := dumpRows(ctx, x, bw, "SELECT h, doc FROM alarm_events ORDER BY t, h", "event"); err != nil {
+			return err
+		}
+		return dumpDocuments(ctx, x, bw)
 	}()
 	if err != nil {
 		return fmt.Errorf("store: dump index: %w", err)
@@ -155,4 +158,23 @@ func (s *Store) Verify(ctx context.Context) error {
 		}
 	}
 	return errors.New("store: verify: index differs from a rebuild")
+}
+
+// dumpDocuments writes "doc <kind> <name> <version> <document>" for every
+// document version, in key order.
+func dumpDocuments(ctx context.Context, x *db, w io.Writer) error {
+	rows, err := x.r.QueryContext(ctx, "SELECT "+documentColumns+" FROM documents ORDER BY kind, name, version")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(d)
+		fmt.Fprintf(w, "doc %q %q %d %s\n", d.Kind, d.Name, d.Version, b)
+	}
+	return rows.Err()
 }

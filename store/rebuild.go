@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/store/blob"
 	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
 )
 
@@ -27,6 +28,7 @@ type RebuildStats struct {
 	TrendPoints int // distinct trend points restored
 	Alarms      int
 	AlarmEvents int
+	Documents   int // document versions (layouts, references, …)
 	Skipped     int // entries that look like data but do not follow the grammar
 	// OutOfRange lists the Run<N> folders skipped because N is above
 	// overwatch.MaxRun (they are also counted in Skipped).
@@ -36,8 +38,8 @@ type RebuildStats struct {
 
 // String returns a one-line summary.
 func (r RebuildStats) String() string {
-	s := fmt.Sprintf("%d runs, %d subsystem folders, %d snapshots, %d trend points, %d alarms, %d skipped, in %v",
-		r.Runs, r.Subsystems, r.Snapshots, r.TrendPoints, r.Alarms, r.Skipped, r.Duration.Round(time.Millisecond))
+	s := fmt.Sprintf("%d runs, %d subsystem folders, %d snapshots, %d trend points, %d alarms, %d documents, %d skipped, in %v",
+		r.Runs, r.Subsystems, r.Snapshots, r.TrendPoints, r.Alarms, r.Documents, r.Skipped, r.Duration.Round(time.Millisecond))
 	if len(r.OutOfRange) > 0 {
 		s += fmt.Sprintf("; %d run folders skipped with run numbers above %d: %s", len(r.OutOfRange), overwatch.MaxRun, strings.Join(r.OutOfRange, ", "))
 	}
@@ -445,6 +447,13 @@ func fillIndex(ctx context.Context, x *db, tx *sql.Tx, dir string, opts Options,
 	}
 	if st.AlarmEvents, err = replayAlarmEvents(ctx, x, tx, dir, opts, true); err != nil {
 		return st, fmt.Errorf("store: rebuild: %w", err)
+	}
+	bucket := opts.Bucket
+	if bucket == nil {
+		bucket = blob.Dir(dir)
+	}
+	if st.Documents, err = syncDocuments(ctx, x, tx, bucket, opts); err != nil {
+		return st, err
 	}
 	if err := x.setMeta(ctx, tx, "schema", schemaVersion); err != nil {
 		return st, err

@@ -95,10 +95,14 @@ CREATE TABLE IF NOT EXISTS alarm_events (
 	t BIGINT NOT NULL, h {text} NOT NULL UNIQUE, doc {text} NOT NULL);
 CREATE INDEX IF NOT EXISTS alarm_events_alarm ON alarm_events (alarm_id, t);
 CREATE INDEX IF NOT EXISTS alarm_events_t ON alarm_events (t);
+CREATE TABLE IF NOT EXISTS documents (
+	kind {text} NOT NULL, name {text} NOT NULL, version BIGINT NOT NULL, author {text} NOT NULL,
+	t BIGINT NOT NULL, comment {text} NOT NULL, deleted BIGINT NOT NULL, body {text} NOT NULL,
+	PRIMARY KEY (kind, name, version)){clustered};
 `
 
 // tables lists the tables of the schema (in dump and truncation order).
-var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events"}
+var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events", "documents"}
 
 func (d dialect) schema() string {
 	return strings.NewReplacer("{serial}", d.serial, "{text}", d.text, "{real}", d.real,

@@ -27,6 +27,10 @@ type DumpOptions struct {
 	// NoOrigin leaves out the Origin of snapshots, which the directory
 	// store cannot restore in a rebuild.
 	NoOrigin bool
+	// DocumentKinds are the document kinds whose documents (every version)
+	// are dumped when s implements overwatch.DocumentStore (the interface
+	// cannot list kinds).
+	DocumentKinds []string
 }
 
 // Dump returns, one line per item in a canonical order, everything s
@@ -136,6 +140,28 @@ func Dump(ctx context.Context, s overwatch.Store, o DumpOptions) ([]string, erro
 			add("event %+v", normEvent(e))
 		}
 	}
+	if ds, ok := s.(overwatch.DocumentStore); ok {
+		for _, kind := range o.DocumentKinds {
+			docs, err := ds.Documents(ctx, kind)
+			if err != nil {
+				return nil, fmt.Errorf("storetest: dump: documents of kind %s: %w", kind, err)
+			}
+			names := make([]string, 0, len(docs))
+			for _, d := range docs {
+				names = append(names, d.Name)
+			}
+			add("documents %s %q", kind, names)
+			for _, name := range names {
+				hist, err := ds.DocumentHistory(ctx, kind, name)
+				if err != nil {
+					return nil, fmt.Errorf("storetest: dump: history of document %s/%s: %w", kind, name, err)
+				}
+				for _, d := range hist {
+					add("document %s", documentString(d))
+				}
+			}
+		}
+	}
 	for _, ref := range o.Outputs {
 		b, err := s.Output(ctx, ref)
 		switch {
@@ -194,7 +220,8 @@ var fillOutputs = []overwatch.OutputRef{
 var fillReplay = overwatch.SnapshotRef{Run: 125, Subsystem: "TPC", Time: at(0)}
 
 func dumpOptions() DumpOptions {
-	return DumpOptions{Outputs: fillOutputs, Snapshots: []overwatch.SnapshotRef{fillReplay, {Run: 126, Subsystem: "EMC", Time: at(0)}}}
+	return DumpOptions{Outputs: fillOutputs, Snapshots: []overwatch.SnapshotRef{fillReplay, {Run: 126, Subsystem: "EMC", Time: at(0)}},
+		DocumentKinds: []string{docKind, docKind2}}
 }
 
 // fill stores a bit of everything: runs with own and borrowing
@@ -229,6 +256,9 @@ func fill(t *testing.T, su *suite, s overwatch.Store) {
 	}
 	for i, ref := range fillOutputs[:len(fillOutputs)-1] {
 		require.NoError(t, s.PutOutput(ctx, ref, outputData(i, ref)))
+	}
+	if ds, ok := s.(overwatch.DocumentStore); ok {
+		fillDocuments(t, ds)
 	}
 }
 

@@ -64,6 +64,7 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 		Second:             func(t *testing.T, s overwatch.Store) overwatch.Store { return openAt(t, dirOf(s)) },
 		RebuildLosesOrigin: true,
 		AlarmHistory:       true,
+		Documents:          true,
 	}
 	return open, opts
 }

@@ -137,6 +137,25 @@
 //     and inclusive time range, returns the oldest first, and Limit keeps
 //     the newest Limit.
 //
+// Documents (overwatch.DocumentStore; these subtests skip when the store
+// does not implement it, and fail instead when Options.Documents is set):
+//   - (Documents/RoundTrip) a new document is version 1 with the store's
+//     Time, later writes 2, 3, …; Document reads any version (0: the
+//     newest), DocumentHistory every version oldest first, Documents the
+//     newest of each live document of one kind by name; a tombstone hides
+//     a document from Documents (Document returns it, Deleted) until a
+//     later version revives it; a document that never existed has an
+//     empty history.
+//   - (Documents/Conflict) writing after a version that is not the newest
+//     (older, newer, or 0 for an existing document) fails with
+//     ErrVersionConflict and stores nothing.
+//   - (Documents/Invalid) invalid kinds, names, bodies (not JSON, empty,
+//     too large, a tombstone with a body) and a negative previous version
+//     are rejected; absent documents and versions wrap ErrNotFound.
+//   - (Documents/Concurrent) writers incrementing a counter by
+//     read-modify-write with retries on conflicts never lose an increment,
+//     and the history holds one version per increment.
+//
 // Announcements (overwatch.Watcher):
 //   - (Watch/Announces) every subscriber receives each snapshot stored
 //     after its Watch call, as PutSnapshot returned it, and nothing stored
@@ -169,6 +188,9 @@
 //     stores (replay snapshots excepted), within 5 s.
 //   - (Shared/AlarmHistory) UpdateAlarm is atomic across the two stores:
 //     no increment of the counter is lost.
+//   - (Shared/Documents) a document written through one store is read
+//     through the other at once, and concurrent writers on both never
+//     lose an increment.
 //   - (Reopen) a store closed and opened again (Options.Reopen) answers
 //     every query exactly as before (Dump, origins included).
 //   - (Rebuild) an index rebuilt from the blobs alone (Options.Rebuild)
@@ -227,6 +249,9 @@ type Options struct {
 	// AlarmHistory requires the store to implement overwatch.AlarmHistory;
 	// otherwise its checks skip when it does not.
 	AlarmHistory bool
+	// Documents requires the store to implement overwatch.DocumentStore;
+	// otherwise its checks skip when it does not.
+	Documents bool
 	// Runs is the number of runs the keyset-pagination check creates
 	// (default 60).
 	Runs int
@@ -301,6 +326,10 @@ var checks = []check{
 	{"AlarmHistory/Abort", testHistoryAbort},
 	{"AlarmHistory/Concurrent", testHistoryConcurrent},
 	{"AlarmHistory/Events", testHistoryEvents},
+	{"Documents/RoundTrip", testDocumentRoundTrip},
+	{"Documents/Conflict", testDocumentConflict},
+	{"Documents/Invalid", testDocumentInvalid},
+	{"Documents/Concurrent", testDocumentConcurrent},
 	{"Watch/Announces", testWatchAnnounces},
 	{"Watch/Cancel", testWatchCancel},
 	{"Concurrent/Snapshots", testConcurrentSnapshots},
@@ -311,6 +340,7 @@ var checks = []check{
 	{"Shared/SameSecond", testSharedSameSecond},
 	{"Shared/Watch", testSharedWatch},
 	{"Shared/AlarmHistory", testSharedAlarmHistory},
+	{"Shared/Documents", testSharedDocuments},
 	{"Reopen", testReopen},
 	{"Rebuild", testRebuild},
 }
