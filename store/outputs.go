@@ -23,6 +23,13 @@ func (s *Store) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []b
 	if err != nil {
 		return err
 	}
+	if ref.Run > 0 {
+		done, err := s.beginWrite(snapshotDir(ref.Run, ref.Subsystem))
+		if err != nil {
+			return err
+		}
+		defer done()
+	}
 	dir, name := filepath.Split(s.abs(rel))
 	if err := fsio.Mkdirs(s.dir, filepath.Dir(filepath.FromSlash(rel))); err != nil {
 		return err

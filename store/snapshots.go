@@ -55,20 +55,11 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 		rel = replayDir + "/" + rel
 	}
 	if !replay {
-		s.mu.Lock()
-		err := s.markDirty(rel)
-		if err == nil {
-			s.inflight[rel]++
-		}
-		s.mu.Unlock()
+		done, err := s.beginWrite(rel)
 		if err != nil {
 			return overwatch.SnapshotInfo{}, err
 		}
-		defer func() {
-			s.mu.Lock()
-			s.endWrite(rel)
-			s.mu.Unlock()
-		}()
+		defer done()
 	}
 	// A put may have to be retried under the next sequence number (the
 	// name taken by another process): the bytes must be readable again.

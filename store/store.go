@@ -452,6 +452,27 @@ func (s *Store) markDirty(rel string) error {
 	return nil
 }
 
+// beginWrite marks the Run<N>/<SYS> folder rel dirty (markDirty) and
+// counts a write under way in it until the returned function is called,
+// so that a crash during the write — of a snapshot or of an output, whose
+// temporary file it would leave — is repaired by the next Open.
+func (s *Store) beginWrite(rel string) (done func(), err error) {
+	s.mu.Lock()
+	err = s.markDirty(rel)
+	if err == nil {
+		s.inflight[rel]++
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		s.mu.Lock()
+		s.endWrite(rel)
+		s.mu.Unlock()
+	}, nil
+}
+
 func (s *Store) endWrite(rel string) {
 	if s.inflight[rel]--; s.inflight[rel] <= 0 {
 		delete(s.inflight, rel)
