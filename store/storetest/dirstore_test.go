@@ -80,13 +80,15 @@ func rebuildDir(t *testing.T, s overwatch.Store) overwatch.Store {
 
 // shared is a second handle on a store in this process (the directory
 // store allows one per data directory): closing it leaves the store open.
-type shared struct{ overwatch.Store }
+// It embeds the concrete store so that the optional interfaces it
+// implements (overwatch.DocumentStore, …) are seen through it too.
+type shared struct{ *store.Store }
 
 func (shared) Close() error { return nil }
 
 func (s shared) Unwrap() overwatch.Store { return s.Store }
 
-func secondDir(_ *testing.T, s overwatch.Store) overwatch.Store { return shared{s} }
+func secondDir(_ *testing.T, s overwatch.Store) overwatch.Store { return shared{s.(*store.Store)} }
 
 var dirOptions = storetest.Options{
 	Files:              dirFiles,
