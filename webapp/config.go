@@ -22,6 +22,11 @@ type Config struct {
 	// logged-in users (acknowledge, silence), as atomic updates with their
 	// history, which the run pages also read. Required.
 	Alarms overwatch.AlarmHistory
+	// Documents keeps the versioned documents people edit in the browser
+	// (layouts, references, bad-channel lists, preferences): the web app's
+	// second write, each kind guarded by its role permission. Nil disables
+	// those pages and their API (503).
+	Documents overwatch.DocumentStore
 	// DataDir is the data directory holding the web app's private
 	// directory ".webapp" (the users file and the session secret).
 	// Required.
