@@ -30,7 +30,10 @@ const (
 	demoDriftRate  = 0.004 // GeV/c per simulated second
 	demoAlarmMax   = 1.5   // GeV/c
 	demoRunBytes   = 1 << 30
-	demoUser       = "demo"
+	// demoTrendAge is how long the demo keeps trend points: at its
+	// default speed trends grow ~1.5 MB a minute (journals and index).
+	demoTrendAge = 3 * time.Hour
+	demoUser     = "demo"
 )
 
 func runDemo(ctx context.Context, e *env, args []string) error {
@@ -101,6 +104,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	// However long the demo runs, its runs fit in demoRunBytes: the oldest
 	// go first, checked every minute.
 	cfg.Store.Retention.MaxBytes, cfg.Store.PruneEvery = demoRunBytes, time.Minute
+	// …and its trends cover the last demoTrendAge.
+	cfg.Store.Retention.TrendMaxAge = demoTrendAge
 	if err := ensureDemoToken(cfg.Data, log); err != nil {
 		return err
 	}
@@ -115,7 +120,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log.Info("demo running", "simulator", sim.Endpoints(), "dqm", d.dqmLn.Addr().String(), "data", cfg.Data,
-		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first), leaving 1 GB of the 2 GB bound to trend journals, alarms and the index", demoRunBytes>>20),
+		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first) and trend points of the last %v, within 2 GB with the index", demoRunBytes>>20, demoTrendAge),
 		"alarm", fmt.Sprintf("%s/%s fires when the mean track pT passes %.1f GeV/c", demoDriftSys, demoDriftTrend, demoAlarmMax))
 	fmt.Fprintf(e.stdout, "%s user=%s password=%s\n", d.webURL(), demoUser, password)
 	err = d.run(ctx)

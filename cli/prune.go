@@ -21,7 +21,7 @@ func init() {
 }
 
 func runStorePrune(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "store prune", "--data DIR [--runs N] [--max-age D] [--max-bytes N] [--thin D] [--dry-run]")
+	fs := newFlagSet(e, "store prune", "--data DIR [--runs N] [--max-age D] [--max-bytes N] [--thin D] [--trend-max-age D] [--dry-run]")
 	sf := addStoreFlags(fs)
 	path := fs.String("config", "", "configuration `file` whose store.retention is applied (flags override it)")
 	runs := fs.Int("runs", 0, "keep the newest `N` runs")
@@ -29,6 +29,7 @@ func runStorePrune(ctx context.Context, e *env, args []string) error {
 	maxBytes := fs.Int64("max-bytes", 0, "keep the newest runs fitting in `N` bytes")
 	thin := fs.Duration("thin", 0, "finished runs: keep one snapshot per `D` (the first and the last always)")
 	finished := fs.Duration("finished", 0, "a run is finished `D` after its newest snapshot (default 30m)")
+	trendAge := fs.Duration("trend-max-age", 0, "forget trend points older than `D`")
 	reset := fs.Bool("reset-mode", false, "snapshots are increments (reset mode): never thin")
 	dry := fs.Bool("dry-run", false, "print what would be deleted, delete nothing")
 	o, err := sf.parse(e, fs, args)
@@ -61,6 +62,9 @@ func runStorePrune(ctx context.Context, e *env, args []string) error {
 	if set["finished"] {
 		p.Finished = *finished
 	}
+	if set["trend-max-age"] {
+		p.TrendMaxAge = *trendAge
+	}
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -82,6 +86,13 @@ func runStorePrune(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s run %d\n", verb, r)
 	}
 	fmt.Fprintf(e.stdout, "%s (%s): %d runs, %d snapshots of finished runs %s\n", *sf.data, p, len(d.Runs), len(d.Snapshots), verb)
+	switch {
+	case d.TrendsBefore.IsZero():
+	case *dry:
+		fmt.Fprintf(e.stdout, "would forget the trend points before %s\n", d.TrendsBefore.UTC().Format(time.RFC3339))
+	default:
+		fmt.Fprintf(e.stdout, "forgot %d trend points before %s\n", d.TrendPoints, d.TrendsBefore.UTC().Format(time.RFC3339))
+	}
 	return err
 }
 
@@ -100,7 +111,7 @@ func pruneLoop(ctx context.Context, st retention.Store, c config.Store, incremen
 		case err != nil && ctx.Err() == nil:
 			log.Error("retention: pruning failed", "err", err)
 		case !d.Empty():
-			log.Info("retention: pruned", "runs", len(d.Runs), "snapshots", len(d.Snapshots), "policy", c.Retention.String())
+			log.Info("retention: pruned", "runs", len(d.Runs), "snapshots", len(d.Snapshots), "trendPoints", d.TrendPoints, "policy", c.Retention.String())
 		}
 		select {
 		case <-ctx.Done():

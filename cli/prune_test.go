@@ -26,6 +26,8 @@ func TestStorePrune(t *testing.T) {
 		_, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: r, Subsystem: "EMC", Mode: overwatch.ModeCompress,
 			Time: now.Add(time.Duration(r) * time.Minute), Origin: "test"}, bytes.NewReader([]byte("x")))
 		require.NoError(t, err)
+		require.NoError(t, st.PutTrendPoints(ctx, []overwatch.TrendPoint{{Subsystem: "EMC", Trend: "mean", Run: r,
+			Time: now.Add(-time.Duration(r) * 24 * time.Hour), Value: float64(r)}}))
 	}
 	require.NoError(t, st.Close())
 	run := func(args ...string) (int, string) {
@@ -49,4 +51,17 @@ func TestStorePrune(t *testing.T) {
 	assert.DirExists(t, filepath.Join(dir, "Run3"))
 	code, out = run("--runs", "-3")
 	assert.NotEqual(t, 0, code, out)
+
+	code, out = run("--trend-max-age", "50h", "--dry-run")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "would forget the trend points before")
+	code, out = run("--trend-max-age", "50h")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "forgot 1 trend points before", "the point of 3 days ago goes")
+	st, err = store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer st.Close()
+	pts, err := st.TrendPoints(ctx, overwatch.TrendQuery{Subsystem: "EMC", Trend: "mean"})
+	require.NoError(t, err)
+	assert.Len(t, pts, 2)
 }

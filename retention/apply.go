@@ -19,6 +19,13 @@ type Store interface {
 	DeleteSnapshot(ctx context.Context, ref overwatch.SnapshotRef) error
 }
 
+// TrendPruner forgets trend points older than a time and returns how
+// many (store.Store implements it). Apply needs it for a policy with
+// TrendMaxAge.
+type TrendPruner interface {
+	PruneTrends(ctx context.Context, before time.Time) (int, error)
+}
+
 // Options tune Apply.
 type Options struct {
 	// Increments declares that snapshots are increments (reset mode): no
@@ -34,6 +41,10 @@ type Options struct {
 func Apply(ctx context.Context, st Store, p Policy, now time.Time, o Options) (Decision, error) {
 	if p.KeepsEverything() {
 		return Decision{}, nil
+	}
+	tp, canTrends := st.(TrendPruner)
+	if p.TrendMaxAge > 0 && !canTrends {
+		return Decision{}, fmt.Errorf("retention: trendMaxAge is set but %T cannot prune trend points", st)
 	}
 	var runs []Run
 	before := 0
@@ -73,7 +84,7 @@ func Apply(ctx context.Context, st Store, p Policy, now time.Time, o Options) (D
 	if o.DryRun {
 		return d, nil
 	}
-	var done Decision
+	done := Decision{TrendsBefore: d.TrendsBefore}
 	for _, n := range d.Runs {
 		if err := st.DeleteRun(ctx, n); err != nil {
 			return done, err
@@ -85,6 +96,13 @@ func Apply(ctx context.Context, st Store, p Policy, now time.Time, o Options) (D
 			return done, err
 		}
 		done.Snapshots = append(done.Snapshots, ref)
+	}
+	if !d.TrendsBefore.IsZero() {
+		n, err := tp.PruneTrends(ctx, d.TrendsBefore)
+		done.TrendPoints = n
+		if err != nil {
+			return done, fmt.Errorf("retention: trend points: %w", err)
+		}
 	}
 	return done, nil
 }

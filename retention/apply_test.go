@@ -83,3 +83,41 @@ func TestApplyOnStore(t *testing.T) {
 	assert.Equal(t, []int{2, 3}, d.Runs)
 	require.NoError(t, st.Verify(ctx))
 }
+
+// TestApplyTrendMaxAge: trend points older than the policy's age go,
+// through the store's PruneTrends, whatever the runs.
+func TestApplyTrendMaxAge(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"EMC"}, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	var pts []overwatch.TrendPoint
+	for h := 0; h < 10; h++ {
+		pts = append(pts, overwatch.TrendPoint{Subsystem: "EMC", Trend: "mean", Run: 1, Time: now.Add(-time.Duration(h) * time.Hour), Value: float64(h)})
+	}
+	require.NoError(t, st.PutTrendPoints(ctx, pts))
+	p := retention.Policy{TrendMaxAge: 150 * time.Minute}
+	assert.False(t, p.KeepsEverything())
+	assert.Contains(t, p.String(), "trend points younger than 2h30m0s")
+	dry, err := retention.Apply(ctx, st, p, now, retention.Options{DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, now.Add(-150*time.Minute), dry.TrendsBefore)
+	assert.Zero(t, dry.TrendPoints)
+	d, err := retention.Apply(ctx, st, p, now, retention.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, 7, d.TrendPoints, "hours 3 to 9 go, 0 to 2 stay")
+	assert.False(t, d.Empty())
+	left, err := st.TrendPoints(ctx, overwatch.TrendQuery{Subsystem: "EMC", Trend: "mean"})
+	require.NoError(t, err)
+	assert.Len(t, left, 3)
+	require.NoError(t, st.Verify(ctx))
+	assert.Error(t, retention.Policy{TrendMaxAge: -time.Second}.Validate())
+
+	// A store that cannot prune trends is told so, not silently kept.
+	_, err = retention.Apply(ctx, noTrends{st}, p, now, retention.Options{})
+	assert.ErrorContains(t, err, "cannot prune trend points")
+}
+
+// noTrends hides the store's PruneTrends.
+type noTrends struct{ retention.Store }

@@ -35,11 +35,15 @@ type Policy struct {
 	// Finished is how long after its newest snapshot a run is finished
 	// (DefaultFinished when zero).
 	Finished time.Duration `yaml:"finished"`
+	// TrendMaxAge forgets trend points older than this (of any run, kept
+	// or not): trends are written with every processed snapshot and would
+	// otherwise grow without bound.
+	TrendMaxAge time.Duration `yaml:"trendMaxAge"`
 }
 
 // KeepsEverything reports whether the policy never deletes anything.
 func (p Policy) KeepsEverything() bool {
-	return p.Runs <= 0 && p.MaxAge <= 0 && p.MaxBytes <= 0 && p.Thin <= 0
+	return p.Runs <= 0 && p.MaxAge <= 0 && p.MaxBytes <= 0 && p.Thin <= 0 && p.TrendMaxAge <= 0
 }
 
 // Validate checks the policy's fields.
@@ -55,6 +59,8 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("retention: thin %v is negative", p.Thin)
 	case p.Finished < 0:
 		return fmt.Errorf("retention: finished %v is negative", p.Finished)
+	case p.TrendMaxAge < 0:
+		return fmt.Errorf("retention: trendMaxAge %v is negative", p.TrendMaxAge)
 	}
 	return nil
 }
@@ -76,6 +82,9 @@ func (p Policy) String() string {
 	}
 	if p.Thin > 0 {
 		s += fmt.Sprintf(", finished runs thinned to one snapshot per %v", p.Thin)
+	}
+	if p.TrendMaxAge > 0 {
+		s += fmt.Sprintf(", trend points younger than %v", p.TrendMaxAge)
 	}
 	return s
 }
@@ -99,15 +108,25 @@ type Run struct {
 type Decision struct {
 	Runs      []int
 	Snapshots []overwatch.SnapshotRef
+	// TrendsBefore is the cut of Policy.TrendMaxAge: trend points older
+	// are forgotten (zero: none).
+	TrendsBefore time.Time
+	// TrendPoints is how many trend points Apply deleted.
+	TrendPoints int
 }
 
 // Empty reports whether nothing is to be deleted.
-func (d Decision) Empty() bool { return len(d.Runs) == 0 && len(d.Snapshots) == 0 }
+func (d Decision) Empty() bool {
+	return len(d.Runs) == 0 && len(d.Snapshots) == 0 && d.TrendPoints == 0
+}
 
 // Plan returns what the policy deletes from runs at time now. The newest
 // run (highest number) is always kept whole, however old or large.
 func Plan(p Policy, runs []Run, now time.Time) Decision {
 	var d Decision
+	if p.TrendMaxAge > 0 {
+		d.TrendsBefore = now.Add(-p.TrendMaxAge)
+	}
 	if p.KeepsEverything() || len(runs) == 0 {
 		return d
 	}

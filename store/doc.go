@@ -111,8 +111,12 @@
 // durable across a power loss — outputs can be recomputed from the
 // snapshots). A trend point stored again is appended to its journal
 // again; CompactTrends (overwatch store compact) rewrites the journals
-// without the superseded lines, and must not run while other processes
-// append to them. Rebuild needs every Store of the directory closed.
+// without the superseded lines and PruneTrends also without the points
+// older than a time (retention's trendMaxAge), both safe while other
+// processes append: an append holds its journal's lock until its lines
+// are indexed, and a rewrite holds it too. The SQLite write-ahead log is
+// cut back to 16 MiB after checkpoints and checkpointed after a prune.
+// Rebuild needs every Store of the directory closed.
 // On a PostgreSQL index every machine must see the same data directory
 // (the files and journals live there). Journal offsets are kept per
 // journal: lines a crashed process appended but never indexed, followed

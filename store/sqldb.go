@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -143,9 +144,33 @@ func sqliteDSN(p string, busy time.Duration, bulk bool) string {
 	} else {
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "synchronous(NORMAL)")
+		// After a checkpoint the log is cut back to this size: it grows
+		// while readers hold old snapshots, and would stay that large.
+		v.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	}
 	v.Add("_txlock", "immediate")
 	return "file:" + p + "?" + v.Encode()
+}
+
+// walSizeLimit bounds the SQLite write-ahead log kept after a checkpoint.
+const walSizeLimit = 16 << 20
+
+// checkpoint moves the SQLite write-ahead log into the database and
+// truncates it (after retention deleted many rows, so that the log does
+// not keep their pages); nothing on PostgreSQL, whose autovacuum does
+// that work. A checkpoint that readers hold back is retried by the next.
+func (x *db) checkpoint(ctx context.Context, log *slog.Logger) {
+	if x.d.name != "sqlite" {
+		return
+	}
+	var busy, pages, moved int
+	if err := x.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &pages, &moved); err != nil {
+		log.Warn("store: index checkpoint failed", "err", err)
+		return
+	}
+	if busy != 0 {
+		log.Debug("store: index checkpoint held back by readers", "pages", pages, "moved", moved)
+	}
 }
 
 // openSQLite opens (creating) the SQLite index file p.

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -118,9 +119,23 @@ func (s *Store) PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) 
 	}
 	s.trendMu.Lock()
 	defer s.trendMu.Unlock()
+	// Each journal stays locked until its lines are indexed, so that a
+	// compaction or prune (by any process) that holds the lock sees every
+	// line of the journal in the index. Locks are taken in subsystem
+	// order: two writers never wait for each other in a cycle.
+	systems := make([]string, 0, len(bySys))
+	for sys := range bySys {
+		systems = append(systems, sys)
+	}
+	sort.Strings(systems)
 	offsets := map[string]int64{}
-	for sys, lines := range bySys {
-		end, err := s.appendJournal(sys, lines)
+	for _, sys := range systems {
+		j, err := s.lockJournal(sys)
+		if err != nil {
+			return err
+		}
+		defer j.Close()
+		end, err := j.append(bySys[sys])
 		if err != nil {
 			return err
 		}
@@ -149,13 +164,58 @@ func (s *Store) PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) 
 	})
 }
 
-// appendJournal appends lines to a subsystem's journal, fsyncs it and
-// returns its new size.
-func (s *Store) appendJournal(sys string, lines []trendLine) (int64, error) {
+// journal is a trend journal opened for appending and locked (flock,
+// exclusive) against the appends, compactions and prunes of every process.
+type journal struct {
+	f      *os.File
+	p      string
+	exists bool // the file existed before it was opened
+}
+
+// lockJournal opens and locks the journal of sys. A compaction replaces
+// the file by a rename: a writer that locked the file it had opened
+// before the rename would append to a file no longer in the tree, so the
+// lock is only kept when the path still names the opened file.
+func (s *Store) lockJournal(sys string) (*journal, error) {
 	rel := trendingDir + "/" + sys
 	if err := fsio.Mkdirs(s.dir, rel); err != nil {
-		return 0, err
+		return nil, err
 	}
+	return openLockedJournal(filepath.Join(s.abs(rel), trendJournal))
+}
+
+func openLockedJournal(p string) (*journal, error) {
+	for {
+		_, statErr := os.Stat(p)
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("store: open journal: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("store: lock journal %s: %w", p, err)
+		}
+		held, err1 := f.Stat()
+		named, err2 := os.Stat(p)
+		if err1 == nil && err2 == nil && os.SameFile(held, named) {
+			return &journal{f: f, p: p, exists: statErr == nil}, nil
+		}
+		f.Close() // replaced while we waited: lock the new one
+		if err1 != nil {
+			return nil, fmt.Errorf("store: stat journal %s: %w", p, err1)
+		}
+		if err2 != nil && !errors.Is(err2, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store: stat journal %s: %w", p, err2)
+		}
+	}
+}
+
+// Close releases the lock.
+func (j *journal) Close() error { return j.f.Close() }
+
+// append encodes lines, appends them, fsyncs and returns the journal's
+// new size.
+func (j *journal) append(lines []trendLine) (int64, error) {
 	enc := make([][]byte, 0, len(lines))
 	for _, l := range lines {
 		b, err := json.Marshal(l)
@@ -164,7 +224,7 @@ func (s *Store) appendJournal(sys string, lines []trendLine) (int64, error) {
 		}
 		enc = append(enc, b)
 	}
-	return appendLines(s.abs(rel), trendJournal, enc)
+	return appendLocked(j.f, j.p, !j.exists, enc)
 }
 
 // appendLines appends lines (each without its newline) to the journal
@@ -172,16 +232,17 @@ func (s *Store) appendJournal(sys string, lines []trendLine) (int64, error) {
 // processes are serialised by a lock of the journal file, and a line torn
 // by a crash is terminated first.
 func appendLines(dir, name string, lines [][]byte) (int64, error) {
-	p := filepath.Join(dir, name)
-	_, statErr := os.Stat(p)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	j, err := openLockedJournal(filepath.Join(dir, name))
 	if err != nil {
-		return 0, fmt.Errorf("store: open journal: %w", err)
+		return 0, err
 	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		return 0, fmt.Errorf("store: lock journal %s: %w", p, err)
-	}
+	defer j.Close()
+	return appendLocked(j.f, j.p, !j.exists, lines)
+}
+
+// appendLocked appends lines to the locked journal f at path p; created
+// says that the file is new (its directory is fsynced too).
+func appendLocked(f *os.File, p string, created bool, lines [][]byte) (int64, error) {
 	var buf bytes.Buffer
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
 		last := make([]byte, 1)
@@ -199,7 +260,7 @@ func appendLines(dir, name string, lines [][]byte) (int64, error) {
 	if err := f.Sync(); err != nil {
 		return 0, fmt.Errorf("store: sync journal %s: %w", p, err)
 	}
-	if statErr != nil {
+	if created {
 		if err := fsio.SyncDir(filepath.Dir(p)); err != nil {
 			return 0, err
 		}
@@ -334,38 +395,116 @@ func (s *Store) Trends(ctx context.Context, sys string) ([]string, error) {
 
 // CompactTrends rewrites every trend journal with exactly the points of
 // the index (one line per point, in key order), dropping the lines that
-// later puts of the same point superseded. Each journal is replaced
-// atomically; a crash leaves the old or the new journal, and both replay
-// to the same index.
+// later puts of the same point superseded. It is PruneTrends without a
+// cut: safe while other processes append (see there).
 func (s *Store) CompactTrends(ctx context.Context) error {
+	_, err := s.PruneTrends(ctx, time.Time{})
+	return err
+}
+
+// PruneTrends forgets the trend points older than before (none when
+// before is zero) and rewrites every trend journal with exactly the points
+// left in the index, dropping the lines that later puts of the same point
+// superseded; it returns how many points were deleted. Retention's
+// Policy.TrendMaxAge is applied through it, and so the journals, the
+// index and (on SQLite) its write-ahead log stay bounded however long
+// trends are written.
+//
+// It is safe while other processes of the store append: each journal is
+// rewritten under the lock every append holds until its lines are
+// indexed, after indexing any lines a crashed writer left unindexed; the
+// new journal replaces the old one atomically (a crash leaves the old or
+// the new journal, and both replay to the index), and writers that opened
+// the old file before the rename reopen the new one.
+func (s *Store) PruneTrends(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s.trendMu.Lock()
 	defer s.trendMu.Unlock()
-	var systems []string
-	rows, err := s.x.r.QueryContext(ctx, "SELECT path FROM journals ORDER BY path")
-	if err != nil {
-		return fmt.Errorf("store: compact trends: %w", err)
+	ents, err := os.ReadDir(s.abs(trendingDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("store: prune trends: %w", err)
 	}
-	for rows.Next() {
-		var rel string
-		if err := rows.Scan(&rel); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: compact trends: %w", err)
+	deleted := 0
+	for _, e := range ents {
+		if !e.IsDir() || !overwatch.ValidSubsystem(e.Name()) {
+			continue
 		}
-		sys := strings.TrimSuffix(strings.TrimPrefix(rel, trendingDir+"/"), "/"+trendJournal)
-		if journalRel(sys) == rel && overwatch.ValidSubsystem(sys) {
-			systems = append(systems, sys)
+		if _, err := os.Stat(s.abs(journalRel(e.Name()))); errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: compact trends: %w", err)
-	}
-	for _, sys := range systems {
 		if err := ctx.Err(); err != nil {
+			return deleted, err
+		}
+		n, err := s.pruneJournal(ctx, e.Name(), before)
+		deleted += n
+		if err != nil {
+			return deleted, err
+		}
+	}
+	if deleted > 0 {
+		s.x.checkpoint(ctx, s.opts.Logger)
+	}
+	return deleted, nil
+}
+
+// pruneJournal deletes the points of sys older than before and rewrites
+// its journal from the index, holding the journal's lock.
+func (s *Store) pruneJournal(ctx context.Context, sys string, before time.Time) (int, error) {
+	j, err := s.lockJournal(sys)
+	if err != nil {
+		return 0, err
+	}
+	defer j.Close()
+	rel := journalRel(sys)
+	deleted := 0
+	err = s.x.tx(ctx, func(tx *sql.Tx) error {
+		// Lines appended by a writer that died before indexing them.
+		off, err := s.x.offset(ctx, tx, rel)
+		if err != nil {
 			return err
 		}
+		w, err := s.x.newTrendWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var ierr error
+		_, _, _, err = replayJournal(j.p, off, func(line []byte) bool {
+			var l trendLine
+			if err := json.Unmarshal(line, &l); err != nil || l.Subsystem != sys || !validTrendName(l.Trend) {
+				return false
+			}
+			if err := w.put(ctx, l); err != nil {
+				ierr = err
+				return false
+			}
+			return true
+		})
+		w.close()
+		if err == nil {
+			err = ierr
+		}
+		if err != nil {
+			return err
+		}
+		if !before.IsZero() {
+			res, err := tx.ExecContext(ctx, s.x.d.q("DELETE FROM trend_points WHERE sys = ? AND t < ?"), sys, before.UnixNano())
+			if err != nil {
+				return fmt.Errorf("store: prune trend points of %s: %w", sys, err)
+			}
+			n, _ := res.RowsAffected()
+			deleted = int(n)
+			if deleted > 0 {
+				// A trend whose every point is gone is no longer listed.
+				if _, err := tx.ExecContext(ctx, s.x.d.q(`DELETE FROM trend_names WHERE sys = ? AND NOT EXISTS
+					(SELECT 1 FROM trend_points p WHERE p.sys = trend_names.sys AND p.trend = trend_names.trend)`), sys); err != nil {
+					return fmt.Errorf("store: prune trend names of %s: %w", sys, err)
+				}
+			}
+		}
 		var buf bytes.Buffer
-		err := s.x.trendLines(ctx, s.x.r, "SELECT "+trendColumns+" FROM trend_points WHERE sys = ? ORDER BY trend, t, seq", []any{sys}, func(l trendLine) error {
+		err = s.x.trendLines(ctx, tx, "SELECT "+trendColumns+" FROM trend_points WHERE sys = ? ORDER BY trend, t, seq", []any{sys}, func(l trendLine) error {
 			b, err := json.Marshal(l)
 			if err != nil {
 				return err
@@ -377,13 +516,18 @@ func (s *Store) CompactTrends(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: compact trends of %s: %w", sys, err)
 		}
-		dir := s.abs(trendingDir + "/" + sys)
-		if err := fsio.WriteAtomic(dir, trendJournal, buf.Bytes(), true); err != nil {
+		// The new journal is in place before the transaction commits: a
+		// crash after the rename and before the commit leaves a journal
+		// without the deleted points and an index with them — the next
+		// prune deletes them again; the offset is rechecked by Open (a
+		// shorter journal is replayed whole).
+		if err := fsio.WriteAtomic(filepath.Dir(j.p), trendJournal, buf.Bytes(), true); err != nil {
 			return err
 		}
-		if err := s.x.setOffset(ctx, s.x.w, journalRel(sys), int64(buf.Len())); err != nil {
-			return fmt.Errorf("store: compact trends of %s: %w", sys, err)
-		}
+		return s.x.setOffset(ctx, tx, rel, int64(buf.Len()))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune trends of %s: %w", sys, err)
 	}
-	return nil
+	return deleted, nil
 }
