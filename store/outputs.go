@@ -34,7 +34,31 @@ func (s *Store) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []b
 	if err := fsio.Mkdirs(s.dir, filepath.Dir(filepath.FromSlash(rel))); err != nil {
 		return err
 	}
-	return fsio.WriteAtomic(dir, name, data, !s.opts.NoSyncOutputs)
+	if err := fsio.WriteAtomic(dir, name, data, !s.opts.NoSyncOutputs); err != nil {
+		return err
+	}
+	if ref.Kind == overwatch.OutputBundle {
+		return removeSuperseded(dir)
+	}
+	return nil
+}
+
+// removeSuperseded removes, beside a bundle just written in dir, the
+// per-file outputs that stores wrote before bundles (JSON, hints, view):
+// the bundle holds them all and they are never served again once it
+// exists, so reprocessing an old store frees their files. Images stay
+// (--png eager writes them beside the bundle).
+func removeSuperseded(dir string) error {
+	for _, name := range []string{"json", "hints", string(overwatch.OutputView) + ".json"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("store: remove outputs superseded by the bundle: %w", err)
+		}
+	}
+	return nil
 }
 
 // Output reads an output; the error wraps ErrNotFound when it is absent.
