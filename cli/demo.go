@@ -37,12 +37,13 @@ const (
 )
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "[--data DIR] [--listen ADDR] [--speed N]")
+	fs := newFlagSet(e, "demo", "[--data DIR] [--listen ADDR] [--speed N] [--trend-age D]")
 	data := fs.String("data", "data", "data `directory` (created if needed)")
 	listen := fs.String("listen", "127.0.0.1:8080", "web app `address`")
 	speed := fs.Float64("speed", 20, "simulated seconds per wall-clock second (a 15-minute run lasts 45 s at 20)")
 	dqmListen := fs.String("dqm-listen", "127.0.0.1:0", "DQM receiver `address` (port 0: any free port)")
 	verbose := fs.Bool("v", false, "debug logging")
+	trendAge := fs.Duration("trend-age", demoTrendAge, "how long trend points are kept (older ones are pruned every minute)")
 	png := fs.String("png", "demand", "when histogram images are rendered: `demand` (by the web app, when first asked) or eager")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -52,6 +53,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	if *speed <= 0 || *speed > 1000 {
 		return fmt.Errorf("%w: --speed must be within (0, 1000]", errUsage)
+	}
+	if *trendAge < time.Minute {
+		return fmt.Errorf("%w: --trend-age must be at least 1m", errUsage)
 	}
 	if err := os.MkdirAll(*data, 0o755); err != nil {
 		return err
@@ -105,7 +109,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	// go first, checked every minute.
 	cfg.Store.Retention.MaxBytes, cfg.Store.PruneEvery = demoRunBytes, time.Minute
 	// …and its trends cover the last demoTrendAge.
-	cfg.Store.Retention.TrendMaxAge = demoTrendAge
+	cfg.Store.Retention.TrendMaxAge = *trendAge
 	if err := ensureDemoToken(cfg.Data, log); err != nil {
 		return err
 	}
@@ -120,7 +124,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log.Info("demo running", "simulator", sim.Endpoints(), "dqm", d.dqmLn.Addr().String(), "data", cfg.Data,
-		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first) and trend points of the last %v, within 2 GB with the index", demoRunBytes>>20, demoTrendAge),
+		"disk", fmt.Sprintf("runs kept within %d MB (oldest deleted first) and trend points of the last %v, within 2 GB with the index", demoRunBytes>>20, *trendAge),
 		"alarm", fmt.Sprintf("%s/%s fires when the mean track pT passes %.1f GeV/c", demoDriftSys, demoDriftTrend, demoAlarmMax))
 	fmt.Fprintf(e.stdout, "%s user=%s password=%s\n", d.webURL(), demoUser, password)
 	err = d.run(ctx)

@@ -182,6 +182,12 @@ func (o *Outputs) Read(ctx context.Context, ref overwatch.OutputRef) (Content, e
 			if errors.Is(err, overwatch.ErrNotFound) {
 				break
 			}
+			// A bundle replaced between the stat and the index read (the
+			// index is then read from the new file with the old size):
+			// once more.
+			if err != nil && attempt == 0 {
+				continue
+			}
 			if err != nil {
 				return Content{}, err
 			}
