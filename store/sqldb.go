@@ -100,10 +100,13 @@ CREATE TABLE IF NOT EXISTS documents (
 	kind {text} NOT NULL, name {text} NOT NULL, version BIGINT NOT NULL, author {text} NOT NULL,
 	t BIGINT NOT NULL, comment {text} NOT NULL, deleted BIGINT NOT NULL, body {text} NOT NULL,
 	PRIMARY KEY (kind, name, version)){clustered};
+CREATE TABLE IF NOT EXISTS leases (
+	queue {text} NOT NULL, k {text} NOT NULL, holder {text} NOT NULL, token BIGINT NOT NULL, expires BIGINT NOT NULL,
+	PRIMARY KEY (queue, k)){clustered};
 `
 
 // tables lists the tables of the schema (in dump and truncation order).
-var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events", "documents"}
+var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events", "documents", "leases"}
 
 func (d dialect) schema() string {
 	return strings.NewReplacer("{serial}", d.serial, "{text}", d.text, "{real}", d.real,

@@ -65,6 +65,7 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 		RebuildLosesOrigin: true,
 		AlarmHistory:       true,
 		Documents:          true,
+		Leases:             true,
 	}
 	return open, opts
 }

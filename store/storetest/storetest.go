@@ -156,6 +156,15 @@
 //     read-modify-write with retries on conflicts never lose an increment,
 //     and the history holds one version per increment.
 //
+// Leases (overwatch.Leaser; skipped when not implemented, failing
+// instead when Options.Leases is set):
+//   - (Leases/Exclusive) one holder at a time; its holder takes it again
+//     with a greater token and the older grant cannot be renewed; a
+//     released lease is free and tokens are never reused; invalid queues,
+//     keys, holders and TTLs are rejected.
+//   - (Leases/Expiry) an expired lease goes to the next holder, and the
+//     dead holder cannot renew it.
+//
 // Announcements (overwatch.Watcher):
 //   - (Watch/Announces) every subscriber receives each snapshot stored
 //     after its Watch call, as PutSnapshot returned it, and nothing stored
@@ -191,6 +200,8 @@
 //   - (Shared/Documents) a document written through one store is read
 //     through the other at once, and concurrent writers on both never
 //     lose an increment.
+//   - (Shared/Leases) holders on both stores racing for the same keys:
+//     a key is never granted to two holders at once.
 //   - (Reopen) a store closed and opened again (Options.Reopen) answers
 //     every query exactly as before (Dump, origins included).
 //   - (Rebuild) an index rebuilt from the blobs alone (Options.Rebuild)
@@ -252,6 +263,9 @@ type Options struct {
 	// Documents requires the store to implement overwatch.DocumentStore;
 	// otherwise its checks skip when it does not.
 	Documents bool
+	// Leases requires the store to implement overwatch.Leaser; otherwise
+	// its checks skip when it does not.
+	Leases bool
 	// Runs is the number of runs the keyset-pagination check creates
 	// (default 60).
 	Runs int
@@ -330,6 +344,8 @@ var checks = []check{
 	{"Documents/Conflict", testDocumentConflict},
 	{"Documents/Invalid", testDocumentInvalid},
 	{"Documents/Concurrent", testDocumentConcurrent},
+	{"Leases/Exclusive", testLeaseExclusive},
+	{"Leases/Expiry", testLeaseExpiry},
 	{"Watch/Announces", testWatchAnnounces},
 	{"Watch/Cancel", testWatchCancel},
 	{"Concurrent/Snapshots", testConcurrentSnapshots},
@@ -341,6 +357,7 @@ var checks = []check{
 	{"Shared/Watch", testSharedWatch},
 	{"Shared/AlarmHistory", testSharedAlarmHistory},
 	{"Shared/Documents", testSharedDocuments},
+	{"Shared/Leases", testSharedLeases},
 	{"Reopen", testReopen},
 	{"Rebuild", testRebuild},
 }
