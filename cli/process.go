@@ -70,7 +70,7 @@ func (f stringListFlag) Set(s string) error {
 }
 
 func runProcess(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "process", "--data DIR [--once|--watch] [--force-run N] [--force-subsystem SYS] [--force-all] [flags]")
+	fs := newFlagSet(e, "process", "--data DIR [--once|--watch] [--index sqlite|postgres] [--force-run N] [--force-subsystem SYS] [--force-all] [flags]")
 	var (
 		dataDir      = fs.String("data", "", "data `directory` of the store (required)")
 		once         = fs.Bool("once", false, "process what is out of date (and what is forced), then exit")
@@ -86,6 +86,10 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 		ingestEvery  = fs.Duration("ingest-every", 2*time.Second, "period of the drop-folder ingestion")
 		syncOutputs  = fs.Bool("sync-outputs", false, "fsync every output (outputs are atomic either way and can be recomputed from the snapshots)")
 		verbose      = fs.Bool("v", false, "debug logging")
+		index        = fs.String("index", "", indexUsage)
+		noShare      = fs.Bool("no-share", false, "do all the work alone: take no leases (only when no other worker shares the store)")
+		holder       = fs.String("holder", "", "this worker's `name` in leases, unique among the workers (default host/pid/random); a worker restarted under its name takes its own leases back at once")
+		leaseTTL     = fs.Duration("lease-ttl", processing.DefaultLeaseTTL, "how long a worker's lease on a run lasts unless renewed: how soon a dead worker's work is taken over")
 		forceRuns    []int
 		forceSubs    []string
 		subsystems   []string
@@ -117,7 +121,14 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
-	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, NoSyncOutputs: !*syncOutputs})
+	if *leaseTTL < 300*time.Millisecond {
+		return fmt.Errorf("%w: --lease-ttl must be at least 300ms", errUsage)
+	}
+	idx, err := indexOption(e, *index)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, NoSyncOutputs: !*syncOutputs, Index: idx})
 	if err != nil {
 		return err
 	}
@@ -125,7 +136,11 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 
 	opts := processing.Options{
 		Logger: log, Workers: *workers, ResetMode: *resetMode, NoPNG: *noPNG, PNG: *pngMode, ScanInterval: *scanInterval,
-		Force: processing.Force{All: *forceAll, Runs: forceRuns, Subsystems: forceSubs},
+		Force: processing.Force{All: *forceAll, Runs: forceRuns, Subsystems: forceSubs}, LeaseTTL: *leaseTTL, Holder: *holder,
+	}
+	// Workers on one store share the work by leases (see processing.Options.Leases).
+	if !*noShare {
+		opts.Leases = st
 	}
 	if !*noTrending {
 		m, err := trending.NewManager(st, trending.Config{}, nil, log)
@@ -154,6 +169,6 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 			}
 		}()
 	}
-	log.Info("processing: watching for snapshots", "data", *dataDir)
+	log.Info("processing: watching for snapshots", "data", *dataDir, "shared", !*noShare, "holder", p.Holder())
 	return p.Run(ctx)
 }

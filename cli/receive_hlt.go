@@ -60,6 +60,7 @@ func runReceiveHLT(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.Endpoint, "in", "", "merger socket `spec`, e.g. 'REQ>tcp://localhost:60321'")
 	fs.StringVar(&cfg.Subsystem, "subsystem", "", "subsystem of this receiver (EMC, TPC, HLT, ...)")
 	data := fs.String("data", "data", "data `directory`: the store (or the drop folder with --drop) and the heartbeat file")
+	index := fs.String("index", "", indexUsage)
 	fs.StringVar(&cfg.Select, "select", "", "`regexp` of the object names to request (matched anywhere)")
 	fs.StringVar(&cfg.Unselect, "unselect", "", "`regexp` of object names to leave out")
 	fs.BoolVar(&cfg.ResetOnRequest, "reset", false, "ask the merger to reset after every reply (snapshots hold increments)")
@@ -90,7 +91,11 @@ func runReceiveHLT(ctx context.Context, e *env, args []string) error {
 	if *drop {
 		sink = hlt.DropSink{Dir: *data}
 	} else {
-		st, err := store.Open(*data, store.Options{Logger: cfg.Logger})
+		idx, err := indexOption(e, *index)
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(*data, store.Options{Logger: cfg.Logger, Index: idx})
 		if err != nil {
 			return err
 		}

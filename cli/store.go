@@ -66,9 +66,29 @@ func addStoreFlags(fs interface {
 	return storeFlags{
 		data:       fs.String("data", "", "data `directory` of the store (required)"),
 		subsystems: fs.String("subsystems", "", "configured subsystems, comma-separated `LIST` (default EMC,TPC,HLT)"),
-		index:      fs.String("index", "", "index `engine`: sqlite (default: overwatch.db in the data directory) or postgres (DSN from $"+store.EnvPostgresDSN+")"),
+		index:      fs.String("index", "", indexUsage),
 		verbose:    fs.Bool("v", false, "debug logging"),
 	}
+}
+
+// indexUsage is the help of every command's --index flag.
+var indexUsage = "index `engine`: sqlite (default: overwatch.db in the data directory) or postgres (DSN from $" + store.EnvPostgresDSN + ")"
+
+// indexOption resolves an --index flag into store.Options.Index: "" or
+// sqlite, or postgres with the DSN of the environment (never a flag: it
+// holds a password).
+func indexOption(e *env, v string) (string, error) {
+	switch v {
+	case "", "sqlite":
+		return v, nil
+	case "postgres":
+		dsn := e.getenv(store.EnvPostgresDSN)
+		if dsn == "" {
+			return "", fmt.Errorf("%w: --index postgres: $%s is empty", errUsage, store.EnvPostgresDSN)
+		}
+		return dsn, nil
+	}
+	return "", fmt.Errorf("%w: --index %q: want sqlite or postgres (the DSN comes from $%s)", errUsage, v, store.EnvPostgresDSN)
 }
 
 func (f storeFlags) options(e *env) (store.Options, error) {
@@ -79,14 +99,10 @@ func (f storeFlags) options(e *env) (store.Options, error) {
 	if *f.verbose {
 		level = slog.LevelDebug
 	}
-	o := store.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})), Index: *f.index}
-	if o.Index != "" && o.Index != "sqlite" && o.Index != "postgres" {
-		return o, fmt.Errorf("%w: --index %q: want sqlite or postgres (the DSN comes from $%s)", errUsage, o.Index, store.EnvPostgresDSN)
-	}
-	if o.Index == "postgres" {
-		if o.Index = e.getenv(store.EnvPostgresDSN); o.Index == "" {
-			return o, fmt.Errorf("%w: --index postgres: $%s is empty", errUsage, store.EnvPostgresDSN)
-		}
+	o := store.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))}
+	var err error
+	if o.Index, err = indexOption(e, *f.index); err != nil {
+		return o, err
 	}
 	for _, s := range strings.Split(*f.subsystems, ",") {
 		s = strings.ToUpper(strings.TrimSpace(s))

@@ -44,6 +44,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "web", "--data DIR [--listen ADDR] [flags]")
 	var (
 		dataDir     = fs.String("data", "", "data `directory` of the store (required)")
+		index       = fs.String("index", "", indexUsage)
 		listen      = fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 		jsrootDir   = fs.String("jsroot", "", "`directory` of the installed jsroot package (default: next to the binary, tools/jsroot of the repository, or the working directory)")
 		tlsCert     = fs.String("tls-cert", "", "TLS certificate `file` (serve HTTPS; cookies get the Secure flag)")
@@ -79,7 +80,11 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
-	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log})
+	idx, err := indexOption(e, *index)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, Index: idx})
 	if err != nil {
 		return err
 	}

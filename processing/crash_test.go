@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/stretchr/testify/assert"
@@ -97,7 +98,7 @@ func TestCrashResume(t *testing.T) {
 	data, drop := t.TempDir(), t.TempDir()
 	var logs bytes.Buffer
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "process", "--watch", "--data", data, "--ingest", drop, "--ingest-every", "50ms",
+		cmd := exec.Command(bin, "process", "--watch", "--data", data, "--ingest", drop, "--ingest-every", "50ms", "--lease-ttl", "2s",
 			"--scan-interval", "200ms", "--subsystems", "EMC,HLT")
 		cmd.Stderr = &logs
 		require.NoError(t, cmd.Start())
@@ -246,4 +247,120 @@ func TestCrashResume(t *testing.T) {
 	out, err = exec.Command(bin, "process", "--once", "--watch", "--data", data).CombinedOutput()
 	require.Error(t, err, "%s", out)
 	assert.Contains(t, string(out), "exclude each other")
+}
+
+// TestWorkersShareAndSurviveSIGKILL runs two "process --watch" workers on
+// one data directory (a third process ingests the drop folder); worker B is
+// killed with SIGKILL while runs keep arriving and restarted once, then
+// killed again for good: worker A takes over what B held once B's leases
+// expire, and in the end every run is processed from its newest snapshot,
+// every bundle is whole and the index equals a rebuild.
+func TestWorkersShareAndSurviveSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary; skipped in -short mode")
+	}
+	probe, err := overwatch.EncodeFile(emcLike(1, 1, 1))
+	if err != nil {
+		t.Skipf("ROOT encoder not available: %v", err)
+	}
+	if _, err := overwatch.DecodeFile(probe); err != nil {
+		t.Skipf("ROOT decoder not available: %v", err)
+	}
+	bin := buildBinary(t)
+	data, drop := t.TempDir(), t.TempDir()
+	var logsA, logsB syncbuf.Buffer
+	waitLog := func(logs *syncbuf.Buffer, what string, n int) {
+		t.Helper()
+		require.Eventually(t, func() bool { return strings.Count(logs.String(), what) >= n }, 30*time.Second, 20*time.Millisecond,
+			"%q ×%d in:\n%s", what, n, logs.String())
+	}
+	worker := func(name string, logs *syncbuf.Buffer, extra ...string) *exec.Cmd {
+		args := append([]string{"process", "--watch", "--data", data, "--lease-ttl", "2s", "--scan-interval", "500ms",
+			"--subsystems", "EMC,HLT", "--workers", "1", "--holder", name}, extra...)
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = logs
+		require.NoError(t, cmd.Start())
+		return cmd
+	}
+	var logsIngest bytes.Buffer
+	ingest := exec.Command(bin, "store", "ingest", "--watch", "--data", data, "--drop", drop, "--every", "50ms", "--settle", "10ms", "--subsystems", "EMC,HLT")
+	ingest.Stderr = &logsIngest
+	require.NoError(t, ingest.Start())
+	defer func() { _ = ingest.Process.Kill(); _ = ingest.Wait() }()
+	a := worker("worker-a", &logsA)
+	defer func() { _ = a.Process.Kill(); _ = a.Wait() }()
+	b := worker("worker-b", &logsB)
+	waitLog(&logsA, "watching for snapshots", 1)
+	waitLog(&logsB, "watching for snapshots", 1)
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	runs := []int{6001, 6002, 6003, 6004}
+	last := map[int]time.Time{}
+	r := rand.New(rand.NewSource(time.Now().UnixNano()))
+	for step := 1; step <= 24; step++ {
+		run := runs[step%len(runs)]
+		at := t0.Add(time.Duration(step) * time.Minute)
+		snap, err := overwatch.EncodeFile(emcLike(80, step, int64(run)))
+		require.NoError(t, err)
+		dropSnapshot(t, drop, run, at, snap)
+		last[run] = at
+		time.Sleep(time.Duration(40+r.Intn(80)) * time.Millisecond)
+		switch step {
+		case 8: // killed once it has worked, restarted under its name
+			waitLog(&logsB, "snapshot processed", 1)
+			require.NoError(t, b.Process.Signal(syscall.SIGKILL))
+			_ = b.Wait()
+			b = worker("worker-b", &logsB)
+			waitLog(&logsB, "watching for snapshots", 2)
+		case 16: // killed for good: its leases expire, A takes over
+			require.NoError(t, b.Process.Signal(syscall.SIGKILL))
+			_ = b.Wait()
+		}
+	}
+	viewAt := func(run int) bool {
+		rel, err := store.OutputPath(bundle.Ref(run, "EMC", ""))
+		if err != nil {
+			return false
+		}
+		raw, err := os.ReadFile(filepath.Join(data, filepath.FromSlash(rel)))
+		if err != nil {
+			return false
+		}
+		ms, err := bundle.Decode(raw)
+		if err != nil {
+			return false
+		}
+		for _, m := range ms {
+			if m.Name == bundle.ViewMember {
+				var v overwatch.ViewDoc
+				return json.Unmarshal(m.Data, &v) == nil && v.Complete && v.Snapshot.Time == last[run].Unix()
+			}
+		}
+		return false
+	}
+	ok := assert.Eventually(t, func() bool {
+		for _, run := range runs {
+			if !viewAt(run) {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 50*time.Millisecond, "every run processed from its newest snapshot")
+	require.NoError(t, a.Process.Signal(syscall.SIGTERM))
+	_ = a.Wait()
+	require.NoError(t, ingest.Process.Signal(syscall.SIGTERM))
+	_ = ingest.Wait()
+	if !ok || !strings.Contains(logsB.String(), "snapshot processed") || !strings.Contains(logsA.String(), "snapshot processed") {
+		t.Fatalf("caught up %v; worker A:\n%s\nworker B:\n%s\ningest:\n%s", ok, logsA.String(), logsB.String(), logsIngest.String())
+	}
+	t.Logf("worker A processed %d snapshots, worker B %d", strings.Count(logsA.String(), "snapshot processed"), strings.Count(logsB.String(), "snapshot processed"))
+	st, err := store.Open(data, store.Options{Subsystems: []string{"EMC", "HLT"}})
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.Verify(context.Background()))
+	for _, run := range runs {
+		raw, err := os.ReadFile(filepath.Join(data, fmt.Sprintf("Run%d", run), "EMC", "bundle.owb"))
+		require.NoError(t, err)
+		_, err = bundle.Decode(raw)
+		require.NoError(t, err, "run %d: the bundle is whole", run)
+	}
 }

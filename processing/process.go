@@ -543,6 +543,9 @@ func (p *Processor) writeBundle(ctx context.Context, t Target, v *overwatch.View
 	if err != nil {
 		return fmt.Errorf("processing: bundle of run %d %s: %w", t.Run, t.Subsystem, err)
 	}
+	if err := checkFence(ctx); err != nil {
+		return fmt.Errorf("processing: bundle of run %d %s not written: %w", t.Run, t.Subsystem, err)
+	}
 	if err := p.store.PutOutput(ctx, bundle.Ref(t.Run, t.Subsystem, t.Slice), data); err != nil {
 		return fmt.Errorf("processing: writing bundle of run %d %s: %w", t.Run, t.Subsystem, err)
 	}

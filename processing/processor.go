@@ -59,6 +59,16 @@ type Options struct {
 	// decoded: they are processed from it instead of being read and
 	// decoded again (the stored file when absent).
 	Handoff *Handoff
+	// Leases, when set, shares the work with every other processor on the
+	// same store (other "overwatch process" workers, on any machine): each
+	// run's receiver subsystem is processed by the worker holding its
+	// lease (see LeaseQueue). Nil: this processor does all the work.
+	Leases overwatch.Leaser
+	// LeaseTTL is how long a lease lasts unless renewed — how soon the
+	// work of a worker that died is taken over (DefaultLeaseTTL when 0).
+	LeaseTTL time.Duration
+	// Holder identifies this processor in leases (NewHolderID when "").
+	Holder string
 }
 
 // The PNG modes of Options.PNG.
@@ -121,6 +131,10 @@ type Processor struct {
 
 	// queued is the number of (run, receiver) snapshots waiting in Run.
 	queued atomic.Int64
+
+	// Work sharing (Options.Leases).
+	holder                                                         string
+	leaseTaken, leaseBusy, leaseLost, leaseProcessed, leaseSkipped atomic.Int64
 }
 
 // QueueLength returns how many snapshots (one per run and receiver, after
@@ -150,13 +164,19 @@ func New(store Store, opts Options) *Processor {
 	if opts.Decode == nil {
 		opts.Decode = overwatch.DecodeFile
 	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
+	if opts.Holder == "" {
+		opts.Holder = NewHolderID()
+	}
 	if mode, err := ParsePNGMode(opts.PNG); err == nil {
 		opts.PNG = mode
 	} else {
 		opts.Logger.Warn("unknown PNG mode; images are rendered on demand", "png", opts.PNG)
 		opts.PNG = PNGOnDemand
 	}
-	return &Processor{store: store, outs: bundle.NewOutputs(store), opts: opts, log: opts.Logger.With("component", "processing"), locks: map[string]*sync.Mutex{}}
+	return &Processor{store: store, outs: bundle.NewOutputs(store), opts: opts, log: opts.Logger.With("component", "processing"), locks: map[string]*sync.Mutex{}, holder: opts.Holder}
 }
 
 func (p *Processor) lock(run int, sys string) func() {
@@ -355,6 +375,22 @@ func (p *Processor) upToDate(ctx context.Context, run int, sys string, last over
 type work struct {
 	snap overwatch.SnapshotInfo
 	subs map[string]bool
+	// force: processed even when up to date (Options.Force); otherwise
+	// shared work another worker already did is skipped.
+	force bool
+}
+
+// subList returns w.subs as the list queue.add takes (nil: all).
+func (w *work) subList() []string {
+	if w.subs == nil {
+		return nil
+	}
+	out := make([]string, 0, len(w.subs))
+	for s := range w.subs {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
 }
 
 type workKey struct {
@@ -434,7 +470,8 @@ func (p *Processor) Scan(ctx context.Context) error {
 		if !ok {
 			break
 		}
-		if err := p.process(ctx, w.snap, w.subs); err != nil {
+		// Work whose lease another worker holds is that worker's.
+		if _, err := p.shared(ctx, w); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -480,8 +517,11 @@ func (p *Processor) scan(ctx context.Context, maxRuns int, force Force, q queue)
 					last = snaps[len(snaps)-1]
 					lastOf[sub.FilesFrom] = last
 				}
-				if force.selects(r.Number, sub.Name) || !p.upToDate(ctx, r.Number, sub.Name, last) {
+				if forced := force.selects(r.Number, sub.Name); forced || !p.upToDate(ctx, r.Number, sub.Name, last) {
 					q.add(last, []string{sub.Name})
+					if forced {
+						q[workKey{last.Run, last.Subsystem}].force = true
+					}
 				}
 			}
 		}
@@ -523,6 +563,32 @@ func (p *Processor) Run(ctx context.Context) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	// Work another worker held the lease of, looked at again every
+	// deferEvery (with Options.Leases).
+	deferred := queue{}
+	var retry <-chan time.Time
+	if p.opts.Leases != nil {
+		t := time.NewTicker(deferEvery)
+		defer t.Stop()
+		retry = t.C
+	}
+	retryDeferred := func() {
+		again := deferred
+		deferred = queue{}
+		for {
+			w, ok := again.pop()
+			if !ok {
+				return
+			}
+			busy, err := p.shared(ctx, w)
+			switch {
+			case busy:
+				deferred.add(w.snap, w.subList())
+			case err != nil && ctx.Err() == nil:
+				p.log.Error("processing failed", "snapshot", w.snap.SnapshotRef.String(), "err", err)
+			}
+		}
+	}
 	drain := func() {
 		for {
 			select {
@@ -555,6 +621,12 @@ func (p *Processor) Run(ctx context.Context) error {
 				if err := p.scan(ctx, p.opts.ScanRuns, Force{}, q); err != nil && ctx.Err() == nil {
 					p.log.Error("periodic scan failed", "err", err)
 				}
+			case <-retry:
+				if len(deferred) > 0 {
+					retryDeferred()
+					p.endCycle(ctx)
+				}
+				continue
 			}
 		}
 		for {
@@ -571,7 +643,11 @@ func (p *Processor) Run(ctx context.Context) error {
 			if !ok {
 				break
 			}
-			if err := p.process(ctx, w.snap, w.subs); err != nil {
+			busy, err := p.shared(ctx, w)
+			if busy {
+				deferred.add(w.snap, w.subList())
+			}
+			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}

@@ -119,7 +119,8 @@
 // Rebuild needs every Store of the directory closed.
 // On a PostgreSQL index every machine must see the same data directory
 // (the files and journals live there). Journal offsets are kept per
-// journal: lines a crashed process appended but never indexed, followed
-// by lines another process indexed, are restored by the next Rebuild,
-// not by Open.
+// journal: lines a crashed process appended but never indexed are indexed
+// by the next append to that journal (by any process: an append holds the
+// journal's lock until it is indexed, so lines past the offset before
+// one's own are a dead writer's) and by the next Open.
 package store

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -129,17 +130,22 @@ func (s *Store) PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) 
 	}
 	sort.Strings(systems)
 	offsets := map[string]int64{}
+	before := map[string]int64{} // each journal's size before our lines
+	paths := map[string]string{}
 	for _, sys := range systems {
 		j, err := s.lockJournal(sys)
 		if err != nil {
 			return err
 		}
 		defer j.Close()
+		if fi, err := j.f.Stat(); err == nil {
+			before[sys] = fi.Size()
+		}
 		end, err := j.append(bySys[sys])
 		if err != nil {
 			return err
 		}
-		offsets[journalRel(sys)] = end
+		offsets[journalRel(sys)], paths[sys] = end, j.p
 	}
 	ictx := context.WithoutCancel(ctx) // the journal has them: index them
 	return s.x.tx(ictx, func(tx *sql.Tx) error {
@@ -148,6 +154,22 @@ func (s *Store) PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) 
 			return err
 		}
 		defer w.close()
+		// Lines before ours that the index does not cover were appended by
+		// a writer that died before indexing them (every writer holds the
+		// lock until it has indexed): index them now, or the offset we
+		// record would pass over them.
+		for _, sys := range systems {
+			off, err := s.x.offset(ictx, tx, journalRel(sys))
+			if err != nil {
+				return err
+			}
+			if off >= before[sys] {
+				continue
+			}
+			if err := replayLines(ictx, w, paths[sys], sys, off, s.opts.Logger); err != nil {
+				return err
+			}
+		}
 		for _, lines := range bySys {
 			for _, l := range lines {
 				if err := w.put(ictx, l); err != nil {
@@ -402,6 +424,36 @@ func (s *Store) CompactTrends(ctx context.Context) error {
 	return err
 }
 
+// replayLines indexes the lines of the journal p of sys from offset off
+// (the journal is locked by the caller).
+func replayLines(ctx context.Context, w *trendWriter, p, sys string, off int64, log *slog.Logger) error {
+	var ierr error
+	_, n, bad, err := replayJournal(p, off, func(line []byte) bool {
+		var l trendLine
+		if err := json.Unmarshal(line, &l); err != nil || l.Subsystem != sys || !validTrendName(l.Trend) {
+			return false
+		}
+		if err := w.put(ctx, l); err != nil {
+			ierr = err
+			return false
+		}
+		return true
+	})
+	if err == nil {
+		err = ierr
+	}
+	if err != nil {
+		return err
+	}
+	if bad > 0 {
+		log.Warn("store: skipped unreadable trend journal lines (torn by a crash?)", "journal", p, "lines", bad)
+	}
+	if n > 0 {
+		log.Debug("store: indexed trend points a writer that died left unindexed", "journal", p, "lines", n)
+	}
+	return nil
+}
+
 // PruneTrends forgets the trend points older than before (none when
 // before is zero) and rewrites every trend journal with exactly the points
 // left in the index, dropping the lines that later puts of the same point
@@ -469,22 +521,8 @@ func (s *Store) pruneJournal(ctx context.Context, sys string, before time.Time) 
 		if err != nil {
 			return err
 		}
-		var ierr error
-		_, _, _, err = replayJournal(j.p, off, func(line []byte) bool {
-			var l trendLine
-			if err := json.Unmarshal(line, &l); err != nil || l.Subsystem != sys || !validTrendName(l.Trend) {
-				return false
-			}
-			if err := w.put(ctx, l); err != nil {
-				ierr = err
-				return false
-			}
-			return true
-		})
+		err = replayLines(ctx, w, j.p, sys, off, s.opts.Logger)
 		w.close()
-		if err == nil {
-			err = ierr
-		}
 		if err != nil {
 			return err
 		}

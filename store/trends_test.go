@@ -253,3 +253,29 @@ func TestPruneTrendsWhileOthersAppend(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got, "the point before the cut is gone")
 }
+
+// TestDeadWritersTrendLinesIndexedByNextAppend: a writer that died after
+// appending its trend lines to the journal but before indexing them (its
+// lock released by its death) left lines the index lacks; the next append,
+// by any process, indexes them before it records the journal's new offset.
+func TestDeadWritersTrendLinesIndexedByNextAppend(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ctx := context.Background()
+	require.NoError(t, s.PutTrendPoints(ctx, []overwatch.TrendPoint{{Subsystem: "EMC", Trend: "mean", Time: time.Unix(1000, 0), Value: 1}}))
+	// What the dead writer appended.
+	f, err := os.OpenFile(filepath.Join(dir, "trending", "EMC", "points.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"sys":"EMC","trend":"mean","run":3,"t":2000000000000,"seq":0,"v":2,"e":0}` + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.NoError(t, s.PutTrendPoints(ctx, []overwatch.TrendPoint{{Subsystem: "EMC", Trend: "mean", Time: time.Unix(3000, 0), Value: 3}}))
+	pts, err := s.TrendPoints(ctx, overwatch.TrendQuery{Subsystem: "EMC", Trend: "mean"})
+	require.NoError(t, err)
+	var vals []float64
+	for _, p := range pts {
+		vals = append(vals, p.Value)
+	}
+	assert.Equal(t, []float64{1, 2, 3}, vals)
+	assertIndexEqualsRebuild(t, s)
+}
