@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 // memStore is an in-memory overwatch.Store for unit tests of the pipeline

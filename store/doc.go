@@ -10,7 +10,7 @@
 //	  overwatch.lock, locks/<writer>         open Stores (shared lock; Rebuild takes it exclusively)
 //	  Run<N>/runInfo.yaml                    "hltMode: C", written once by the run's first snapshot
 //	  Run<N>/<SYS>/<SYS>hists.<time>[.<seq>].root   snapshots
-//	  Run<N>/<SYS>/bundle.owb                the outputs of the processed snapshot (package processing/bundle)
+//	  Run<N>/<SYS>/bundle.owb                the outputs of the processed snapshot (package store/bundle)
 //	  Run<N>/<SYS>/json/<out>.json, img/<out>.png, hints/<out>.json, view.json   per-file outputs (before bundles)
 //	  Run<N>/<SYS>/slices/<key>/…            a time slice's outputs, same layout, + slice.json
 //	  ReplayData/Run<N>/<SYS>/…              mode E snapshots: stored, never indexed or announced
