@@ -49,6 +49,10 @@ type Options struct {
 	// IngestSettle is how long a drop-folder file must be left unmodified
 	// before Ingest takes it (default 1 s).
 	IngestSettle time.Duration
+	// IngestAccumulation is recorded with the snapshots Ingest takes from
+	// a drop folder, whose receiver names cannot say whether they are
+	// cumulative or reset (unset when empty: readers apply their default).
+	IngestAccumulation overwatch.Accumulation
 	// LockTimeout bounds the waits for another process: for the lock of
 	// the data directory while it is rebuilt (or, in Rebuild, while it is
 	// open), and for the SQLite write lock (busy timeout) (default 5 s).
@@ -120,6 +124,9 @@ type Store struct {
 	reserved map[string]map[int]bool // sequence numbers being written, per folder and second
 	dirty    map[string]bool         // directories marked dirty in the index this session
 	inflight map[string]int          // snapshot writes under way per directory
+	// accumulations caches the subsystemInfo.yaml sidecars read or
+	// written, by key (see accumulation.go).
+	accumulations map[string]overwatch.Accumulation
 
 	trendMu sync.Mutex // serialises trend appends
 	alarmMu sync.Mutex // serialises alarm writes
@@ -161,16 +168,17 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		dir: dir, opts: opts, log: opts.Logger,
-		writer:     newWriterID(),
-		subsystems: append([]string(nil), opts.Subsystems...),
-		bucket:     opts.Bucket,
-		dirty:      map[string]bool{},
-		reserved:   map[string]map[int]bool{},
-		inflight:   map[string]int{},
-		watchers:   map[chan overwatch.SnapshotInfo]struct{}{},
-		done:       make(chan struct{}),
-		polled:     make(chan struct{}),
-		listening:  make(chan struct{}),
+		writer:        newWriterID(),
+		subsystems:    append([]string(nil), opts.Subsystems...),
+		bucket:        opts.Bucket,
+		dirty:         map[string]bool{},
+		reserved:      map[string]map[int]bool{},
+		accumulations: map[string]overwatch.Accumulation{},
+		inflight:      map[string]int{},
+		watchers:      map[chan overwatch.SnapshotInfo]struct{}{},
+		done:          make(chan struct{}),
+		polled:        make(chan struct{}),
+		listening:     make(chan struct{}),
 	}
 	if s.bucket == nil {
 		s.bucket = blob.Dir(dir)

@@ -109,6 +109,10 @@ type Config struct {
 	Progress func(Progress)
 	// Clock is the real clock (SystemClock when nil).
 	Clock Clock
+	// Accumulation is recorded with every delivered snapshot: the archive's
+	// file names cannot say whether they are cumulative or reset (unset
+	// when empty: readers apply their default).
+	Accumulation overwatch.Accumulation
 	// Logger receives the replay's log lines (slog.Default when nil).
 	Logger *slog.Logger
 }
@@ -351,7 +355,9 @@ func (r *Replayer) deliver(ctx context.Context, it Item, dups *dupIndex) error {
 			return nil
 		}
 	}
-	info, err := r.cfg.Store.PutSnapshot(ctx, it.Meta(), bytes.NewReader(data))
+	meta := it.Meta()
+	meta.Accumulation = r.cfg.Accumulation
+	info, err := r.cfg.Store.PutSnapshot(ctx, meta, bytes.NewReader(data))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
