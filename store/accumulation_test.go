@@ -110,3 +110,18 @@ func TestAccumulationReconciledAfterCrash(t *testing.T) {
 	assert.Equal(t, []overwatch.Accumulation{overwatch.Reset, overwatch.Reset}, accumulations(t, s2, 8, "EMC"))
 	assertIndexEqualsRebuild(t, s2)
 }
+
+// Ingest records Options.IngestAccumulation: the receiver names of a drop
+// folder cannot say it.
+func TestIngestRecordsAccumulation(t *testing.T) {
+	root := rootFixture(t)
+	dir, drop := t.TempDir(), t.TempDir()
+	s, err := Open(dir, Options{Logger: quietLogger(), IngestSettle: time.Millisecond, IngestAccumulation: overwatch.Reset})
+	require.NoError(t, err)
+	defer s.Close()
+	writeOld(t, drop, "EMChistos_5_B_2020_1_1_0_0_0.root", root)
+	st, err := s.Ingest(context.Background(), drop)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Ingested)
+	assert.Equal(t, []overwatch.Accumulation{overwatch.Reset}, accumulations(t, s, 5, "EMC"))
+}
