@@ -104,7 +104,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 
 	rc := replay.Config{
 		From: *from, Store: st, Speed: *speed, MaxGap: *maxGap, Runs: runs, Subsystems: subsystems,
-		Accumulation: cfg.Processing.Accumulation(), Logger: log, Progress: bar.update,
+		Logger: log, Progress: bar.update,
 	}
 	var trends *trending.Manager
 	if *process {

@@ -45,6 +45,13 @@ func parseSubsystemInfo(b []byte) (overwatch.Accumulation, error) {
 	return overwatch.ParseAccumulation(doc.Accumulation)
 }
 
+// ReadAccumulation reads the accumulation recorded for the snapshots of a
+// Run<N>/<SYS> folder on disk (its subsystemInfo.yaml): unset when the
+// folder has none. A replay of a data directory carries it over.
+func ReadAccumulation(subsystemDir string) (overwatch.Accumulation, error) {
+	return readSubsystemAccumulation(subsystemDir)
+}
+
 // readSubsystemAccumulation reads the sidecar of a subsystem folder on
 // disk (a rebuild); unset when it does not exist.
 func readSubsystemAccumulation(subDir string) (overwatch.Accumulation, error) {
