@@ -2,8 +2,8 @@ package replay
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
