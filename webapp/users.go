@@ -134,6 +134,45 @@ func checkPassword(pw string) error {
 	return nil
 }
 
+// hashPassword checks a new password and returns its bcrypt hash.
+func hashPassword(password string) (string, error) {
+	if err := checkPassword(password); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("webapp: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// update changes the users under the lock, on the file's current content,
+// and saves them when fn returns nil.
+func (u *Users) update(fn func() error) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	return u.save()
+}
+
+// change edits one existing user (update).
+func (u *Users) change(name string, edit func(x *User)) error {
+	return u.update(func() error {
+		x, ok := u.users[name]
+		if !ok {
+			return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
+		}
+		edit(&x)
+		u.users[name] = x
+		return nil
+	})
+}
+
 // Add creates a user with the given password and role.
 func (u *Users) Add(name, password string, role Role) error {
 	if !ValidUserName(name) {
@@ -142,61 +181,38 @@ func (u *Users) Add(name, password string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	if err := checkPassword(password); err != nil {
-		return err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	h, err := hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("webapp: hash password: %w", err)
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
 		return err
 	}
-	if _, ok := u.users[name]; ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUserExists)
-	}
-	u.users[name] = User{Name: name, Hash: string(h), Created: time.Now().UTC().Truncate(time.Second), Role: role}
-	return u.save()
+	return u.update(func() error {
+		if _, ok := u.users[name]; ok {
+			return fmt.Errorf("webapp: %q: %w", name, ErrUserExists)
+		}
+		u.users[name] = User{Name: name, Hash: h, Created: time.Now().UTC().Truncate(time.Second), Role: role}
+		return nil
+	})
 }
 
 // Remove deletes a user; the user's sessions stop working at once.
 func (u *Users) Remove(name string) error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
-		return err
-	}
-	if _, ok := u.users[name]; !ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
-	}
-	delete(u.users, name)
-	return u.save()
+	return u.update(func() error {
+		if _, ok := u.users[name]; !ok {
+			return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
+		}
+		delete(u.users, name)
+		return nil
+	})
 }
 
 // SetPassword replaces a user's password; the user's existing sessions
 // stop working.
 func (u *Users) SetPassword(name, password string) error {
-	if err := checkPassword(password); err != nil {
-		return err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	h, err := hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("webapp: hash password: %w", err)
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
 		return err
 	}
-	x, ok := u.users[name]
-	if !ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
-	}
-	x.Hash = string(h)
-	u.users[name] = x
-	return u.save()
+	return u.change(name, func(x *User) { x.Hash = h })
 }
 
 // SetRole changes a user's role; it takes effect on the user's next
@@ -205,18 +221,7 @@ func (u *Users) SetRole(name string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
-		return err
-	}
-	x, ok := u.users[name]
-	if !ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
-	}
-	x.Role = role
-	u.users[name] = x
-	return u.save()
+	return u.change(name, func(x *User) { x.Role = role })
 }
 
 // Role returns a user's role; ok is false for an unknown user.
