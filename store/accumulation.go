@@ -8,12 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/store/blob"
 )
 
 // A snapshot's accumulation (cumulative or reset, overwatch.Accumulation)
@@ -79,53 +77,22 @@ func readSubsystemAccumulation(subDir string) (overwatch.Accumulation, error) {
 // writing the sidecar, when the run and subsystem have no snapshot yet
 // (known is false); else unset.
 func (s *Store) snapshotAccumulation(ctx context.Context, run int, sys string, declared overwatch.Accumulation, known bool) (overwatch.Accumulation, error) {
+	// Read each time, not cached: another process may delete the run
+	// (retention) and a later one recreate it. The sidecar is a few
+	// bytes beside a snapshot that is written and synced.
 	key := snapshotDir(run, sys) + "/" + subsystemInfoFile
-	s.mu.Lock()
-	a, ok := s.accumulations[key]
-	s.mu.Unlock()
-	if ok {
-		return a, nil
-	}
-	for attempt := 0; attempt < 3; attempt++ {
-		rc, err := s.bucket.Open(ctx, key, 0, subsystemInfoMax)
-		if err == nil {
-			b, rerr := io.ReadAll(rc)
-			_ = rc.Close()
-			if rerr != nil {
-				return "", fmt.Errorf("store: read %s: %w", key, rerr)
-			}
-			a, perr := parseSubsystemInfo(b)
-			if perr != nil {
-				s.log.Warn("store: unreadable subsystem info, accumulation left unset", "run", run, "subsystem", sys, "err", perr)
-			}
-			s.rememberAccumulation(key, a)
-			return a, nil
-		}
-		if !errors.Is(err, blob.ErrNotExist) {
-			return "", fmt.Errorf("store: read %s: %w", key, err)
-		}
+	b, ok, err := s.firstWins(ctx, key, subsystemInfoMax, func() (string, bool) {
 		if declared == overwatch.AccumulationUnset || known {
-			return overwatch.AccumulationUnset, nil
+			return "", false
 		}
-		_, err = s.bucket.Put(ctx, key, strings.NewReader(fmt.Sprintf("accumulation: %s\n", declared)))
-		if err == nil {
-			s.rememberAccumulation(key, declared)
-			return declared, nil
-		}
-		if !errors.Is(err, blob.ErrExist) { // ErrExist: another process was first
-			return "", fmt.Errorf("store: write %s: %w", key, err)
-		}
+		return fmt.Sprintf("accumulation: %s\n", declared), true
+	})
+	if err != nil || !ok {
+		return overwatch.AccumulationUnset, err
 	}
-	return "", fmt.Errorf("store: %s: cannot read or write it", key)
-}
-
-// rememberAccumulation caches a sidecar's value (sidecars are never
-// rewritten); the cache is emptied when it holds many run folders.
-func (s *Store) rememberAccumulation(key string, a overwatch.Accumulation) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.accumulations) >= 4096 {
-		clear(s.accumulations)
+	a, perr := parseSubsystemInfo(b)
+	if perr != nil {
+		s.log.Warn("store: unreadable subsystem info, accumulation left unset", "run", run, "subsystem", sys, "err", perr)
 	}
-	s.accumulations[key] = a
+	return a, nil
 }

@@ -64,7 +64,6 @@ func (s *Store) DeleteRun(ctx context.Context, run int) error {
 	if err := s.x.deleteRun(ctx, run); err != nil {
 		return err
 	}
-	clear(s.accumulations) // a run recreated under this number writes its sidecars afresh
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("store: delete run %d: %w", run, err)
 	}
