@@ -72,6 +72,44 @@ func ParseHLTMode(s string) (HLTMode, error) {
 // (everything but replay mode E).
 func (m HLTMode) Processed() bool { return m != ModeReplay }
 
+// Accumulation says how a snapshot's histograms relate to the earlier
+// snapshots of its run and subsystem. It is recorded with each snapshot
+// (set by the receiver from its configuration), so that processing and
+// the time-slice service know whether to difference or to sum without a
+// setting of their own. The zero value, AccumulationUnset, is what
+// snapshots of stores written before the field existed carry: their
+// readers apply the deployment's default (Accumulation.Or).
+type Accumulation string
+
+// The accumulations.
+const (
+	AccumulationUnset Accumulation = ""           // not recorded (older stores): the reader's default applies
+	Cumulative        Accumulation = "cumulative" // the run so far: a window is the difference of two snapshots
+	Reset             Accumulation = "reset"      // what arrived since the previous snapshot: a window is a sum
+)
+
+// ParseAccumulation validates an accumulation: "cumulative", "reset" or
+// "" (unset); case is ignored.
+func ParseAccumulation(s string) (Accumulation, error) {
+	a := Accumulation(strings.ToLower(strings.TrimSpace(s)))
+	switch a {
+	case AccumulationUnset, Cumulative, Reset:
+		return a, nil
+	}
+	return "", fmt.Errorf("overwatch: unknown accumulation %q (want cumulative or reset)", s)
+}
+
+// Or returns a, or def when a is unset (a snapshot of an older store).
+func (a Accumulation) Or(def Accumulation) Accumulation {
+	if a == AccumulationUnset {
+		return def
+	}
+	return a
+}
+
+// IsReset reports whether a is Reset.
+func (a Accumulation) IsReset() bool { return a == Reset }
+
 // ValidSubsystem reports whether s is a valid subsystem name: 2 to 8
 // upper-case letters or digits, starting with a letter (EMC, TPC, HLT, V0,
 // ZDC, ...).
@@ -155,6 +193,11 @@ type SnapshotMeta struct {
 	// Origin names the path the snapshot took: "hlt", "dqm", "ingest",
 	// "replay" or a custom receiver's name.
 	Origin string
+	// Accumulation says whether the snapshot is cumulative or reset
+	// (unset: the reader's default). A store keeps the first value
+	// declared for a run and subsystem: later snapshots of it take that
+	// one.
+	Accumulation Accumulation
 }
 
 // SnapshotInfo describes a stored snapshot.
@@ -166,6 +209,9 @@ type SnapshotInfo struct {
 	// slash-separated (e.g. "Run123/EMC/EMChists.2015_11_24_18_05_10.root").
 	Path string
 	Size int64
+	// Accumulation is the snapshot's recorded accumulation
+	// (AccumulationUnset for snapshots stored without one).
+	Accumulation Accumulation `json:",omitempty"`
 }
 
 // Quality is a data-quality flag set by detector functions, ordered from

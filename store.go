@@ -92,7 +92,7 @@ const (
 	OutputSlice OutputKind = "slice" // a time slice's request and result summary (JSON)
 	// OutputBundle holds every JSON, hints (and eager PNG) output and the
 	// view of one processed snapshot of a (run, subsystem[, slice]) as one
-	// blob with an index of its members (package processing/bundle); Name
+	// blob with an index of its members (package store/bundle); Name
 	// is empty.
 	OutputBundle OutputKind = "bundle"
 )

@@ -86,7 +86,8 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 	// Outputs are not fsynced: they stay atomic, and a power loss can only
 	// lose the newest ones, which processing recomputes from the (synced)
 	// snapshots; syncing 500 outputs per snapshot would cost ~0.5 s.
-	d.st, err = store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Logger: log.With("component", "store"), NoSyncOutputs: true, Index: cfg.Store.IndexOption()})
+	d.st, err = store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Logger: log.With("component", "store"), NoSyncOutputs: true, Index: cfg.Store.IndexOption(),
+		IngestAccumulation: cfg.Processing.Accumulation()})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.disp.SetLinks(notificationLinks(cfg))
 		d.metrics.watchDispatcher(d.disp)
 	}
-	reset := cfg.Processing.Mode == "reset"
+	acc := cfg.Processing.Accumulation() // recorded by the receivers; the default for snapshots without one
 	if cfg.Processing.Enabled {
 		d.trends, err = trending.NewManager(d.st, cfg.Trending, d.disp, log.With("component", "trending"))
 		if err != nil {
@@ -114,7 +115,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		// Receivers hand their decoded snapshots to processing: decoded once.
 		d.handoff = processing.NewHandoff(2 * len(cfg.HLT.Receivers))
 		d.proc = processing.New(d.st, processing.Options{
-			Logger: log, Observer: d.metrics.observe(checks), ResetMode: reset, ScanInterval: cfg.Processing.Scan,
+			Logger: log, Observer: d.metrics.observe(checks), DefaultAccumulation: acc, ScanInterval: cfg.Processing.Scan,
 			PNG: cfg.Processing.PNG, Handoff: d.handoff,
 		})
 		d.metrics.watchProcessor(d.proc)
@@ -122,7 +123,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 	for _, rc := range cfg.HLT.Receivers {
 		r := hlt.New(hlt.Config{
 			Endpoint: rc.In, Subsystem: rc.Subsystem, DataDir: cfg.Data, Select: rc.Select,
-			ResetOnRequest: rc.Reset, Sleep: rc.Sleep, Timeout: rc.Timeout,
+			ResetOnRequest: rc.Reset, Accumulation: acc, Sleep: rc.Sleep, Timeout: rc.Timeout,
 			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
 		}, hlt.StoreSink{Store: d.st, Stored: d.handoff.Offer})
 		d.hlt = append(d.hlt, r)
@@ -130,7 +131,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.metrics.watchHLT(rc.Subsystem, r)
 	}
 	if cfg.DQM.Enabled {
-		d.dqm, err = newDQMServer(d.st, cfg.Data, cfg.DQM, log)
+		d.dqm, err = newDQMServer(d.st, cfg.Data, cfg.DQM, acc, log)
 		if err != nil {
 			return nil, err
 		}
@@ -182,9 +183,9 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		}
 		renderer := d.proc
 		if renderer == nil {
-			renderer = processing.New(d.st, processing.Options{Logger: log, ResetMode: reset})
+			renderer = processing.New(d.st, processing.Options{Logger: log, DefaultAccumulation: acc})
 		}
-		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, ResetMode: reset})
+		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc})
 		wc.Slices = d.slices
 		if d.app, err = webapp.New(wc); err != nil {
 			return nil, err

@@ -32,7 +32,12 @@ func runReceiveDQM(ctx context.Context, e *env, args []string) error {
 	sf := addStoreFlags(fs)
 	listen := fs.String("listen", "127.0.0.1:8081", "`address` to listen on")
 	maxSize := fs.String("max-size", "256MiB", "largest accepted upload (`SIZE`, e.g. 256MiB)")
+	accFlag := fs.String("accumulation", "cumulative", "recorded with uploads without an accumulation header: `cumulative` or reset")
 	opts, err := sf.parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	acc, err := parseAccumulationFlag(*accFlag)
 	if err != nil {
 		return err
 	}
@@ -47,7 +52,7 @@ func runReceiveDQM(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	dc := config.Default().DQM
 	dc.MaxSize = config.Size(limit)
-	srv, err := newDQMServer(st, *sf.data, dc, opts.Logger)
+	srv, err := newDQMServer(st, *sf.data, dc, acc, opts.Logger)
 	if err != nil {
 		return err
 	}
@@ -61,14 +66,14 @@ func runReceiveDQM(ctx context.Context, e *env, args []string) error {
 
 // newDQMServer opens the tokens of a data directory and builds the DQM
 // receiver.
-func newDQMServer(st *store.Store, dataDir string, c config.DQM, log *slog.Logger) (*dqm.Server, error) {
+func newDQMServer(st *store.Store, dataDir string, c config.DQM, acc overwatch.Accumulation, log *slog.Logger) (*dqm.Server, error) {
 	toks, err := dqm.OpenTokens(dqm.TokensPath(dataDir))
 	if err != nil {
 		return nil, err
 	}
 	return dqm.New(dqm.Config{Store: st, DataDir: dataDir, Tokens: toks, MaxSize: int64(c.MaxSize),
 		MaxDecodedBytes: int64(c.MaxDecoded), MaxCells: c.MaxCells, MaxConcurrent: c.MaxConcurrent,
-		QuarantineMaxBytes: int64(c.QuarantineMaxSize), QuarantineMaxAge: c.QuarantineMaxAge, Logger: log})
+		QuarantineMaxBytes: int64(c.QuarantineMaxSize), QuarantineMaxAge: c.QuarantineMaxAge, Accumulation: acc, Logger: log})
 }
 
 // serveHTTP serves h on ln with the limits of a hardened server
@@ -200,4 +205,13 @@ func notifyingAlerter(d *trending.Dispatcher, recipients []string, log *slog.Log
 		}
 		d.Enqueue([]trending.Notification{n})
 	})
+}
+
+// parseAccumulationFlag reads an --accumulation flag: cumulative or reset.
+func parseAccumulationFlag(v string) (overwatch.Accumulation, error) {
+	a, err := overwatch.ParseAccumulation(v)
+	if err != nil || a == overwatch.AccumulationUnset {
+		return "", fmt.Errorf("%w: --accumulation: want cumulative or reset, got %q", errUsage, v)
+	}
+	return a, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
@@ -76,7 +77,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 		once         = fs.Bool("once", false, "process what is out of date (and what is forced), then exit")
 		watch        = fs.Bool("watch", false, "keep running: process snapshots as they are stored (the default)")
 		forceAll     = fs.Bool("force-all", false, "reprocess every subsystem of every run")
-		resetMode    = fs.Bool("reset-mode", false, "snapshots hold only the data since the previous one (sum them); default cumulative")
+		resetMode    = fs.Bool("reset-mode", false, "snapshots that do not record whether they are cumulative or reset (older stores, and those --ingest takes) hold only the data since the previous one (sum them); default cumulative")
 		noPNG        = fs.Bool("no-png", false, "do not render PNG images (with --png eager)")
 		pngMode      = fs.String("png", "demand", "when histogram images are rendered: `demand` (by their readers, from the bundle) or eager (during processing)")
 		noTrending   = fs.Bool("no-trending", false, "do not record trends and alarms")
@@ -128,14 +129,18 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, NoSyncOutputs: !*syncOutputs, Index: idx})
+	acc := overwatch.Cumulative
+	if *resetMode {
+		acc = overwatch.Reset
+	}
+	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, NoSyncOutputs: !*syncOutputs, IngestAccumulation: acc, Index: idx})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
 	opts := processing.Options{
-		Logger: log, Workers: *workers, ResetMode: *resetMode, NoPNG: *noPNG, PNG: *pngMode, ScanInterval: *scanInterval,
+		Logger: log, Workers: *workers, DefaultAccumulation: acc, NoPNG: *noPNG, PNG: *pngMode, ScanInterval: *scanInterval,
 		Force: processing.Force{All: *forceAll, Runs: forceRuns, Subsystems: forceSubs}, LeaseTTL: *leaseTTL, Holder: *holder,
 	}
 	// Workers on one store share the work by leases (see processing.Options.Leases).

@@ -116,7 +116,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		if dep != nil {
 			obs = dep.metrics.observe(trends)
 		}
-		p := processing.New(st, processing.Options{Logger: log, Observer: obs, ResetMode: cfg.Processing.Mode == "reset", NoPNG: *noPNG})
+		p := processing.New(st, processing.Options{Logger: log, Observer: obs, DefaultAccumulation: cfg.Processing.Accumulation(), NoPNG: *noPNG})
 		rc.Processor = processAndTrend{p: p, trends: trends}
 	}
 	r, err := replay.New(rc)

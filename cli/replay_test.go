@@ -20,9 +20,9 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/trending"
 	"github.com/overwatch-dqm/overwatch/webapp"
 )

@@ -200,8 +200,12 @@ func runStoreIngest(ctx context.Context, e *env, args []string) error {
 	watch := fs.Bool("watch", false, "keep ingesting until interrupted")
 	every := fs.Duration("every", 2*time.Second, "period of the drop-folder scan with --watch")
 	settle := fs.Duration("settle", time.Second, "leave files modified more recently than this (still being written)")
+	accFlag := fs.String("accumulation", "cumulative", "recorded with the ingested snapshots: `cumulative` or reset")
 	o, err := sf.parse(e, fs, args)
 	if err != nil {
+		return err
+	}
+	if o.IngestAccumulation, err = parseAccumulationFlag(*accFlag); err != nil {
 		return err
 	}
 	if *drop == "" {

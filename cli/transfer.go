@@ -27,33 +27,17 @@ func init() {
 
 func runTransfer(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "transfer", "--config FILE [--data DIR] [--metrics ADDR]")
-	path := fs.String("config", "", "configuration `file` with a transfer section (required)")
-	data := fs.String("data", "", "data `directory` (overrides the configuration)")
-	metricsAddr := fs.String("metrics", "", "serve /metrics on `address` (overrides metrics.listen)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	if *path == "" {
-		return fmt.Errorf("%w: --config is required", errUsage)
-	}
-	cfg, err := loadConfig(e, *path)
+	front := addConfigFront(fs, "configuration `file` with a transfer section (required)", true)
+	front.override(fs, "metrics", "serve /metrics on `address` (overrides metrics.listen)", func(c *config.Config, v string) { c.Metrics.Listen = v })
+	cfg, err := front.load(e, fs, args)
 	if err != nil {
 		return err
-	}
-	if *data != "" {
-		cfg.Data = *data
-	}
-	if *metricsAddr != "" {
-		cfg.Metrics.Listen = *metricsAddr
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	if len(cfg.Transfer.Destinations) == 0 {
-		return fmt.Errorf("%w: %s has no transfer.destinations", errUsage, *path)
+		return fmt.Errorf("%w: %s has no transfer.destinations", errUsage, *front.path)
 	}
 	log := newLogger(cfg.Log, e.stderr)
 	st, err := store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Logger: log.With("component", "store")})

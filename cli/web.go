@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
@@ -53,7 +54,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		proxyHeader = fs.String("trusted-proxy-header", "", "log in the user named by this request `header` (e.g. X-Remote-User), only from --trusted-proxy addresses")
 		proxies     = fs.String("trusted-proxy", "", "comma-separated `CIDRs` of proxies allowed to set --trusted-proxy-header")
 		noSlices    = fs.Bool("no-slices", false, "disable time slices")
-		resetMode   = fs.Bool("reset-mode", false, "snapshots hold only the data since the previous one (time slices sum them)")
+		resetMode   = fs.Bool("reset-mode", false, "snapshots that do not record whether they are cumulative or reset (older stores) hold only the data since the previous one (time slices sum them)")
 		verbose     = fs.Bool("v", false, "debug logging")
 		subsystems  []string
 	)
@@ -107,8 +108,12 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		cfg.JSROOTDir = webapp.FindJSROOT(jsrootCandidates()...)
 	}
 	if !*noSlices {
-		renderer := processing.New(st, processing.Options{Logger: log, ResetMode: *resetMode})
-		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, ResetMode: *resetMode})
+		acc := overwatch.Cumulative
+		if *resetMode {
+			acc = overwatch.Reset
+		}
+		renderer := processing.New(st, processing.Options{Logger: log, DefaultAccumulation: acc})
+		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc})
 		defer svc.Close()
 		cfg.Slices = svc
 	}

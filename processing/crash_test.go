@@ -18,8 +18,8 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

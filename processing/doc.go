@@ -6,7 +6,7 @@
 // snapshot feeds the subsystem view through the detector hooks of the root
 // package (derived histograms, stacks, display defaults, groups, functions),
 // runs the detector functions on every histogram in parallel and writes one
-// bundle (package processing/bundle, overwatch.OutputBundle) per processed
+// bundle (package store/bundle, overwatch.OutputBundle) per processed
 // snapshot and subsystem: per histogram the JSROOT JSON and the display
 // hints (a Hints document), and the view (a ViewDoc), replacing the
 // previous bundle atomically. Images are rendered on demand by their

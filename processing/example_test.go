@@ -8,8 +8,8 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 // ExampleProcessor_ProcessFile processes an in-memory snapshot for one

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 // memStore is an in-memory overwatch.Store for unit tests of the pipeline
@@ -52,7 +52,7 @@ func (m *memStore) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta,
 			ref.Seq = s.Seq + 1
 		}
 	}
-	info := overwatch.SnapshotInfo{SnapshotRef: ref, Mode: meta.Mode, Origin: meta.Origin, Path: k + "/" + ref.String(), Size: int64(len(b))}
+	info := overwatch.SnapshotInfo{SnapshotRef: ref, Mode: meta.Mode, Origin: meta.Origin, Path: k + "/" + ref.String(), Size: int64(len(b)), Accumulation: meta.Accumulation}
 	m.snaps[k] = append(m.snaps[k], info)
 	sort.Slice(m.snaps[k], func(i, j int) bool { return m.snaps[k][i].SnapshotRef.Before(m.snaps[k][j].SnapshotRef) })
 	m.data[ref] = b

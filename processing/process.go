@@ -14,8 +14,8 @@ import (
 	"sync"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
-	"github.com/overwatch-dqm/overwatch/processing/render"
+	"github.com/overwatch-dqm/overwatch/render"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 // Target says where ProcessFile writes and what it knows about the input.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -530,8 +530,10 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-func TestResetModeSums(t *testing.T) {
-	st, p := newTest(t, Options{NoPNG: true, ResetMode: true}, "TST")
+// Snapshots that record no accumulation (older stores) follow
+// Options.DefaultAccumulation.
+func TestDefaultResetSumsUnsetSnapshots(t *testing.T) {
+	st, p := newTest(t, Options{NoPNG: true, DefaultAccumulation: overwatch.Reset}, "TST")
 	ctx := context.Background()
 	put(t, st, 16, "TST", t0, histtest.GobEncode(events("TSTEvents", 10), h1("TSTEnergyC", 4, 1)))
 	s := put(t, st, 16, "TST", t0.Add(time.Minute), histtest.GobEncode(events("TSTEvents", 5), h1("TSTEnergyC", 4, 1)))

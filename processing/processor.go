@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
-	"github.com/overwatch-dqm/overwatch/processing/render"
+	"github.com/overwatch-dqm/overwatch/render"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
@@ -28,11 +28,14 @@ type Options struct {
 	Observer Observer
 	// Workers bounds the histograms processed at once (GOMAXPROCS when 0).
 	Workers int
-	// ResetMode declares that snapshots hold only the data received since
-	// the previous one (the source resets its histograms after each send):
-	// the run's view is then the sum of its snapshots. In the default
-	// cumulative mode the newest snapshot is the whole run so far.
-	ResetMode bool
+	// DefaultAccumulation applies to snapshots stored without an
+	// accumulation (older stores; Cumulative when unset). Every other
+	// snapshot says itself (overwatch.SnapshotInfo.Accumulation): a
+	// cumulative snapshot is the whole run so far; a reset snapshot holds
+	// only the data received since the previous one (the source resets
+	// its histograms after each send), and the run's view is then the sum
+	// of its snapshots up to it.
+	DefaultAccumulation overwatch.Accumulation
 	// ScanInterval is the period of the scan that catches snapshots whose
 	// announcement was missed (30 s when 0; negative disables it).
 	ScanInterval time.Duration
@@ -258,10 +261,11 @@ func (p *Processor) processSub(ctx context.Context, f *overwatch.File, s overwat
 	return nil
 }
 
-// load returns the combined view of the run up to s: the snapshot itself in
-// cumulative mode, the sum of the run's snapshots up to s in reset mode.
+// load returns the combined view of the run up to s: the snapshot itself
+// when it is cumulative, the sum of the run's snapshots up to s when it is
+// reset (its recorded accumulation, else Options.DefaultAccumulation).
 func (p *Processor) load(ctx context.Context, s overwatch.SnapshotInfo) (*overwatch.File, error) {
-	if !p.opts.ResetMode {
+	if !s.Accumulation.Or(p.opts.DefaultAccumulation).IsReset() {
 		return p.decodeSnapshot(ctx, s.SnapshotRef)
 	}
 	all, err := p.store.Snapshots(ctx, s.Run, s.Subsystem)

@@ -14,9 +14,9 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/rootfiles"
 	"github.com/overwatch-dqm/overwatch/processing"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
-	"github.com/overwatch-dqm/overwatch/processing/render"
+	"github.com/overwatch-dqm/overwatch/render"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -207,10 +207,19 @@ func BenchmarkRunsNewest50(b *testing.B) {
 }
 
 // BenchmarkPutSnapshot stores 200 KiB snapshots (fsynced file and
-// directory, then an index transaction).
+// directory, then an index transaction), without and with a declared
+// accumulation (the subsystemInfo.yaml sidecar read on each put).
 func BenchmarkPutSnapshot(b *testing.B) {
-	for _, size := range []int{4 << 10, 200 << 10} {
-		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+	for _, c := range []struct {
+		size int
+		acc  overwatch.Accumulation
+	}{{4 << 10, ""}, {200 << 10, ""}, {4 << 10, overwatch.Reset}} {
+		size := c.size
+		name := fmt.Sprintf("%dKiB", size>>10)
+		if c.acc != "" {
+			name += "/" + string(c.acc)
+		}
+		b.Run(name, func(b *testing.B) {
 			s := openTest(b, b.TempDir())
 			data := bytes.Repeat([]byte("r"), size)
 			ctx := context.Background()
@@ -218,7 +227,7 @@ func BenchmarkPutSnapshot(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				_, err := s.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 1 + i/1000, Subsystem: "EMC", Mode: "C", Time: t0.Add(time.Duration(i) * time.Second)}, bytes.NewReader(data))
+				_, err := s.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: 1 + i/1000, Subsystem: "EMC", Mode: "C", Time: t0.Add(time.Duration(i) * time.Second), Accumulation: c.acc}, bytes.NewReader(data))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -10,7 +10,8 @@
 //	  overwatch.lock, locks/<writer>         open Stores (shared lock; Rebuild takes it exclusively)
 //	  Run<N>/runInfo.yaml                    "hltMode: C", written once by the run's first snapshot
 //	  Run<N>/<SYS>/<SYS>hists.<time>[.<seq>].root   snapshots
-//	  Run<N>/<SYS>/bundle.owb                the outputs of the processed snapshot (package processing/bundle)
+//	  Run<N>/<SYS>/subsystemInfo.yaml        "accumulation: reset", written once by the first snapshot of the subsystem that declares one
+//	  Run<N>/<SYS>/bundle.owb                the outputs of the processed snapshot (package store/bundle)
 //	  Run<N>/<SYS>/json/<out>.json, img/<out>.png, hints/<out>.json, view.json   per-file outputs (before bundles)
 //	  Run<N>/<SYS>/slices/<key>/…            a time slice's outputs, same layout, + slice.json
 //	  ReplayData/Run<N>/<SYS>/…              mode E snapshots: stored, never indexed or announced
@@ -47,7 +48,9 @@
 // # Runs and subsystems
 //
 // The first snapshot of a run fixes its HLT mode (runInfo.yaml, never
-// rewritten). A run lists every subsystem with snapshots of its own, and
+// rewritten), and the first snapshot of a run's subsystem its
+// accumulation, cumulative or reset (subsystemInfo.yaml, written only
+// when that snapshot declares one; see overwatch.Accumulation). A run lists every subsystem with snapshots of its own, and
 // every configured subsystem without its own that borrows the HLT
 // receiver's files (Source "HLT") as soon as the run has HLT snapshots —
 // whenever they arrive, not only at run creation. The borrowing is

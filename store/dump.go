@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/overwatch-dqm/overwatch"
 )
 
 // DumpOptions select what DumpIndex leaves out.
@@ -46,7 +48,7 @@ func dumpIndex(ctx context.Context, x *db, w io.Writer, o DumpOptions) error {
 			b, _ := json.Marshal(page[i].rec) // map keys sorted: canonical
 			fmt.Fprintf(bw, "run %d %s\n", page[i].run, b)
 		}
-		rows, err := x.r.QueryContext(ctx, "SELECT run, sys, t, seq, name, size, origin FROM snapshots ORDER BY run, sys, t, seq")
+		rows, err := x.r.QueryContext(ctx, "SELECT run, sys, t, seq, name, size, origin, accumulation FROM snapshots ORDER BY run, sys, t, seq")
 		if err != nil {
 			return err
 		}
@@ -55,14 +57,18 @@ func dumpIndex(ctx context.Context, x *db, w io.Writer, o DumpOptions) error {
 			var sys string
 			var st stamp
 			var sr snapRecord
-			if err := rows.Scan(&run, &sys, &st.T, &st.Seq, &sr.Name, &sr.Size, &sr.Source); err != nil {
+			if err := rows.Scan(&run, &sys, &st.T, &st.Seq, &sr.Name, &sr.Size, &sr.Source, (*string)(&sr.Accumulation)); err != nil {
 				rows.Close()
 				return err
 			}
 			if o.NoSources {
 				sr.Source = ""
 			}
-			fmt.Fprintf(bw, "snap %d %s %d.%d %s %d %q\n", run, sys, st.T, st.Seq, sr.Name, sr.Size, sr.Source)
+			fmt.Fprintf(bw, "snap %d %s %d.%d %s %d %q", run, sys, st.T, st.Seq, sr.Name, sr.Size, sr.Source)
+			if sr.Accumulation != overwatch.AccumulationUnset {
+				fmt.Fprintf(bw, " %s", sr.Accumulation)
+			}
+			bw.WriteByte('\n')
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

@@ -171,7 +171,7 @@ func (s *Store) ingestOne(ctx context.Context, dropDir, name string, n Name, st 
 		s.log.Info("store: drop file identical to the newest snapshot of its run, removing it", "file", name)
 		return removeSynced(src)
 	}
-	meta := overwatch.SnapshotMeta{Run: n.Run, Subsystem: n.Subsystem, Mode: n.Mode, Time: n.Time, Origin: "ingest"}
+	meta := overwatch.SnapshotMeta{Run: n.Run, Subsystem: n.Subsystem, Mode: n.Mode, Time: n.Time, Origin: "ingest", Accumulation: s.opts.IngestAccumulation}
 	info, err := s.PutSnapshot(ctx, meta, bytes.NewReader(data))
 	if err != nil {
 		return err

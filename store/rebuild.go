@@ -76,7 +76,7 @@ func scanSubsystem(dir, sys string, clean bool, skipped *int) ([]fileEntry, erro
 			}
 			continue
 		}
-		if e.IsDir() {
+		if e.IsDir() || name == subsystemInfoFile {
 			continue
 		}
 		n, err := ParseName(name)
@@ -113,8 +113,10 @@ type runScan struct {
 	run     int
 	subs    []string
 	files   [][]fileEntry
+	accs    []overwatch.Accumulation // per subsystem, from subsystemInfo.yaml
 	mode    overwatch.HLTMode
 	modeErr error
+	accErrs []error // unreadable subsystemInfo.yaml (accumulation left unset)
 	skipped int
 	err     error
 }
@@ -150,8 +152,13 @@ func scanRun(root string, run int, clean bool) runScan {
 			// (original bug §10.1-25).
 			continue
 		}
+		acc, err := readSubsystemAccumulation(filepath.Join(dir, e.Name()))
+		if err != nil {
+			sc.accErrs = append(sc.accErrs, err)
+		}
 		sc.subs = append(sc.subs, e.Name())
 		sc.files = append(sc.files, files)
+		sc.accs = append(sc.accs, acc)
 	}
 	if len(sc.subs) > 0 {
 		sc.mode, _, sc.modeErr = readRunMode(dir)
@@ -221,13 +228,16 @@ func indexRun(ctx context.Context, ps *rebuildStmts, sc runScan, st *RebuildStat
 	if sc.modeErr != nil {
 		log("store: unreadable run info, using mode U", "run", sc.run, "err", sc.modeErr)
 	}
+	for _, err := range sc.accErrs {
+		log("store: unreadable subsystem info, accumulation left unset", "run", sc.run, "err", err)
+	}
 	if _, err := ps.run.ExecContext(ctx, sc.run, string(sc.mode)); err != nil {
 		return fmt.Errorf("store: rebuild: index run %d: %w", sc.run, err)
 	}
 	for i, sys := range sc.subs {
 		files := sc.files[i]
 		for _, f := range files {
-			if _, err := ps.snap.ExecContext(ctx, sc.run, sys, f.st.T, f.st.Seq, f.name, f.size, "", ""); err != nil {
+			if _, err := ps.snap.ExecContext(ctx, sc.run, sys, f.st.T, f.st.Seq, f.name, f.size, "", "", string(sc.accs[i])); err != nil {
 				return fmt.Errorf("store: rebuild: index %s/%s: %w", snapshotDir(sc.run, sys), f.name, err)
 			}
 		}
@@ -243,7 +253,8 @@ func indexRun(ctx context.Context, ps *rebuildStmts, sc runScan, st *RebuildStat
 }
 
 // Rebuild recreates the index of the store rooted at dir from its files
-// alone: run folders (Run<N>, anything else is skipped), runInfo.yaml, the
+// alone: run folders (Run<N>, anything else is skipped), runInfo.yaml,
+// the subsystems' subsystemInfo.yaml (their snapshots' accumulation), the
 // snapshot file names and sizes (the ROOT content is never read), the
 // trend-point journals, the alarm documents and the alarm-event journal.
 // It streams through the run folders 256 at a time, so memory stays
@@ -544,6 +555,10 @@ func (s *Store) reconcileDir(ctx context.Context, tx *sql.Tx, rel string) error 
 	if merr != nil {
 		s.log.Warn("store: unreadable run info, using mode U", "run", run, "err", merr)
 	}
+	acc, aerr := readSubsystemAccumulation(s.abs(rel))
+	if aerr != nil {
+		s.log.Warn("store: unreadable subsystem info, accumulation left unset", "dir", rel, "err", aerr)
+	}
 	if len(files) > 0 {
 		if _, err := s.x.ensureRun(ctx, tx, run, mode); err != nil {
 			return err
@@ -561,7 +576,7 @@ func (s *Store) reconcileDir(ctx context.Context, tx *sql.Tx, rel string) error 
 				return fmt.Errorf("store: reconcile %s: %w", rel, err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.x.d.q(insertSnap), run, sys, f.st.T, f.st.Seq, f.name, f.size, "", ""); err != nil {
+		if _, err := tx.ExecContext(ctx, s.x.d.q(insertSnap), run, sys, f.st.T, f.st.Seq, f.name, f.size, "", "", string(acc)); err != nil {
 			return fmt.Errorf("store: reconcile %s: %w", rel, err)
 		}
 		added++

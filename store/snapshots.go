@@ -20,7 +20,10 @@ import (
 // replacing a file (a snapshot of the same second gets the next sequence
 // number, ".1", ".2", … before ".root"), the directory is fsynced, and
 // only then is the snapshot indexed. The first snapshot of a run writes
-// runInfo.yaml with its mode; later snapshots take the run's mode. Replay
+// runInfo.yaml with its mode; later snapshots take the run's mode. The
+// first snapshot of a run's subsystem that declares an accumulation
+// writes subsystemInfo.yaml with it; later snapshots of the subsystem take
+// that one (see accumulation.go). Replay
 // (mode E) snapshots go to ReplayData/ and are neither indexed nor
 // announced.
 func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r io.Reader) (overwatch.SnapshotInfo, error) {
@@ -38,6 +41,10 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 		mode = overwatch.ModeUnknown
 	}
 	mode, err := overwatch.ParseHLTMode(string(mode))
+	if err != nil {
+		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: %w", err)
+	}
+	acc, err := overwatch.ParseAccumulation(string(meta.Accumulation))
 	if err != nil {
 		return overwatch.SnapshotInfo{}, fmt.Errorf("store: put snapshot: %w", err)
 	}
@@ -82,10 +89,19 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 		} else if mode, err = s.runMode(ctx, meta.Run, mode); err != nil {
 			return overwatch.SnapshotInfo{}, err
 		}
+		declared := acc
+		known := rec != nil && rec.Subs[meta.Subsystem] != nil
+		if acc, err = s.snapshotAccumulation(ctx, meta.Run, meta.Subsystem, declared, known); err != nil {
+			return overwatch.SnapshotInfo{}, err
+		}
+		if declared != overwatch.AccumulationUnset && acc != declared {
+			s.log.Warn("store: snapshot accumulation differs from the one recorded for its run and subsystem; the first wins",
+				"run", meta.Run, "subsystem", meta.Subsystem, "accumulation", declared, "recorded", acc)
+		}
 	}
 	info := overwatch.SnapshotInfo{
 		SnapshotRef: overwatch.SnapshotRef{Run: meta.Run, Subsystem: meta.Subsystem, Time: t},
-		Mode:        mode, Origin: meta.Origin,
+		Mode:        mode, Origin: meta.Origin, Accumulation: acc,
 	}
 	// Sequence numbers already indexed for this second (a legacy tree may
 	// hold them under unpadded names the bucket would not refuse) or
@@ -144,7 +160,7 @@ func (s *Store) PutSnapshot(ctx context.Context, meta overwatch.SnapshotMeta, r 
 		}
 		info.Mode = m // another process may have created the run first
 		inserted, err := s.x.insertSnapshot(ictx, tx, info.Run, info.Subsystem, stamp{T: info.Time.Unix(), Seq: info.Seq},
-			snapRecord{Name: name, Size: info.Size, Source: info.Origin}, s.writer)
+			snapRecord{Name: name, Size: info.Size, Source: info.Origin, Accumulation: info.Accumulation}, s.writer)
 		if err != nil || !inserted {
 			return err
 		}
@@ -162,7 +178,7 @@ func snapInfo(run int, sys string, st stamp, mode overwatch.HLTMode, rec snapRec
 	return overwatch.SnapshotInfo{
 		SnapshotRef: overwatch.SnapshotRef{Run: run, Subsystem: sys, Time: st.time(), Seq: st.Seq},
 		Mode:        mode, Origin: rec.Source, Size: rec.Size,
-		Path: snapshotDir(run, sys) + "/" + rec.Name,
+		Path: snapshotDir(run, sys) + "/" + rec.Name, Accumulation: rec.Accumulation,
 	}
 }
 

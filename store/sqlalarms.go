@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
+	"slices"
 
 	"github.com/overwatch-dqm/overwatch"
 )
@@ -61,56 +61,16 @@ func (x *db) putAlarm(ctx context.Context, e execer, a overwatch.AlarmRecord, do
 }
 
 func (x *db) alarmIDs(ctx context.Context, e execer) ([]string, error) {
-	rows, err := e.QueryContext(ctx, "SELECT id FROM alarms")
-	if err != nil {
-		return nil, fmt.Errorf("store: list alarms: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: list alarms: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryStrings(ctx, e, "list alarms", "SELECT id FROM alarms")
 }
 
 func (x *db) alarms(ctx context.Context, q overwatch.AlarmQuery) ([]overwatch.AlarmRecord, error) {
-	var where []string
-	var args []any
-	if q.Subsystem != "" {
-		where, args = append(where, "sys = ?"), append(args, q.Subsystem)
-	}
-	if q.Trend != "" {
-		where, args = append(where, "trend = ?"), append(args, q.Trend)
-	}
-	if q.State != "" {
-		where, args = append(where, "state = ?"), append(args, string(q.State))
-	}
-	query := "SELECT id, doc FROM alarms"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := x.r.QueryContext(ctx, x.d.q(query+" ORDER BY id"), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list alarms: %w", err)
-	}
-	defer rows.Close()
-	var out []overwatch.AlarmRecord
-	for rows.Next() {
-		var id, doc string
-		if err := rows.Scan(&id, &doc); err != nil {
-			return nil, fmt.Errorf("store: list alarms: %w", err)
-		}
-		var a overwatch.AlarmRecord
-		if err := json.Unmarshal([]byte(doc), &a); err != nil {
-			return nil, fmt.Errorf("store: index entry of alarm %q: %w", id, err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	var f filter
+	f.eq("sys", q.Subsystem, q.Subsystem != "")
+	f.eq("trend", q.Trend, q.Trend != "")
+	f.eq("state", string(q.State), q.State != "")
+	query, args := f.query("SELECT id, doc FROM alarms", []string{"id"}, 0)
+	return queryDocs[overwatch.AlarmRecord](ctx, x.r, "alarm", x.d.q(query), args...)
 }
 
 // putAlarmEvent indexes one event with its journal line; the same line
@@ -126,57 +86,18 @@ func (x *db) putAlarmEvent(ctx context.Context, e execer, ev overwatch.AlarmEven
 }
 
 func (x *db) alarmEvents(ctx context.Context, q overwatch.AlarmEventQuery) ([]overwatch.AlarmEvent, error) {
-	var where []string
-	var args []any
-	if q.AlarmID != "" {
-		where, args = append(where, "alarm_id = ?"), append(args, q.AlarmID)
-	}
-	if q.Subsystem != "" {
-		where, args = append(where, "sys = ?"), append(args, q.Subsystem)
-	}
-	if q.Run != 0 {
-		where, args = append(where, "run = ?"), append(args, q.Run)
-	}
-	if !q.From.IsZero() {
-		where, args = append(where, "t >= ?"), append(args, q.From.UnixNano())
-	}
-	if !q.To.IsZero() {
-		where, args = append(where, "t <= ?"), append(args, q.To.UnixNano())
-	}
-	query := "SELECT doc FROM alarm_events"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	if q.Limit > 0 {
-		query += " ORDER BY t DESC, id DESC LIMIT ?"
-		args = append(args, q.Limit)
-	} else {
-		query += " ORDER BY t, id"
-	}
-	rows, err := x.r.QueryContext(ctx, x.d.q(query), args...)
+	var f filter
+	f.eq("alarm_id", q.AlarmID, q.AlarmID != "")
+	f.eq("sys", q.Subsystem, q.Subsystem != "")
+	f.eq("run", q.Run, q.Run != 0)
+	f.timeRange(q.From, q.To)
+	query, args := f.query("SELECT h, doc FROM alarm_events", []string{"t", "id"}, q.Limit)
+	out, err := queryDocs[overwatch.AlarmEvent](ctx, x.r, "alarm event", x.d.q(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list alarm events: %w", err)
-	}
-	defer rows.Close()
-	var out []overwatch.AlarmEvent
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("store: list alarm events: %w", err)
-		}
-		var ev overwatch.AlarmEvent
-		if err := json.Unmarshal([]byte(doc), &ev); err != nil {
-			return nil, fmt.Errorf("store: index entry of an alarm event: %w", err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list alarm events: %w", err)
+		return nil, err
 	}
 	if q.Limit > 0 {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(out) // the newest Limit, oldest first
 	}
 	return out, nil
 }

@@ -105,6 +105,17 @@ CREATE TABLE IF NOT EXISTS leases (
 	PRIMARY KEY (queue, k)){clustered};
 `
 
+// addedColumns are the columns added to the schema's tables after they
+// were first released, in order: init adds each one an existing index
+// lacks (ALTER TABLE … ADD COLUMN), so an index written by an earlier
+// version keeps its data and reads the new column's default. Append new
+// columns at the end, never edit one.
+var addedColumns = []struct{ table, column, decl string }{
+	// A snapshot's accumulation (overwatch.Accumulation): "" for
+	// snapshots indexed before it was recorded.
+	{"snapshots", "accumulation", "{text} NOT NULL DEFAULT ''"},
+}
+
 // tables lists the tables of the schema (in dump and truncation order).
 var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events", "documents", "leases"}
 
@@ -264,6 +275,33 @@ func (x *db) init(ctx context.Context) error {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("store: create schema of index %s: %w", x.target, err)
 		}
+	}
+	for _, c := range addedColumns {
+		if err := x.addColumn(ctx, conn, c.table, c.column, c.decl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addColumn adds a column to a table unless it has it. Another process
+// adding it at the same moment (SQLite has no ADD COLUMN IF NOT EXISTS)
+// is not an error: the column is there afterwards.
+func (x *db) addColumn(ctx context.Context, conn *sql.Conn, table, column, decl string) error {
+	has := func() bool {
+		rows, err := conn.QueryContext(ctx, "SELECT "+column+" FROM "+table+" WHERE 1 = 0")
+		if err != nil {
+			return false
+		}
+		_ = rows.Close()
+		return true
+	}
+	if has() {
+		return nil
+	}
+	decl = strings.NewReplacer("{text}", x.d.text, "{real}", x.d.real).Replace(decl)
+	if _, err := conn.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+column+" "+decl); err != nil && !has() {
+		return fmt.Errorf("store: add column %s.%s to index %s: %w", table, column, x.target, err)
 	}
 	return nil
 }

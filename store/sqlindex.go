@@ -42,9 +42,10 @@ type runRecord struct {
 
 // snapRecord is the index entry of a snapshot.
 type snapRecord struct {
-	Name   string
-	Size   int64
-	Source string
+	Name         string
+	Size         int64
+	Source       string
+	Accumulation overwatch.Accumulation
 }
 
 const subColumns = "run, sys, n, first_t, first_seq, last_t, last_seq, last_name"
@@ -179,7 +180,7 @@ ON CONFLICT (run, sys) DO UPDATE SET
 	last_seq = CASE WHEN excluded.last_t > subsystems.last_t OR (excluded.last_t = subsystems.last_t AND excluded.last_seq > subsystems.last_seq) THEN excluded.last_seq ELSE subsystems.last_seq END,
 	last_name = CASE WHEN excluded.last_t > subsystems.last_t OR (excluded.last_t = subsystems.last_t AND excluded.last_seq > subsystems.last_seq) THEN excluded.last_name ELSE subsystems.last_name END`
 
-const insertSnap = `INSERT INTO snapshots (run, sys, t, seq, name, size, origin, writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+const insertSnap = `INSERT INTO snapshots (run, sys, t, seq, name, size, origin, writer, accumulation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run, sys, t, seq) DO NOTHING`
 
 // insertSnapshot indexes one snapshot file of an existing run and adds it
@@ -187,7 +188,7 @@ ON CONFLICT (run, sys, t, seq) DO NOTHING`
 // (inserted false), so that the summary counts every snapshot once
 // whichever process indexes it.
 func (x *db) insertSnapshot(ctx context.Context, e execer, run int, sys string, st stamp, rec snapRecord, writer string) (bool, error) {
-	res, err := e.ExecContext(ctx, x.d.q(insertSnap), run, sys, st.T, st.Seq, rec.Name, rec.Size, rec.Source, writer)
+	res, err := e.ExecContext(ctx, x.d.q(insertSnap), run, sys, st.T, st.Seq, rec.Name, rec.Size, rec.Source, writer, string(rec.Accumulation))
 	if err != nil {
 		return false, fmt.Errorf("store: index snapshot %s/%s: %w", snapshotDir(run, sys), rec.Name, err)
 	}
@@ -240,7 +241,7 @@ func (x *db) recomputeSub(ctx context.Context, e execer, run int, sys string) er
 
 // snapshotRows lists the snapshots of (run, sys) by time then sequence.
 func (x *db) snapshotRows(ctx context.Context, e execer, run int, sys string, fn func(st stamp, rec snapRecord) error) error {
-	rows, err := e.QueryContext(ctx, x.d.q("SELECT t, seq, name, size, origin FROM snapshots WHERE run = ? AND sys = ? ORDER BY t, seq"), run, sys)
+	rows, err := e.QueryContext(ctx, x.d.q("SELECT t, seq, name, size, origin, accumulation FROM snapshots WHERE run = ? AND sys = ? ORDER BY t, seq"), run, sys)
 	if err != nil {
 		return fmt.Errorf("store: list snapshots of %s: %w", snapshotDir(run, sys), err)
 	}
@@ -248,7 +249,7 @@ func (x *db) snapshotRows(ctx context.Context, e execer, run int, sys string, fn
 	for rows.Next() {
 		var st stamp
 		var rec snapRecord
-		if err := rows.Scan(&st.T, &st.Seq, &rec.Name, &rec.Size, &rec.Source); err != nil {
+		if err := rows.Scan(&st.T, &st.Seq, &rec.Name, &rec.Size, &rec.Source, (*string)(&rec.Accumulation)); err != nil {
 			return fmt.Errorf("store: list snapshots of %s: %w", snapshotDir(run, sys), err)
 		}
 		if err := fn(st, rec); err != nil {
@@ -264,8 +265,8 @@ func (x *db) snapshotRows(ctx context.Context, e execer, run int, sys string, fn
 // snapshot returns the index entry of one snapshot (ok false when absent).
 func (x *db) snapshot(ctx context.Context, e execer, ref overwatch.SnapshotRef) (snapRecord, bool, error) {
 	var rec snapRecord
-	err := e.QueryRowContext(ctx, x.d.q("SELECT name, size, origin FROM snapshots WHERE run = ? AND sys = ? AND t = ? AND seq = ?"),
-		ref.Run, ref.Subsystem, ref.Time.Unix(), ref.Seq).Scan(&rec.Name, &rec.Size, &rec.Source)
+	err := e.QueryRowContext(ctx, x.d.q("SELECT name, size, origin, accumulation FROM snapshots WHERE run = ? AND sys = ? AND t = ? AND seq = ?"),
+		ref.Run, ref.Subsystem, ref.Time.Unix(), ref.Seq).Scan(&rec.Name, &rec.Size, &rec.Source, (*string)(&rec.Accumulation))
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, false, nil
 	}
@@ -314,7 +315,7 @@ func (x *db) maxSnapshotID(ctx context.Context) (int64, error) {
 // after, written by other Stores than writer, in row order, and the
 // highest row number seen; more reports a full page (ask again).
 func (x *db) snapshotsAfter(ctx context.Context, after int64, writer string, limit int) (_ []overwatch.SnapshotInfo, _ int64, more bool, _ error) {
-	rows, err := x.r.QueryContext(ctx, x.d.q(`SELECT s.id, s.run, s.sys, s.t, s.seq, s.name, s.size, s.origin, s.writer, r.mode
+	rows, err := x.r.QueryContext(ctx, x.d.q(`SELECT s.id, s.run, s.sys, s.t, s.seq, s.name, s.size, s.origin, s.writer, r.mode, s.accumulation
 		FROM snapshots s JOIN runs r ON r.run = s.run WHERE s.id > ? ORDER BY s.id LIMIT ?`), after, limit)
 	if err != nil {
 		return nil, after, false, fmt.Errorf("store: read new snapshots: %w", err)
@@ -328,7 +329,7 @@ func (x *db) snapshotsAfter(ctx context.Context, after int64, writer string, lim
 		var sys, w, mode string
 		var st stamp
 		var rec snapRecord
-		if err := rows.Scan(&id, &run, &sys, &st.T, &st.Seq, &rec.Name, &rec.Size, &rec.Source, &w, &mode); err != nil {
+		if err := rows.Scan(&id, &run, &sys, &st.T, &st.Seq, &rec.Name, &rec.Size, &rec.Source, &w, &mode, (*string)(&rec.Accumulation)); err != nil {
 			return nil, after, false, fmt.Errorf("store: read new snapshots: %w", err)
 		}
 		n++

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
@@ -155,39 +155,19 @@ func (x *db) trendLines(ctx context.Context, e execer, query string, args []any,
 // fields set, so that a series query is a range scan of the primary key
 // (subsystem, trend, time, seq) and a Limit reads only the newest rows.
 func (x *db) trendPoints(ctx context.Context, q overwatch.TrendQuery) ([]overwatch.TrendPoint, error) {
-	var where []string
-	var args []any
-	if q.Subsystem != "" {
-		where, args = append(where, "sys = ?"), append(args, q.Subsystem)
-	}
-	if q.Trend != "" {
-		where, args = append(where, "trend = ?"), append(args, q.Trend)
-	}
-	if q.Run != 0 {
-		where, args = append(where, "run = ?"), append(args, q.Run)
-	}
-	if !q.From.IsZero() {
-		where, args = append(where, "t >= ?"), append(args, q.From.UnixNano())
-	}
-	if !q.To.IsZero() {
-		where, args = append(where, "t <= ?"), append(args, q.To.UnixNano())
-	}
+	var f filter
+	f.eq("sys", q.Subsystem, q.Subsystem != "")
+	f.eq("trend", q.Trend, q.Trend != "")
+	f.eq("run", q.Run, q.Run != 0)
+	f.timeRange(q.From, q.To)
 	series := q.Subsystem != "" && q.Trend != ""
-	query := "SELECT " + trendColumns + " FROM trend_points"
+	selectFrom := "SELECT " + trendColumns + " FROM trend_points"
 	if series {
 		// One series: the subsystem and trend are known, and each
 		// column less is an allocation less per point.
-		query = "SELECT run, t, seq, value, err, nan FROM trend_points"
+		selectFrom = "SELECT run, t, seq, value, err, nan FROM trend_points"
 	}
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	if q.Limit > 0 {
-		query += " ORDER BY t DESC, sys DESC, trend DESC, seq DESC LIMIT ?"
-		args = append(args, q.Limit)
-	} else {
-		query += " ORDER BY t, sys, trend, seq"
-	}
+	query, args := f.query(selectFrom, []string{"t", "sys", "trend", "seq"}, q.Limit)
 	var out []overwatch.TrendPoint
 	var err error
 	if series {
@@ -202,29 +182,14 @@ func (x *db) trendPoints(ctx context.Context, q overwatch.TrendQuery) ([]overwat
 		return nil, err
 	}
 	if q.Limit > 0 {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(out) // the newest Limit, oldest first
 	}
 	return out, nil
 }
 
 // trendNames lists the trends of a subsystem, sorted bytewise.
 func (x *db) trendNames(ctx context.Context, sys string) ([]string, error) {
-	rows, err := x.r.QueryContext(ctx, x.d.q("SELECT trend FROM trend_names WHERE sys = ? ORDER BY trend"), sys)
-	if err != nil {
-		return nil, fmt.Errorf("store: list trends: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("store: list trends: %w", err)
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, x.r, "list trends", x.d.q("SELECT trend FROM trend_names WHERE sys = ? ORDER BY trend"), sys)
 }
 
 // seriesPoints runs a query of one series's (run, t, seq, value, err,

@@ -49,6 +49,10 @@ type Options struct {
 	// IngestSettle is how long a drop-folder file must be left unmodified
 	// before Ingest takes it (default 1 s).
 	IngestSettle time.Duration
+	// IngestAccumulation is recorded with the snapshots Ingest takes from
+	// a drop folder, whose receiver names cannot say whether they are
+	// cumulative or reset (unset when empty: readers apply their default).
+	IngestAccumulation overwatch.Accumulation
 	// LockTimeout bounds the waits for another process: for the lock of
 	// the data directory while it is rebuilt (or, in Rebuild, while it is
 	// open), and for the SQLite write lock (busy timeout) (default 5 s).
@@ -515,33 +519,51 @@ func parseRunInfo(b []byte) (overwatch.HLTMode, error) {
 // writes runInfo.yaml with mode. The first snapshot of the run wins, also
 // against other processes: the document is never replaced.
 func (s *Store) runMode(ctx context.Context, run int, mode overwatch.HLTMode) (overwatch.HLTMode, error) {
-	key := RunDir(run) + "/" + runInfoFile
+	b, _, err := s.firstWins(ctx, RunDir(run)+"/"+runInfoFile, 64<<10, func() (string, bool) {
+		return fmt.Sprintf("hltMode: %s\n", mode), true
+	})
+	if err != nil {
+		return "", err
+	}
+	m, perr := parseRunInfo(b)
+	if perr != nil {
+		s.log.Warn("store: unreadable run info, using mode U", "run", run, "err", perr)
+	}
+	return m, nil
+}
+
+// firstWins reads the small object key (at most max bytes), writing it
+// first with the content create returns when it is absent (unless create
+// says not to: ok false, nothing read). Objects are put-if-absent, so of
+// several processes the first writer wins and the others read its
+// content.
+func (s *Store) firstWins(ctx context.Context, key string, max int64, create func() (string, bool)) (_ []byte, ok bool, _ error) {
 	for attempt := 0; attempt < 3; attempt++ {
-		rc, err := s.bucket.Open(ctx, key, 0, 64<<10)
+		rc, err := s.bucket.Open(ctx, key, 0, max)
 		if err == nil {
 			b, rerr := io.ReadAll(rc)
 			_ = rc.Close()
 			if rerr != nil {
-				return "", fmt.Errorf("store: read %s: %w", key, rerr)
+				return nil, false, fmt.Errorf("store: read %s: %w", key, rerr)
 			}
-			m, perr := parseRunInfo(b)
-			if perr != nil {
-				s.log.Warn("store: unreadable run info, using mode U", "run", run, "err", perr)
-			}
-			return m, nil
+			return b, true, nil
 		}
 		if !errors.Is(err, blob.ErrNotExist) {
-			return "", fmt.Errorf("store: read %s: %w", key, err)
+			return nil, false, fmt.Errorf("store: read %s: %w", key, err)
 		}
-		_, err = s.bucket.Put(ctx, key, strings.NewReader(fmt.Sprintf("hltMode: %s\n", mode)))
+		content, ok := create()
+		if !ok {
+			return nil, false, nil
+		}
+		_, err = s.bucket.Put(ctx, key, strings.NewReader(content))
 		if err == nil {
-			return mode, nil
+			return []byte(content), true, nil
 		}
 		if !errors.Is(err, blob.ErrExist) { // ErrExist: another process was first
-			return "", fmt.Errorf("store: write %s: %w", key, err)
+			return nil, false, fmt.Errorf("store: write %s: %w", key, err)
 		}
 	}
-	return "", fmt.Errorf("store: %s: cannot read or write it", key)
+	return nil, false, fmt.Errorf("store: %s: cannot read or write it", key)
 }
 
 // isHidden reports whether a directory entry is hidden (a name starting

@@ -127,9 +127,11 @@ type ServiceOptions struct {
 	Logger *slog.Logger
 	// Jobs bounds the slices computed at once (2 when 0).
 	Jobs int
-	// ResetMode sums the window's snapshots instead of subtracting two
-	// cumulative ones.
-	ResetMode bool
+	// DefaultAccumulation applies to snapshots stored without an
+	// accumulation (older stores; Cumulative when unset). A window whose
+	// later snapshot is reset (recorded, else this default) is the sum of
+	// the window's snapshots; a cumulative one is the difference of two.
+	DefaultAccumulation ow.Accumulation
 	// Decode decodes snapshot files (overwatch.DecodeFile when nil).
 	Decode func([]byte) (*ow.File, error)
 }
@@ -268,12 +270,13 @@ func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
 		r.earlier = &e
 		eref = &e.SnapshotRef
 	}
-	if s.opts.ResetMode {
+	reset := r.later.Accumulation.Or(s.opts.DefaultAccumulation).IsReset()
+	if reset {
 		r.summed = snaps[earlier+1 : later+1]
 	}
-	key := Key(req.Run, req.Subsystem, r.later.SnapshotRef, eref, values, s.opts.ResetMode)
+	key := Key(req.Run, req.Subsystem, r.later.SnapshotRef, eref, values, reset)
 	r.rec = Record{Key: key, Request: req, Run: req.Run, Subsystem: req.Subsystem, Source: sub.FilesFrom,
-		Later: refOf(r.later.SnapshotRef), Options: values.Canonical(), ResetMode: s.opts.ResetMode, State: StatePending}
+		Later: refOf(r.later.SnapshotRef), Options: values.Canonical(), ResetMode: reset, State: StatePending}
 	if r.earlier != nil {
 		e := refOf(r.earlier.SnapshotRef)
 		r.rec.Earlier = &e
@@ -379,7 +382,7 @@ func (s *Service) compute(ctx context.Context, j *job, r *resolved) (int, float6
 	j.set("reading", 0.1)
 	var f *ow.File
 	var reports []ObjectReport
-	if s.opts.ResetMode {
+	if r.rec.ResetMode {
 		var err error
 		f, reports, err = SumSnapshots(ctx, s.store, r.summed, s.opts.Decode, nil, func(read int) {
 			j.set("reading", 0.1+0.4*float64(read)/float64(len(r.summed)))

@@ -14,8 +14,8 @@ import (
 
 	ow "github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,6 +72,17 @@ type fixture struct {
 // (§4.7): snapshots at start + 0, 62, 121, 180 and 241 s, i.e. minutes 0..4.
 func newFixture(t *testing.T, sys string, reset bool) *fixture {
 	t.Helper()
+	def := ow.Cumulative
+	if reset {
+		def = ow.Reset
+	}
+	return newFixtureWith(t, sys, ow.AccumulationUnset, def)
+}
+
+// newFixtureWith stores the run's snapshots recording acc (unset: as an
+// older store did) and gives the service def as its default.
+func newFixtureWith(t *testing.T, sys string, acc, def ow.Accumulation) *fixture {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{sys, "HLT"}, Logger: log, NoSyncOutputs: true})
 	require.NoError(t, err)
@@ -79,11 +90,11 @@ func newFixture(t *testing.T, sys string, reset bool) *fixture {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for k, off := range []int{0, 62, 121, 180, 241} {
 		_, err := st.PutSnapshot(context.Background(), ow.SnapshotMeta{Run: 300, Subsystem: sys, Mode: ow.ModeCompress,
-			Time: start.Add(time.Duration(off) * time.Second), Origin: "test"}, bytes.NewReader(snapshot(sys, k+1)))
+			Time: start.Add(time.Duration(off) * time.Second), Origin: "test", Accumulation: acc}, bytes.NewReader(snapshot(sys, k+1)))
 		require.NoError(t, err)
 	}
 	rr := &recRenderer{p: processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: histtest.GobDecode}), files: map[string]*ow.File{}}
-	svc := timeslice.NewService(st, rr, timeslice.ServiceOptions{Logger: log, Decode: histtest.GobDecode, ResetMode: reset})
+	svc := timeslice.NewService(st, rr, timeslice.ServiceOptions{Logger: log, Decode: histtest.GobDecode, DefaultAccumulation: def})
 	t.Cleanup(func() { svc.Close() })
 	return &fixture{st: st, svc: svc, rr: rr, start: start}
 }
@@ -233,7 +244,24 @@ func TestServicePermalinkAfterRestart(t *testing.T) {
 	require.ErrorIs(t, err, ow.ErrNotFound)
 }
 
-// Reset mode: a slice is the sum of the window's snapshots.
+// Snapshots recorded as reset are summed by a service with no setting;
+// snapshots recorded as cumulative are differenced whatever the default.
+func TestServiceRecordedAccumulation(t *testing.T) {
+	f := newFixtureWith(t, "SLC", ow.Reset, ow.AccumulationUnset)
+	key, st := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})
+	assert.Equal(t, 20.0+30+40, f.counter(t, key, "SLC"))
+	assert.True(t, st.Record.ResetMode)
+
+	g := newFixtureWith(t, "SLC", ow.Cumulative, ow.Reset)
+	key, st = g.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})
+	assert.False(t, st.Record.ResetMode)
+	cum := newFixture(t, "SLC", false)
+	want, _ := cum.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})
+	assert.Equal(t, cum.counter(t, want, "SLC"), g.counter(t, key, "SLC"))
+}
+
+// Snapshots of older stores (no accumulation recorded) follow the
+// service's default: reset, a slice is the sum of the window's snapshots.
 func TestServiceResetMode(t *testing.T) {
 	f := newFixture(t, "SLC", true)
 	key, st := f.run(t, timeslice.Request{Run: 300, Subsystem: "SLC", FromMinute: 1, ToMinute: 3})

@@ -15,7 +15,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 

@@ -26,7 +26,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 //go:embed templates/*.html

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
-	"github.com/overwatch-dqm/overwatch/processing/render"
+	"github.com/overwatch-dqm/overwatch/render"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 // outputCacheBytes bounds the memory of histogram outputs kept.

@@ -44,7 +44,7 @@ func LoadOrCreateSecret(path string) ([]byte, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("webapp: generate session secret: %w", err)
 		}
-		if err := writeFileAtomic(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		if err := writeFileAtomic(path, []byte(hex.EncodeToString(key)+"\n")); err != nil {
 			return nil, fmt.Errorf("webapp: store session secret: %w", err)
 		}
 		return key, nil

@@ -53,15 +53,49 @@ func fieldIndex(t *testing.T, name string) int {
 }
 
 // TestImportsNoReceiverOrStore: the web app reaches no receiver package
-// and no store implementation, directly or not.
+// and no store implementation, directly or not. The one store package it
+// may reach is the bundle format (store/bundle), which is checked to hold
+// no store: it depends on no other store package.
 func TestImportsNoReceiverOrStore(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	require.NoError(t, err)
-	for _, p := range strings.Fields(string(out)) {
+	deps := goListDeps(t, ".")
+	sawBundle := false
+	for _, p := range deps {
 		assert.False(t, strings.HasPrefix(p, modulePath+"/receiver"), "webapp depends on %s", p)
+		if p == bundlePackage {
+			sawBundle = true
+			continue
+		}
 		assert.False(t, p == modulePath+"/store" || strings.HasPrefix(p, modulePath+"/store/"), "webapp depends on %s", p)
-		assert.NotEqual(t, modulePath+"/processing", p, "webapp depends on processing")
+	}
+	require.True(t, sawBundle, "the web app serves members through %s; the rule above would allow a path that is not there", bundlePackage)
+	for _, p := range goListDeps(t, "../store/bundle") {
+		if p == bundlePackage {
+			continue
+		}
+		assert.False(t, p == modulePath+"/store" || strings.HasPrefix(p, modulePath+"/store/"), "store/bundle depends on %s: the web app would reach a store through it", p)
 	}
 }
+
+// TestImportsNoProcessing: the web app shares the bundle format and the
+// renderer with processing through packages outside it (store/bundle,
+// render); it reaches no processing package, directly or not.
+func TestImportsNoProcessing(t *testing.T) {
+	deps := goListDeps(t, ".")
+	require.Contains(t, deps, modulePath+"/render", "the web app renders images on demand through package render")
+	for _, p := range deps {
+		assert.False(t, p == modulePath+"/processing" || strings.HasPrefix(p, modulePath+"/processing/"), "webapp depends on %s", p)
+	}
+}
+
+// goListDeps is `go list -deps` of one package: every package it
+// compiles with (not its tests).
+func goListDeps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", pkg).Output()
+	require.NoError(t, err)
+	return strings.Fields(string(out))
+}
+
+const bundlePackage = modulePath + "/store/bundle"
 
 const modulePath = "github.com/overwatch-dqm/overwatch"

@@ -2,19 +2,16 @@ package webapp
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/overwatch-dqm/overwatch/internal/secretfile"
 )
 
 // Scope is a part of the read-only API an API token may read.
@@ -91,12 +88,9 @@ type tokensFile struct {
 // user, read-only, on the API routes of its scopes, and stops working when
 // it is removed, expires, or its user is removed.
 type Tokens struct {
-	path string
-
-	mu      sync.Mutex
-	tokens  map[string]Token
-	modTime time.Time
-	size    int64
+	mu     sync.Mutex
+	file   secretfile.File
+	tokens map[string]Token
 }
 
 // TokensPath returns the API-token file of a data directory.
@@ -104,7 +98,7 @@ func TokensPath(dataDir string) string { return filepath.Join(dataDir, privateDi
 
 // OpenTokens opens (without creating) the token file at path.
 func OpenTokens(path string) (*Tokens, error) {
-	t := &Tokens{path: path}
+	t := &Tokens{file: secretfile.File{Path: path, What: "webapp: token file", Format: `{"tokens": [...]}`}, tokens: map[string]Token{}}
 	if err := t.reload(); err != nil {
 		return nil, err
 	}
@@ -113,37 +107,18 @@ func OpenTokens(path string) (*Tokens, error) {
 
 // reload re-reads the file when it changed. Callers hold t.mu or own t.
 func (t *Tokens) reload() error {
-	st, err := os.Stat(t.path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.tokens, t.modTime, t.size = map[string]Token{}, time.Time{}, 0
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("webapp: token file: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("webapp: token file %s has mode %v, expected 0600 (chmod 600 it)", t.path, st.Mode().Perm())
-	}
-	if t.tokens != nil && st.ModTime().Equal(t.modTime) && st.Size() == t.size {
-		return nil
-	}
-	data, err := os.ReadFile(t.path)
-	if err != nil {
-		return fmt.Errorf("webapp: token file: %w", err)
-	}
 	var f tokensFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("webapp: token file %s: expected JSON {\"tokens\": [...]}: %w", t.path, err)
-	}
-	m := make(map[string]Token, len(f.Tokens))
-	for _, x := range f.Tokens {
-		if x.ID == "" || len(x.Hash) != 64 {
-			return fmt.Errorf("webapp: token file %s: invalid entry %q", t.path, x.ID)
+	return t.file.Load(&f, func() error {
+		m := make(map[string]Token, len(f.Tokens))
+		for _, x := range f.Tokens {
+			if x.ID == "" || !secretfile.ValidHash(x.Hash) {
+				return fmt.Errorf("webapp: token file %s: invalid entry %q", t.file.Path, x.ID)
+			}
+			m[x.ID] = x
 		}
-		m[x.ID] = x
-	}
-	t.tokens, t.modTime, t.size = m, st.ModTime(), st.Size()
-	return nil
+		t.tokens = m
+		return nil
+	})
 }
 
 func (t *Tokens) save() error {
@@ -152,23 +127,13 @@ func (t *Tokens) save() error {
 		f.Tokens = append(f.Tokens, x)
 	}
 	sort.Slice(f.Tokens, func(i, j int) bool { return f.Tokens[i].ID < f.Tokens[j].ID })
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
+	if err := t.file.Save(f); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(t.path, data, 0o600); err != nil {
-		return fmt.Errorf("webapp: write token file: %w", err)
-	}
-	t.modTime = time.Time{}
 	return t.reload()
 }
 
 const tokenPrefix = "owt_"
-
-func tokenHash(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
 
 // Add creates a token for user with the given scopes, valid for ttl (0:
 // until removed). It returns the token to give to the script (shown only
@@ -180,16 +145,17 @@ func (t *Tokens) Add(user string, scopes []Scope, ttl time.Duration) (string, To
 	if len(scopes) == 0 {
 		return "", Token{}, errors.New("webapp: a token needs at least one scope")
 	}
-	idb, secb := make([]byte, 6), make([]byte, 24)
+	idb := make([]byte, 6)
 	if _, err := rand.Read(idb); err != nil {
 		return "", Token{}, err
 	}
-	if _, err := rand.Read(secb); err != nil {
+	secret, err := secretfile.Random(24)
+	if err != nil {
 		return "", Token{}, err
 	}
-	id, secret := hex.EncodeToString(idb), base64.RawURLEncoding.EncodeToString(secb)
+	id := hex.EncodeToString(idb)
 	now := time.Now().UTC().Truncate(time.Second)
-	tok := Token{ID: id, User: user, Hash: tokenHash(secret), Scopes: scopes, Created: now}
+	tok := Token{ID: id, User: user, Hash: secretfile.Hash(secret), Scopes: scopes, Created: now}
 	if ttl > 0 {
 		tok.Expires = now.Add(ttl)
 	}
@@ -252,7 +218,7 @@ func (t *Tokens) verify(presented string, now time.Time) (Token, bool) {
 	if err != nil || !found {
 		return Token{}, false
 	}
-	if subtle.ConstantTimeCompare([]byte(tokenHash(secret)), []byte(tok.Hash)) != 1 {
+	if !secretfile.Matches(secret, tok.Hash) {
 		return Token{}, false
 	}
 	if !tok.Expires.IsZero() && !now.Before(tok.Expires) {

@@ -4,10 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -15,7 +13,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/overwatch-dqm/overwatch/internal/fsutil"
+	"github.com/overwatch-dqm/overwatch/internal/secretfile"
 )
 
 // BcryptCost is the bcrypt cost used for new password hashes.
@@ -54,12 +52,9 @@ type usersFile struct {
 // is re-read whenever it changes on disk, so users added by the command
 // line take effect in a running server.
 type Users struct {
-	path string
-
-	mu      sync.Mutex
-	users   map[string]User
-	modTime time.Time
-	size    int64
+	mu    sync.Mutex
+	file  secretfile.File
+	users map[string]User
 }
 
 // dummyHash is compared against when a user does not exist, so that a
@@ -68,7 +63,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("overwatch-timing-equalise
 
 // OpenUsers opens (without creating) the users file at path.
 func OpenUsers(path string) (*Users, error) {
-	u := &Users{path: path, users: map[string]User{}}
+	u := &Users{file: secretfile.File{Path: path, What: "webapp: users file", Format: `{"users": [...]}`}, users: map[string]User{}}
 	if err := u.reload(); err != nil {
 		return nil, err
 	}
@@ -81,44 +76,24 @@ func UsersPath(dataDir string) string { return filepath.Join(dataDir, privateDir
 // reload re-reads the file when its size or modification time changed.
 // Callers hold u.mu or own u exclusively.
 func (u *Users) reload() error {
-	st, err := os.Stat(u.path)
-	if errors.Is(err, os.ErrNotExist) {
-		u.users = map[string]User{}
-		u.modTime, u.size = time.Time{}, 0
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("webapp: users file: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("webapp: users file %s has mode %v, expected 0600 (chmod 600 it)", u.path, st.Mode().Perm())
-	}
-	if st.ModTime().Equal(u.modTime) && st.Size() == u.size && u.users != nil {
-		return nil
-	}
-	data, err := os.ReadFile(u.path)
-	if err != nil {
-		return fmt.Errorf("webapp: users file: %w", err)
-	}
 	var f usersFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("webapp: users file %s: expected JSON {\"users\": [...]}: %w", u.path, err)
-	}
-	m := make(map[string]User, len(f.Users))
-	for _, x := range f.Users {
-		if !ValidUserName(x.Name) || x.Hash == "" {
-			return fmt.Errorf("webapp: users file %s: invalid entry %q", u.path, x.Name)
+	return u.file.Load(&f, func() error {
+		m := make(map[string]User, len(f.Users))
+		for _, x := range f.Users {
+			if !ValidUserName(x.Name) || x.Hash == "" {
+				return fmt.Errorf("webapp: users file %s: invalid entry %q", u.file.Path, x.Name)
+			}
+			if x.Role == "" {
+				x.Role = legacyRole
+			}
+			if _, err := ParseRole(string(x.Role)); err != nil {
+				return fmt.Errorf("webapp: users file %s: user %q: %w", u.file.Path, x.Name, err)
+			}
+			m[x.Name] = x
 		}
-		if x.Role == "" {
-			x.Role = legacyRole
-		}
-		if _, err := ParseRole(string(x.Role)); err != nil {
-			return fmt.Errorf("webapp: users file %s: user %q: %w", u.path, x.Name, err)
-		}
-		m[x.Name] = x
-	}
-	u.users, u.modTime, u.size = m, st.ModTime(), st.Size()
-	return nil
+		u.users = m
+		return nil
+	})
 }
 
 // save writes the users atomically with mode 0600.
@@ -128,14 +103,9 @@ func (u *Users) save() error {
 		f.Users = append(f.Users, x)
 	}
 	sort.Slice(f.Users, func(i, j int) bool { return f.Users[i].Name < f.Users[j].Name })
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
+	if err := u.file.Save(f); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(u.path, data, 0o600); err != nil {
-		return fmt.Errorf("webapp: write users file: %w", err)
-	}
-	u.modTime = time.Time{} // force a re-stat on next use
 	return u.reload()
 }
 
@@ -164,6 +134,45 @@ func checkPassword(pw string) error {
 	return nil
 }
 
+// hashPassword checks a new password and returns its bcrypt hash.
+func hashPassword(password string) (string, error) {
+	if err := checkPassword(password); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("webapp: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// update changes the users under the lock, on the file's current content,
+// and saves them when fn returns nil.
+func (u *Users) update(fn func() error) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.reload(); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	return u.save()
+}
+
+// change edits one existing user (update).
+func (u *Users) change(name string, edit func(x *User)) error {
+	return u.update(func() error {
+		x, ok := u.users[name]
+		if !ok {
+			return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
+		}
+		edit(&x)
+		u.users[name] = x
+		return nil
+	})
+}
+
 // Add creates a user with the given password and role.
 func (u *Users) Add(name, password string, role Role) error {
 	if !ValidUserName(name) {
@@ -172,61 +181,38 @@ func (u *Users) Add(name, password string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	if err := checkPassword(password); err != nil {
-		return err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	h, err := hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("webapp: hash password: %w", err)
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
 		return err
 	}
-	if _, ok := u.users[name]; ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUserExists)
-	}
-	u.users[name] = User{Name: name, Hash: string(h), Created: time.Now().UTC().Truncate(time.Second), Role: role}
-	return u.save()
+	return u.update(func() error {
+		if _, ok := u.users[name]; ok {
+			return fmt.Errorf("webapp: %q: %w", name, ErrUserExists)
+		}
+		u.users[name] = User{Name: name, Hash: h, Created: time.Now().UTC().Truncate(time.Second), Role: role}
+		return nil
+	})
 }
 
 // Remove deletes a user; the user's sessions stop working at once.
 func (u *Users) Remove(name string) error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
-		return err
-	}
-	if _, ok := u.users[name]; !ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
-	}
-	delete(u.users, name)
-	return u.save()
+	return u.update(func() error {
+		if _, ok := u.users[name]; !ok {
+			return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
+		}
+		delete(u.users, name)
+		return nil
+	})
 }
 
 // SetPassword replaces a user's password; the user's existing sessions
 // stop working.
 func (u *Users) SetPassword(name, password string) error {
-	if err := checkPassword(password); err != nil {
-		return err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	h, err := hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("webapp: hash password: %w", err)
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
 		return err
 	}
-	x, ok := u.users[name]
-	if !ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
-	}
-	x.Hash = string(h)
-	u.users[name] = x
-	return u.save()
+	return u.change(name, func(x *User) { x.Hash = h })
 }
 
 // SetRole changes a user's role; it takes effect on the user's next
@@ -235,18 +221,7 @@ func (u *Users) SetRole(name string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.reload(); err != nil {
-		return err
-	}
-	x, ok := u.users[name]
-	if !ok {
-		return fmt.Errorf("webapp: %q: %w", name, ErrUnknownUser)
-	}
-	x.Role = role
-	u.users[name] = x
-	return u.save()
+	return u.change(name, func(x *User) { x.Role = role })
 }
 
 // Role returns a user's role; ok is false for an unknown user.
@@ -346,11 +321,6 @@ func GeneratePassword() (string, error) {
 	return string(b), nil
 }
 
-// writeFileAtomic durably replaces path with data (mode perm), creating
-// the directory with mode 0700.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return fsutil.WriteFileAtomic(path, data, perm, true)
-}
+// writeFileAtomic durably replaces path with data, mode 0600, in a
+// directory of mode 0700.
+func writeFileAtomic(path string, data []byte) error { return secretfile.Write(path, data) }

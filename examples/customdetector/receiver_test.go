@@ -15,8 +15,8 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/cli"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 // zdcReceiver is a site's own source of snapshots (another DAQ): it

@@ -97,7 +97,13 @@ type DQM struct {
 // Processing configures the processing pipeline.
 type Processing struct {
 	Enabled bool `yaml:"enabled"`
-	// Mode is "cumulative" (default) or "reset".
+	// Mode is "cumulative" (default) or "reset": what the receivers
+	// record with the snapshots whose source does not say (HLT receivers
+	// without reset, DQM uploads without an accumulation header,
+	// drop-folder ingest, replay), and the default of processing and the
+	// time-slice service for snapshots of older stores that carry
+	// nothing. Processing itself follows each snapshot's recorded
+	// accumulation (overwatch.SnapshotInfo.Accumulation).
 	Mode string `yaml:"mode"`
 	// Scan is the period of the catch-up scan (default 30s).
 	Scan time.Duration `yaml:"scan"`
@@ -495,3 +501,12 @@ func validHeaderName(s string) bool {
 
 // AbsData returns the absolute data directory.
 func (c *Config) AbsData() (string, error) { return filepath.Abs(c.Data) }
+
+// Accumulation is Mode as the accumulation recorded with snapshots
+// (overwatch.Reset for "reset", else overwatch.Cumulative).
+func (p Processing) Accumulation() overwatch.Accumulation {
+	if p.Mode == "reset" {
+		return overwatch.Reset
+	}
+	return overwatch.Cumulative
+}

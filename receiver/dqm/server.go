@@ -106,6 +106,11 @@ type Config struct {
 	// limits above when nil). The bytes are a read-only mapping of the
 	// received file: Validate must not keep them.
 	Validate func(data []byte) (*overwatch.File, error)
+	// Accumulation is recorded with the uploads that do not say with the
+	// header "accumulation" (cumulative or reset) whether they hold the
+	// run so far or what arrived since the previous upload (unset when
+	// empty: readers apply their default).
+	Accumulation overwatch.Accumulation
 	// Logger receives the receiver's logs (slog.Default when nil).
 	Logger *slog.Logger
 }
@@ -369,6 +374,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 	if agent == "" {
 		agent = "DQM"
 	}
+	acc, err := overwatch.ParseAccumulation(r.Header.Get("accumulation"))
+	if err != nil {
+		fail(http.StatusBadRequest, map[string]any{"message": fmt.Sprintf("header accumulation %q is not cumulative or reset", r.Header.Get("accumulation"))})
+		return
+	}
+	acc = acc.Or(s.cfg.Accumulation)
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
@@ -470,7 +481,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 	}
 	defer f.Close()
 	info, err := s.cfg.Store.PutSnapshot(r.Context(), overwatch.SnapshotMeta{
-		Run: int(run), Subsystem: agent, Mode: overwatch.ModeDQM, Time: t, Origin: "dqm",
+		Run: int(run), Subsystem: agent, Mode: overwatch.ModeDQM, Time: t, Origin: "dqm", Accumulation: acc,
 	}, f)
 	if err != nil {
 		s.log.Error("dqm: storing upload", "file", name, "err", err)

@@ -1,22 +1,15 @@
 package dqm
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/overwatch-dqm/overwatch/internal/fsutil"
+	"github.com/overwatch-dqm/overwatch/internal/secretfile"
 )
 
 // TokensPath returns where the upload tokens of a data directory are
@@ -41,29 +34,28 @@ var ErrNoToken = errors.New("dqm: unknown token")
 // safe for concurrent use; changes are written to disk at once (atomic
 // replace, mode 0600).
 type Tokens struct {
-	path string
 	mu   sync.RWMutex
+	file secretfile.File
 	list []TokenInfo
 }
 
-// OpenTokens loads the token file (an absent file is an empty set).
+// OpenTokens loads the token file (an absent file is an empty set; a file
+// that group or others may read is refused).
 func OpenTokens(path string) (*Tokens, error) {
-	t := &Tokens{path: path}
-	b, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return t, nil
-	case err != nil:
-		return nil, fmt.Errorf("dqm: reading tokens: %w", err)
-	}
-	if err := json.Unmarshal(b, &t.list); err != nil {
-		return nil, fmt.Errorf("dqm: token file %s is corrupt: %w", path, err)
-	}
-	for _, ti := range t.list {
-		if h, err := hex.DecodeString(ti.Hash); err != nil || len(h) != sha256.Size {
-			return nil, fmt.Errorf("dqm: token %q in %s has an invalid hash", ti.Name, path)
+	t := &Tokens{file: secretfile.File{Path: path, What: "dqm: token file", Format: `[{"name": …, "sha256": …, "created": …}, …]`}}
+	var list []TokenInfo
+	err := t.file.Load(&list, func() error {
+		for _, ti := range list {
+			if !secretfile.ValidHash(ti.Hash) {
+				return fmt.Errorf("dqm: token %q in %s has an invalid hash", ti.Name, path)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	t.list = list
 	return t, nil
 }
 
@@ -81,22 +73,17 @@ func validTokenName(name string) bool {
 	return true
 }
 
-func hashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
-}
-
 // Add creates a token for a client name and returns it; only its hash is
 // stored. A name that already has a token is an error (remove it first).
 func (t *Tokens) Add(name string, now time.Time) (string, error) {
 	if !validTokenName(name) {
 		return "", fmt.Errorf("dqm: token name %q: use 1-64 letters, digits, '-', '_' or '.'", name)
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	secret, err := secretfile.Random(32)
+	if err != nil {
 		return "", fmt.Errorf("dqm: generating token: %w", err)
 	}
-	tok := "owdqm_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	tok := "owdqm_" + secret
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, ti := range t.list {
@@ -104,7 +91,7 @@ func (t *Tokens) Add(name string, now time.Time) (string, error) {
 			return "", fmt.Errorf("dqm: a token named %q exists already (remove it first)", name)
 		}
 	}
-	list := append(append([]TokenInfo(nil), t.list...), TokenInfo{Name: name, Hash: hashToken(tok), Created: now.UTC()})
+	list := append(append([]TokenInfo(nil), t.list...), TokenInfo{Name: name, Hash: secretfile.Hash(tok), Created: now.UTC()})
 	if err := t.save(list); err != nil {
 		return "", err
 	}
@@ -155,12 +142,11 @@ func (t *Tokens) Check(tok string) (string, error) {
 	if tok == "" {
 		return "", ErrNoToken
 	}
-	h := []byte(hashToken(tok))
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	name := ""
 	for _, ti := range t.list {
-		if subtle.ConstantTimeCompare(h, []byte(ti.Hash)) == 1 {
+		if secretfile.Matches(tok, ti.Hash) {
 			name = ti.Name
 		}
 	}
@@ -171,24 +157,10 @@ func (t *Tokens) Check(tok string) (string, error) {
 }
 
 func (t *Tokens) save(list []TokenInfo) error {
-	dir := filepath.Dir(t.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("dqm: %w", err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("dqm: %w", err)
-	}
 	if list == nil {
 		list = []TokenInfo{}
 	}
-	b, err := json.MarshalIndent(list, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := fsutil.WriteFileAtomic(t.path, append(b, '\n'), 0o600, true); err != nil {
-		return fmt.Errorf("dqm: writing tokens: %w", err)
-	}
-	return nil
+	return t.file.Save(list)
 }
 
 // bearer extracts the token of a request: "Authorization: Bearer X" or

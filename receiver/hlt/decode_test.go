@@ -157,20 +157,23 @@ func TestHandleReplyModeAndSource(t *testing.T) {
 		reset bool
 		mode  overwatch.HLTMode
 		src   string
+		cfg   overwatch.Accumulation // Config.Accumulation
+		acc   overwatch.Accumulation // recorded
 	}{
-		{"run=1;HLT_MODE=C", false, overwatch.ModeCompress, "hlt"},
-		{"run=1;HLT_MODE=e", false, overwatch.ModeReplay, "hlt"},
-		{"run=1", false, overwatch.ModeUnknown, "hlt"},
-		{"run=1;HLT_MODE=Z", false, overwatch.ModeUnknown, "hlt"},
-		{"run=1;HLT_MODE=DQM", false, overwatch.ModeUnknown, "hlt"},
-		{"run=1;HLT_MODE=../x", true, overwatch.ModeUnknown, "hlt-reset"},
+		{"run=1;HLT_MODE=C", false, overwatch.ModeCompress, "hlt", "", overwatch.Cumulative},
+		{"run=1;HLT_MODE=e", false, overwatch.ModeReplay, "hlt", overwatch.Reset, overwatch.Reset},
+		{"run=1", false, overwatch.ModeUnknown, "hlt", overwatch.Cumulative, overwatch.Cumulative},
+		{"run=1;HLT_MODE=Z", false, overwatch.ModeUnknown, "hlt", "", overwatch.Cumulative},
+		{"run=1;HLT_MODE=DQM", false, overwatch.ModeUnknown, "hlt", "", overwatch.Cumulative},
+		{"run=1;HLT_MODE=../x", true, overwatch.ModeUnknown, "hlt-reset", overwatch.Cumulative, overwatch.Reset},
 	} {
 		sink := &recordingSink{}
-		r := New(Config{Subsystem: "EMC", ResetOnRequest: tc.reset, Logger: quietLogger()}, sink)
+		r := New(Config{Subsystem: "EMC", ResetOnRequest: tc.reset, Accumulation: tc.cfg, Logger: quietLogger()}, sink)
 		require.NotEmpty(t, r.HandleReply(context.Background(), encodeReply(t, tc.info, ents)), tc.info)
 		require.Len(t, sink.metas, 1)
 		assert.Equal(t, tc.mode, sink.metas[0].Mode, tc.info)
 		assert.Equal(t, tc.src, sink.metas[0].Origin, tc.info)
+		assert.Equal(t, tc.acc, sink.metas[0].Accumulation, tc.info)
 		assert.Equal(t, 1, sink.metas[0].Run)
 		assert.Equal(t, "EMC", sink.metas[0].Subsystem)
 	}

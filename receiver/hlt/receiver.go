@@ -63,6 +63,11 @@ type Config struct {
 	// snapshots hold increments; such snapshots are delivered with Source
 	// "hlt-reset" instead of "hlt".
 	ResetOnRequest bool
+	// Accumulation is recorded with every snapshot (overwatch.SnapshotMeta)
+	// when ResetOnRequest is off: Cumulative when unset; a deployment
+	// whose mergers reset on their own says Reset. With ResetOnRequest the
+	// snapshots are always Reset.
+	Accumulation overwatch.Accumulation
 	// LegacyTopics sends the request with G1 raw string topics ("CONFIG"),
 	// for a merger built before October 2016. The default is the O2
 	// DataTopic that every later merger reads.
@@ -424,7 +429,7 @@ func (r *Receiver) handle(ctx context.Context, frames [][]byte) string {
 		source = "hlt-reset"
 	}
 	meta := overwatch.SnapshotMeta{Run: run, Subsystem: r.cfg.Subsystem, Mode: mode,
-		Time: now.Truncate(time.Second), Origin: source}
+		Time: now.Truncate(time.Second), Origin: source, Accumulation: r.accumulation()}
 	where, err := r.put(ctx, meta, d.Entries)
 	if err != nil {
 		r.sinkErrors.Add(1)
@@ -543,4 +548,12 @@ func (s *reqSocket) roundTrip(ctx context.Context, frames [][]byte, timeout time
 	case res := <-done:
 		return res.frames, res.err
 	}
+}
+
+// accumulation is what the receiver's snapshots hold (Config.Accumulation).
+func (r *Receiver) accumulation() overwatch.Accumulation {
+	if r.cfg.ResetOnRequest {
+		return overwatch.Reset
+	}
+	return r.cfg.Accumulation.Or(overwatch.Cumulative)
 }

@@ -14,7 +14,8 @@
 // Every snapshot is delivered through the target's PutSnapshot with its
 // original snapshot time and its original HLT mode, so that a replay into an
 // empty data directory rebuilds the original store file for file (same
-// names, same bytes, same sequence numbers, same runInfo.yaml). Mode E
+// names, same bytes, same sequence numbers, same runInfo.yaml and
+// subsystemInfo.yaml: the accumulation is carried over). Mode E
 // (replay) snapshots are delivered as they were stored: the store keeps
 // them apart under ReplayData/ and they are never processed, neither in the
 // original nor in the replayed store. A snapshot already present in the
@@ -109,6 +110,12 @@ type Config struct {
 	Progress func(Progress)
 	// Clock is the real clock (SystemClock when nil).
 	Clock Clock
+	// Accumulation is recorded with the delivered snapshots whose source
+	// does not say whether they are cumulative or reset: receiver-named
+	// files, and store folders without a subsystemInfo.yaml (whose
+	// accumulation is carried over otherwise). Unset when empty: the
+	// snapshots' readers apply their default.
+	Accumulation overwatch.Accumulation
 	// Logger receives the replay's log lines (slog.Default when nil).
 	Logger *slog.Logger
 }
@@ -126,11 +133,14 @@ type Item struct {
 	Seq int
 	// Size is the file size in bytes.
 	Size int64
+	// Accumulation is the one recorded in the source's store folder
+	// (unset when it has none).
+	Accumulation overwatch.Accumulation
 }
 
 // Meta returns the metadata the item is delivered with.
 func (it Item) Meta() overwatch.SnapshotMeta {
-	return overwatch.SnapshotMeta{Run: it.Run, Subsystem: it.Subsystem, Mode: it.Mode, Time: it.Time, Origin: Source}
+	return overwatch.SnapshotMeta{Run: it.Run, Subsystem: it.Subsystem, Mode: it.Mode, Time: it.Time, Origin: Source, Accumulation: it.Accumulation}
 }
 
 // Skipped is a source file that is not replayed, and why.
@@ -351,7 +361,9 @@ func (r *Replayer) deliver(ctx context.Context, it Item, dups *dupIndex) error {
 			return nil
 		}
 	}
-	info, err := r.cfg.Store.PutSnapshot(ctx, it.Meta(), bytes.NewReader(data))
+	meta := it.Meta()
+	meta.Accumulation = meta.Accumulation.Or(r.cfg.Accumulation)
+	info, err := r.cfg.Store.PutSnapshot(ctx, meta, bytes.NewReader(data))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -470,6 +482,7 @@ func Scan(dir string, runs []int, subsystems []string) ([]Item, []Skipped, error
 		items   []Item
 		skipped []Skipped
 		modes   = map[string]overwatch.HLTMode{}
+		accs    = map[string]overwatch.Accumulation{}
 	)
 	keep := func(run int, sys string) bool {
 		return (len(runs) == 0 || slices.Contains(runs, run)) && (len(subsystems) == 0 || slices.Contains(subsystems, sys))
@@ -495,7 +508,7 @@ func Scan(dir string, runs []int, subsystems []string) ([]Item, []Skipped, error
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".root") || !d.Type().IsRegular() {
 			return nil
 		}
-		it, sk := classify(p, modes)
+		it, sk := classify(p, modes, accs)
 		if sk != nil {
 			skipped = append(skipped, *sk)
 			return nil
@@ -537,7 +550,7 @@ func Scan(dir string, runs []int, subsystems []string) ([]Item, []Skipped, error
 }
 
 // classify parses one .root file of the source.
-func classify(p string, modes map[string]overwatch.HLTMode) (Item, *Skipped) {
+func classify(p string, modes map[string]overwatch.HLTMode, accs map[string]overwatch.Accumulation) (Item, *Skipped) {
 	n, err := store.ParseName(p)
 	if err != nil {
 		return Item{}, &Skipped{Path: p, Err: err}
@@ -560,7 +573,12 @@ func classify(p string, modes map[string]overwatch.HLTMode) (Item, *Skipped) {
 		if filepath.Base(filepath.Dir(runDir)) != replayDir {
 			mode = runMode(runDir, modes)
 		}
-		return Item{Path: p, Run: run, Subsystem: n.Subsystem, Mode: mode, Time: n.Time, Seq: n.Seq}, nil
+		acc, ok := accs[sysDir]
+		if !ok {
+			acc, _ = store.ReadAccumulation(sysDir) // unreadable: unset, like an unreadable runInfo.yaml
+			accs[sysDir] = acc
+		}
+		return Item{Path: p, Run: run, Subsystem: n.Subsystem, Mode: mode, Time: n.Time, Seq: n.Seq, Accumulation: acc}, nil
 	}
 	return Item{}, &Skipped{Path: p, Err: fmt.Errorf("%s file: derived data, not a snapshot", n.Kind), Derived: true}
 }

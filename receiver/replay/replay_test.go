@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -106,7 +107,9 @@ var t0 = time.Unix(1448384710, 0).UTC()
 // sourceStore builds an archived data directory: run 5 (mode C) with EMC
 // and HLT snapshots, run 6 (mode B) with EMC, a second EMC snapshot in the
 // same second of run 5 (sequence number 1), and a mode E run under
-// ReplayData/. It returns the directory and the number of snapshots.
+// ReplayData/; run 5's HLT snapshots are recorded cumulative, run 6's
+// reset, run 5's EMC ones record nothing. It returns the directory and the
+// number of snapshots.
 func sourceStore(t testing.TB) (string, int) {
 	t.Helper()
 	dir := t.TempDir()
@@ -115,7 +118,8 @@ func sourceStore(t testing.TB) (string, int) {
 	defer st.Close()
 	ctx := context.Background()
 	put := func(run int, sys string, mode overwatch.HLTMode, at time.Time, seed uint64) {
-		_, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: mode, Time: at, Origin: "hlt"},
+		acc := map[string]overwatch.Accumulation{"5/HLT": overwatch.Cumulative, "6/EMC": overwatch.Reset}[fmt.Sprintf("%d/%s", run, sys)]
+		_, err := st.PutSnapshot(ctx, overwatch.SnapshotMeta{Run: run, Subsystem: sys, Mode: mode, Time: at, Origin: "hlt", Accumulation: acc},
 			strings.NewReader(string(snapshotBytes(t, seed, 1))))
 		require.NoError(t, err)
 	}
@@ -193,6 +197,8 @@ func TestReplayRebuildsTheStoreFileForFile(t *testing.T) {
 	}
 	assert.Contains(t, got, "Run5/EMC/EMChists.2015_11_24_18_07_10.1.root", "same-second snapshot keeps its sequence number")
 	assert.Equal(t, "hltMode: B\n", got["Run6/runInfo.yaml"])
+	assert.Equal(t, "accumulation: reset\n", got["Run6/EMC/subsystemInfo.yaml"], "the accumulation is carried over")
+	assert.NotContains(t, got, "Run5/EMC/subsystemInfo.yaml", "and nothing is made up where the source had none")
 	assert.Contains(t, got, "ReplayData/Run7/TPC/TPChists.2015_11_24_19_06_10.root", "mode E stays apart")
 
 	// The processor saw every snapshot but the mode E one, in time order,
@@ -219,6 +225,7 @@ func TestReplayRebuildsTheStoreFileForFile(t *testing.T) {
 			assert.Equal(t, a[i].SnapshotRef, b[i].SnapshotRef)
 			assert.Equal(t, a[i].Path, b[i].Path)
 			assert.Equal(t, a[i].Mode, b[i].Mode)
+			assert.Equal(t, a[i].Accumulation, b[i].Accumulation)
 		}
 	}
 
@@ -458,7 +465,7 @@ func FuzzClassify(f *testing.F) {
 	}
 	root := f.TempDir()
 	f.Fuzz(func(t *testing.T, rel string) {
-		it, sk := classify(filepath.Join(root, filepath.FromSlash(rel)), map[string]overwatch.HLTMode{})
+		it, sk := classify(filepath.Join(root, filepath.FromSlash(rel)), map[string]overwatch.HLTMode{}, map[string]overwatch.Accumulation{})
 		if sk != nil {
 			require.Error(t, sk.Err)
 			return

@@ -78,7 +78,11 @@ func Dump(ctx context.Context, s overwatch.Store, o DumpOptions) ([]string, erro
 				if o.NoOrigin {
 					orig = "-"
 				}
-				add("  snapshot %s mode %s origin %q path %q size %d: %s", refString(sn.SnapshotRef), sn.Mode, orig, sn.Path, sn.Size, line)
+				acc := ""
+				if sn.Accumulation != overwatch.AccumulationUnset {
+					acc = " accumulation " + string(sn.Accumulation)
+				}
+				add("  snapshot %s mode %s origin %q path %q size %d%s: %s", refString(sn.SnapshotRef), sn.Mode, orig, sn.Path, sn.Size, acc, line)
 			}
 		}
 	}
@@ -239,6 +243,10 @@ func fill(t *testing.T, su *suite, s overwatch.Store) {
 	put(t, s, 124, "EMC", overwatch.ModeNoCompress, at(0), "x")
 	put(t, s, 124, "EMC", overwatch.ModeNoCompress, at(0), "y") // Seq 1
 	put(t, s, fillReplay.Run, fillReplay.Subsystem, overwatch.ModeReplay, fillReplay.Time, "replay")
+	// Accumulations: a reset subsystem and a cumulative one in one run.
+	putAcc(t, s, 125, "EMC", at(10), overwatch.Reset, "r1")
+	putAcc(t, s, 125, "EMC", at(70), overwatch.Reset, "r2")
+	putAcc(t, s, 125, "HLT", at(10), overwatch.Cumulative, "c1")
 	require.NoError(t, s.PutTrendPoints(ctx, []overwatch.TrendPoint{
 		{Subsystem: "EMC", Trend: "mean/x", Run: 123, Time: at(2), Value: 1.5, Error: 0.1},
 		{Subsystem: "EMC", Trend: "mean/x", Run: 123, Time: at(244), Value: math.NaN()},

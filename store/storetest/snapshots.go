@@ -192,3 +192,43 @@ func testReplay(t *testing.T, su *suite) {
 	noAnnouncement(t, w, "replay snapshots are not announced")
 	assert.Equal(t, "replay", string(read(t, s, info.SnapshotRef)), "a replay snapshot is stored")
 }
+
+// putAcc puts a snapshot that declares its accumulation.
+func putAcc(t *testing.T, s overwatch.Store, run int, sys string, when time.Time, acc overwatch.Accumulation, data string) overwatch.SnapshotInfo {
+	t.Helper()
+	info, err := s.PutSnapshot(context.Background(), overwatch.SnapshotMeta{
+		Run: run, Subsystem: sys, Mode: overwatch.ModeCompress, Time: when, Origin: origin, Accumulation: acc,
+	}, strings.NewReader(data))
+	require.NoError(t, err, "put snapshot run %d %s %v", run, sys, when)
+	return norm(info)
+}
+
+func testAccumulation(t *testing.T, su *suite) {
+	s := su.store(t).S
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := s.Watch(ctx)
+	r1 := putAcc(t, s, 40, "EMC", t0, overwatch.Reset, "r1")
+	assert.Equal(t, overwatch.Reset, r1.Accumulation, "PutSnapshot returns the accumulation")
+	assert.Equal(t, r1, norm(recv(t, w)), "the announcement carries it")
+	r2 := putAcc(t, s, 40, "EMC", at(60), overwatch.Cumulative, "r2")
+	assert.Equal(t, overwatch.Reset, r2.Accumulation, "the first snapshot of the run's subsystem fixes it")
+	r3 := putAcc(t, s, 40, "EMC", at(120), overwatch.AccumulationUnset, "r3")
+	assert.Equal(t, overwatch.Reset, r3.Accumulation, "a snapshot that declares none takes the subsystem's")
+	c1 := putAcc(t, s, 40, "HLT", at(5), overwatch.Cumulative, "c1")
+	assert.Equal(t, overwatch.Cumulative, c1.Accumulation, "another subsystem has its own")
+	assert.Equal(t, []overwatch.SnapshotInfo{r1, r2, r3}, normAll(snapshots(t, s, 40, "EMC")))
+	assert.Equal(t, []overwatch.SnapshotInfo{c1}, normAll(snapshots(t, s, 40, "HLT")))
+
+	u1 := putAcc(t, s, 41, "EMC", t0, overwatch.AccumulationUnset, "u1")
+	assert.Equal(t, overwatch.AccumulationUnset, u1.Accumulation)
+	u2 := putAcc(t, s, 41, "EMC", at(60), overwatch.Reset, "u2")
+	assert.Equal(t, overwatch.AccumulationUnset, u2.Accumulation, "a subsystem that started without one stays unset")
+	assert.Equal(t, []overwatch.SnapshotInfo{u1, u2}, normAll(snapshots(t, s, 41, "EMC")))
+
+	_, err := s.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: 42, Subsystem: "EMC", Mode: overwatch.ModeCompress,
+		Time: t0, Origin: origin, Accumulation: "sometimes"}, strings.NewReader("bad"))
+	require.Error(t, err, "an unknown accumulation is rejected")
+	_, err = s.RunInfo(context.Background(), 42)
+	assert.ErrorIs(t, err, overwatch.ErrNotFound, "nothing is stored")
+}

@@ -51,6 +51,13 @@
 //   - (Snapshots/Replay) snapshots in replay mode (E) are stored apart: no
 //     run appears (RunInfo wraps ErrNotFound, CountRuns stays 0), nothing
 //     is announced, and OpenSnapshot still reads the file back.
+//   - (Snapshots/Accumulation) a snapshot's accumulation (cumulative or
+//     reset) round-trips: PutSnapshot returns it, Snapshots lists it and
+//     Watch announces it; the first snapshot of a run's subsystem fixes it
+//     (later ones of that subsystem take it, other subsystems have their
+//     own); a subsystem whose first snapshot declared none stays unset;
+//     an unknown accumulation is rejected and nothing is stored. Reopen,
+//     Rebuild and Shared/Visible compare it too (Dump).
 //
 // Runs (overwatch.RunIndex):
 //   - (Runs/Info) RunInfo reports the run's mode, Start and End over all
@@ -205,8 +212,9 @@
 //   - (Reopen) a store closed and opened again (Options.Reopen) answers
 //     every query exactly as before (Dump, origins included).
 //   - (Rebuild) an index rebuilt from the blobs alone (Options.Rebuild)
-//     answers every query exactly as the index it replaces (Dump; without
-//     snapshot origins when Options.RebuildLosesOrigin is set).
+//     answers every query exactly as the index it replaces (Dump, snapshot
+//     accumulations included; without snapshot origins when
+//     Options.RebuildLosesOrigin is set).
 //
 // # Conventions
 //
@@ -321,6 +329,7 @@ var checks = []check{
 	{"Snapshots/Order", testSnapshotOrder},
 	{"Snapshots/RunMode", testRunMode},
 	{"Snapshots/Replay", testReplay},
+	{"Snapshots/Accumulation", testAccumulation},
 	{"Runs/Info", testRunInfo},
 	{"Runs/HLTBorrowing", testHLTBorrowing},
 	{"Runs/NewestFirst", testRunsNewestFirst},

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing/render"
+	"github.com/overwatch-dqm/overwatch/render"
 )
 
 func ExampleHist() {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/overwatch-dqm/overwatch/processing/bundle"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
 func Example() {
