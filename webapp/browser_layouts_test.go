@@ -142,6 +142,7 @@ func TestBrowserLayouts(t *testing.T) {
 	waitCells(t, ctx, 2)
 	js[bool](t, ctx, `(() => { document.getElementById('save-comment').value = 'first version'; document.getElementById('save').click(); return true; })()`)
 	require.NoError(t, waitJS(ctx, `document.getElementById('save-status').textContent === 'saved version 1'`))
+	waitCells(t, ctx, 2)
 	docsScreenshot(t, ctx, "layout-editor")
 
 	d, err := e.store.Document(t.Context(), overwatch.DocumentKindLayout, "shift", 0)
@@ -260,12 +261,12 @@ func TestBrowserDarkTheme(t *testing.T) {
 	dark := js[string](t, ctx, bg)
 	assert.NotEqual(t, light, dark)
 	assert.Equal(t, "rgb(18, 23, 29)", dark)
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/run/100/EMC"), chromedp.WaitVisible(chromedp.CSS("#plots"))))
-	require.NoError(t, waitJS(ctx, `document.documentElement.dataset.theme === 'dark'`))
-	assert.Equal(t, "dark", js[string](t, ctx, `localStorage.getItem('overwatch.theme')`))
 	require.Eventually(t, func() bool {
 		p := e.app.userPrefs(t.Context(), &session{User: viewerUser})
 		return p.Theme == "dark"
 	}, 10*time.Second, 100*time.Millisecond, "kept in the user's preferences")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/run/100/EMC"), chromedp.WaitVisible(chromedp.CSS("#plots"))))
+	require.NoError(t, waitJS(ctx, `document.documentElement.dataset.theme === 'dark'`))
+	assert.Equal(t, "dark", js[string](t, ctx, `localStorage.getItem('overwatch.theme')`))
 	screenshot(t, ctx, "dark-run-page")
 }

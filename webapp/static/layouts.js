@@ -439,6 +439,7 @@ function editorPage() {
   const pFilter = document.getElementById('picker-filter');
   const pErr = document.getElementById('picker-error');
   let names = [];
+  let loadSeq = 0;
 
   function pickerError(msg) { pErr.textContent = msg || ''; pErr.hidden = !msg; }
 
@@ -458,17 +459,22 @@ function editorPage() {
   async function loadNames() {
     pickerError('');
     const sys = pSys.value;
-    names = [];
-    if (!sys) { fillNames(); return; }
-    try {
-      if (pKind.value === 'trend') {
-        const list = await fetchOK(`/api/trends/${sys}`).then((x) => x.json());
-        names = list.map((t) => ({ name: t.name, label: t.desc ? `${t.desc} (${t.name})` : t.name }));
-      } else {
-        const v = await fetchOK(`/api/runs/${pRun.value.trim()}/${sys}`).then((x) => x.json());
-        for (const g of v.groups || []) for (const h of g.hists || []) names.push({ name: h.name, label: `${g.title}: ${h.prettyName || h.name}` });
-      }
-    } catch (e) { pickerError(e.message); }
+    const kind = pKind.value;
+    const seq = ++loadSeq;
+    let found = [];
+    if (sys) {
+      try {
+        if (kind === 'trend') {
+          const list = await fetchOK(`/api/trends/${sys}`).then((x) => x.json());
+          found = list.map((t) => ({ name: t.name, label: t.desc ? `${t.desc} (${t.name})` : t.name }));
+        } else {
+          const v = await fetchOK(`/api/runs/${pRun.value.trim()}/${sys}`).then((x) => x.json());
+          for (const g of v.groups || []) for (const h of g.hists || []) found.push({ name: h.name, label: `${g.title}: ${h.prettyName || h.name}` });
+        }
+      } catch (e) { if (seq === loadSeq) pickerError(e.message); }
+    }
+    if (seq !== loadSeq) return; // a newer choice is loading
+    names = found;
     fillNames();
   }
 
