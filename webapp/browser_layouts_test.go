@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
 func browserLoginAs(ctx context.Context, base, user string) error {
@@ -269,4 +270,41 @@ func TestBrowserDarkTheme(t *testing.T) {
 	require.NoError(t, waitJS(ctx, `document.documentElement.dataset.theme === 'dark'`))
 	assert.Equal(t, "dark", js[string](t, ctx, `localStorage.getItem('overwatch.theme')`))
 	screenshot(t, ctx, "dark-run-page")
+}
+
+// TestBrowserLayoutTimeSlice: a layout permalink with a time slice asks the
+// time-slice service for it per subsystem and draws the slice's outputs.
+func TestBrowserLayoutTimeSlice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	e := layoutEnv(t)
+	if !e.app.HasJSROOT() {
+		t.Skip("JSROOT not installed: run `make setup-jsroot`")
+	}
+	e.slices.delay = 200 * time.Millisecond
+	now := e.seed(t, 2)
+	e.publish(t, 101, "HLT", "", now.Add(-2*time.Minute), nil)
+	body, err := json.Marshal(twoTabLayout("Sliced"))
+	require.NoError(t, err)
+	_, err = e.store.PutDocument(t.Context(), overwatch.Document{Kind: overwatch.DocumentKindLayout, Name: "shift", Author: expertUser, Body: body}, 0)
+	require.NoError(t, err)
+	srv := e.server(t)
+	ctx := browser(t)
+	require.NoError(t, browserLoginAs(ctx, srv.URL, viewerUser))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/layouts/shift?run=101&tab=1&from=0&to=5"), chromedp.WaitVisible(chromedp.CSS("#layout-slice"))))
+	require.NoError(t, waitJS(ctx, `document.body.dataset.layoutReady === '1'`))
+	waitCells(t, ctx, 2)
+	jsonURL := js[string](t, ctx, `document.querySelector('.lcell[data-name="EMCTRQA/hEMCalPatchMap"] .lplot').dataset.json`)
+	assert.Contains(t, jsonURL, "?slice=")
+	key := jsonURL[strings.Index(jsonURL, "?slice=")+len("?slice="):]
+	assert.Equal(t, sliceKeyOf(timeslice.Request{Run: 101, Subsystem: "EMC", FromMinute: 0, ToMinute: 5, Options: map[string]string{}}), key,
+		"the EMC plots are read from the EMC slice of the permalink")
+	e.slices.mu.Lock()
+	n := len(e.slices.jobs)
+	e.slices.mu.Unlock()
+	assert.Equal(t, 2, n, "one slice per subsystem of the layout's histograms (EMC, HLT)")
+	// Changing the run reloads the page with the slice of the other run.
+	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#run-input"), "100"), chromedp.Click(chromedp.CSS("#run-go"))))
+	require.NoError(t, waitJS(ctx, `location.search === '?run=100&tab=1&from=0&to=5'`))
 }

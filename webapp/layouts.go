@@ -587,6 +587,7 @@ type layoutPageData struct {
 	Layouts   []layoutSummary
 	Kiosk     []layoutDoc
 	Every     int
+	Slice     *layoutSliceRef
 }
 
 // runParam reads ?run=latest|N and returns the run to show (the newest for
@@ -622,6 +623,41 @@ type pageJSON struct {
 	CanEdit  bool               `json:"canEdit,omitempty"`
 	Limits   map[string]int     `json:"limits,omitempty"`
 	Prefs    *preferencesBody   `json:"prefs,omitempty"`
+	// Slice is the time slice of the permalink (minutes since the start
+	// of the run); the page asks the time-slice service for it per
+	// subsystem. Slices tells whether the server computes them.
+	Slice  *layoutSliceRef `json:"slice,omitempty"`
+	Slices bool            `json:"slices,omitempty"`
+}
+
+// layoutSliceRef is the time slice a layout permalink refers to.
+type layoutSliceRef struct {
+	From float64 `json:"from"`
+	To   float64 `json:"to"`
+}
+
+// maxSliceMinutes bounds the minutes of a layout's time slice (a week).
+const maxSliceMinutes = 7 * 24 * 60
+
+// layoutSlice reads ?from=&to= (minutes since the start of the run; both
+// or neither).
+func layoutSlice(r *http.Request) (*layoutSliceRef, error) {
+	q := r.URL.Query()
+	if q.Get("from") == "" && q.Get("to") == "" {
+		return nil, nil
+	}
+	from, err := parseMinutes(q.Get("from"), "from")
+	if err != nil {
+		return nil, err
+	}
+	to, err := parseMinutes(q.Get("to"), "to")
+	if err != nil {
+		return nil, err
+	}
+	if from < 0 || to <= from || to > maxSliceMinutes {
+		return nil, errorf(http.StatusBadRequest, "time slice: want 0 ≤ from < to ≤ %d minutes, got from=%g to=%g", maxSliceMinutes, from, to)
+	}
+	return &layoutSliceRef{From: from, To: to}, nil
 }
 
 func (a *App) canEditLayouts(s *session) bool {
@@ -682,14 +718,22 @@ func (a *App) layoutViewPage(w http.ResponseWriter, r *http.Request, ps httprout
 	if err != nil {
 		return err
 	}
+	slice, err := layoutSlice(r)
+	if err != nil {
+		return err
+	}
 	pj := pageJSON{Name: name, Run: run, RunParam: runParam, Tab: tab, Doc: &doc, CanEdit: a.canEditLayouts(s) && !doc.ReadOnly,
-		Prefs: a.userPrefs(r.Context(), s)}
+		Prefs: a.userPrefs(r.Context(), s), Slice: slice, Slices: a.cfg.Slices != nil}
 	js, err := marshalPage(pj)
 	if err != nil {
 		return err
 	}
+	link := fmt.Sprintf("/layouts/%s?run=%s&tab=%d", name, runParam, tab+1)
+	if slice != nil {
+		link += "&from=" + strconv.FormatFloat(slice.From, 'g', -1, 64) + "&to=" + strconv.FormatFloat(slice.To, 'g', -1, 64)
+	}
 	d := layoutPageData{Doc: &doc, Name: name, Run: run, RunParam: runParam, Tab: tab, JSON: js, CanEdit: pj.CanEdit,
-		Permalink: fmt.Sprintf("/layouts/%s?run=%s&tab=%d", name, runParam, tab+1)}
+		Permalink: link, Slice: slice}
 	return a.render(w, r, s, "layoutview", doc.Layout.Title, d)
 }
 

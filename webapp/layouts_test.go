@@ -380,7 +380,12 @@ func TestLayoutPages(t *testing.T) {
 	resp, page = c.get("/layouts/shift?run=100&tab=2")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, `href="/layouts/shift?run=100&amp;tab=2"`)
-	for _, q := range []string{"?run=abc", "?tab=3", "?tab=0", "?version=0"} {
+	// A time slice in the permalink.
+	resp, page = c.get("/layouts/shift?run=100&from=0&to=5.5")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, `href="/layouts/shift?run=100&amp;tab=1&amp;from=0&amp;to=5.5"`)
+	assert.Contains(t, page, `id="layout-slice"`)
+	for _, q := range []string{"?run=abc", "?tab=3", "?tab=0", "?version=0", "?from=5&to=1", "?from=1", "?from=x&to=2", "?from=-1&to=2", "?from=0&to=1e9"} {
 		resp, _ = c.get("/layouts/shift" + q)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, q)
 	}

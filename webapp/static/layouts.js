@@ -83,7 +83,38 @@ function markDrawn() {
 function plotURLs(plot, run) {
   if (plot.kind === 'trend') return { points: nameURL(`/api/trends/${plot.subsystem}`, plot.name, { limit: '2000' }) };
   const base = `/api/runs/${run}/${plot.subsystem}`;
-  return { json: nameURL(`${base}/json`, plot.name), hints: nameURL(`${base}/hints`, plot.name), png: nameURL(`${base}/png`, plot.name) };
+  const q = sliceKeys[plot.subsystem] ? { slice: sliceKeys[plot.subsystem] } : {};
+  return { json: nameURL(`${base}/json`, plot.name, q), hints: nameURL(`${base}/hints`, plot.name, q), png: nameURL(`${base}/png`, plot.name, q) };
+}
+
+// sliceKeys are the time-slice keys of the permalink's slice, per
+// subsystem (the outputs are read with ?slice=KEY).
+const sliceKeys = {};
+const sliceErrors = {};
+
+// prepareSlices asks the time-slice service for the permalink's slice of
+// every subsystem of the layout's histograms, and waits for them.
+async function prepareSlices(run, layouts) {
+  const ref = data.slice;
+  if (!ref || !run) return;
+  const state = document.getElementById('slice-state');
+  const systems = new Set();
+  for (const l of layouts) for (const t of l.tabs) for (const p of t.plots) if (p.kind !== 'trend') systems.add(p.subsystem);
+  if (state) state.textContent = `(computing for ${[...systems].join(', ')}…)`;
+  await Promise.all([...systems].map(async (sys) => {
+    try {
+      let st = await send('POST', '/api/slices', { run, subsystem: sys, from: ref.from, to: ref.to });
+      for (let i = 0; st.state !== 'done' && i < 600; i++) {
+        if (st.state === 'failed') throw new Error(st.error || 'the time slice failed');
+        await new Promise((res) => setTimeout(res, Math.min(1000, 150 + 50 * i)));
+        st = await fetchOK(st.statusUrl, { cache: 'no-store' }).then((r) => r.json()).then((x) => ({ ...st, ...x }));
+      }
+      if (st.state !== 'done') throw new Error(st.error || 'the time slice takes too long');
+      sliceKeys[sys] = st.key;
+    } catch (e) { sliceErrors[sys] = e.message; }
+  }));
+  const bad = Object.entries(sliceErrors);
+  if (state) state.textContent = bad.length ? `(not available for ${bad.map(([s, m]) => `${s}: ${m}`).join('; ')})` : '';
 }
 
 // overrideDisplay applies a layout plot's options over the hints.
@@ -122,6 +153,7 @@ async function drawCell(cell, run, force = false) {
       return;
     }
     if (!run) { div.textContent = 'No run yet.'; return; }
+    if (data.slice && sliceErrors[plot.subsystem]) throw new Error(`time slice: ${sliceErrors[plot.subsystem]}`);
     div.dataset.name = plot.name;
     div.dataset.png = urls.png;
     if (!useJSROOT || prefs.render === 'png') {
@@ -220,7 +252,8 @@ function viewPage() {
   grids.replaceChildren(...built);
 
   function permalink() {
-    const u = `/layouts/${encodeURIComponent(data.name)}?run=${encodeURIComponent(runParam)}&tab=${current + 1}`;
+    let u = `/layouts/${encodeURIComponent(data.name)}?run=${encodeURIComponent(runParam)}&tab=${current + 1}`;
+    if (data.slice) u += `&from=${data.slice.from}&to=${data.slice.to}`;
     const a = document.getElementById('permalink');
     if (a) a.href = u;
     return u;
@@ -250,6 +283,11 @@ function viewPage() {
   }));
 
   function setRun(r, param) {
+    if (data.slice) { // the slice is computed per run: load the page of the other run
+      runParam = param;
+      location.href = permalink();
+      return;
+    }
     run = r;
     runParam = param;
     const shown = document.getElementById('run-shown');
@@ -278,7 +316,7 @@ function viewPage() {
 
   document.addEventListener('overwatch:event', (ev) => {
     const e = ev.detail;
-    if (e.type !== 'update') return;
+    if (e.type !== 'update' || data.slice) return; // a time slice does not change
     if (runParam === 'latest' && e.run > run) { setRun(e.run, 'latest'); return; }
     if (e.run !== run) return;
     layout.tabs.forEach((t, i) => {
@@ -288,7 +326,7 @@ function viewPage() {
     });
   });
 
-  show(current).then(() => { body.dataset.layoutReady = '1'; });
+  prepareSlices(run, [layout]).then(() => show(current)).then(() => { body.dataset.layoutReady = '1'; });
 }
 
 // ---------- the editor ----------
