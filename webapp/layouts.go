@@ -613,16 +613,16 @@ func (a *App) runParam(ctx context.Context, r *http.Request) (int, string, error
 
 // pageJSON is the data the layout pages hand to layouts.js.
 type pageJSON struct {
-	Name     string             `json:"name"`
-	Run      int                `json:"run"`
-	RunParam string             `json:"runParam"`
-	Tab      int                `json:"tab"`
-	Doc      *layoutDoc         `json:"doc,omitempty"`
-	Kiosk    []layoutDoc        `json:"kiosk,omitempty"`
-	Every    int                `json:"every,omitempty"`
-	CanEdit  bool               `json:"canEdit,omitempty"`
-	Limits   map[string]int     `json:"limits,omitempty"`
-	Prefs    *preferencesBody   `json:"prefs,omitempty"`
+	Name     string           `json:"name"`
+	Run      int              `json:"run"`
+	RunParam string           `json:"runParam"`
+	Tab      int              `json:"tab"`
+	Doc      *layoutDoc       `json:"doc,omitempty"`
+	Kiosk    []layoutDoc      `json:"kiosk,omitempty"`
+	Every    int              `json:"every,omitempty"`
+	CanEdit  bool             `json:"canEdit,omitempty"`
+	Limits   map[string]int   `json:"limits,omitempty"`
+	Prefs    *preferencesBody `json:"prefs,omitempty"`
 	// Slice is the time slice of the permalink (minutes since the start
 	// of the run); the page asks the time-slice service for it per
 	// subsystem. Slices tells whether the server computes them.
