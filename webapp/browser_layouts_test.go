@@ -117,6 +117,7 @@ func TestBrowserLayouts(t *testing.T) {
 	}
 	now := e.seed(t, 2)
 	e.publish(t, 101, "HLT", "", now.Add(-2*time.Minute), nil)
+	addTrend(t, e, 101, "maxPatch", 20)
 	putAlarm(t, e, overwatch.AlarmRecord{ID: "EMC/maxPatch/high", Subsystem: "EMC", Trend: "maxPatch", Alarm: "high",
 		Hist: "hEvents", State: overwatch.AlarmFiring, Message: "max patch is high", Run: 101, FiredAt: now})
 	srv := e.server(t)
@@ -138,12 +139,22 @@ func TestBrowserLayouts(t *testing.T) {
 	js[bool](t, ctx, `(() => { document.getElementById('tab-add').click(); const tt = document.getElementById('tab-title'); tt.value = 'HLT'; tt.dispatchEvent(new Event('input')); return true; })()`)
 	pick(t, ctx, "HLT", "hist", "hSpec_a")
 	pick(t, ctx, "HLT", "hist", "hEvents")
-	// Reorder: the second HLT plot before the first.
-	js[bool](t, ctx, `(() => { document.querySelector('.lcell[data-index="1"] .move-left').click(); return true; })()`)
-	waitCells(t, ctx, 2)
+	pick(t, ctx, "EMC", "trend", "maxPatch")
+	// Reorder: the second HLT plot before the first (drag and drop), then
+	// the trend before the spectrum (button).
+	js[bool](t, ctx, `(() => {
+	  const dt = new DataTransfer();
+	  const from = document.querySelector('.lcell[data-index="1"]'), to = document.querySelector('.lcell[data-index="0"]');
+	  from.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));
+	  to.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+	  to.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+	  return true; })()`)
+	require.NoError(t, waitJS(ctx, `document.querySelector('.lcell[data-index="0"]').dataset.name === 'hEvents'`), "dropped before the first")
+	js[bool](t, ctx, `(() => { document.querySelector('.lcell[data-index="2"] .move-left').click(); return true; })()`)
+	waitCells(t, ctx, 3)
 	js[bool](t, ctx, `(() => { document.getElementById('save-comment').value = 'first version'; document.getElementById('save').click(); return true; })()`)
 	require.NoError(t, waitJS(ctx, `document.getElementById('save-status').textContent === 'saved version 1'`))
-	waitCells(t, ctx, 2)
+	waitCells(t, ctx, 3)
 	docsScreenshot(t, ctx, "layout-editor")
 
 	d, err := e.store.Document(t.Context(), overwatch.DocumentKindLayout, "shift", 0)
@@ -159,9 +170,10 @@ func TestBrowserLayouts(t *testing.T) {
 	assert.Equal(t, "EMCTRQA/hEMCalPatchMap", saved.Tabs[0].Plots[0].Name)
 	assert.Equal(t, 2, saved.Tabs[0].Plots[0].Width)
 	assert.True(t, saved.Tabs[0].Plots[1].Options.LogY)
-	require.Len(t, saved.Tabs[1].Plots, 2)
-	assert.Equal(t, []string{"hEvents", "hSpec_a"}, []string{saved.Tabs[1].Plots[0].Name, saved.Tabs[1].Plots[1].Name}, "reordered")
+	require.Len(t, saved.Tabs[1].Plots, 3)
+	assert.Equal(t, []string{"hEvents", "maxPatch", "hSpec_a"}, []string{saved.Tabs[1].Plots[0].Name, saved.Tabs[1].Plots[1].Name, saved.Tabs[1].Plots[2].Name}, "reordered")
 	assert.Equal(t, "HLT", saved.Tabs[1].Plots[0].Subsystem)
+	assert.Equal(t, overwatch.LayoutPlot{Kind: overwatch.PlotTrend, Subsystem: "EMC", Name: "maxPatch", Width: 1, Height: 1}, saved.Tabs[1].Plots[1])
 
 	// A second user (viewer, another browser context) opens the permalink.
 	ctx2, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
@@ -185,9 +197,9 @@ func TestBrowserLayouts(t *testing.T) {
 	t.Logf("layout page (2 plots, TH2 + TH1, run 101): time to first plot median %.0f ms %v, to all visible plots median %.0f ms %v (after navigation start)", median(first), first, median(all), all)
 	// The second tab: the HLT plots, drawn by JSROOT, same as the editor's.
 	require.NoError(t, chromedp.Do(ctx2, chromedp.Click(chromedp.CSS(`#tabs button[data-tab="1"]`))))
-	cells := waitCells(t, ctx2, 2)
-	assert.Equal(t, []string{"HLT", "HLT"}, []string{cells[0].Sys, cells[1].Sys})
-	assert.Equal(t, []string{"hEvents", "hSpec_a"}, []string{cells[0].Name, cells[1].Name})
+	cells := waitCells(t, ctx2, 3)
+	assert.Equal(t, []string{"HLT", "EMC", "HLT"}, []string{cells[0].Sys, cells[1].Sys, cells[2].Sys})
+	assert.Equal(t, []string{"hEvents", "maxPatch", "hSpec_a"}, []string{cells[0].Name, cells[1].Name, cells[2].Name})
 	loc, err := chromedp.Run(ctx2, chromedp.Location())
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(loc, "/layouts/shift?run=latest&tab=2"), loc)
@@ -226,7 +238,7 @@ func TestBrowserLayouts(t *testing.T) {
 	docsScreenshot(t, ctx2, "kiosk")
 	require.NoError(t, waitJS(ctx2, `document.body.dataset.kioskPos === '1'`), "the kiosk moved to the second tab")
 	assert.Contains(t, js[string](t, ctx2, `document.getElementById('kiosk-title').textContent`), "HLT")
-	waitCells(t, ctx2, 2)
+	waitCells(t, ctx2, 3)
 	require.NoError(t, waitJS(ctx2, `document.body.dataset.kioskPos === '0' && document.body.dataset.kioskCycles === '2'`), "and back to the first")
 	waitCells(t, ctx2, 2)
 	before := js[int](t, ctx2, `Number(document.querySelector('.lcell[data-name="EMCTRQA/hEMCalPatchMap"] .lplot').dataset.drawn)`)

@@ -818,6 +818,11 @@ func (a *App) kioskPage(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		}
 		docs = append(docs, d)
 	}
+	if t := q.Get("tabs"); t != "" {
+		if err := kioskTabs(&docs, t); err != nil {
+			return err
+		}
+	}
 	run, runParam, err := a.runParam(r.Context(), r)
 	if err != nil {
 		return err
@@ -827,4 +832,26 @@ func (a *App) kioskPage(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		return err
 	}
 	return a.render(w, r, s, "kiosk", "Kiosk", layoutPageData{Run: run, RunParam: runParam, JSON: js, Kiosk: docs, Every: every})
+}
+
+// kioskTabs keeps the tabs listed in ?tabs=1,3 (1-based) of the one layout
+// of a kiosk, in that order.
+func kioskTabs(docs *[]layoutDoc, list string) error {
+	if len(*docs) != 1 {
+		return errorf(http.StatusBadRequest, "kiosk: tabs= selects tabs of one layout; name one layout or leave tabs out")
+	}
+	d := &(*docs)[0]
+	var keep []overwatch.LayoutTab
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > len(d.Layout.Tabs) {
+			return errorf(http.StatusBadRequest, "kiosk: tabs=%q: expected tab numbers 1–%d separated by commas", list, len(d.Layout.Tabs))
+		}
+		if len(keep) >= overwatch.MaxLayoutTabs {
+			return errorf(http.StatusBadRequest, "kiosk: at most %d tabs", overwatch.MaxLayoutTabs)
+		}
+		keep = append(keep, d.Layout.Tabs[n-1])
+	}
+	d.Layout.Tabs = keep
+	return nil
 }

@@ -176,6 +176,7 @@ func TestLayoutAPISaveGetHistoryRevertCloneDelete(t *testing.T) {
 	require.Len(t, hist, 2)
 	assert.True(t, hist[1].Deleted)
 	resp, body = c.get("/api/layouts")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NoError(t, json.Unmarshal([]byte(body), &list))
 	assert.Len(t, list, 2)
 	// Reverting a tombstone's predecessor brings it back.
@@ -410,7 +411,16 @@ func TestLayoutPages(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, `class="kiosk"`)
 	assert.NotContains(t, page, `class="toolbar"`)
-	for _, q := range []string{"", "?layouts=shift&every=1", "?layouts=shift&every=x", "?layouts=..", "?layouts=" + strings.Repeat("a,", 21)} {
+	resp, page = v.get("/kiosk?layouts=shift&tabs=2")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	m = regexp.MustCompile(`data-layout="([^"]+)"`).FindStringSubmatch(page)
+	require.NotNil(t, m)
+	require.NoError(t, json.Unmarshal([]byte(htmlUnescape(m[1])), &pj))
+	require.Len(t, pj.Kiosk, 1)
+	require.Len(t, pj.Kiosk[0].Layout.Tabs, 1)
+	assert.Equal(t, "HLT", pj.Kiosk[0].Layout.Tabs[0].Title)
+	assert.Equal(t, 30, pj.Every)
+	for _, q := range []string{"?layouts=shift&tabs=3", "?layouts=shift&tabs=x", "?layouts=shift,shift&tabs=1", "", "?layouts=shift&every=1", "?layouts=shift&every=x", "?layouts=..", "?layouts=" + strings.Repeat("a,", 21)} {
 		resp, _ = v.get("/kiosk" + q)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, q)
 	}
