@@ -180,7 +180,7 @@ func TestBrowserLayouts(t *testing.T) {
 	defer cancel()
 	require.NoError(t, browserLoginAs(ctx2, srv.URL, viewerUser))
 	permalink := srv.URL + "/layouts/shift?run=latest&tab=1"
-	var first, all []float64
+	var first, all, jsr, dom []float64
 	for i := 0; i < 5; i++ {
 		require.NoError(t, chromedp.Do(ctx2, chromedp.Navigate(permalink), chromedp.WaitVisible(chromedp.CSS("#layout-grids"))))
 		require.NoError(t, waitJS(ctx2, `document.body.dataset.layoutReady === '1'`))
@@ -193,8 +193,11 @@ func TestBrowserLayouts(t *testing.T) {
 		fmt.Sscan(f, &fv)
 		fmt.Sscan(a, &av)
 		first, all = append(first, fv), append(all, av)
+		jsr = append(jsr, js[float64](t, ctx2, `Number(document.body.dataset.jsrootMs)`))
+		dom = append(dom, js[float64](t, ctx2, `performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd`))
 	}
-	t.Logf("layout page (2 plots, TH2 + TH1, run 101): time to first plot median %.0f ms %v, to all visible plots median %.0f ms %v (after navigation start)", median(first), first, median(all), all)
+	t.Logf("layout page (2 plots, TH2 + TH1, run 101): time to first plot median %.0f ms %v, to all visible plots median %.0f ms %v (after navigation start); DOMContentLoaded median %.0f ms %v, JSROOT modules loaded median %.0f ms %v",
+		median(first), first, median(all), all, median(dom), dom, median(jsr), jsr)
 	// The second tab: the HLT plots, drawn by JSROOT, same as the editor's.
 	require.NoError(t, chromedp.Do(ctx2, chromedp.Click(chromedp.CSS(`#tabs button[data-tab="1"]`))))
 	cells := waitCells(t, ctx2, 3)

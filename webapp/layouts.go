@@ -384,8 +384,8 @@ func hasControlChars(s string) bool {
 	return false
 }
 
-// layoutWriter checks that the session may write layouts and returns the
-// document store.
+// layoutWriter checks that the session may write layouts (expert, not an
+// API token) and that the server keeps documents.
 func (a *App) layoutWriter(s *session) error {
 	if err := a.require(s, PermLayouts); err != nil {
 		return err

@@ -188,7 +188,7 @@ async function drawCell(cell, run, force = false) {
     markDrawn();
   } catch (e) {
     if (e.message === 'login required') return;
-    try { J_cleanup(div); } catch (x) { /* nothing drawn */ }
+    try { cleanupDiv(div); } catch (x) { /* nothing drawn */ }
     div.textContent = `${plot.subsystem} ${plot.name}: ${e.message}`;
     div.classList.add('failed');
     div.dataset.run = String(run);
@@ -197,11 +197,13 @@ async function drawCell(cell, run, force = false) {
   }
 }
 
-function J_cleanup(div) {
+function cleanupDiv(div) {
   if (jsrootReady) jsrootReady.J.cleanup(div);
 }
 let jsrootReady = null;
-if (useJSROOT) jsroot().then((c) => { jsrootReady = c; }).catch(() => {});
+// Start loading JSROOT at once (in parallel with the first fetches); the
+// time it is ready is kept for the browser tests' measurements.
+if (useJSROOT) jsroot().then((c) => { jsrootReady = c; body.dataset.jsrootMs = String(Math.round(performance.now())); }).catch(() => {});
 
 // drawCells draws cells a few at a time.
 async function drawCells(cells, run, force) {
