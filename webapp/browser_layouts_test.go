@@ -285,6 +285,25 @@ func TestBrowserDarkTheme(t *testing.T) {
 	require.NoError(t, waitJS(ctx, `document.documentElement.dataset.theme === 'dark'`))
 	assert.Equal(t, "dark", js[string](t, ctx, `localStorage.getItem('overwatch.theme')`))
 	screenshot(t, ctx, "dark-run-page")
+
+	// The preferences form of the layout list: PNG images by default.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/layouts"), chromedp.WaitVisible(chromedp.CSS("#prefs-form"))))
+	require.NoError(t, waitJS(ctx, `document.body.dataset.prefsReady === '1'`))
+	assert.Equal(t, "dark", js[string](t, ctx, `document.getElementById('pref-theme').value`))
+	js[bool](t, ctx, `(() => { document.getElementById('pref-render').value = 'png'; document.getElementById('pref-theme').value = 'auto'; document.getElementById('pref-save').click(); return true; })()`)
+	require.NoError(t, waitJS(ctx, `document.getElementById('pref-status').textContent === 'saved'`))
+	p := e.app.userPrefs(t.Context(), &session{User: viewerUser})
+	assert.Equal(t, "png", p.Render)
+	assert.Equal(t, "auto", p.Theme)
+	assert.False(t, js[bool](t, ctx, `'theme' in document.documentElement.dataset`), "back to the browser's theme")
+	// A layout then shows the server's PNGs.
+	body, err := json.Marshal(twoTabLayout("PNG"))
+	require.NoError(t, err)
+	_, err = e.store.PutDocument(t.Context(), overwatch.Document{Kind: overwatch.DocumentKindLayout, Name: "png", Author: expertUser, Body: body}, 0)
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/layouts/png?run=100"), chromedp.WaitVisible(chromedp.CSS("#layout-grids"))))
+	require.NoError(t, waitJS(ctx, `document.querySelectorAll('.lgrid:not([hidden]) .lplot img[src*="/api/runs/100/EMC/png/"]').length === 2`))
+	assert.Equal(t, 0, js[int](t, ctx, `document.querySelectorAll('.lgrid:not([hidden]) .lplot svg').length`))
 }
 
 // TestBrowserLayoutTimeSlice: a layout permalink with a time slice asks the

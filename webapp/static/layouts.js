@@ -605,7 +605,35 @@ function editorPage() {
 
 // ---------- the layout list ----------
 
+// wirePreferences fills and saves the user's preferences form.
+function wirePreferences() {
+  const form = document.getElementById('prefs-form');
+  if (!form) return;
+  const theme = document.getElementById('pref-theme');
+  const render = document.getElementById('pref-render');
+  const draw = document.getElementById('pref-draw');
+  const st = document.getElementById('pref-status');
+  fetchOK('/api/preferences', { cache: 'no-store' }).then((r) => r.json()).then((p) => {
+    theme.value = p.theme || 'auto';
+    render.value = p.render || 'jsroot';
+    draw.value = p.drawOption || '';
+    body.dataset.prefsReady = '1';
+  }).catch((e) => { st.textContent = e.message; });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const p = await send('PUT', '/api/preferences', { theme: theme.value, render: render.value, drawOption: draw.value });
+      try {
+        if (p.theme === 'auto') localStorage.removeItem('overwatch.theme'); else localStorage.setItem('overwatch.theme', p.theme);
+      } catch (x) { /* private mode */ }
+      if (p.theme === 'auto') delete document.documentElement.dataset.theme; else document.documentElement.dataset.theme = p.theme;
+      st.textContent = 'saved';
+    } catch (x) { st.textContent = x.message; }
+  });
+}
+
 function listPage() {
+  wirePreferences();
   const form = document.getElementById('new-layout');
   form?.addEventListener('submit', (e) => {
     e.preventDefault();
