@@ -588,6 +588,8 @@ type layoutPageData struct {
 	Kiosk     []layoutDoc
 	Every     int
 	Slice     *layoutSliceRef
+	// OfficialKiosk lists the official layouts for the list page's kiosk link.
+	OfficialKiosk string
 }
 
 // runParam reads ?run=latest|N and returns the run to show (the newest for
@@ -679,6 +681,13 @@ func (a *App) layoutListPage(w http.ResponseWriter, r *http.Request, _ httproute
 		return err
 	}
 	d := layoutPageData{Layouts: list, CanEdit: a.canEditLayouts(s)}
+	var official []string
+	for _, l := range list {
+		if l.Official && len(official) < kioskMaxLayouts {
+			official = append(official, l.Name)
+		}
+	}
+	d.OfficialKiosk = strings.Join(official, ",")
 	if a.cfg.Documents == nil && len(a.cfg.Layouts) == 0 {
 		return errorf(http.StatusServiceUnavailable, "layouts are not available: this server was started without a document store")
 	}

@@ -344,6 +344,7 @@ func TestLayoutConfigDeclared(t *testing.T) {
 	// The list shows both, the declared one first (official).
 	_, page := c.get("/layouts")
 	assert.Regexp(t, `(?s)data-layout="shift".*official.*config.*data-layout="mine"`, page)
+	assert.Contains(t, page, `id="kiosk-official" href="/kiosk?layouts=shift"`)
 
 	// An invalid declaration is refused by New.
 	bad := twoTabLayout("")
