@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -144,4 +146,79 @@ func TestWebLayoutsSurviveRestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, st)
 	assert.Contains(t, string(got), "Shift v2")
+}
+
+// TestServeConfigLayouts: layouts declared in the configuration are checked
+// by `config check` and served by `overwatch serve` as official, read-only
+// layouts; a bad declaration is reported with its place.
+func TestServeConfigLayouts(t *testing.T) {
+	dir := t.TempDir()
+	webAddr := e2eFreeAddr(t)
+	cfgPath := filepath.Join(dir, "overwatch.yaml")
+	base := `data: ` + filepath.Join(dir, "data") + `
+processing: {enabled: false}
+monitor: {enabled: false}
+web:
+  listen: ` + webAddr + `
+`
+	bad := base + "layouts:\n  shift:\n    title: Shift\n    tabs: [{title: EMC, columns: 2, plots: [{subsystem: EMC, name: hEvents, w: 3}]}]\n"
+	require.NoError(t, os.WriteFile(cfgPath, []byte(bad), 0o600))
+	code, _, errs := runCommand(t, "config", "check", "--config", cfgPath)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "layouts.shift: tabs[0].plots[0].w: 3 cells, want 1–2")
+
+	good := base + "layouts:\n  shift:\n    title: Shift from the configuration\n    tabs: [{title: EMC, columns: 2, plots: [{subsystem: EMC, name: hEvents, w: 2, options: {logy: true}}]}]\n"
+	require.NoError(t, os.WriteFile(cfgPath, []byte(good), 0o600))
+	code, out, errs := runCommand(t, "config", "check", "--config", cfgPath)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "Shift from the configuration")
+	code, _, errs = runUsersCmd(context.Background(), "a long password\n", "users", "add", "--data", filepath.Join(dir, "data"), "--role", "expert", "erin")
+	require.Equal(t, 0, code, errs)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	stderr := &syncbuf.Buffer{}
+	go func() {
+		done <- runMain(ctx, &env{stdout: io.Discard, stderr: stderr, getenv: func(string) string { return "" }},
+			[]string{"serve", "--config", cfgPath})
+	}()
+	defer func() {
+		cancel()
+		select {
+		case c := <-done:
+			assert.Equal(t, 0, c, stderr.String())
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+	url := "http://" + webAddr
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond, "serve did not start: %s", stderr.String())
+	c := e2eLogin(t, url, "erin", "a long password")
+	st, got, err := c.get("/api/layouts/shift")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, st, string(got))
+	var d struct {
+		Source   string `json:"source"`
+		ReadOnly bool   `json:"readOnly"`
+		Layout   struct {
+			Title    string `json:"title"`
+			Official bool   `json:"official"`
+		} `json:"layout"`
+	}
+	require.NoError(t, json.Unmarshal(got, &d))
+	assert.Equal(t, "config", d.Source)
+	assert.True(t, d.ReadOnly)
+	assert.True(t, d.Layout.Official)
+	assert.Equal(t, "Shift from the configuration", d.Layout.Title)
+	st, body := c.layoutReq("PUT", "/api/layouts/shift", map[string]any{"version": 0, "layout": map[string]any{"title": "x", "tabs": []any{map[string]any{"title": "t", "plots": []any{}}}}})
+	assert.Equal(t, http.StatusForbidden, st, body)
+	st, body = c.layoutReq("POST", "/api/layouts/shift/clone", map[string]any{"to": "mine"})
+	assert.Equal(t, http.StatusCreated, st, body)
 }
