@@ -204,6 +204,11 @@ let jsrootReady = null;
 // Start loading JSROOT at once (in parallel with the first fetches); the
 // time it is ready is kept for the browser tests' measurements.
 if (useJSROOT) jsroot().then((c) => { jsrootReady = c; body.dataset.jsrootMs = String(Math.round(performance.now())); }).catch(() => {});
+// JSROOT imports its histogram painters at the first draw: fetch them now,
+// in parallel with the plots' JSON (the same module instances are reused).
+if (useJSROOT && pageEl) {
+  for (const m of ['hist/TH1Painter.mjs', 'hist/TH2Painter.mjs', 'hist/TGraphPainter.mjs']) import(`/jsroot/modules/${m}`).catch(() => {});
+}
 
 // drawCells draws cells a few at a time.
 async function drawCells(cells, run, force) {
@@ -562,6 +567,7 @@ function editorPage() {
     version = d.version;
     Object.assign(layout, structuredClone(d.layout));
     for (const k of Object.keys(layout)) if (!(k in d.layout)) delete layout[k];
+    savedJSON = JSON.stringify(layout);
     body.dataset.version = String(version);
     loadForm();
     render();
@@ -586,14 +592,25 @@ function editorPage() {
       say(`saved version ${d.version}`);
     } catch (e) {
       say(e.status === 409 ? `${e.message}` : `not saved: ${e.message}`, true);
+      if (e.status === 409) {
+        const reload = el('a', { href: location.pathname, id: 'reload', text: ' Reload the newest version (your changes are lost)' });
+        status.append(reload);
+      }
     }
   });
   document.getElementById('delete').addEventListener('click', async () => {
     if (!version) { say('not saved yet: nothing to delete', true); return; }
     try {
       await send('DELETE', `/api/layouts/${encodeURIComponent(data.name)}?version=${version}`);
+      savedJSON = JSON.stringify(layout);
       location.href = '/layouts';
     } catch (e) { say(e.message, true); }
+  });
+
+  // Leaving with unsaved changes asks first.
+  let savedJSON = JSON.stringify(layout);
+  window.addEventListener('beforeunload', (e) => {
+    if (JSON.stringify(layout) !== savedJSON) { e.preventDefault(); e.returnValue = ''; }
   });
 
   body.dataset.version = String(version);
