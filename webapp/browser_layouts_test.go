@@ -252,6 +252,13 @@ func TestBrowserLayouts(t *testing.T) {
 	e.publish(t, 101, "EMC", "", at, nil)
 	require.NoError(t, waitJS(ctx2, fmt.Sprintf(`Number(document.querySelector('.lcell[data-name="EMCTRQA/hEMCalPatchMap"] .lplot').dataset.drawn) > %d`, before)), "kiosk redrew the new snapshot")
 
+	// A new run starts and is processed: the kiosk follows it.
+	next := time.Now()
+	e.addSnapshot(t, 102, "EMC", next)
+	e.publish(t, 102, "EMC", "", next, nil)
+	require.NoError(t, waitJS(ctx2, `document.getElementById('kiosk-run').textContent === 'Run 102'`), "the kiosk follows the newest run")
+	require.NoError(t, waitJS(ctx2, `[...document.querySelectorAll('.lcell[data-sys="EMC"][data-kind="hist"] .lplot')].some((p) => p.dataset.run === '102' && !!p.querySelector('svg'))`), "and draws its plots")
+
 	for _, c := range []context.Context{ctx, ctx2} {
 		v, err := chromedp.Run(c, chromedp.Evaluate[string](`document.body.dataset.cspViolations || "0"`))
 		require.NoError(t, err)
