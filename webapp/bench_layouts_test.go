@@ -1,9 +1,12 @@
 package webapp
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -15,7 +18,7 @@ import (
 // benchLayouts is an app with n stored layouts of two tabs of 8 plots and
 // a session cookie of the shifter.
 func benchLayouts(b *testing.B, n int) (*testEnv, *http.Cookie) {
-	e := layoutEnv(b, func(c *Config) { c.PollInterval = time.Hour })
+	e := layoutEnv(b, func(c *Config) { c.PollInterval = time.Hour; c.Logger = slog.New(slog.DiscardHandler) })
 	e.seed(b, 1)
 	l := twoTabLayout("bench")
 	for i := 0; i < 6; i++ {
@@ -52,4 +55,36 @@ func BenchmarkLayoutList(b *testing.B) {
 func BenchmarkKioskPage(b *testing.B) {
 	e, c := benchLayouts(b, 3)
 	benchGet(b, e.app, c, "/kiosk?layouts=layout-000,layout-001,layout-002&every=30")
+}
+
+// BenchmarkLayoutSave: saving a new version of a 16-plot layout (decode,
+// Check, one document write with its conflict check).
+func BenchmarkLayoutSave(b *testing.B) {
+	e, _ := benchLayouts(b, 1)
+	fp, _ := e.app.cfg.Users.fingerprint(expertUser)
+	ss := session{User: expertUser, Expires: time.Now().Add(time.Hour), Nonce: "bench-expert", Fingerprint: fp}
+	require.NoError(b, e.app.cfg.Sessions.CreateSession(b.Context(), ss.Nonce, SessionRecord{User: expertUser, Expires: ss.Expires}))
+	cookie := &http.Cookie{Name: sessionCookie, Value: e.app.sess.encode(ss)}
+	csrf := e.app.sess.csrfToken(ss.Nonce)
+	d, err := e.store.Document(b.Context(), overwatch.DocumentKindLayout, "layout-000", 0)
+	require.NoError(b, err)
+	var l overwatch.Layout
+	require.NoError(b, json.Unmarshal(d.Body, &l))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		body, _ := json.Marshal(layoutSave{Version: d.Version + int64(i), Comment: "bench", Layout: l})
+		req := httptest.NewRequest("PUT", "/api/layouts/layout-000", bytes.NewReader(body))
+		req.AddCookie(cookie)
+		req.Header.Set("X-CSRF-Token", csrf)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		e.app.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("%d %s", w.Code, w.Body.String())
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
