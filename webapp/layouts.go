@@ -630,6 +630,8 @@ type pageJSON struct {
 	// subsystem. Slices tells whether the server computes them.
 	Slice  *layoutSliceRef `json:"slice,omitempty"`
 	Slices bool            `json:"slices,omitempty"`
+	// Pinned is the version the URL asked for (0: the newest).
+	Pinned int64 `json:"pinned,omitempty"`
 }
 
 // layoutSliceRef is the time slice a layout permalink refers to.
@@ -732,12 +734,15 @@ func (a *App) layoutViewPage(w http.ResponseWriter, r *http.Request, ps httprout
 		return err
 	}
 	pj := pageJSON{Name: name, Run: run, RunParam: runParam, Tab: tab, Doc: &doc, CanEdit: a.canEditLayouts(s) && !doc.ReadOnly,
-		Prefs: a.userPrefs(r.Context(), s), Slice: slice, Slices: a.cfg.Slices != nil}
+		Prefs: a.userPrefs(r.Context(), s), Slice: slice, Slices: a.cfg.Slices != nil, Pinned: v}
 	js, err := marshalPage(pj)
 	if err != nil {
 		return err
 	}
 	link := fmt.Sprintf("/layouts/%s?run=%s&tab=%d", name, runParam, tab+1)
+	if v > 0 {
+		link += fmt.Sprintf("&version=%d", v)
+	}
 	if slice != nil {
 		link += "&from=" + strconv.FormatFloat(slice.From, 'g', -1, 64) + "&to=" + strconv.FormatFloat(slice.To, 'g', -1, 64)
 	}

@@ -382,6 +382,10 @@ func TestLayoutPages(t *testing.T) {
 	resp, page = c.get("/layouts/shift?run=100&tab=2")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, `href="/layouts/shift?run=100&amp;tab=2"`)
+	// An old version stays in the permalink.
+	resp, page = c.get("/layouts/shift?version=1&run=100")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, `href="/layouts/shift?run=100&amp;tab=1&amp;version=1"`)
 	// A time slice in the permalink.
 	resp, page = c.get("/layouts/shift?run=100&from=0&to=5.5")
 	require.Equal(t, http.StatusOK, resp.StatusCode)

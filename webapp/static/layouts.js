@@ -260,6 +260,7 @@ function viewPage() {
 
   function permalink() {
     let u = `/layouts/${encodeURIComponent(data.name)}?run=${encodeURIComponent(runParam)}&tab=${current + 1}`;
+    if (data.pinned) u += `&version=${data.pinned}`;
     if (data.slice) u += `&from=${data.slice.from}&to=${data.slice.to}`;
     const a = document.getElementById('permalink');
     if (a) a.href = u;
@@ -553,6 +554,7 @@ function editorPage() {
         const li = el('li', { 'data-version': String(v.version), class: v.deleted ? 'deleted' : '' },
           el('strong', { text: `v${v.version}` }), ` ${v.deleted ? 'deleted' : (v.title || '')} — ${v.author || '?'}, ${cernTime(v.time)}`,
           v.comment ? el('small', { class: 'comment', text: ` “${v.comment}”` }) : null);
+        if (!v.deleted) li.append(' ', el('a', { class: 'view-version', href: `/layouts/${encodeURIComponent(data.name)}?version=${v.version}`, text: 'view' }));
         if (v.version !== version && !v.deleted) {
           const b = el('button', { type: 'button', class: 'revert', 'data-version': String(v.version), text: 'Revert to this' });
           b.addEventListener('click', () => revert(v.version));
