@@ -172,7 +172,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			return nil, err
 		}
 		wc := webapp.Config{
-			Store: d.st, Alarms: d.st, Documents: d.st, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
+			Store: d.st, Alarms: d.st, Documents: d.st, Layouts: cfg.Layouts, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
 			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, cfg.Monitor.NoDataAfter), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
 		}
 		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated

@@ -269,6 +269,7 @@ func (a *App) routes() {
 	get("/api/status", a.api(ScopeStatus, a.apiStatus))
 	r.GET("/api/events", a.api(ScopeStatus, a.apiEvents)) // a stream: no HEAD
 	get("/api/admin/users", a.api("", a.apiAdminUsers))
+	a.layoutRoutes(r, get)
 	a.router = r
 }
 

@@ -3,6 +3,7 @@ package webapp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"log/slog"
 	"net/netip"
@@ -27,6 +28,10 @@ type Config struct {
 	// second write, each kind guarded by its role permission. Nil disables
 	// those pages and their API (503).
 	Documents overwatch.DocumentStore
+	// Layouts are the layouts declared in the configuration, by name:
+	// official and read-only in the browser (a stored layout of the same
+	// name is hidden by them). Each must pass Layout.Check.
+	Layouts map[string]overwatch.Layout
 	// DataDir is the data directory holding the web app's private
 	// directory ".webapp" (the users file and the session secret).
 	// Required.
@@ -113,6 +118,17 @@ func (c *Config) setDefaults() error {
 	if c.DataDir == "" {
 		return errors.New("webapp: Config.DataDir is required")
 	}
+	layouts := make(map[string]overwatch.Layout, len(c.Layouts)) // a copy: the caller's map is left alone
+	for name, l := range c.Layouts {
+		if err := overwatch.CheckLayoutName(name); err != nil {
+			return fmt.Errorf("webapp: Config.Layouts: %w", err)
+		}
+		if err := l.Check(); err != nil {
+			return fmt.Errorf("webapp: Config.Layouts[%s]: %w", name, err)
+		}
+		layouts[name] = l // normalized
+	}
+	c.Layouts = layouts
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -50,6 +50,9 @@ type Config struct {
 	Quality map[string]quality.Config `yaml:"quality"`
 	// Transfer configures the copies to other sites (overwatch transfer).
 	Transfer Transfer `yaml:"transfer,omitempty"`
+	// Layouts are official layouts of the web app, by name (read-only in
+	// the browser; experts clone them to change them).
+	Layouts map[string]overwatch.Layout `yaml:"layouts,omitempty"`
 }
 
 // Log configures logging.
@@ -440,6 +443,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateQuality(bad)
+	c.validateLayouts(bad)
 	if s := c.Notifications.SMTP; s != nil {
 		if _, _, err := net.SplitHostPort(s.Address); err != nil {
 			bad("notifications.smtp.address: %q is not host:port", s.Address)

@@ -460,6 +460,8 @@ function wireEvents() {
   const onUpdate = (ev) => {
     let e;
     try { e = JSON.parse(ev.data); } catch (x) { return; }
+    // Hook for the pages of other scripts (layouts.js): one stream per page.
+    document.dispatchEvent(new CustomEvent('overwatch:event', { detail: { ...e, type: ev.type } }));
     const page = document.getElementById('run-page');
     if (page) {
       if (Number(page.dataset.run) === e.run && page.dataset.sys === e.subsystem && !page.dataset.slice) {
@@ -525,3 +527,6 @@ document.addEventListener('click', (ev) => {
     else setStatus(status, ` silenced until ${new Date(rec.SilencedUntil).toLocaleTimeString()}`);
   }).catch((e) => { b.disabled = false; setStatus(status, ` ${e.message}`); });
 });
+
+// Drawing helpers shared with the layout pages (static/layouts.js).
+export { jsroot, applyDisplay, decorationObject, fetchOK, drawTrend, showPNG };
