@@ -39,8 +39,8 @@ type apiSubsystem struct {
 	Page      string `json:"page"`
 }
 
-func (a *App) runJSON(ri overwatch.RunInfo) apiRunInfo {
-	out := apiRunInfo{Number: ri.Number, Mode: string(ri.Mode), Start: ri.Start.Unix(), End: ri.End.Unix(), Ongoing: a.ongoing(ri),
+func (a *App) runJSON(ctx context.Context, ri overwatch.RunInfo) apiRunInfo {
+	out := apiRunInfo{Number: ri.Number, Mode: string(ri.Mode), Start: ri.Start.Unix(), End: ri.End.Unix(), Ongoing: a.ongoing(ctx, ri),
 		Subsystems: make([]apiSubsystem, len(ri.Subsystems))}
 	for i, s := range ri.Subsystems {
 		out.Subsystems[i] = apiSubsystem{Name: s.Name, Source: s.FilesFrom, Start: s.Start.Unix(), End: s.End.Unix(),
@@ -82,7 +82,7 @@ func (a *App) apiRuns(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 		resp.Next = fmt.Sprintf("/api/runs?before=%d&limit=%d", runs[limit-1].Number, limit)
 	}
 	for _, ri := range runs {
-		resp.Runs = append(resp.Runs, a.runJSON(ri))
+		resp.Runs = append(resp.Runs, a.runJSON(r.Context(), ri))
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -100,7 +100,7 @@ func (a *App) apiRun(w http.ResponseWriter, r *http.Request, ps httprouter.Param
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.runJSON(ri))
+	writeJSON(w, http.StatusOK, a.runJSON(r.Context(), ri))
 	return nil
 }
 

@@ -20,7 +20,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -555,12 +554,4 @@ func (a *App) runSubsystem(ctx context.Context, run int, sys string) (overwatch.
 		return ri, si, errorf(http.StatusNotFound, "subsystem %s is not available in run %d (available: %s)", sys, run, strings.Join(names, ", "))
 	}
 	return ri, si, nil
-}
-
-// ongoingWindow: a run whose newest snapshot is younger than this is
-// shown as ongoing.
-const ongoingWindow = 5 * time.Minute
-
-func (a *App) ongoing(ri overwatch.RunInfo) bool {
-	return !ri.End.IsZero() && a.cfg.Now().Sub(ri.End) < ongoingWindow
 }

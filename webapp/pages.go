@@ -418,7 +418,7 @@ func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
 	d.Runs = make([]runRow, len(runs))
 	var rows, jumps strings.Builder
 	for i, ri := range runs {
-		d.Runs[i] = runRow{RunInfo: ri, Ongoing: a.ongoing(ri)}
+		d.Runs[i] = runRow{RunInfo: ri, Ongoing: a.ongoing(ctx, ri)}
 		c, err := a.rowHTML(d.Runs[i])
 		if err != nil {
 			return nil, err
@@ -550,7 +550,7 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 		return err
 	}
 	q := r.URL.Query()
-	d := &runPageData{Run: ri, Sys: si, Ongoing: a.ongoing(ri), SliceOn: a.cfg.Slices != nil,
+	d := &runPageData{Run: ri, Sys: si, Ongoing: a.ongoing(ctx, ri), SliceOn: a.cfg.Slices != nil,
 		RunLength: math.Max(0.5, math.Ceil(si.End.Sub(si.Start).Minutes()*10)/10)}
 	d.Slice, err = sliceFromQuery(q, run, sys)
 	if err != nil {
