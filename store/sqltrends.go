@@ -166,6 +166,12 @@ func (x *db) trendPoints(ctx context.Context, q overwatch.TrendQuery) ([]overwat
 	if q.Run != 0 {
 		where, args = append(where, "run = ?"), append(args, q.Run)
 	}
+	if q.RunFrom != 0 {
+		where, args = append(where, "run >= ?"), append(args, q.RunFrom)
+	}
+	if q.RunTo != 0 {
+		where, args = append(where, "run <= ?"), append(args, q.RunTo)
+	}
 	if !q.From.IsZero() {
 		where, args = append(where, "t >= ?"), append(args, q.From.UnixNano())
 	}

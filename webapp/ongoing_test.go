@@ -16,7 +16,9 @@ import (
 // and only while its newest snapshot is recent.
 func TestIsOngoing(t *testing.T) {
 	now := time.Date(2026, 12, 2, 17, 0, 0, 0, time.UTC)
-	run := func(n int, end time.Time) overwatch.RunInfo { return overwatch.RunInfo{Number: n, Start: end.Add(-time.Hour), End: end} }
+	run := func(n int, end time.Time) overwatch.RunInfo {
+		return overwatch.RunInfo{Number: n, Start: end.Add(-time.Hour), End: end}
+	}
 	for _, tc := range []struct {
 		name   string
 		ri     overwatch.RunInfo
