@@ -759,9 +759,10 @@ type trendingData struct {
 }
 
 type trendBlock struct {
-	Name   string
-	Desc   string
-	Hist   string
+	Name      string
+	Desc      string
+	Hist      string
+	Extractor string // the kind of quantity: trends of one extractor may be overlaid
 	URL    string
 	Alarms []overwatch.AlarmRecord
 }
@@ -824,7 +825,7 @@ func (a *App) trendingPage(w http.ResponseWriter, r *http.Request, ps httprouter
 		if d.Selected != "" && n != d.Selected {
 			continue
 		}
-		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: nameURL("/api/trends/"+d.Sys, n, nil)}
+		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, Extractor: decls[n].Extractor, URL: nameURL("/api/trends/"+d.Sys, n, nil)}
 		if tb.Desc == "" {
 			tb.Desc = n
 		}

@@ -1,7 +1,7 @@
 // Overwatch web app front end: draws histograms with JSROOT (or shows the
 // server-rendered PNGs), overlays display decorations, keeps freshness
 // badges current, follows live updates (server-sent events), runs the
-// time-slice dialog and draws trends. No inline scripts: the page passes
+// time-slice dialog (trends: trending.js). No inline scripts: the page passes
 // everything through data-* attributes (the CSP forbids inline code).
 
 const body = document.body;
@@ -297,68 +297,6 @@ async function drawAll(force = false) {
   await Promise.all(workers);
 }
 
-// ---------- trends ----------
-
-async function drawTrend(div) {
-  const data = await fetchOK(div.dataset.points, { cache: 'no-cache' }).then((r) => r.json());
-  const pts = data.points || [];
-  const list = div.closest('.plot-block')?.querySelector('.points');
-  if (list) {
-    list.textContent = '';
-    for (const p of pts.slice(-50).reverse()) {
-      const li = document.createElement('li');
-      const a = document.createElement('a');
-      a.href = p.link || '#';
-      a.textContent = `${new Date(p.time * 1000).toLocaleString()} — run ${p.run}: ${p.value} ± ${p.error}`;
-      li.appendChild(a);
-      list.appendChild(li);
-    }
-  }
-  if (!pts.length) { div.textContent = 'No points yet.'; return; }
-  if (!useJSROOT) { div.textContent = `${pts.length} points (install JSROOT to see the graph).`; return; }
-  const { J } = await jsroot();
-  const n = pts.length;
-  const g = J.createTGraph(n, pts.map((p) => p.time), pts.map((p) => p.value));
-  g._typename = 'TGraphErrors';
-  g.fEX = new Array(n).fill(0);
-  g.fEY = pts.map((p) => p.error || 0);
-  g.fName = data.name;
-  g.fTitle = data.desc || data.name;
-  g.fMarkerStyle = 20;
-  g.fMarkerSize = 0.8;
-  let tmin = pts[0].time, tmax = pts[n - 1].time;
-  if (tmax <= tmin) { tmin -= 60; tmax += 60; }
-  const pad = (tmax - tmin) * 0.03;
-  let ymin = Infinity, ymax = -Infinity;
-  for (const p of pts) { ymin = Math.min(ymin, p.value - (p.error || 0)); ymax = Math.max(ymax, p.value + (p.error || 0)); }
-  if (ymax <= ymin) { ymin -= 1; ymax += 1; }
-  const ypad = (ymax - ymin) * 0.1;
-  const h = J.createHistogram('TH1F', 100);
-  Object.assign(h.fXaxis, { fXmin: tmin - pad, fXmax: tmax + pad, fTimeDisplay: true, fTimeFormat: '%d/%m %H:%M%F1970-01-01 00:00:00s0', fTitle: 'time' });
-  h.fXaxis.fNbins = 100;
-  h.fMinimum = ymin - ypad;
-  h.fMaximum = ymax + ypad;
-  h.fBits |= kNoStats;
-  h.fTitle = g.fTitle;
-  h.fName = `${data.name}_frame`;
-  g.fHistogram = h;
-  J.cleanup(div);
-  div.textContent = '';
-  const painter = await J.draw(div, g, 'ap');
-  div.dataset.drawn = '1';
-  painter?.configureUserClickHandler?.((info) => {
-    const p = info && Number.isInteger(info.bin) ? pts[info.bin] : null;
-    if (p?.link) { window.location.href = p.link; return true; }
-    return false;
-  });
-}
-
-async function drawTrends() {
-  for (const div of document.querySelectorAll('.trend[data-points]')) {
-    try { await drawTrend(div); } catch (e) { div.textContent = `Cannot draw the trend: ${e.message}`; }
-  }
-}
-
 // ---------- in-place navigation ----------
 
 async function loadInPlace(url, push) {
@@ -470,7 +408,7 @@ function wireEvents() {
     if (body.dataset.page === 'runs' && !location.search.includes('before=')) {
       loadInPlace(location.pathname + location.search, false).catch(() => {});
     } else if (body.dataset.page === 'trending' && ev.type === 'update') {
-      drawTrends();
+      document.dispatchEvent(new CustomEvent('overwatch:update', { detail: e })); // trending.js redraws
     }
   };
   events.addEventListener('update', onUpdate);
@@ -502,7 +440,7 @@ async function refreshRunPage() {
 async function initPage() {
   updateBadges();
   wireSliceDialog();
-  await Promise.all([drawAll(true), drawTrends(), awaitPendingSlice()]);
+  await Promise.all([drawAll(true), awaitPendingSlice()]);
 }
 
 document.getElementById('drawer-toggle')?.addEventListener('click', () => document.body.classList.toggle('drawer-open'));
