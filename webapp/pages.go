@@ -763,8 +763,8 @@ type trendBlock struct {
 	Desc      string
 	Hist      string
 	Extractor string // the kind of quantity: trends of one extractor may be overlaid
-	URL    string
-	Alarms []overwatch.AlarmRecord
+	URL       string
+	Alarms    []overwatch.AlarmRecord
 }
 
 // trendedSubsystems lists the configured and registered subsystems.
