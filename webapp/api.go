@@ -64,22 +64,45 @@ func (a *App) apiRuns(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 			return errorf(http.StatusBadRequest, "invalid limit %q: expected 1..500", l)
 		}
 	}
-	runs, err := a.store.Runs(r.Context(), overwatch.RunQuery{Limit: limit + 1, Before: before})
-	if err != nil {
-		return err
-	}
-	total, err := a.store.CountRuns(r.Context())
+	f, err := parseRunFilter(q)
 	if err != nil {
 		return err
 	}
 	resp := struct {
-		Runs  []apiRunInfo `json:"runs"`
-		Total int          `json:"total"`
-		Next  string       `json:"next,omitempty"`
-	}{Runs: []apiRunInfo{}, Total: total}
-	if len(runs) > limit {
-		runs = runs[:limit]
-		resp.Next = fmt.Sprintf("/api/runs?before=%d&limit=%d", runs[limit-1].Number, limit)
+		Runs    []apiRunInfo `json:"runs"`
+		Total   int          `json:"total"`
+		Next    string       `json:"next,omitempty"`
+		Scanned int          `json:"scanned,omitempty"`
+		Partial bool         `json:"partial,omitempty"`
+	}{Runs: []apiRunInfo{}}
+	var runs []overwatch.RunInfo
+	next := 0
+	if f.active() {
+		fr, err := a.filterRuns(r.Context(), f, before, limit)
+		if err != nil {
+			return err
+		}
+		runs, next, resp.Scanned, resp.Partial = fr.Runs, fr.Next, fr.Scanned, fr.Partial
+	} else {
+		if runs, err = a.store.Runs(r.Context(), overwatch.RunQuery{Limit: limit + 1, Before: before}); err != nil {
+			return err
+		}
+		if len(runs) > limit {
+			runs = runs[:limit]
+			next = runs[limit-1].Number
+		}
+	}
+	if resp.Total, err = a.store.CountRuns(r.Context()); err != nil {
+		return err
+	}
+	if next != 0 {
+		nq := url.Values{}
+		for k, v := range f.Params {
+			nq[k] = v
+		}
+		nq.Set("before", strconv.Itoa(next))
+		nq.Set("limit", strconv.Itoa(limit))
+		resp.Next = "/api/runs?" + nq.Encode()
 	}
 	for _, ri := range runs {
 		resp.Runs = append(resp.Runs, a.runJSON(r.Context(), ri))
