@@ -338,8 +338,8 @@ type runsData struct {
 	FilterQS   string // the filter's query string, for paging links
 	// NewestURL and OlderURL are the paging links (keeping the filter).
 	NewestURL, OlderURL string
-	Scanned    int
-	Partial    bool
+	Scanned             int
+	Partial             bool
 }
 
 // monthLink is a bookmark of the run list: a month's first row.
