@@ -252,7 +252,7 @@ func (a *App) routes() {
 	// read-only).
 	get("/api/runs", a.api(ScopeRuns, a.apiRuns))
 	get("/api/runs/:run", a.api(ScopeRuns, a.apiRun))
-	get("/api/runs/:run/:sys", a.api(ScopeRuns, a.apiView))
+	get("/api/runs/:run/:sys", a.api(ScopeRuns, a.apiViewOrSearch)) // and /api/runs/:run/search (search.go)
 	get("/api/runs/:run/:sys/files", a.api(ScopeRuns, a.apiFiles))
 	get("/api/runs/:run/:sys/json/*name", a.api(ScopeRuns, a.apiOutput(overwatch.OutputJSON)))
 	get("/api/runs/:run/:sys/hints/*name", a.api(ScopeRuns, a.apiOutput(overwatch.OutputHints)))

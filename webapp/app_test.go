@@ -486,7 +486,7 @@ func TestTrendingAndAlarms(t *testing.T) {
 
 	resp, body := c.get("/trending/EMC")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, body, `data-points="/api/trends/EMC/maxPatch"`)
+	assert.Contains(t, body, `data-trend="/api/trends/EMC/maxPatch"`)
 	assert.Contains(t, body, "was high")
 
 	resp, body = c.get("/api/trends/EMC")

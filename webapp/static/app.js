@@ -287,15 +287,47 @@ function updateInfo(div, hints) {
   if (q && hints.quality) { q.className = `q q-${hints.quality}`; q.title = `quality: ${hints.quality}`; }
 }
 
+// Plots are drawn lazily: when they come near the viewport
+// (IntersectionObserver), at most 4 at a time, nearest first; a spinner
+// shows until then. Plots below the fold cost nothing until scrolled to.
+const drawQueue = [];
+let drawing = 0;
+let lazy = null;
+function pump() {
+  while (drawing < 4 && drawQueue.length) {
+    const { div, force } = drawQueue.shift();
+    if (!div.isConnected) continue;
+    drawing++;
+    drawPlot(div, force).finally(() => {
+      drawing--;
+      div.dataset.drawnAt = String(Math.round(performance.now())); // the browser test's timing
+      pump();
+    });
+  }
+}
+
 async function drawAll(force = false) {
   const plots = [...document.querySelectorAll('.plot[data-json]')];
-  // Draw a few at a time: keeps the page responsive with large groups.
-  const queue = plots.slice();
-  const workers = Array.from({ length: 4 }, async () => {
-    while (queue.length) await drawPlot(queue.shift(), force);
-  });
-  await Promise.all(workers);
+  lazy?.disconnect();
+  drawQueue.length = 0;
+  if (!('IntersectionObserver' in window)) {
+    for (const div of plots) drawQueue.push({ div, force });
+    pump();
+    return;
+  }
+  lazy = new IntersectionObserver((entries, obs) => {
+    for (const en of entries) {
+      if (!en.isIntersecting) continue;
+      obs.unobserve(en.target);
+      drawQueue.push({ div: en.target, force });
+    }
+    pump();
+  }, { rootMargin: '300px 0px' });
+  for (const div of plots) lazy.observe(div);
 }
+
+// Hook for other scripts (search.js): draw a plot container made on the fly.
+document.addEventListener('overwatch:draw', (ev) => { if (ev.detail) drawPlot(ev.detail, true); });
 
 // ---------- in-place navigation ----------
 
