@@ -52,31 +52,63 @@ type searchResult struct {
 	Truncated bool        `json:"truncated"` // Total > len(Hits)
 }
 
-// matchScore scores how well every word of the query (lower-cased) is
-// found in the fields: 0 means no match; a word at the start of the name
-// or title, or the whole name, scores more than one found inside.
+// matchScore scores how well every word of the query (lower-case) is
+// found in the fields, ignoring case: 0 means no match; a word that is the
+// whole base name (after the last '/') or title scores most, one at its
+// start more than one found inside, one found in the group least.
 func matchScore(words []string, name, title, group string) int {
-	ln, lt, lg := strings.ToLower(name), strings.ToLower(title), strings.ToLower(group)
-	base := ln
-	if i := strings.LastIndexByte(ln, '/'); i >= 0 {
-		base = ln[i+1:]
+	base := name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		base = name[i+1:]
 	}
 	score := 0
 	for _, w := range words {
 		switch {
-		case base == w || lt == w:
+		case strings.EqualFold(base, w) || strings.EqualFold(title, w):
 			score += 8
-		case strings.HasPrefix(base, w) || strings.HasPrefix(lt, w):
+		case hasPrefixFold(base, w) || hasPrefixFold(title, w):
 			score += 4
-		case strings.Contains(ln, w) || strings.Contains(lt, w):
+		case containsFold(name, w) || containsFold(title, w):
 			score += 2
-		case strings.Contains(lg, w):
+		case containsFold(group, w):
 			score++
 		default:
 			return 0
 		}
 	}
 	return score
+}
+
+// hasPrefixFold reports whether s starts with the lower-case prefix p,
+// ignoring case, without allocating.
+func hasPrefixFold(s, p string) bool {
+	return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
+}
+
+// containsFold reports whether s contains the lower-case word w, ignoring
+// case; ASCII text is compared without allocating.
+func containsFold(s, w string) bool {
+	if len(w) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), w)
+		}
+	}
+	for i := 0; i+len(w) <= len(s); i++ {
+		if lower(s[i]) == w[0] && strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // searchWords splits and lower-cases a query; bad queries are 400.
@@ -120,9 +152,7 @@ func (a *App) searchRun(ctx context.Context, ri overwatch.RunInfo, words []strin
 						continue
 					}
 					hits = append(hits, searchHit{Kind: "hist", Subsystem: sys, Name: h.Name, Title: title, Group: g.Title,
-						Class: h.Class, Quality: h.Quality.String(), Page: permalink(nil, ri.Number, sys, "", h.Name),
-						JSON: outputURL(ri.Number, sys, "", "json", h.Name), Hints: outputURL(ri.Number, sys, "", "hints", h.Name),
-						PNG: outputURL(ri.Number, sys, "", "png", h.Name), score: s})
+						Class: h.Class, Quality: h.Quality.String(), score: s})
 				}
 			}
 		}
@@ -140,9 +170,7 @@ func (a *App) searchRun(ctx context.Context, ri overwatch.RunInfo, words []strin
 			if s == 0 {
 				continue
 			}
-			hits = append(hits, searchHit{Kind: "trend", Subsystem: sys, Name: n, Title: title, Group: decls[n].Hist,
-				Page:   "/trending/" + sys + "?trend=" + url.QueryEscape(n),
-				Points: nameURL("/api/trends/"+sys, n, map[string][]string{"run": {strconv.Itoa(ri.Number)}}), score: s})
+			hits = append(hits, searchHit{Kind: "trend", Subsystem: sys, Name: n, Title: title, Group: decls[n].Hist, score: s})
 		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool {
@@ -157,6 +185,19 @@ func (a *App) searchRun(ctx context.Context, ri overwatch.RunInfo, words []strin
 	res.Total = len(hits)
 	if len(hits) > limit {
 		hits, res.Truncated = hits[:limit], true
+	}
+	// The links of the hits kept only (a short query matches everything).
+	for i := range hits {
+		h, sys := &hits[i], hits[i].Subsystem
+		if h.Kind == "trend" {
+			h.Page = "/trending/" + sys + "?trend=" + url.QueryEscape(h.Name)
+			h.Points = nameURL("/api/trends/"+sys, h.Name, url.Values{"run": {strconv.Itoa(ri.Number)}})
+			continue
+		}
+		h.Page = permalink(nil, ri.Number, sys, "", h.Name)
+		h.JSON = outputURL(ri.Number, sys, "", "json", h.Name)
+		h.Hints = outputURL(ri.Number, sys, "", "hints", h.Name)
+		h.PNG = outputURL(ri.Number, sys, "", "png", h.Name)
 	}
 	res.Hits = append(res.Hits, hits...)
 	return res, nil
