@@ -12,12 +12,17 @@ let jsrootPromise = null;
 let jsrootFailed = false;
 function jsroot() {
   if (!jsrootPromise) {
+    // Only the modules 2-D drawing needs: main.mjs would also parse three.js
+    // (1.9 MB) and the geometry painters on every page load.
     jsrootPromise = Promise.all([
-      import('/jsroot/modules/main.mjs'),
+      import('/jsroot/modules/core.mjs'),
+      import('/jsroot/modules/draw.mjs'),
       import('/jsroot/modules/base/colors.mjs'),
-    ]).then(([J, colors]) => {
+    ]).then(([core, drawing, colors]) => {
+      const J = { ...core, draw: drawing.draw, cleanup: drawing.cleanup };
       J.settings.Tooltip = true;
       J.settings.ZoomWheel = true;
+      body.dataset.jsrootAt = String(Math.round(performance.now())); // the browser test's timing
       return { J, addColor: colors.addColor };
     }).catch((e) => {
       // JSROOT could not be loaded: fall back to the server-rendered PNGs.
@@ -231,12 +236,16 @@ async function drawPlot(div, force = false) {
     return;
   }
   try {
+    // The JSON, the hints and JSROOT are fetched in parallel.
+    const hintsP = fetchOK(div.dataset.hints, { cache: 'no-cache' }).then((r) => r.json()).catch(() => ({}));
+    const ctxP = jsroot();
+    ctxP.catch(() => {});
     const resp = await fetchOK(div.dataset.json, { cache: 'no-cache' });
     const etag = resp.headers.get('ETag') || '';
     if (!force && etag && div.dataset.etag === etag) return;
     const text = await resp.text();
-    const hints = await fetchOK(div.dataset.hints, { cache: 'no-cache' }).then((r) => r.json()).catch(() => ({}));
-    const ctx = await jsroot();
+    const hints = await hintsP;
+    const ctx = await ctxP;
     const { J } = ctx;
     const obj = J.parse(text);
     const d = hints.display || {};
@@ -475,6 +484,9 @@ async function initPage() {
   await Promise.all([drawAll(true), awaitPendingSlice()]);
 }
 
+// A page with plots starts loading JSROOT at once (its modules take a
+// while to parse), in parallel with the first plots' data.
+if (useJSROOT && document.querySelector('.plot[data-json]')) jsroot().catch(() => {});
 document.getElementById('drawer-toggle')?.addEventListener('click', () => document.body.classList.toggle('drawer-open'));
 setInterval(updateBadges, 1000);
 wireEvents();

@@ -15,7 +15,9 @@ const CERN_TZ = 'Europe/Zurich';
 let jsrootPromise = null;
 function jsroot() {
   if (!jsrootPromise) {
-    jsrootPromise = import('/jsroot/modules/main.mjs').then((J) => {
+    // Only the modules 2-D drawing needs (not three.js, as main.mjs would).
+    jsrootPromise = Promise.all([import('/jsroot/modules/core.mjs'), import('/jsroot/modules/draw.mjs')]).then(([core, drawing]) => {
+      const J = { ...core, draw: drawing.draw, cleanup: drawing.cleanup };
       J.settings.Tooltip = true;
       // Time axes in CERN time, as the rest of the page, whatever the
       // browser's zone (JSROOT converts the labels with this zone).
