@@ -645,7 +645,7 @@ func TestNoJSROOTFallback(t *testing.T) {
 	_, body := c.get("/run/100/EMC")
 	assert.Contains(t, body, `id="no-jsroot"`)
 	assert.Contains(t, body, "make setup-jsroot")
-	assert.Contains(t, body, `<img alt="EMCal patch map" src="/api/runs/100/EMC/png/EMCTRQA/hEMCalPatchMap">`)
+	assert.Contains(t, body, `<img alt="EMCal patch map" src="/api/runs/100/EMC/png/EMCTRQA/hEMCalPatchMap" loading="lazy">`)
 	resp, _ := c.get("/jsroot/modules/main.mjs")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
