@@ -230,7 +230,8 @@ async function drawInto(div, trends, st) {
     await J.draw(div, leg, 'same');
   }
   painter?.configureUserClickHandler?.((info) => {
-    const pts = links.get(info?.painter?.getObject?.()?.fName);
+    // JSROOT passes the clicked graph's name and point index.
+    const pts = links.get(info?.name);
     const p = pts && Number.isInteger(info.bin) ? pts[info.bin] : null;
     if (p?.link) { window.location.href = p.link; return true; }
     return false;
