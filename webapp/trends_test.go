@@ -168,3 +168,16 @@ func TestTrendQueryTable(t *testing.T) {
 		assert.Equal(t, tc.want, got, tc.q)
 	}
 }
+
+// BenchmarkTrendRange: the trend API over 10 runs of 500 points each, all
+// of them, a run range of two runs, and the last hour.
+func BenchmarkTrendRange(b *testing.B) {
+	e, ck := benchEnv(b, 0)
+	e.seed(b, 10)
+	for run := 100; run < 110; run++ {
+		addTrend(b, e, run, "maxPatch", 500)
+	}
+	b.Run("all", func(b *testing.B) { benchGet(b, e.app, ck, "/api/trends/EMC/maxPatch") })
+	b.Run("runs", func(b *testing.B) { benchGet(b, e.app, ck, "/api/trends/EMC/maxPatch?runFrom=105&runTo=106") })
+	b.Run("last-hour", func(b *testing.B) { benchGet(b, e.app, ck, "/api/trends/EMC/maxPatch?last=1h") })
+}
