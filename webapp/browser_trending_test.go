@@ -3,6 +3,7 @@ package webapp
 import (
 	"log/slog"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +99,19 @@ func TestBrowserTrendByRun(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#overlay[data-axis="time"][data-points="40"] svg`))))
 	time.Sleep(200 * time.Millisecond)
 	screenshot(t, ctx, "21-trending-overlay-time")
+
+	// Drill-down: a click on a point (JSROOT's frame click, at the point's
+	// coordinates) opens its source histogram as it was in that snapshot.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/trending/EMC?axis=run&runFrom=101&runTo=101"),
+		chromedp.WaitVisible(chromedp.CSS(`#t-maxPatch .trend[data-axis="run"][data-points="1"] svg`))))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`import('/jsroot/modules/base/ObjectPainter.mjs').then((m) => {
+	  const fp = m.getElementMainPainter(document.querySelector('#t-maxPatch .trend')).getFramePainter();
+	  fp.processFrameClick({ x: fp.grx(101), y: fp.gry(12) });
+	  return true;
+	})`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		return err == nil && strings.Contains(loc, "/run/101/EMC?from=0&")
+	}, 10*time.Second, 100*time.Millisecond, "the click opened the source histogram")
 }
