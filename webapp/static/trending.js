@@ -320,7 +320,7 @@ function wire() {
   const to = document.getElementById('run-to');
   document.getElementById(st.axis === 'run' ? 'axis-run' : 'axis-time').checked = true;
   range.value = st.range;
-  if (range.value !== st.range) range.value = '';
+  if (range.value !== st.range) { range.value = ''; st.range = ''; } // a range the selector does not offer
   from.value = st.runFrom;
   to.value = st.runTo;
   runFields.hidden = range.value !== 'runs';
