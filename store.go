@@ -159,8 +159,10 @@ type TrendQuery struct {
 	Subsystem string
 	Trend     string
 	Run       int
-	From, To  time.Time // inclusive bounds on Time
-	Limit     int       // newest Limit points when > 0
+	// RunFrom and RunTo are inclusive bounds on Run (0: unbounded).
+	RunFrom, RunTo int
+	From, To       time.Time // inclusive bounds on Time
+	Limit          int       // newest Limit points when > 0
 }
 
 // TrendStore keeps trend series.

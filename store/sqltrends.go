@@ -159,6 +159,12 @@ func (x *db) trendPoints(ctx context.Context, q overwatch.TrendQuery) ([]overwat
 	f.eq("sys", q.Subsystem, q.Subsystem != "")
 	f.eq("trend", q.Trend, q.Trend != "")
 	f.eq("run", q.Run, q.Run != 0)
+	if q.RunFrom != 0 {
+		f.where, f.args = append(f.where, "run >= ?"), append(f.args, q.RunFrom)
+	}
+	if q.RunTo != 0 {
+		f.where, f.args = append(f.where, "run <= ?"), append(f.args, q.RunTo)
+	}
 	f.timeRange(q.From, q.To)
 	series := q.Subsystem != "" && q.Trend != ""
 	selectFrom := "SELECT " + trendColumns + " FROM trend_points"

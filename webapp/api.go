@@ -39,8 +39,8 @@ type apiSubsystem struct {
 	Page      string `json:"page"`
 }
 
-func (a *App) runJSON(ri overwatch.RunInfo) apiRunInfo {
-	out := apiRunInfo{Number: ri.Number, Mode: string(ri.Mode), Start: ri.Start.Unix(), End: ri.End.Unix(), Ongoing: a.ongoing(ri),
+func (a *App) runJSON(ctx context.Context, ri overwatch.RunInfo) apiRunInfo {
+	out := apiRunInfo{Number: ri.Number, Mode: string(ri.Mode), Start: ri.Start.Unix(), End: ri.End.Unix(), Ongoing: a.ongoing(ctx, ri),
 		Subsystems: make([]apiSubsystem, len(ri.Subsystems))}
 	for i, s := range ri.Subsystems {
 		out.Subsystems[i] = apiSubsystem{Name: s.Name, Source: s.FilesFrom, Start: s.Start.Unix(), End: s.End.Unix(),
@@ -64,25 +64,48 @@ func (a *App) apiRuns(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 			return errorf(http.StatusBadRequest, "invalid limit %q: expected 1..500", l)
 		}
 	}
-	runs, err := a.store.Runs(r.Context(), overwatch.RunQuery{Limit: limit + 1, Before: before})
-	if err != nil {
-		return err
-	}
-	total, err := a.store.CountRuns(r.Context())
+	f, err := parseRunFilter(q)
 	if err != nil {
 		return err
 	}
 	resp := struct {
-		Runs  []apiRunInfo `json:"runs"`
-		Total int          `json:"total"`
-		Next  string       `json:"next,omitempty"`
-	}{Runs: []apiRunInfo{}, Total: total}
-	if len(runs) > limit {
-		runs = runs[:limit]
-		resp.Next = fmt.Sprintf("/api/runs?before=%d&limit=%d", runs[limit-1].Number, limit)
+		Runs    []apiRunInfo `json:"runs"`
+		Total   int          `json:"total"`
+		Next    string       `json:"next,omitempty"`
+		Scanned int          `json:"scanned,omitempty"`
+		Partial bool         `json:"partial,omitempty"`
+	}{Runs: []apiRunInfo{}}
+	var runs []overwatch.RunInfo
+	next := 0
+	if f.active() {
+		fr, err := a.filterRuns(r.Context(), f, before, limit)
+		if err != nil {
+			return err
+		}
+		runs, next, resp.Scanned, resp.Partial = fr.Runs, fr.Next, fr.Scanned, fr.Partial
+	} else {
+		if runs, err = a.store.Runs(r.Context(), overwatch.RunQuery{Limit: limit + 1, Before: before}); err != nil {
+			return err
+		}
+		if len(runs) > limit {
+			runs = runs[:limit]
+			next = runs[limit-1].Number
+		}
+	}
+	if resp.Total, err = a.store.CountRuns(r.Context()); err != nil {
+		return err
+	}
+	if next != 0 {
+		nq := url.Values{}
+		for k, v := range f.Params {
+			nq[k] = v
+		}
+		nq.Set("before", strconv.Itoa(next))
+		nq.Set("limit", strconv.Itoa(limit))
+		resp.Next = "/api/runs?" + nq.Encode()
 	}
 	for _, ri := range runs {
-		resp.Runs = append(resp.Runs, a.runJSON(ri))
+		resp.Runs = append(resp.Runs, a.runJSON(r.Context(), ri))
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -100,7 +123,7 @@ func (a *App) apiRun(w http.ResponseWriter, r *http.Request, ps httprouter.Param
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.runJSON(ri))
+	writeJSON(w, http.StatusOK, a.runJSON(r.Context(), ri))
 	return nil
 }
 
@@ -374,95 +397,6 @@ func (a *App) apiTrends(w http.ResponseWriter, r *http.Request, ps httprouter.Pa
 	out := make([]trend, 0, len(names))
 	for _, n := range names {
 		out = append(out, trend{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: nameURL("/api/trends/"+sys, n, nil)})
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// trendPoint is one point of a trend in the API, with the link to the
-// source histogram as it was in that snapshot (a time slice from the start
-// of the run to the point's time, cumulative data).
-type trendPoint struct {
-	Run   int     `json:"run"`
-	Time  int64   `json:"time"`
-	Seq   int     `json:"seq,omitempty"`
-	Value float64 `json:"value"`
-	Error float64 `json:"error"`
-	Link  string  `json:"link,omitempty"`
-}
-
-// apiTrend returns a trend's points (?run=, ?from=, ?to= Unix seconds,
-// ?limit= newest N, default 5000).
-func (a *App) apiTrend(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
-	sys := ps.ByName("sys")
-	if !overwatch.ValidSubsystem(sys) {
-		return errorf(http.StatusBadRequest, "invalid subsystem %q", sys)
-	}
-	name := nameParam(r, ps)
-	ctx := r.Context()
-	names, err := a.store.Trends(ctx, sys)
-	if err != nil {
-		return err
-	}
-	if !contains(names, name) {
-		return errorf(http.StatusNotFound, "subsystem %s has no trend %q", sys, name)
-	}
-	q := overwatch.TrendQuery{Subsystem: sys, Trend: name, Limit: 5000}
-	vals := r.URL.Query()
-	if s := vals.Get("run"); s != "" {
-		if q.Run, err = parseRun(s); err != nil {
-			return err
-		}
-	}
-	for key, dst := range map[string]*time.Time{"from": &q.From, "to": &q.To} {
-		if s := vals.Get(key); s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n < 0 {
-				return errorf(http.StatusBadRequest, "invalid %s=%q: expected Unix seconds", key, s)
-			}
-			*dst = time.Unix(n, 0)
-		}
-	}
-	if s := vals.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100000 {
-			return errorf(http.StatusBadRequest, "invalid limit %q: expected 1..100000", s)
-		}
-		q.Limit = n
-	}
-	pts, err := a.store.TrendPoints(ctx, q)
-	if err != nil {
-		return err
-	}
-	decl := trendDecls(sys)[name]
-	starts := map[int]time.Time{}
-	out := struct {
-		Subsystem string       `json:"subsystem"`
-		Name      string       `json:"name"`
-		Desc      string       `json:"desc,omitempty"`
-		Hist      string       `json:"hist,omitempty"`
-		Points    []trendPoint `json:"points"`
-	}{Subsystem: sys, Name: name, Desc: decl.Desc, Hist: decl.Hist, Points: make([]trendPoint, 0, len(pts))}
-	for _, p := range pts {
-		tp := trendPoint{Run: p.Run, Time: p.Time.Unix(), Seq: p.Seq, Value: p.Value, Error: p.Error}
-		if p.Run > 0 {
-			start, ok := starts[p.Run]
-			if !ok {
-				if ri, err := a.store.RunInfo(ctx, p.Run); err == nil {
-					if si, ok := ri.Subsystem(sys); ok {
-						start = si.Start
-					}
-				}
-				starts[p.Run] = start
-			}
-			if !start.IsZero() {
-				req := &timeslice.Request{FromMinute: 0, ToMinute: sliceEnd(p.Time.Sub(start)), Options: map[string]string{}}
-				tp.Link = permalink(req, p.Run, sys, "", decl.Hist)
-			} else {
-				tp.Link = fmt.Sprintf("/run/%d/%s", p.Run, sys)
-			}
-		}
-		out.Points = append(out.Points, tp)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

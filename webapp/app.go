@@ -20,7 +20,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -253,7 +252,7 @@ func (a *App) routes() {
 	// read-only).
 	get("/api/runs", a.api(ScopeRuns, a.apiRuns))
 	get("/api/runs/:run", a.api(ScopeRuns, a.apiRun))
-	get("/api/runs/:run/:sys", a.api(ScopeRuns, a.apiView))
+	get("/api/runs/:run/:sys", a.api(ScopeRuns, a.apiViewOrSearch)) // and /api/runs/:run/search (search.go)
 	get("/api/runs/:run/:sys/files", a.api(ScopeRuns, a.apiFiles))
 	get("/api/runs/:run/:sys/json/*name", a.api(ScopeRuns, a.apiOutput(overwatch.OutputJSON)))
 	get("/api/runs/:run/:sys/hints/*name", a.api(ScopeRuns, a.apiOutput(overwatch.OutputHints)))
@@ -556,12 +555,4 @@ func (a *App) runSubsystem(ctx context.Context, run int, sys string) (overwatch.
 		return ri, si, errorf(http.StatusNotFound, "subsystem %s is not available in run %d (available: %s)", sys, run, strings.Join(names, ", "))
 	}
 	return ri, si, nil
-}
-
-// ongoingWindow: a run whose newest snapshot is younger than this is
-// shown as ongoing.
-const ongoingWindow = 5 * time.Minute
-
-func (a *App) ongoing(ri overwatch.RunInfo) bool {
-	return !ri.End.IsZero() && a.cfg.Now().Sub(ri.End) < ongoingWindow
 }

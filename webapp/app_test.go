@@ -486,7 +486,7 @@ func TestTrendingAndAlarms(t *testing.T) {
 
 	resp, body := c.get("/trending/EMC")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, body, `data-points="/api/trends/EMC/maxPatch"`)
+	assert.Contains(t, body, `data-trend="/api/trends/EMC/maxPatch"`)
 	assert.Contains(t, body, "was high")
 
 	resp, body = c.get("/api/trends/EMC")
@@ -645,7 +645,7 @@ func TestNoJSROOTFallback(t *testing.T) {
 	_, body := c.get("/run/100/EMC")
 	assert.Contains(t, body, `id="no-jsroot"`)
 	assert.Contains(t, body, "make setup-jsroot")
-	assert.Contains(t, body, `<img alt="EMCal patch map" src="/api/runs/100/EMC/png/EMCTRQA/hEMCalPatchMap">`)
+	assert.Contains(t, body, `<img alt="EMCal patch map" src="/api/runs/100/EMC/png/EMCTRQA/hEMCalPatchMap" loading="lazy">`)
 	resp, _ := c.get("/jsroot/modules/main.mjs")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }

@@ -58,6 +58,8 @@ func benchEnv(b testing.TB, nRuns int) (*testEnv, *http.Cookie) {
 	}
 	fp, _ := e.app.cfg.Users.fingerprint(testUser)
 	ss := session{User: testUser, Expires: time.Now().Add(time.Hour), Nonce: "bench", Fingerprint: fp}
+	// Sessions have a server-side record (logout deletes it).
+	require.NoError(b, e.app.cfg.Sessions.CreateSession(b.Context(), ss.Nonce, SessionRecord{User: testUser, Expires: ss.Expires}))
 	return e, &http.Cookie{Name: sessionCookie, Value: e.app.sess.encode(ss)}
 }
 
@@ -130,6 +132,13 @@ func BenchmarkRunList10k(b *testing.B) {
 	b.Run("page", func(b *testing.B) { benchGet(b, e.app, ck, "/runs") })
 	b.Run("page-older", func(b *testing.B) { benchGet(b, e.app, ck, "/runs?before=5000") })
 	b.Run("api", func(b *testing.B) { benchGet(b, e.app, ck, "/api/runs") })
+	// Filters (runfilter.go): a month (~1,400 runs scanned), a run range
+	// (the scan starts at runTo), and the worst case, no match in the
+	// maxRunScan runs looked at.
+	b.Run("filter-month", func(b *testing.B) { benchGet(b, e.app, ck, "/runs?month=2025-06") })
+	b.Run("filter-range", func(b *testing.B) { benchGet(b, e.app, ck, "/runs?runFrom=2000&runTo=2100") })
+	b.Run("filter-no-match", func(b *testing.B) { benchGet(b, e.app, ck, "/runs?mode=B") })
+	b.Run("api-filter-month", func(b *testing.B) { benchGet(b, e.app, ck, "/api/runs?month=2025-06") })
 }
 
 // TestLoadData writes a data dir for load tests with wrk against the real

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -94,12 +93,6 @@ func docsScreenshot(t *testing.T, ctx context.Context, name string) {
 	if err == nil {
 		_ = os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
 	}
-}
-
-func median(ms []float64) float64 {
-	s := append([]float64(nil), ms...)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }
 
 // TestBrowserLayouts: an expert builds a two-tab layout from EMC and HLT

@@ -53,6 +53,7 @@ var funcs = template.FuncMap{
 		return permalink(d.Slice, d.Run.Number, d.Sys.Name, "", name)
 	},
 	"queryesc": url.QueryEscape,
+	"list":     func(s ...string) []string { return s },
 	"bytes": func(n int64) string {
 		const u = 1024
 		if n < u {
@@ -328,6 +329,22 @@ type runsData struct {
 	Newest    bool
 	Ongoing   *runRow
 	JumpError string
+	// Months are the bookmarks of the months of the runs shown.
+	Months []monthLink
+	// Filter is the run filter of the page (runfilter.go).
+	Filtered   bool
+	FilterDesc string
+	Filter     url.Values
+	FilterQS   string // the filter's query string, for paging links
+	// NewestURL and OlderURL are the paging links (keeping the filter).
+	NewestURL, OlderURL string
+	Scanned             int
+	Partial             bool
+}
+
+// monthLink is a bookmark of the run list: a month's first row.
+type monthLink struct {
+	ID, Title string
 }
 
 func (a *App) runList(w http.ResponseWriter, r *http.Request, _ httprouter.Params, s *session) error {
@@ -354,9 +371,31 @@ func (a *App) runList(w http.ResponseWriter, r *http.Request, _ httprouter.Param
 		}
 		before = n
 	}
-	d, err := a.listRuns(r.Context(), before)
+	f, err := parseRunFilter(q)
 	if err != nil {
 		return err
+	}
+	var d *runsData
+	if f.active() {
+		d, err = a.listFilteredRuns(r.Context(), f, before)
+	} else {
+		d, err = a.listRuns(r.Context(), before)
+	}
+	if err != nil {
+		return err
+	}
+	d.Filter = f.Params
+	d.NewestURL, d.OlderURL = "/runs", ""
+	if d.FilterQS != "" {
+		d.NewestURL += "?" + d.FilterQS
+	}
+	if d.NextFrom != 0 {
+		pq := url.Values{}
+		for k, v := range f.Params {
+			pq[k] = v
+		}
+		pq.Set("before", strconv.Itoa(d.NextFrom))
+		d.OlderURL = "/runs?" + pq.Encode()
 	}
 	return a.render(w, r, s, "runs", "Runs", d)
 }
@@ -415,23 +454,59 @@ func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
 		runs = runs[:pageSize:pageSize]
 		d.NextFrom = runs[pageSize-1].Number
 	}
+	if err := a.buildRows(ctx, d, runs); err != nil {
+		return nil, err
+	}
+	if before == 0 && len(d.Runs) > 0 && d.Runs[0].Ongoing {
+		d.Ongoing = &d.Runs[0]
+	}
+	return d, nil
+}
+
+// buildRows renders the rows of the run list, with a bookmark row at the
+// first run of each month (CERN time of the run's start).
+func (a *App) buildRows(ctx context.Context, d *runsData, runs []overwatch.RunInfo) error {
 	d.Runs = make([]runRow, len(runs))
 	var rows, jumps strings.Builder
+	seen := map[string]bool{}
+	newest := a.newestRun(ctx)
+	now := a.cfg.Now()
 	for i, ri := range runs {
-		d.Runs[i] = runRow{RunInfo: ri, Ongoing: a.ongoing(ri)}
+		d.Runs[i] = runRow{RunInfo: ri, Ongoing: isOngoing(ri, newest, now)}
 		c, err := a.rowHTML(d.Runs[i])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.Runs[i].HTML, d.Runs[i].Jump = c.row, c.jump
+		if id, title := monthOf(ri.Start); !ri.Start.IsZero() && !seen[id] {
+			seen[id] = true
+			d.Months = append(d.Months, monthLink{ID: id, Title: title})
+			fmt.Fprintf(&rows, "<tr class=\"month\" id=\"m-%s\"><th colspan=\"4\">%s</th></tr>\n", id, template.HTMLEscapeString(title))
+		}
 		rows.WriteString(string(c.row))
 		if i%5 == 0 {
 			jumps.WriteString(string(c.jump))
 		}
 	}
 	d.Rows, d.Jumps = template.HTML(rows.String()), template.HTML(jumps.String())
-	if before == 0 && len(d.Runs) > 0 && d.Runs[0].Ongoing {
-		d.Ongoing = &d.Runs[0]
+	return nil
+}
+
+// listFilteredRuns is a page of the runs matching a filter (not cached:
+// the scan is bounded by maxRunScan).
+func (a *App) listFilteredRuns(ctx context.Context, f runFilter, before int) (*runsData, error) {
+	fr, err := a.filterRuns(ctx, f, before, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	total, err := a.store.CountRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &runsData{Total: total, Before: before, Newest: before == 0, NextFrom: fr.Next, Filtered: true,
+		FilterDesc: f.describe(), FilterQS: f.query(), Scanned: fr.Scanned, Partial: fr.Partial}
+	if err := a.buildRows(ctx, d, fr.Runs); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -550,7 +625,7 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 		return err
 	}
 	q := r.URL.Query()
-	d := &runPageData{Run: ri, Sys: si, Ongoing: a.ongoing(ri), SliceOn: a.cfg.Slices != nil,
+	d := &runPageData{Run: ri, Sys: si, Ongoing: a.ongoing(ctx, ri), SliceOn: a.cfg.Slices != nil,
 		RunLength: math.Max(0.5, math.Ceil(si.End.Sub(si.Start).Minutes()*10)/10)}
 	d.Slice, err = sliceFromQuery(q, run, sys)
 	if err != nil {
@@ -759,11 +834,12 @@ type trendingData struct {
 }
 
 type trendBlock struct {
-	Name   string
-	Desc   string
-	Hist   string
-	URL    string
-	Alarms []overwatch.AlarmRecord
+	Name      string
+	Desc      string
+	Hist      string
+	Extractor string // the kind of quantity: trends of one extractor may be overlaid
+	URL       string
+	Alarms    []overwatch.AlarmRecord
 }
 
 // trendedSubsystems lists the configured and registered subsystems.
@@ -824,7 +900,7 @@ func (a *App) trendingPage(w http.ResponseWriter, r *http.Request, ps httprouter
 		if d.Selected != "" && n != d.Selected {
 			continue
 		}
-		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, URL: nameURL("/api/trends/"+d.Sys, n, nil)}
+		tb := trendBlock{Name: n, Desc: decls[n].Desc, Hist: decls[n].Hist, Extractor: decls[n].Extractor, URL: nameURL("/api/trends/"+d.Sys, n, nil)}
 		if tb.Desc == "" {
 			tb.Desc = n
 		}

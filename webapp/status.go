@@ -97,7 +97,7 @@ func (a *App) status(ctx context.Context) (*Status, error) {
 		return st, nil
 	}
 	ri := runs[0]
-	st.Run, st.Ongoing = ri.Number, a.ongoing(ri)
+	st.Run, st.Ongoing = ri.Number, a.ongoing(ctx, ri)
 	for _, s := range ri.Subsystems {
 		ss := SubsystemStatus{Subsystem: s.Name, LastSnapshot: s.Last.Time, LagSeconds: -1}
 		if v, mod, err := a.views.get(ctx, ri.Number, s.Name, ""); err == nil {

@@ -1,7 +1,7 @@
 // Overwatch web app front end: draws histograms with JSROOT (or shows the
 // server-rendered PNGs), overlays display decorations, keeps freshness
 // badges current, follows live updates (server-sent events), runs the
-// time-slice dialog and draws trends. No inline scripts: the page passes
+// time-slice dialog (trends: trending.js). No inline scripts: the page passes
 // everything through data-* attributes (the CSP forbids inline code).
 
 const body = document.body;
@@ -12,12 +12,17 @@ let jsrootPromise = null;
 let jsrootFailed = false;
 function jsroot() {
   if (!jsrootPromise) {
+    // Only the modules 2-D drawing needs: main.mjs would also parse three.js
+    // (1.9 MB) and the geometry painters on every page load.
     jsrootPromise = Promise.all([
-      import('/jsroot/modules/main.mjs'),
+      import('/jsroot/modules/core.mjs'),
+      import('/jsroot/modules/draw.mjs'),
       import('/jsroot/modules/base/colors.mjs'),
-    ]).then(([J, colors]) => {
+    ]).then(([core, drawing, colors]) => {
+      const J = { ...core, draw: drawing.draw, cleanup: drawing.cleanup };
       J.settings.Tooltip = true;
       J.settings.ZoomWheel = true;
+      body.dataset.jsrootAt = String(Math.round(performance.now())); // the browser test's timing
       return { J, addColor: colors.addColor };
     }).catch((e) => {
       // JSROOT could not be loaded: fall back to the server-rendered PNGs.
@@ -231,12 +236,16 @@ async function drawPlot(div, force = false) {
     return;
   }
   try {
+    // The JSON, the hints and JSROOT are fetched in parallel.
+    const hintsP = fetchOK(div.dataset.hints, { cache: 'no-cache' }).then((r) => r.json()).catch(() => ({}));
+    const ctxP = jsroot();
+    ctxP.catch(() => {});
     const resp = await fetchOK(div.dataset.json, { cache: 'no-cache' });
     const etag = resp.headers.get('ETag') || '';
     if (!force && etag && div.dataset.etag === etag) return;
     const text = await resp.text();
-    const hints = await fetchOK(div.dataset.hints, { cache: 'no-cache' }).then((r) => r.json()).catch(() => ({}));
-    const ctx = await jsroot();
+    const hints = await hintsP;
+    const ctx = await ctxP;
     const { J } = ctx;
     const obj = J.parse(text);
     const d = hints.display || {};
@@ -287,77 +296,47 @@ function updateInfo(div, hints) {
   if (q && hints.quality) { q.className = `q q-${hints.quality}`; q.title = `quality: ${hints.quality}`; }
 }
 
+// Plots are drawn lazily: when they come near the viewport
+// (IntersectionObserver), at most 4 at a time, nearest first; a spinner
+// shows until then. Plots below the fold cost nothing until scrolled to.
+const drawQueue = [];
+let drawing = 0;
+let lazy = null;
+function pump() {
+  while (drawing < 4 && drawQueue.length) {
+    const { div, force } = drawQueue.shift();
+    if (!div.isConnected) continue;
+    drawing++;
+    drawPlot(div, force).finally(() => {
+      drawing--;
+      div.dataset.drawnAt = String(Math.round(performance.now())); // the browser test's timing
+      pump();
+    });
+  }
+}
+
 async function drawAll(force = false) {
   const plots = [...document.querySelectorAll('.plot[data-json]')];
-  // Draw a few at a time: keeps the page responsive with large groups.
-  const queue = plots.slice();
-  const workers = Array.from({ length: 4 }, async () => {
-    while (queue.length) await drawPlot(queue.shift(), force);
-  });
-  await Promise.all(workers);
-}
-
-// ---------- trends ----------
-
-async function drawTrend(div) {
-  const data = await fetchOK(div.dataset.points, { cache: 'no-cache' }).then((r) => r.json());
-  const pts = data.points || [];
-  const list = div.closest('.plot-block')?.querySelector('.points');
-  if (list) {
-    list.textContent = '';
-    for (const p of pts.slice(-50).reverse()) {
-      const li = document.createElement('li');
-      const a = document.createElement('a');
-      a.href = p.link || '#';
-      a.textContent = `${new Date(p.time * 1000).toLocaleString()} — run ${p.run}: ${p.value} ± ${p.error}`;
-      li.appendChild(a);
-      list.appendChild(li);
+  lazy?.disconnect();
+  drawQueue.length = 0;
+  if (!('IntersectionObserver' in window)) {
+    for (const div of plots) drawQueue.push({ div, force });
+    pump();
+    return;
+  }
+  lazy = new IntersectionObserver((entries, obs) => {
+    for (const en of entries) {
+      if (!en.isIntersecting) continue;
+      obs.unobserve(en.target);
+      drawQueue.push({ div: en.target, force });
     }
-  }
-  if (!pts.length) { div.textContent = 'No points yet.'; return; }
-  if (!useJSROOT) { div.textContent = `${pts.length} points (install JSROOT to see the graph).`; return; }
-  const { J } = await jsroot();
-  const n = pts.length;
-  const g = J.createTGraph(n, pts.map((p) => p.time), pts.map((p) => p.value));
-  g._typename = 'TGraphErrors';
-  g.fEX = new Array(n).fill(0);
-  g.fEY = pts.map((p) => p.error || 0);
-  g.fName = data.name;
-  g.fTitle = data.desc || data.name;
-  g.fMarkerStyle = 20;
-  g.fMarkerSize = 0.8;
-  let tmin = pts[0].time, tmax = pts[n - 1].time;
-  if (tmax <= tmin) { tmin -= 60; tmax += 60; }
-  const pad = (tmax - tmin) * 0.03;
-  let ymin = Infinity, ymax = -Infinity;
-  for (const p of pts) { ymin = Math.min(ymin, p.value - (p.error || 0)); ymax = Math.max(ymax, p.value + (p.error || 0)); }
-  if (ymax <= ymin) { ymin -= 1; ymax += 1; }
-  const ypad = (ymax - ymin) * 0.1;
-  const h = J.createHistogram('TH1F', 100);
-  Object.assign(h.fXaxis, { fXmin: tmin - pad, fXmax: tmax + pad, fTimeDisplay: true, fTimeFormat: '%d/%m %H:%M%F1970-01-01 00:00:00s0', fTitle: 'time' });
-  h.fXaxis.fNbins = 100;
-  h.fMinimum = ymin - ypad;
-  h.fMaximum = ymax + ypad;
-  h.fBits |= kNoStats;
-  h.fTitle = g.fTitle;
-  h.fName = `${data.name}_frame`;
-  g.fHistogram = h;
-  J.cleanup(div);
-  div.textContent = '';
-  const painter = await J.draw(div, g, 'ap');
-  div.dataset.drawn = '1';
-  painter?.configureUserClickHandler?.((info) => {
-    const p = info && Number.isInteger(info.bin) ? pts[info.bin] : null;
-    if (p?.link) { window.location.href = p.link; return true; }
-    return false;
-  });
+    pump();
+  }, { rootMargin: '300px 0px' });
+  for (const div of plots) lazy.observe(div);
 }
 
-async function drawTrends() {
-  for (const div of document.querySelectorAll('.trend[data-points]')) {
-    try { await drawTrend(div); } catch (e) { div.textContent = `Cannot draw the trend: ${e.message}`; }
-  }
-}
+// Hook for other scripts (search.js): draw a plot container made on the fly.
+document.addEventListener('overwatch:draw', (ev) => { if (ev.detail) drawPlot(ev.detail, true); });
 
 // ---------- in-place navigation ----------
 
@@ -472,7 +451,7 @@ function wireEvents() {
     if (body.dataset.page === 'runs' && !location.search.includes('before=')) {
       loadInPlace(location.pathname + location.search, false).catch(() => {});
     } else if (body.dataset.page === 'trending' && ev.type === 'update') {
-      drawTrends();
+      document.dispatchEvent(new CustomEvent('overwatch:update', { detail: e })); // trending.js redraws
     }
   };
   events.addEventListener('update', onUpdate);
@@ -504,9 +483,12 @@ async function refreshRunPage() {
 async function initPage() {
   updateBadges();
   wireSliceDialog();
-  await Promise.all([drawAll(true), drawTrends(), awaitPendingSlice()]);
+  await Promise.all([drawAll(true), awaitPendingSlice()]);
 }
 
+// A page with plots starts loading JSROOT at once (its modules take a
+// while to parse), in parallel with the first plots' data.
+if (useJSROOT && document.querySelector('.plot[data-json]')) jsroot().catch(() => {});
 document.getElementById('drawer-toggle')?.addEventListener('click', () => document.body.classList.toggle('drawer-open'));
 setInterval(updateBadges, 1000);
 wireEvents();
