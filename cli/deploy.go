@@ -185,7 +185,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		if renderer == nil {
 			renderer = processing.New(d.st, processing.Options{Logger: log, DefaultAccumulation: acc})
 		}
-		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc})
+		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc, Leases: d.st})
 		wc.Slices = d.slices
 		if d.app, err = webapp.New(wc); err != nil {
 			return nil, err

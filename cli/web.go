@@ -113,7 +113,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 			acc = overwatch.Reset
 		}
 		renderer := processing.New(st, processing.Options{Logger: log, DefaultAccumulation: acc})
-		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc})
+		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc, Leases: st})
 		defer svc.Close()
 		cfg.Slices = svc
 	}

@@ -2,12 +2,14 @@ package timeslice
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -134,7 +136,25 @@ type ServiceOptions struct {
 	DefaultAccumulation ow.Accumulation
 	// Decode decodes snapshot files (overwatch.DecodeFile when nil).
 	Decode func([]byte) (*ow.File, error)
+	// Leases, when set, makes the services of every process on the store
+	// (web replicas, serve) compute each slice once: the one holding the
+	// slice's lease (queue LeaseQueue, key the slice key) computes it,
+	// the others wait for its record — or take the work over when the
+	// holder dies and its lease expires. Nil: each process computes the
+	// slices asked of it.
+	Leases ow.Leaser
+	// LeaseTTL is how long a slice lease lasts unless renewed (30 s when 0).
+	LeaseTTL time.Duration
+	// Holder identifies this service in leases (host/pid/random when "").
+	Holder string
 }
+
+// LeaseQueue is the lease queue of time-slice jobs.
+const LeaseQueue = "slice"
+
+// leasePoll is how often a service waiting for another one's slice looks
+// at the record.
+const leasePoll = 200 * time.Millisecond
 
 // Service computes time slices asynchronously: Submit validates a request,
 // maps it to its snapshots and returns the slice's canonical key at once;
@@ -186,6 +206,15 @@ func NewService(store Store, r Renderer, opts ServiceOptions) *Service {
 	}
 	if opts.Decode == nil {
 		opts.Decode = ow.DecodeFile
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 30 * time.Second
+	}
+	if opts.Holder == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		opts.Holder = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	return &Service{store: store, r: r, opts: opts, log: opts.Logger.With("component", "timeslice"),
@@ -347,9 +376,91 @@ func (s *Service) start(r *resolved) {
 			return
 		}
 		defer func() { <-s.sem }()
+		if s.opts.Leases != nil {
+			s.computeLeased(j, r)
+			return
+		}
 		hists, nev, notes, err := s.compute(s.ctx, j, r)
 		s.finish(j, hists, nev, notes, err)
 	}()
+}
+
+// computeLeased computes a slice under its lease, or waits for the
+// process holding the lease to store it; when that holder dies, its lease
+// expires and this one takes the work over.
+func (s *Service) computeLeased(j *job, r *resolved) {
+	ctx, key := s.ctx, r.rec.Key
+	for {
+		l, err := s.opts.Leases.TryLease(ctx, LeaseQueue, key, s.opts.Holder, s.opts.LeaseTTL)
+		if err == nil {
+			s.computeHeld(j, r, l)
+			return
+		}
+		if !errors.Is(err, ow.ErrLeaseBusy) {
+			s.finish(j, 0, 0, nil, err)
+			return
+		}
+		j.set("computed by another process", 0.05)
+		select {
+		case <-ctx.Done():
+			s.finish(j, 0, 0, nil, ctx.Err())
+			return
+		case <-time.After(leasePoll):
+		}
+		if rec, err := s.readRecord(ctx, r.rec.Run, r.rec.Subsystem, key); err == nil && rec.State == StateDone && s.outputsPresent(ctx, rec) {
+			s.adopt(j, rec)
+			return
+		}
+	}
+}
+
+// computeHeld computes a slice while holding its lease l, renewing it.
+func (s *Service) computeHeld(j *job, r *resolved, l ow.Lease) {
+	key := r.rec.Key
+	// Done by the previous holder between our look and our grant.
+	if rec, err := s.readRecord(s.ctx, r.rec.Run, r.rec.Subsystem, key); err == nil && rec.State == StateDone && s.outputsPresent(s.ctx, rec) {
+		_ = s.opts.Leases.ReleaseLease(context.Background(), l)
+		s.adopt(j, rec)
+		return
+	}
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(s.opts.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				nl, err := s.opts.Leases.RenewLease(context.Background(), l, s.opts.LeaseTTL)
+				if errors.Is(err, ow.ErrLeaseLost) {
+					cancel(err) // another process computes it now
+					return
+				}
+				if err == nil {
+					l = nl
+				}
+			}
+		}
+	}()
+	hists, nev, notes, err := s.compute(ctx, j, r)
+	cancel(nil)
+	<-renewed
+	if cause := context.Cause(ctx); errors.Is(cause, ow.ErrLeaseLost) {
+		err = fmt.Errorf("timeslice: slice %s: %w", key, cause)
+	} else {
+		defer func() { _ = s.opts.Leases.ReleaseLease(context.Background(), l) }()
+	}
+	s.finish(j, hists, nev, notes, err)
+}
+
+// adopt ends a job with the record another process stored.
+func (s *Service) adopt(j *job, rec Record) {
+	j.mu.Lock()
+	j.rec, j.stage, j.progress = rec, "done", 1
+	j.mu.Unlock()
 }
 
 func (s *Service) finish(j *job, hists int, nev float64, notes []string, err error) {
@@ -367,7 +478,7 @@ func (s *Service) finish(j *job, hists int, nev float64, notes []string, err err
 	}
 	// Record the outcome; a failure caused by Close stays pending on disk so
 	// that it is recomputed after a restart.
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ow.ErrLeaseLost) { // a lost lease: the record is the new holder's
 		return
 	}
 	if werr := s.writeRecord(context.Background(), rec); werr != nil {
