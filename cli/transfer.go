@@ -127,7 +127,12 @@ func newTransferJob(cfg config.Config, src transfer.Source, getenv func(string) 
 	if err != nil {
 		return nil, err
 	}
-	return &transferJob{tr: tr, status: filepath.Join(state, "status.json"), log: log}, nil
+	return &transferJob{tr: tr, status: transferStatusPath(cfg.Data), log: log}, nil
+}
+
+// transferStatusPath is the transfer job's status file in dataDir.
+func transferStatusPath(dataDir string) string {
+	return filepath.Join(dataDir, "transfer", "status.json")
 }
 
 // transferStatus is the status file's content.
