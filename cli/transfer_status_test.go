@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
