@@ -40,7 +40,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: %s has no transfer.destinations", errUsage, *front.path)
 	}
 	log := newLogger(cfg.Log, e.stderr)
-	st, err := store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Logger: log.With("component", "store")})
+	st, err := store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Index: cfg.Store.IndexOption(), Logger: log.With("component", "store")})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/pgtest"
 	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/webapp"
@@ -171,4 +172,53 @@ func TestWebTransfersFile(t *testing.T) {
 	assert.True(t, ts.Stale)
 	assert.InDelta(t, 60, ts.AgeSeconds, 1)
 	assert.Equal(t, []webapp.TransferDestination{{Name: "eos", LagSeconds: 7}}, ts.Destinations)
+}
+
+// TestTransferCommandOnPostgres: `overwatch transfer` opens the index the
+// configuration names (store.index: postgres, DSN from $OVERWATCH_PG_DSN),
+// as every other process of a cluster does, and sends what it holds.
+func TestTransferCommandOnPostgres(t *testing.T) {
+	dsn := pgtest.Start(t)
+	data := t.TempDir()
+	st, err := store.Open(data, store.Options{Index: dsn, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	h := overwatch.MustNewHist(overwatch.ClassTH1F, "h", "h", overwatch.NewAxis(4, 0, 4))
+	file, err := overwatch.EncodeFile([]overwatch.Entry{{Key: "h", Object: h}})
+	require.NoError(t, err)
+	for i := 0; i < 2; i++ {
+		_, err := st.PutSnapshot(context.Background(), overwatch.SnapshotMeta{Run: 7, Subsystem: "TPC", Mode: overwatch.ModeDQM,
+			Time: time.Date(2026, 12, 2, 5, 0, i, 0, time.UTC), Origin: "dqm"}, bytes.NewReader(file))
+		require.NoError(t, err)
+	}
+	require.NoError(t, st.Close())
+	recv := &fakeDQMReceiver{files: map[string][]byte{}}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	cfg := filepath.Join(t.TempDir(), "overwatch.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("data: "+data+"\nlog: {level: error}\nstore: {index: postgres}\ntransfer:\n  destinations:\n"+
+		"    - name: site-a\n      dqm: {url: \""+srv.URL+"\"}\n"), 0o600))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, &env{stdout: &out, stderr: &errb, getenv: func(k string) string {
+			switch {
+			case k == "OVERWATCH_PG_DSN":
+				return dsn
+			case strings.HasPrefix(k, "OVERWATCH_TRANSFER_"):
+				return "token"
+			}
+			return ""
+		}}, []string{"transfer", "--config", cfg})
+	}()
+	require.Eventually(t, func() bool {
+		recv.mu.Lock()
+		defer recv.mu.Unlock()
+		return len(recv.files) == 2
+	}, 20*time.Second, 10*time.Millisecond, "%s", &errb)
+	cancel()
+	assert.Equal(t, 0, <-done, errb.String())
+	_, err = os.Stat(filepath.Join(data, "overwatch.db"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "no SQLite index beside the PostgreSQL one")
 }
