@@ -222,3 +222,28 @@ func TestTransferCommandOnPostgres(t *testing.T) {
 	_, err = os.Stat(filepath.Join(data, "overwatch.db"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "no SQLite index beside the PostgreSQL one")
 }
+
+// BenchmarkWebTransfers reads a transfer status file of 4 destinations, as
+// every status page and /api/status request does.
+func BenchmarkWebTransfers(b *testing.B) {
+	data := b.TempDir()
+	require.NoError(b, os.MkdirAll(filepath.Join(data, "transfer"), 0o755))
+	st := transferStatus{Updated: time.Now()}
+	for i := 0; i < 4; i++ {
+		var d transferDestSt
+		d.Destination, d.Pending, d.LagSeconds, d.LastError, d.LastSent = fmt.Sprintf("site-%d", i), 10*i, 42, "PUT: 503 Slow Down", time.Now()
+		st.Destinations = append(st.Destinations, d)
+	}
+	js, err := json.Marshal(st)
+	require.NoError(b, err)
+	require.NoError(b, os.WriteFile(transferStatusPath(data), js, 0o644))
+	r := webTransfers(data)
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if ts := r.TransferStatus(now); ts == nil || len(ts.Destinations) != 4 {
+			b.Fatal(ts)
+		}
+	}
+}
