@@ -173,7 +173,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		}
 		wc := webapp.Config{
 			Store: d.st, Alarms: d.st, Documents: d.st, Layouts: cfg.Layouts, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
-			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, cfg.Monitor.NoDataAfter), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
+			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, cfg.Monitor.NoDataAfter), Transfers: webTransfers(cfg.Data), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
 		}
 		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated
 		if cfg.Web.JSROOT != "" {

@@ -40,7 +40,7 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: %s has no transfer.destinations", errUsage, *front.path)
 	}
 	log := newLogger(cfg.Log, e.stderr)
-	st, err := store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Logger: log.With("component", "store")})
+	st, err := store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Index: cfg.Store.IndexOption(), Logger: log.With("component", "store")})
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,12 @@ func newTransferJob(cfg config.Config, src transfer.Source, getenv func(string) 
 	if err != nil {
 		return nil, err
 	}
-	return &transferJob{tr: tr, status: filepath.Join(state, "status.json"), log: log}, nil
+	return &transferJob{tr: tr, status: transferStatusPath(cfg.Data), log: log}, nil
+}
+
+// transferStatusPath is the transfer job's status file in dataDir.
+func transferStatusPath(dataDir string) string {
+	return filepath.Join(dataDir, "transfer", "status.json")
 }
 
 // transferStatus is the status file's content.

@@ -92,6 +92,10 @@ type Config struct {
 	// status page (package cli wires package heartbeat and the monitor's
 	// no-data rule in); nil shows none.
 	Heartbeats HeartbeatReader
+	// Transfers tells the transfer job's state per destination for the
+	// status page (package cli reads the job's status file); nil shows
+	// none.
+	Transfers TransferReader
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests inject one.

@@ -46,6 +46,9 @@ type Status struct {
 	Subsystems []SubsystemStatus `json:"subsystems"`
 	Runs       int               `json:"runs"`
 	Disk       DiskUsage         `json:"disk"`
+	// Transfer is the transfer job's state, per destination (absent when
+	// no transfer job reports on this data directory).
+	Transfer *TransferStatus `json:"transfer,omitempty"`
 }
 
 // DiskUsage is the usage of the file system holding the data dir.
@@ -83,6 +86,9 @@ func (a *App) status(ctx context.Context) (*Status, error) {
 		for _, sys := range a.cfg.Subsystems {
 			st.Heartbeats = append(st.Heartbeats, a.cfg.Heartbeats.Heartbeat(sys, now))
 		}
+	}
+	if a.cfg.Transfers != nil {
+		st.Transfer = a.cfg.Transfers.TransferStatus(now)
 	}
 	n, err := a.store.CountRuns(ctx)
 	if err != nil {
