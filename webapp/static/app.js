@@ -510,5 +510,65 @@ document.addEventListener('click', (ev) => {
   }).catch((e) => { b.disabled = false; setStatus(status, ` ${e.message}`); });
 });
 
+// ---------- trends in layouts ----------
+
+// drawTrend draws one trend (div.dataset.points: its API URL) as a
+// TGraphErrors against time in a layout cell (the trending page has its
+// own, richer drawing in static/trending.js); a click on a point opens
+// its source histogram.
+async function drawTrend(div) {
+  const data = await fetchOK(div.dataset.points, { cache: 'no-cache' }).then((r) => r.json());
+  const pts = data.points || [];
+  const list = div.closest('.plot-block')?.querySelector('.points');
+  if (list) {
+    list.textContent = '';
+    for (const p of pts.slice(-50).reverse()) {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = p.link || '#';
+      a.textContent = `${new Date(p.time * 1000).toLocaleString()} — run ${p.run}: ${p.value} ± ${p.error}`;
+      li.appendChild(a);
+      list.appendChild(li);
+    }
+  }
+  if (!pts.length) { div.textContent = 'No points yet.'; return; }
+  if (!useJSROOT) { div.textContent = `${pts.length} points (install JSROOT to see the graph).`; return; }
+  const { J } = await jsroot();
+  const n = pts.length;
+  const g = J.createTGraph(n, pts.map((p) => p.time), pts.map((p) => p.value));
+  g._typename = 'TGraphErrors';
+  g.fEX = new Array(n).fill(0);
+  g.fEY = pts.map((p) => p.error || 0);
+  g.fName = data.name;
+  g.fTitle = data.desc || data.name;
+  g.fMarkerStyle = 20;
+  g.fMarkerSize = 0.8;
+  let tmin = pts[0].time, tmax = pts[n - 1].time;
+  if (tmax <= tmin) { tmin -= 60; tmax += 60; }
+  const pad = (tmax - tmin) * 0.03;
+  let ymin = Infinity, ymax = -Infinity;
+  for (const p of pts) { ymin = Math.min(ymin, p.value - (p.error || 0)); ymax = Math.max(ymax, p.value + (p.error || 0)); }
+  if (ymax <= ymin) { ymin -= 1; ymax += 1; }
+  const ypad = (ymax - ymin) * 0.1;
+  const h = J.createHistogram('TH1F', 100);
+  Object.assign(h.fXaxis, { fXmin: tmin - pad, fXmax: tmax + pad, fTimeDisplay: true, fTimeFormat: '%d/%m %H:%M%F1970-01-01 00:00:00s0', fTitle: 'time' });
+  h.fXaxis.fNbins = 100;
+  h.fMinimum = ymin - ypad;
+  h.fMaximum = ymax + ypad;
+  h.fBits |= kNoStats;
+  h.fTitle = g.fTitle;
+  h.fName = `${data.name}_frame`;
+  g.fHistogram = h;
+  J.cleanup(div);
+  div.textContent = '';
+  const painter = await J.draw(div, g, 'ap');
+  div.dataset.drawn = '1';
+  painter?.configureUserClickHandler?.((info) => {
+    const p = info && Number.isInteger(info.bin) ? pts[info.bin] : null;
+    if (p?.link) { window.location.href = p.link; return true; }
+    return false;
+  });
+}
+
 // Drawing helpers shared with the layout pages (static/layouts.js).
 export { jsroot, applyDisplay, decorationObject, fetchOK, drawTrend, showPNG };
