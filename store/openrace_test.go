@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/overwatch-dqm/overwatch/internal/pgtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -28,4 +29,38 @@ func TestOpenWhileAnotherStoreHoldsTheDirectory(t *testing.T) {
 	b, err := Open(dir, opts)
 	require.NoError(t, err)
 	require.NoError(t, b.Close())
+}
+
+// TestManyFirstOpensOnPostgres: eight processes opening a new data
+// directory on a new PostgreSQL index at once all open it, in bounded
+// time. (Each opener that found no index looked under a shared lock
+// whether another had built it, which takes tens of milliseconds on
+// PostgreSQL; their looks overlapped so that a shared lock was always
+// held and none got the exclusive lock to build the index: all of them
+// waited until their timeout — seen as a cluster of seven processes that
+// never started.)
+func TestManyFirstOpensOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	dsn := pgtest.Start(t)
+	dir := t.TempDir()
+	const n = 8
+	errs := make(chan error, n)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		go func() {
+			s, err := Open(dir, Options{Logger: quietLogger(), Index: dsn, LockTimeout: 60 * time.Second})
+			if err == nil {
+				time.Sleep(2 * time.Second) // stay open, as a process does
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		require.NoError(t, <-errs)
+	}
+	require.Less(t, time.Since(start), 30*time.Second)
+	t.Logf("%d concurrent first opens on PostgreSQL in %v", n, time.Since(start).Round(time.Millisecond))
 }

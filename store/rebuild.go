@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
@@ -615,14 +616,57 @@ func removeOutputTemps(subDir string) {
 	}
 }
 
+// lockBuild takes the build lock of dir exclusively, waiting until
+// deadline.
+func lockBuild(ctx context.Context, dir string, deadline time.Time) (*os.File, error) {
+	if err := fsio.Mkdirs(dir, locksDir); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, locksDir, ".build"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("store: rebuild: build lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("store: rebuild: build lock: %w", err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("store: rebuild: %s: another process is building the index: %w", dir, ErrLocked)
+		}
+		if err := ctx.Err(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // lockWhenNeeded takes the directory exclusively for the rebuild an
 // opening Store needs, unless another process builds the index meanwhile:
 // a Store that opened the directory first holds its shared lock for as long
 // as it runs, so waiting for the exclusive lock alone would wait for that
 // process to end. Between tries it looks, under a shared lock, whether the
 // index is there now; then it returns a nil lock and nothing to do.
+//
+// The openers that need a rebuild look one at a time (the build lock,
+// locks/.build): each look holds a shared lock while it opens the engine
+// (tens of milliseconds on PostgreSQL), and several openers looking in
+// turn kept a shared lock held at every instant, so that none ever got the
+// exclusive lock (seven processes started at once on a new PostgreSQL
+// index all waited until their timeout).
 func lockWhenNeeded(ctx context.Context, dir, kind, dsn string, opts Options, wait time.Duration) (*os.File, error) {
 	deadline := time.Now().Add(wait)
+	build, err := lockBuild(ctx, dir, deadline)
+	if err != nil {
+		return nil, err
+	}
+	defer build.Close()
 	for {
 		lock, err := lockDir(dir, true, 0)
 		if err == nil {
