@@ -17,6 +17,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/processing/bundle"
 	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
@@ -107,7 +108,11 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.trends.RenderInBackground()
 		// Data-quality checks run on every processed snapshot, in front of
 		// trending, whose alarm lifecycle they use.
-		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends})
+		// The comparing checks get their reference from the declared
+		// reference run's processed outputs; each snapshot's quality and
+		// the run's flags are stored as documents.
+		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends,
+			References: observe.NewStoreReferences(d.st, bundle.NewOutputs(d.st), 0), Flags: d.st})
 		if err != nil {
 			return nil, err
 		}

@@ -104,6 +104,7 @@ const maxMatchCache = 100000
 type suiteEntry struct {
 	spec  overwatch.CheckSpec
 	check Check
+	ref   bool // the check compares with a reference
 }
 
 // NewSuite builds the checks of specs, each parameter overridden by the
@@ -136,7 +137,8 @@ func NewSuite(specs []overwatch.CheckSpec, opts overwatch.Values, agg Aggregator
 		if err != nil {
 			return nil, err
 		}
-		s.entries = append(s.entries, suiteEntry{spec: spec, check: c})
+		d, _ := Lookup(spec.Check)
+		s.entries = append(s.entries, suiteEntry{spec: spec, check: c, ref: d != nil && d.Reference})
 	}
 	return s, nil
 }
@@ -146,6 +148,18 @@ func (s *Suite) Len() int { return len(s.entries) }
 
 // Applies reports whether any check of the suite applies to the histogram.
 func (s *Suite) Applies(name string) bool { return len(s.matching(name)) > 0 }
+
+// NeedsReference reports whether a check of the suite applying to the
+// histogram compares with a reference (so that the caller fetches one only
+// then).
+func (s *Suite) NeedsReference(name string) bool {
+	for _, i := range s.matching(name) {
+		if s.entries[i].ref {
+			return true
+		}
+	}
+	return false
+}
 
 // matching returns the indices of the entries applying to name.
 func (s *Suite) matching(name string) []int {
