@@ -20,6 +20,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/quality"
 )
 
 // pageSize is the number of runs per page of the run list.
@@ -68,7 +69,7 @@ var funcs = template.FuncMap{
 }
 
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"error", "login", "runs", "run", "files", "trending", "status"}
+	pages := []string{"error", "login", "runs", "run", "files", "trending", "status", "references", "compare"}
 	m := make(map[string]*template.Template, len(pages))
 	for _, p := range pages {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
@@ -268,6 +269,8 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request, _ httprouter.Params
 type runRow struct {
 	overwatch.RunInfo
 	Ongoing bool
+	// Quality is the badge of each subsystem with stored quality flags.
+	Quality map[string]string
 	// HTML is the row of the run list and Jump its drawer link (rendered
 	// once per run state and cached: old runs do not change).
 	HTML template.HTML
@@ -286,6 +289,7 @@ type rowKey struct {
 	nsys     int
 	mode     overwatch.HLTMode
 	lastSeen int64
+	badges   string
 }
 
 // rowHTML renders (or returns the cached) run-list row of a run.
@@ -294,7 +298,7 @@ func (a *App) rowHTML(r runRow) (cachedRow, error) {
 	for _, s := range r.Subsystems {
 		last = max(last, s.End.Unix())
 	}
-	k := rowKey{run: r.Number, end: r.End.Unix(), ongoing: r.Ongoing, nsys: len(r.Subsystems), mode: r.Mode, lastSeen: last}
+	k := rowKey{run: r.Number, end: r.End.Unix(), ongoing: r.Ongoing, nsys: len(r.Subsystems), mode: r.Mode, lastSeen: last, badges: badgeKeyString(r.Quality)}
 	a.rowsMu.Lock()
 	c, ok := a.rows[k]
 	a.rowsMu.Unlock()
@@ -419,6 +423,7 @@ func (a *App) listRuns(ctx context.Context, before int) (*runsData, error) {
 	var rows, jumps strings.Builder
 	for i, ri := range runs {
 		d.Runs[i] = runRow{RunInfo: ri, Ongoing: a.ongoing(ri)}
+		d.Runs[i].Quality = a.badges(ctx, ri, d.Runs[i].Ongoing)
 		c, err := a.rowHTML(d.Runs[i])
 		if err != nil {
 			return nil, err
@@ -474,6 +479,8 @@ type runPageData struct {
 	SliceOn    bool
 	Permalink  string
 	Stale      bool
+	// Flags are the run's stored quality flags (nil when none).
+	Flags *quality.RunFlags
 }
 
 // sliceFromQuery reads a time-slice request from a page URL: from and to
@@ -570,6 +577,9 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 	d.Permalink = permalink(d.Slice, run, sys, group, hist)
 	if d.Alarms, err = a.runAlarms(ctx, run, sys); err != nil {
 		return err
+	}
+	if d.Flags, err = a.runFlags(ctx, run, sys); err != nil {
+		a.log.Warn("quality flags unreadable", "run", run, "subsystem", sys, "err", err)
 	}
 	sliceKey := ""
 	if d.Slice != nil {
