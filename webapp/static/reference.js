@@ -83,6 +83,7 @@ function ratioOf(J, hText, ref, label) {
   r.fTitle = `${h.fTitle} / ${label}`;
   r.fMinimum = -1111; r.fMaximum = -1111;
   r.fLineColor = 1; r.fMarkerColor = 1; r.fMarkerStyle = 20; r.fMarkerSize = 0.6;
+  r.fBits |= 1 << 9; // kNoStats
   return r;
 }
 
