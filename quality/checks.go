@@ -634,7 +634,22 @@ type channels struct {
 
 func (c *channels) Name() string { return c.name }
 
-func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
+func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) { return c.run(h, nil) }
+
+// RunExcluding is Run with the given cells (known bad channels) neither
+// judged nor reported.
+func (c *channels) RunExcluding(h, _ *overwatch.Hist, exclude []int) (Result, error) {
+	if len(exclude) == 0 {
+		return c.run(h, nil)
+	}
+	ex := make(map[int]bool, len(exclude))
+	for _, e := range exclude {
+		ex[e] = true
+	}
+	return c.run(h, ex)
+}
+
+func (c *channels) run(h *overwatch.Hist, exclude map[int]bool) (Result, error) {
 	if r, done, err := prelude(c.name, h, c.minStat); done {
 		return r, err
 	}
@@ -707,6 +722,9 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 			// these bounds without sorting their neighbourhood.
 			v := grid[iy*nx+ix]
 			cell := ix + 1 + stride*(iy+1)*(dim-1)
+			if exclude != nil && exclude[cell] {
+				continue
+			}
 			if c.hot {
 				judged++
 				if v <= c.factor*math.Max(lo, c.minMedian) {
@@ -741,7 +759,11 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 	}
 	n := float64(len(r.Bins))
 	r.Quality = byCount(n, c.grade.green, c.grade.red)
-	r.Reason = rb(make([]byte, 0, 128)).d(len(r.Bins)).s(" ").s(kind).s(" channels of ").d(judged).s(" judged").s(c.grade.text()).String()
+	reason := rb(make([]byte, 0, 128)).d(len(r.Bins)).s(" ").s(kind).s(" channels of ").d(judged).s(" judged").s(c.grade.text())
+	if len(exclude) > 0 {
+		reason = reason.s(" (").d(len(exclude)).s(" known bad channels excluded)")
+	}
+	r.Reason = reason.String()
 	r.Values = []Value{{"NBins", n}, {"Judged", float64(judged)}}
 	return r, nil
 }

@@ -214,6 +214,63 @@ func (s *Suite) Run(name string, h, ref *overwatch.Hist) []Outcome {
 	return out
 }
 
+// RunExcluding is Run with known bad channels (global cells of h) left
+// out: checks that can (Excluder: DeadChannels, HotChannels) skip them;
+// the others see copies of h and ref with those cells emptied, so that a
+// masked channel does not count in a comparison (Chi2Test skips bins empty
+// in both, BinByBin finds them equal). EmptyBinsFraction still counts them
+// as empty.
+func (s *Suite) RunExcluding(name string, h, ref *overwatch.Hist, exclude []int) []Outcome {
+	if len(exclude) == 0 {
+		return s.Run(name, h, ref)
+	}
+	idx := s.matching(name)
+	if len(idx) == 0 {
+		return nil
+	}
+	var mh, mref *overwatch.Hist // masked copies, made when first needed
+	out := make([]Outcome, 0, len(idx))
+	for _, i := range idx {
+		e := &s.entries[i]
+		var r Result
+		var err error
+		if ex, ok := e.check.(Excluder); ok {
+			r, err = ex.RunExcluding(h, ref, exclude)
+		} else {
+			if mh == nil {
+				mh, mref = emptied(h, exclude), emptied(ref, exclude)
+			}
+			r, err = e.check.Run(mh, mref)
+		}
+		if err != nil {
+			r = null(e.check.Name(), err.Error())
+		}
+		out = append(out, Outcome{ID: e.spec.ID(), Hist: name, Result: r})
+	}
+	return out
+}
+
+// emptied returns a copy of h with the given cells' content (and errors)
+// set to zero, nil for nil.
+func emptied(h *overwatch.Hist, cells []int) *overwatch.Hist {
+	if h == nil {
+		return nil
+	}
+	c := h.Clone()
+	for _, cell := range cells {
+		if cell >= 0 && cell < len(c.Contents) {
+			c.Contents[cell] = 0
+			if cell < len(c.Sumw2) {
+				c.Sumw2[cell] = 0
+			}
+			if cell < len(c.BinEntries) {
+				c.BinEntries[cell] = 0
+			}
+		}
+	}
+	return c
+}
+
 // Aggregate combines qualities with the suite's rule.
 func (s *Suite) Aggregate(qs []overwatch.Quality) (overwatch.Quality, string) {
 	return s.agg.Aggregate(qs)
