@@ -66,7 +66,16 @@ type Options struct {
 	// time-based flags as a document of kind quality.FlagsKind per run and
 	// subsystem (nil: kept in memory only).
 	Flags FlagStore
+	// BadChannels keeps the subsystems' bad-channel lists (documents of
+	// kind quality.BadChannelsKind): the channels DeadChannels and
+	// HotChannels find are proposed there, and the confirmed ones are
+	// excluded from the checks (nil: no list).
+	BadChannels FlagStore
 }
+
+// BadChannelsLabel is the information-panel label saying how many
+// confirmed bad channels of a histogram were masked.
+const BadChannelsLabel = "Bad channels"
 
 // ReferenceLabel is the information-panel label naming the reference a
 // histogram was compared with.
@@ -221,6 +230,14 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 	var qs []overwatch.Quality
 	var worst []string // reasons of the first Bad outcomes, for the alarm message
 	var errs []error
+	var bad *quality.BadChannels
+	if ob.o.BadChannels != nil {
+		var err error
+		if bad, _, err = readBadChannels(ctx, ob.o.BadChannels, sys); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
+		}
+	}
+	var proposals []proposal
 	for _, n := range names {
 		var ref *overwatch.Hist
 		var about string
@@ -233,13 +250,24 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 				about = "reference unavailable: " + err.Error()
 			}
 		}
-		outs := s.Run(n, hists[n], ref)
+		masked := bad.Confirmed(n)
+		outs := s.RunExcluding(n, hists[n], ref, masked)
 		if len(outs) == 0 {
 			continue
 		}
-		lines := make([]overwatch.InfoItem, 0, len(outs)+1)
+		lines := make([]overwatch.InfoItem, 0, len(outs)+2)
 		if about != "" {
 			lines = append(lines, overwatch.InfoItem{Label: ReferenceLabel, Value: about})
+		}
+		if len(masked) > 0 {
+			lines = append(lines, overwatch.InfoItem{Label: BadChannelsLabel, Value: fmt.Sprintf("%d confirmed bad channels masked and excluded", len(masked))})
+		}
+		if ob.o.BadChannels != nil {
+			for _, o := range outs {
+				if (o.Check == "DeadChannels" || o.Check == "HotChannels") && len(o.Bins) > 0 {
+					proposals = append(proposals, proposal{h: hists[n], r: o.Result})
+				}
+			}
 		}
 		for _, o := range outs {
 			lines = append(lines, overwatch.InfoItem{Label: InfoLabel + o.ID, Value: o.Quality.String() + ": " + o.Reason})
@@ -249,6 +277,11 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 			}
 		}
 		info[n] = lines
+	}
+	if len(proposals) > 0 {
+		if err := proposeBadChannels(ctx, ob.o.BadChannels, sys, run, snap.Time, bad, proposals); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
+		}
 	}
 	if len(qs) == 0 {
 		return nil, errors.Join(errs...)

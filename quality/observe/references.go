@@ -175,3 +175,61 @@ func storeFlags(ctx context.Context, fs FlagStore, sys string, run int, at time.
 		}
 	}
 }
+
+type proposal struct {
+	h *overwatch.Hist
+	r quality.Result
+}
+
+// readBadChannels returns a subsystem's bad-channel list and its version
+// (an empty list, version 0, when there is none).
+func readBadChannels(ctx context.Context, fs FlagStore, sys string) (*quality.BadChannels, int64, error) {
+	d, err := fs.Document(ctx, quality.BadChannelsKind, sys, 0)
+	if errors.Is(err, overwatch.ErrNotFound) {
+		return &quality.BadChannels{Subsystem: sys}, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := quality.BadChannelsFromDocument(d)
+	if err != nil {
+		return nil, d.Version, err
+	}
+	return b, d.Version, nil
+}
+
+// proposeBadChannels adds the channels found to the subsystem's list when
+// any is new (bad is the list as read for this snapshot), again after a
+// version conflict.
+func proposeBadChannels(ctx context.Context, fs FlagStore, sys string, run int, at time.Time, bad *quality.BadChannels, ps []proposal) error {
+	if bad != nil {
+		probe := &quality.BadChannels{Subsystem: sys, Channels: append([]quality.Channel(nil), bad.Channels...)}
+		changed := false
+		for _, p := range ps {
+			changed = probe.Propose(p.h, p.r, run, at) || changed
+		}
+		if !changed {
+			return nil // nothing new: no write
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		b, prev, err := readBadChannels(ctx, fs, sys)
+		if err != nil {
+			return err
+		}
+		changed := false
+		for _, p := range ps {
+			changed = b.Propose(p.h, p.r, run, at) || changed
+		}
+		if !changed {
+			return nil
+		}
+		d, err := b.Document("quality", fmt.Sprintf("proposed by the checks of run %d", run))
+		if err != nil {
+			return err
+		}
+		if _, err = fs.PutDocument(ctx, d, prev); err == nil || !errors.Is(err, overwatch.ErrVersionConflict) || attempt == 4 {
+			return err
+		}
+	}
+}

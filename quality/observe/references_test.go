@@ -178,3 +178,72 @@ func TestObserverFlagsVersionConflict(t *testing.T) {
 	require.Len(t, f.Snapshots, 2, "the other writer's snapshot is kept, ours added after the conflict")
 	assert.Equal(t, int64(2), fs.doc.Version)
 }
+
+// TestObserverBadChannels: the dead channels found are proposed in the
+// subsystem's bad-channel list (stored once, not again when unchanged);
+// once an expert confirms them they are excluded from the checks.
+func TestObserverBadChannels(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"QAT"}, Logger: log, NoSyncOutputs: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	ob, err := observe.New(observe.Options{BadChannels: st})
+	require.NoError(t, err)
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	at := func(i int) ow.SnapshotInfo {
+		return ow.SnapshotInfo{SnapshotRef: ow.SnapshotRef{Run: 42, Subsystem: "QAT", Time: t0.Add(time.Duration(i) * time.Minute)}}
+	}
+	towers := func(info map[string][]ow.InfoItem) string {
+		for _, l := range info["mapA"] {
+			if l.Label == observe.InfoLabel+"towers" {
+				return l.Value
+			}
+		}
+		return ""
+	}
+	info, err := ob.Observe(ctx, "QAT", at(0), 42, map[string]*ow.Hist{"mapA": channelMap(t, 5, 6, 7)})
+	require.NoError(t, err)
+	assert.Contains(t, towers(info), "3 dead channels")
+	_, err = ob.Observe(ctx, "QAT", at(1), 42, map[string]*ow.Hist{"mapA": channelMap(t, 5, 6, 7)})
+	require.NoError(t, err)
+	hist, err := st.DocumentHistory(ctx, quality.BadChannelsKind, "QAT")
+	require.NoError(t, err)
+	require.Len(t, hist, 1, "the same proposals are not written again")
+	b, err := quality.BadChannelsFromDocument(hist[0])
+	require.NoError(t, err)
+	require.Len(t, b.Channels, 3)
+	assert.Equal(t, quality.ChannelProposed, b.Channels[0].State)
+	assert.Equal(t, 5, b.Channels[0].Cell)
+	assert.Equal(t, 4.5, b.Channels[0].X)
+
+	// An expert confirms them (as the web app does): they are masked.
+	for _, c := range []int{5, 6, 7} {
+		require.NoError(t, b.Decide("mapA", c, quality.ChannelConfirmed, "eric", t0))
+	}
+	d, err := b.Document("eric", "")
+	require.NoError(t, err)
+	_, err = st.PutDocument(ctx, d, 1)
+	require.NoError(t, err)
+	info, err = ob.Observe(ctx, "QAT", at(2), 42, map[string]*ow.Hist{"mapA": channelMap(t, 5, 6, 7)})
+	require.NoError(t, err)
+	assert.Contains(t, towers(info), "good: 0 dead channels")
+	assert.Contains(t, towers(info), "3 known bad channels excluded")
+	var masked string
+	for _, l := range info["mapA"] {
+		if l.Label == observe.BadChannelsLabel {
+			masked = l.Value
+		}
+	}
+	assert.Equal(t, "3 confirmed bad channels masked and excluded", masked)
+	// A new dead channel is proposed next to the confirmed ones.
+	_, err = ob.Observe(ctx, "QAT", at(3), 42, map[string]*ow.Hist{"mapA": channelMap(t, 5, 6, 7, 15)})
+	require.NoError(t, err)
+	d, err = st.Document(ctx, quality.BadChannelsKind, "QAT", 0)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), d.Version)
+	b, err = quality.BadChannelsFromDocument(d)
+	require.NoError(t, err)
+	c, p := b.Count()
+	assert.Equal(t, [2]int{3, 1}, [2]int{c, p})
+}
