@@ -455,6 +455,10 @@ type plotBlock struct {
 	HintsURL string
 	PNGURL   string
 	Updated  time.Time
+	// Channels are the histogram's entries in the bad-channel list, Masked
+	// the confirmed cells as a JSON array (drawn masked).
+	Channels []quality.Channel
+	Masked   string
 }
 
 type optionField struct {
@@ -481,6 +485,10 @@ type runPageData struct {
 	Stale      bool
 	// Flags are the run's stored quality flags (nil when none).
 	Flags *quality.RunFlags
+	// BadChannelsVersion is the version of the subsystem's bad-channel
+	// list the page shows; CanBadChannels: the user may decide.
+	BadChannelsVersion int64
+	CanBadChannels     bool
 }
 
 // sliceFromQuery reads a time-slice request from a page URL: from and to
@@ -638,6 +646,7 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 			d.Plots = append(d.Plots, a.plot(ctx, run, sys, sliceKey, h, d.Alarms))
 		}
 	}
+	a.attachBadChannels(ctx, s, d)
 	return a.render(w, r, s, "run", fmt.Sprintf("Run %d %s", run, sys), d)
 }
 

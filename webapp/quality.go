@@ -30,6 +30,7 @@ func (a *App) qualityRoutes(r *httprouter.Router, get func(string, httprouter.Ha
 	get("/api/references/history", a.api(ScopeRuns, a.apiReferenceHistory))
 	r.POST("/api/references", a.api(ScopeRuns, a.apiReferenceSet))
 	r.POST("/api/references/delete", a.api(ScopeRuns, a.apiReferenceDelete))
+	a.badChannelRoutes(r, get)
 }
 
 // documents returns the document store, or a 503 saying it is not
