@@ -129,3 +129,44 @@ func TestReferenceCommands(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, buf.String())
 	assert.Contains(t, buf.String(), `"applies":{"subsystem":"EMC","first":100,"last":200,"run":100,"author":"carla"`)
 }
+
+// TestBadChannelCommands: the CLI lists, confirms and removes channels of
+// a list the checks proposed, in the real store, with history.
+func TestBadChannelCommands(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	h := overwatch.MustNewHist(overwatch.ClassTH1F, "map", "", overwatch.NewAxis(20, 0, 20))
+	b := &quality.BadChannels{Subsystem: "EMC"}
+	b.Propose(h, quality.Result{Check: "DeadChannels", Bins: []int{5, 6}}, 7, time.Now())
+	d, err := b.Document("quality", "proposed")
+	require.NoError(t, err)
+	_, err = st.PutDocument(ctx, d, 0)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	run := func(args ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+		code := runMain(ctx, e, append(args, "--data", dir))
+		return code, stdout.String() + stderr.String()
+	}
+	code, out := run("badchannels", "confirm", "--sys", "EMC", "--hist", "map", "--cell", "5", "--author", "eric")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "EMC map cell 5: confirmed (version 2)")
+	code, out = run("badchannels", "remove", "--sys", "EMC", "--hist", "map", "--cell", "6", "--comment", "noise")
+	require.Equal(t, 0, code, out)
+	code, out = run("badchannels", "list", "--sys", "EMC")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "1 confirmed, 0 proposed")
+	assert.Contains(t, out, "map   5     4.5  0  confirmed  DeadChannels  7    eric")
+	code, out = run("badchannels", "history", "--sys", "EMC")
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, 4, strings.Count(out, "\n"), out)
+	assert.Contains(t, out, "noise")
+	code, out = run("badchannels", "confirm", "--sys", "EMC", "--hist", "map", "--cell", "9")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "not in the EMC bad-channel list")
+	code, _ = run("badchannels", "confirm", "--sys", "EMC", "--hist", "map")
+	assert.Equal(t, 2, code)
+}
