@@ -112,7 +112,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		// reference run's processed outputs; each snapshot's quality and
 		// the run's flags are stored as documents.
 		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends,
-			References: observe.NewStoreReferences(d.st, bundle.NewOutputs(d.st), 0), Flags: d.st, BadChannels: d.st})
+			References: observe.NewStoreReferences(d.st, bundle.NewOutputs(d.st), 0), Flags: d.st, BadChannels: d.st, Trends: d.st})
 		if err != nil {
 			return nil, err
 		}

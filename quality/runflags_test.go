@@ -19,7 +19,7 @@ func TestRunFlags(t *testing.T) {
 	assert.Nil(t, f.Flags, "one snapshot covers no time")
 	assert.Equal(t, overwatch.QualityGood, f.Quality)
 	f.Add(at(4), overwatch.QualityGood, "worst case of 3 good")
-	f.Add(at(12), overwatch.QualityBad, "dead, region")  // out of order: inserted
+	f.Add(at(12), overwatch.QualityBad, "dead, region") // out of order: inserted
 	f.Add(at(8), overwatch.QualityGood, "worst case of 3 good")
 	f.Add(at(16), overwatch.QualityNull, "none judged")
 	f.Add(at(12), overwatch.QualityBad, `dead "region"`) // same time: replaced

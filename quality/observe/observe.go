@@ -71,7 +71,22 @@ type Options struct {
 	// HotChannels find are proposed there, and the confirmed ones are
 	// excluded from the checks (nil: no list).
 	BadChannels FlagStore
+	// Trends receives, per snapshot of a subsystem with a bad-channel
+	// list, the points of the trends BadChannelsTrend (confirmed) and
+	// ProposedChannelsTrend (nil: none).
+	Trends TrendWriter
 }
+
+// TrendWriter stores trend points (overwatch.TrendStore's write).
+type TrendWriter interface {
+	PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) error
+}
+
+// The trends of the bad-channel counts.
+const (
+	BadChannelsTrend      = "badChannels"
+	ProposedChannelsTrend = "proposedBadChannels"
+)
 
 // BadChannelsLabel is the information-panel label saying how many
 // confirmed bad channels of a histogram were masked.
@@ -281,6 +296,23 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 	if len(proposals) > 0 {
 		if err := proposeBadChannels(ctx, ob.o.BadChannels, sys, run, snap.Time, bad, proposals); err != nil {
 			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
+		}
+	}
+	if ob.o.Trends != nil && bad != nil && (len(bad.Channels) > 0 || len(proposals) > 0) {
+		confirmed, proposed := bad.Count()
+		if len(proposals) > 0 { // count what this snapshot proposed too
+			probe := &quality.BadChannels{Subsystem: sys, Channels: append([]quality.Channel(nil), bad.Channels...)}
+			for _, p := range proposals {
+				probe.Propose(p.h, p.r, run, snap.Time)
+			}
+			confirmed, proposed = probe.Count()
+		}
+		pts := []overwatch.TrendPoint{
+			{Subsystem: sys, Trend: BadChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(confirmed)},
+			{Subsystem: sys, Trend: ProposedChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(proposed)},
+		}
+		if err := ob.o.Trends.PutTrendPoints(ctx, pts); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad-channel trend: %w", sys, err))
 		}
 	}
 	if len(qs) == 0 {

@@ -188,7 +188,7 @@ func TestObserverBadChannels(t *testing.T) {
 	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"QAT"}, Logger: log, NoSyncOutputs: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	ob, err := observe.New(observe.Options{BadChannels: st})
+	ob, err := observe.New(observe.Options{BadChannels: st, Trends: st})
 	require.NoError(t, err)
 	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	at := func(i int) ow.SnapshotInfo {
@@ -246,4 +246,20 @@ func TestObserverBadChannels(t *testing.T) {
 	require.NoError(t, err)
 	c, p := b.Count()
 	assert.Equal(t, [2]int{3, 1}, [2]int{c, p})
+
+	// The counts are trends, one point per snapshot.
+	pts, err := st.TrendPoints(ctx, ow.TrendQuery{Subsystem: "QAT", Trend: observe.BadChannelsTrend})
+	require.NoError(t, err)
+	var confirmed []float64
+	for _, pt := range pts {
+		confirmed = append(confirmed, pt.Value)
+	}
+	assert.Equal(t, []float64{0, 0, 3, 3}, confirmed)
+	pts, err = st.TrendPoints(ctx, ow.TrendQuery{Subsystem: "QAT", Trend: observe.ProposedChannelsTrend})
+	require.NoError(t, err)
+	var proposed []float64
+	for _, pt := range pts {
+		proposed = append(proposed, pt.Value)
+	}
+	assert.Equal(t, []float64{3, 3, 0, 1}, proposed)
 }
