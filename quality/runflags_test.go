@@ -79,3 +79,26 @@ func TestRunFlagsBounded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, len(d.Body), overwatch.MaxDocumentBody)
 }
+
+// BenchmarkRunFlagsAdd is the observer's per-snapshot update of a run's
+// stored flags late in a long run (1000 snapshots), with the document
+// encoding.
+func BenchmarkRunFlagsAdd(b *testing.B) {
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	f := &RunFlags{Run: 1, Subsystem: "EMC"}
+	for i := range 1000 {
+		f.Add(t0.Add(time.Duration(i)*time.Minute), overwatch.Quality(1+i%3), "worst case of 19 good, 1 bad")
+	}
+	b.ReportAllocs()
+	i := 1000
+	for b.Loop() {
+		i++
+		f.Add(t0.Add(time.Duration(i)*time.Minute), overwatch.QualityGood, "worst case of 20 good")
+		if _, err := f.Document(); err != nil {
+			b.Fatal(err)
+		}
+		if len(f.Snapshots) > 1000 {
+			f.Snapshots = f.Snapshots[1:]
+		}
+	}
+}
