@@ -286,6 +286,7 @@ func TestReferencesPageForm(t *testing.T) {
 	form.Set("first", "x")
 	resp, page = expert.do("POST", "/references", strings.NewReader(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, page, "is not a number")
 	form.Set("first", "100")
 	resp, page = expert.do("POST", "/references", strings.NewReader(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	assert.Equal(t, http.StatusConflict, resp.StatusCode)
