@@ -11,6 +11,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/receiver/dqm"
 	"github.com/overwatch-dqm/overwatch/receiver/hltsim"
+	"github.com/overwatch-dqm/overwatch/receiver/hltsim/generator"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/trending"
 	"github.com/overwatch-dqm/overwatch/webapp"
@@ -83,6 +84,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		FirstRun: firstRun, RunDuration: 15 * time.Minute, StaleDuration: time.Minute, GapDuration: time.Minute,
 		Drifts:      []hltsim.Drift{{Subsystem: demoDriftSys, Hist: demoDriftHist, PerSecond: demoDriftRate}},
 		HotChannels: []hltsim.HotChannel{{Subsystem: "EMC", Hist: "EMCTRQA_histFastORL0", ID: 1234, RatePerEvent: 0.5}},
+		DeadRegions: []generator.DeadRegion{demoDeadRegion},
 		Logger:      log.With("component", "simulator"),
 	})
 	if err != nil {
@@ -105,6 +107,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg.Processing.Scan = 10 * time.Second
 	cfg.Monitor.InitialDelay, cfg.Monitor.Interval = 30*time.Second, 30*time.Second
 	cfg.Trending.Trends = demoTrendOverrides(cfg.Subsystems)
+	cfg.Quality = demoQuality()
 	// However long the demo runs, its runs fit in demoRunBytes: the oldest
 	// go first, checked every minute.
 	cfg.Store.Retention.MaxBytes, cfg.Store.PruneEvery = demoRunBytes, time.Minute
@@ -119,6 +122,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if err := demoReferences(ctx, d.st, cfg.Subsystems, firstRun, log); err != nil {
+		return err
+	}
 	password, err := demoCredentials(cfg.Data)
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/receiver/hlt"
 	"github.com/overwatch-dqm/overwatch/receiver/monitor"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"github.com/overwatch-dqm/overwatch/trending"
 	"github.com/overwatch-dqm/overwatch/webapp"
@@ -108,7 +109,11 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.trends.RenderInBackground()
 		// Data-quality checks run on every processed snapshot, in front of
 		// trending, whose alarm lifecycle they use.
-		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends})
+		// The comparing checks get their reference from the declared
+		// reference run's processed outputs; each snapshot's quality and
+		// the run's flags are stored as documents.
+		checks, err := observe.New(observe.Options{Configs: cfg.Quality, Next: d.trends, Alarms: d.trends,
+			References: observe.NewStoreReferences(d.st, bundle.NewOutputs(d.st), 0), Flags: d.st, BadChannels: d.st, Trends: d.st})
 		if err != nil {
 			return nil, err
 		}

@@ -372,6 +372,56 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	assert.Greater(t, maxV, demoAlarmMax, "a point above the threshold explains the alarm")
 
+	// The quality story: a reference declared for every subsystem (the
+	// first run); EMC's flags turn Bad in the second run, where the dead
+	// region appears, with a badge on the run list.
+	firstRun := 0
+	e2eEventually(t, deadline, "EMC flagged Bad", func() error {
+		if err := web.getJSON("/api/runs?limit=500", &runs); err != nil {
+			return err
+		}
+		for _, r := range runs.Runs {
+			if firstRun == 0 || r.Number < firstRun {
+				firstRun = r.Number
+			}
+		}
+		for _, r := range runs.Runs {
+			var q struct {
+				Subsystems []struct {
+					Quality string `json:"quality"`
+				} `json:"subsystems"`
+			}
+			if err := web.getJSON(fmt.Sprintf("/api/runs/%d/quality?sys=EMC", r.Number), &q); err != nil {
+				continue
+			}
+			if len(q.Subsystems) == 1 && q.Subsystems[0].Quality == "bad" {
+				if r.Number == firstRun {
+					return fmt.Errorf("the first run %d, without dead region, is Bad", firstRun)
+				}
+				t.Logf("EMC of run %d flagged Bad after %v", r.Number, time.Since(start).Round(time.Millisecond))
+				return nil
+			}
+		}
+		return errors.New("no EMC Bad flag yet")
+	})
+	var refs struct {
+		Applies *struct {
+			Run int `json:"run"`
+		} `json:"applies"`
+	}
+	for _, sys := range []string{"EMC", "TPC", "HLT"} {
+		require.NoError(t, web.getJSON(fmt.Sprintf("/api/references?sys=%s&run=%d", sys, firstRun+1), &refs))
+		require.NotNil(t, refs.Applies, sys)
+		assert.Equal(t, firstRun, refs.Applies.Run, "%s: the first run is the reference", sys)
+	}
+	code, page, err := web.get("/runs")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, string(page), `class="badge qbadge q-bad" data-sys="EMC"`, "the Bad badge on the run list")
+	// (The quality alarm needs 3 Bad EMC snapshots processed in a row: at
+	// 100× processing sees about 2 EMC snapshots of the dead region per
+	// run, so it is not awaited here; the observer's tests cover it.)
+
 	// The counters move.
 	counters := []string{"overwatch_hlt_replies_total", "overwatch_processed_snapshots_total", "overwatch_http_requests_total"}
 	e2eEventually(t, deadline, "counters to move", func() error {

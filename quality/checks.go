@@ -277,9 +277,15 @@ func pubOpts(p overwatch.Values) pubOpt {
 
 // publish appends an offending bin to r (Bins always, Published up to max).
 func (o pubOpt) publish(r *Result, h *overwatch.Hist, cell int, v float64) {
+	if r.Bins == nil {
+		r.Bins = make([]int, 0, 16) // fewer reallocations as bins offend
+	}
 	r.Bins = append(r.Bins, cell)
 	if !o.on || len(r.Published) >= o.max {
 		return
+	}
+	if r.Published == nil {
+		r.Published = make([]Bin, 0, min(o.max, 32))
 	}
 	ix, iy, _ := h.BinXYZ(cell)
 	b := Bin{Cell: cell, X: h.X.BinCenter(ix), Content: v}
@@ -634,7 +640,22 @@ type channels struct {
 
 func (c *channels) Name() string { return c.name }
 
-func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
+func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) { return c.run(h, nil) }
+
+// RunExcluding is Run with the given cells (known bad channels) neither
+// judged nor reported.
+func (c *channels) RunExcluding(h, _ *overwatch.Hist, exclude []int) (Result, error) {
+	if len(exclude) == 0 {
+		return c.run(h, nil)
+	}
+	ex := make(map[int]bool, len(exclude))
+	for _, e := range exclude {
+		ex[e] = true
+	}
+	return c.run(h, ex)
+}
+
+func (c *channels) run(h *overwatch.Hist, exclude map[int]bool) (Result, error) {
 	if r, done, err := prelude(c.name, h, c.minStat); done {
 		return r, err
 	}
@@ -672,16 +693,37 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 			y0, y1 := max(0, iy-ry), min(ny-1, iy+ry)
 			x0, x1 := max(0, ix-c.radius), min(nx-1, ix+c.radius)
 			lo, hi := math.Inf(1), math.Inf(-1)
-			for jy := y0; jy <= y1; jy++ {
-				row := grid[jy*nx : (jy+1)*nx]
-				for jx := x0; jx <= x1; jx++ {
-					if jx != ix || jy != iy {
-						x := row[jx]
-						if x < lo {
-							lo = x
-						}
-						if x > hi {
-							hi = x
+			if dim == 1 {
+				// A 1-D map: the neighbours left and right of the
+				// channel, without testing each for being the channel.
+				for _, x := range grid[x0:ix] {
+					if x < lo {
+						lo = x
+					}
+					if x > hi {
+						hi = x
+					}
+				}
+				for _, x := range grid[ix+1 : x1+1] {
+					if x < lo {
+						lo = x
+					}
+					if x > hi {
+						hi = x
+					}
+				}
+			} else {
+				for jy := y0; jy <= y1; jy++ {
+					row := grid[jy*nx : (jy+1)*nx]
+					for jx := x0; jx <= x1; jx++ {
+						if jx != ix || jy != iy {
+							x := row[jx]
+							if x < lo {
+								lo = x
+							}
+							if x > hi {
+								hi = x
+							}
 						}
 					}
 				}
@@ -707,12 +749,15 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 			// these bounds without sorting their neighbourhood.
 			v := grid[iy*nx+ix]
 			cell := ix + 1 + stride*(iy+1)*(dim-1)
+			if exclude != nil && exclude[cell] {
+				continue
+			}
 			if c.hot {
 				judged++
-				if v <= c.factor*math.Max(lo, c.minMedian) {
+				if v <= c.factor*max(lo, c.minMedian) {
 					continue
 				}
-				if v > c.factor*math.Max(median(), c.minMedian) {
+				if v > c.factor*max(median(), c.minMedian) {
 					c.pub.publish(&r, h, cell, v)
 				}
 				continue
@@ -741,7 +786,11 @@ func (c *channels) Run(h, _ *overwatch.Hist) (Result, error) {
 	}
 	n := float64(len(r.Bins))
 	r.Quality = byCount(n, c.grade.green, c.grade.red)
-	r.Reason = rb(make([]byte, 0, 128)).d(len(r.Bins)).s(" ").s(kind).s(" channels of ").d(judged).s(" judged").s(c.grade.text()).String()
+	reason := rb(make([]byte, 0, 128)).d(len(r.Bins)).s(" ").s(kind).s(" channels of ").d(judged).s(" judged").s(c.grade.text())
+	if len(exclude) > 0 {
+		reason = reason.s(" (").d(len(exclude)).s(" known bad channels excluded)")
+	}
+	r.Reason = reason.String()
 	r.Values = []Value{{"NBins", n}, {"Judged", float64(judged)}}
 	return r, nil
 }

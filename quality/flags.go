@@ -17,15 +17,16 @@ type Verdict struct {
 
 // Flag is one stretch of a run's time-based quality flags.
 type Flag struct {
-	Start, End time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 	// Unknown marks a stretch no verdict covers (Quality is then Null).
-	Unknown bool
+	Unknown bool `json:"unknown,omitempty"`
 	// Quality is the flag: the worst real verdict covering the stretch, or
 	// Null when only Null verdicts cover it.
-	Quality overwatch.Quality
+	Quality overwatch.Quality `json:"quality"`
 	// Reasons are the reasons of the verdicts that set the flag, each once,
 	// in order of appearance.
-	Reasons []string
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // TimeFlags turns verdicts into the time-based quality flags of the run
@@ -60,14 +61,32 @@ func TimeFlags(start, end time.Time, verdicts []Verdict) []Flag {
 	slices.SortFunc(cuts, func(a, b time.Time) int { return a.Compare(b) })
 	cuts = slices.CompactFunc(cuts, func(a, b time.Time) bool { return a.Equal(b) })
 
+	// A sweep over the cuts with the verdicts sorted by start: each stretch
+	// looks only at the verdicts covering it (the active ones), visited in
+	// input order so that reasons keep their order of appearance.
+	order := make([]int, len(vs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return vs[a].Start.Compare(vs[b].Start) })
+	var active []int
+	next := 0
 	var flags []Flag
 	for i := 0; i+1 < len(cuts); i++ {
 		lo, hi := cuts[i], cuts[i+1]
+		added := false
+		for next < len(order) && vs[order[next]].Start.Before(hi) {
+			active = append(active, order[next])
+			next++
+			added = true
+		}
+		active = slices.DeleteFunc(active, func(k int) bool { return !vs[k].End.After(lo) })
+		if added {
+			slices.Sort(active)
+		}
 		f := Flag{Start: lo, End: hi, Unknown: true}
-		for _, v := range vs {
-			if !v.Start.Before(hi) || !v.End.After(lo) {
-				continue // does not cover [lo, hi)
-			}
+		for _, k := range active {
+			v := vs[k]
 			switch {
 			case f.Unknown || v.Quality > f.Quality:
 				f.Unknown, f.Quality = false, v.Quality

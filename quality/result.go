@@ -22,6 +22,13 @@ type Check interface {
 	Run(h, ref *overwatch.Hist) (Result, error)
 }
 
+// Excluder is implemented by the checks that can leave known bad channels
+// out (DeadChannels, HotChannels): the cells in exclude are neither judged
+// nor reported.
+type Excluder interface {
+	RunExcluding(h, ref *overwatch.Hist, exclude []int) (Result, error)
+}
+
 // Value is one named number a check used or computed (a threshold, a
 // statistic, a count).
 type Value struct {

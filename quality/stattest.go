@@ -437,7 +437,7 @@ func ksDistance(h1, h2 *overwatch.Hist, first, last int, sum1, sum2 float64) flo
 	for bin := first; bin <= last; bin++ {
 		r1 += s1 * content(h1, bin)
 		r2 += s2 * content(h2, bin)
-		d = math.Max(d, math.Abs(r1-r2))
+		d = max(d, math.Abs(r1-r2)) // the builtin: math.Max's semantics, inlined
 	}
 	return d
 }
@@ -455,7 +455,7 @@ func ksToys(h1, h2 *overwatch.Hist, r KSResult, afunc1, afunc2 bool) float64 {
 	n := parent.X.NBins
 	cum := make([]float64, n+1) // cum[i]: integral of bins 1..i, negatives ignored
 	for i := 1; i <= n; i++ {
-		cum[i] = cum[i-1] + math.Max(0, content(parent, i))
+		cum[i] = cum[i-1] + max(0, content(parent, i))
 	}
 	if cum[n] <= 0 {
 		return 0
@@ -492,7 +492,7 @@ func ksToys(h1, h2 *overwatch.Hist, r KSResult, afunc1, afunc2 bool) float64 {
 		for i := 1; i <= n; i++ {
 			ra += a[i] / sa
 			rb += b[i] / sb
-			d = math.Max(d, math.Abs(ra-rb))
+			d = max(d, math.Abs(ra-rb))
 		}
 		return d
 	}

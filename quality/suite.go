@@ -104,6 +104,7 @@ const maxMatchCache = 100000
 type suiteEntry struct {
 	spec  overwatch.CheckSpec
 	check Check
+	ref   bool // the check compares with a reference
 }
 
 // NewSuite builds the checks of specs, each parameter overridden by the
@@ -136,7 +137,8 @@ func NewSuite(specs []overwatch.CheckSpec, opts overwatch.Values, agg Aggregator
 		if err != nil {
 			return nil, err
 		}
-		s.entries = append(s.entries, suiteEntry{spec: spec, check: c})
+		d, _ := Lookup(spec.Check)
+		s.entries = append(s.entries, suiteEntry{spec: spec, check: c, ref: d != nil && d.Reference})
 	}
 	return s, nil
 }
@@ -146,6 +148,18 @@ func (s *Suite) Len() int { return len(s.entries) }
 
 // Applies reports whether any check of the suite applies to the histogram.
 func (s *Suite) Applies(name string) bool { return len(s.matching(name)) > 0 }
+
+// NeedsReference reports whether a check of the suite applying to the
+// histogram compares with a reference (so that the caller fetches one only
+// then).
+func (s *Suite) NeedsReference(name string) bool {
+	for _, i := range s.matching(name) {
+		if s.entries[i].ref {
+			return true
+		}
+	}
+	return false
+}
 
 // matching returns the indices of the entries applying to name.
 func (s *Suite) matching(name string) []int {
@@ -198,6 +212,63 @@ func (s *Suite) Run(name string, h, ref *overwatch.Hist) []Outcome {
 		out = append(out, Outcome{ID: e.spec.ID(), Hist: name, Result: r})
 	}
 	return out
+}
+
+// RunExcluding is Run with known bad channels (global cells of h) left
+// out: checks that can (Excluder: DeadChannels, HotChannels) skip them;
+// the others see copies of h and ref with those cells emptied, so that a
+// masked channel does not count in a comparison (Chi2Test skips bins empty
+// in both, BinByBin finds them equal). EmptyBinsFraction still counts them
+// as empty.
+func (s *Suite) RunExcluding(name string, h, ref *overwatch.Hist, exclude []int) []Outcome {
+	if len(exclude) == 0 {
+		return s.Run(name, h, ref)
+	}
+	idx := s.matching(name)
+	if len(idx) == 0 {
+		return nil
+	}
+	var mh, mref *overwatch.Hist // masked copies, made when first needed
+	out := make([]Outcome, 0, len(idx))
+	for _, i := range idx {
+		e := &s.entries[i]
+		var r Result
+		var err error
+		if ex, ok := e.check.(Excluder); ok {
+			r, err = ex.RunExcluding(h, ref, exclude)
+		} else {
+			if mh == nil {
+				mh, mref = emptied(h, exclude), emptied(ref, exclude)
+			}
+			r, err = e.check.Run(mh, mref)
+		}
+		if err != nil {
+			r = null(e.check.Name(), err.Error())
+		}
+		out = append(out, Outcome{ID: e.spec.ID(), Hist: name, Result: r})
+	}
+	return out
+}
+
+// emptied returns a copy of h with the given cells' content (and errors)
+// set to zero, nil for nil.
+func emptied(h *overwatch.Hist, cells []int) *overwatch.Hist {
+	if h == nil {
+		return nil
+	}
+	c := h.Clone()
+	for _, cell := range cells {
+		if cell >= 0 && cell < len(c.Contents) {
+			c.Contents[cell] = 0
+			if cell < len(c.Sumw2) {
+				c.Sumw2[cell] = 0
+			}
+			if cell < len(c.BinEntries) {
+				c.BinEntries[cell] = 0
+			}
+		}
+	}
+	return c
 }
 
 // Aggregate combines qualities with the suite's rule.

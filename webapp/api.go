@@ -137,7 +137,10 @@ func sliceParam(r *http.Request) (string, error) {
 }
 
 // apiView returns the subsystem's view document (groups and histograms).
-func (a *App) apiView(w http.ResponseWriter, r *http.Request, ps httprouter.Params, _ *session) error {
+func (a *App) apiView(w http.ResponseWriter, r *http.Request, ps httprouter.Params, s *session) error {
+	if ps.ByName("sys") == "quality" { // /api/runs/:run/quality (quality.go)
+		return a.apiRunQuality(w, r, ps, s)
+	}
 	run, sys, err := parseRunSys(ps)
 	if err != nil {
 		return err

@@ -70,6 +70,8 @@ type App struct {
 	rowsMu     sync.Mutex
 	rows       map[rowKey]cachedRow
 	hubDone    chan struct{}
+	// badgesCache keeps the run list's quality badges (quality.go).
+	badgesCache badgeCache
 }
 
 // New builds the web app and starts its live-update hub.
@@ -269,6 +271,7 @@ func (a *App) routes() {
 	r.GET("/api/events", a.api(ScopeStatus, a.apiEvents)) // a stream: no HEAD
 	get("/api/admin/users", a.api("", a.apiAdminUsers))
 	a.layoutRoutes(r, get)
+	a.qualityRoutes(r, get)
 	a.router = r
 }
 

@@ -98,9 +98,11 @@ type layoutVersion struct {
 	Title   string    `json:"title,omitempty"`
 }
 
+// documents returns the document store (layouts, references, quality
+// flags, bad channels, preferences), or a 503 saying it is not configured.
 func (a *App) documents() (overwatch.DocumentStore, error) {
 	if a.cfg.Documents == nil {
-		return nil, errorf(http.StatusServiceUnavailable, "layouts are not available: this server was started without a document store")
+		return nil, errorf(http.StatusServiceUnavailable, "not available: this server was started without a document store (layouts, references, quality flags, bad channels, preferences)")
 	}
 	return a.cfg.Documents, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/quality"
 )
 
 // pageSize is the number of runs per page of the run list.
@@ -69,7 +70,7 @@ var funcs = template.FuncMap{
 }
 
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"error", "login", "runs", "run", "files", "trending", "status"}
+	pages := []string{"error", "login", "runs", "run", "files", "trending", "status", "references", "compare"}
 	m := make(map[string]*template.Template, len(pages))
 	for _, p := range pages {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
@@ -269,6 +270,8 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request, _ httprouter.Params
 type runRow struct {
 	overwatch.RunInfo
 	Ongoing bool
+	// Quality is the badge of each subsystem with stored quality flags.
+	Quality map[string]string
 	// HTML is the row of the run list and Jump its drawer link (rendered
 	// once per run state and cached: old runs do not change).
 	HTML template.HTML
@@ -287,6 +290,7 @@ type rowKey struct {
 	nsys     int
 	mode     overwatch.HLTMode
 	lastSeen int64
+	badges   string
 }
 
 // rowHTML renders (or returns the cached) run-list row of a run.
@@ -295,7 +299,7 @@ func (a *App) rowHTML(r runRow) (cachedRow, error) {
 	for _, s := range r.Subsystems {
 		last = max(last, s.End.Unix())
 	}
-	k := rowKey{run: r.Number, end: r.End.Unix(), ongoing: r.Ongoing, nsys: len(r.Subsystems), mode: r.Mode, lastSeen: last}
+	k := rowKey{run: r.Number, end: r.End.Unix(), ongoing: r.Ongoing, nsys: len(r.Subsystems), mode: r.Mode, lastSeen: last, badges: badgeKeyString(r.Quality)}
 	a.rowsMu.Lock()
 	c, ok := a.rows[k]
 	a.rowsMu.Unlock()
@@ -473,6 +477,7 @@ func (a *App) buildRows(ctx context.Context, d *runsData, runs []overwatch.RunIn
 	now := a.cfg.Now()
 	for i, ri := range runs {
 		d.Runs[i] = runRow{RunInfo: ri, Ongoing: isOngoing(ri, newest, now)}
+		d.Runs[i].Quality = a.badges(ctx, ri, d.Runs[i].Ongoing)
 		c, err := a.rowHTML(d.Runs[i])
 		if err != nil {
 			return err
@@ -525,6 +530,10 @@ type plotBlock struct {
 	HintsURL string
 	PNGURL   string
 	Updated  time.Time
+	// Channels are the histogram's entries in the bad-channel list, Masked
+	// the confirmed cells as a JSON array (drawn masked).
+	Channels []quality.Channel
+	Masked   string
 }
 
 type optionField struct {
@@ -549,6 +558,12 @@ type runPageData struct {
 	SliceOn    bool
 	Permalink  string
 	Stale      bool
+	// Flags are the run's stored quality flags (nil when none).
+	Flags *quality.RunFlags
+	// BadChannelsVersion is the version of the subsystem's bad-channel
+	// list the page shows; CanBadChannels: the user may decide.
+	BadChannelsVersion int64
+	CanBadChannels     bool
 }
 
 // sliceFromQuery reads a time-slice request from a page URL: from and to
@@ -646,6 +661,9 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 	if d.Alarms, err = a.runAlarms(ctx, run, sys); err != nil {
 		return err
 	}
+	if d.Flags, err = a.runFlags(ctx, run, sys); err != nil {
+		a.log.Warn("quality flags unreadable", "run", run, "subsystem", sys, "err", err)
+	}
 	sliceKey := ""
 	if d.Slice != nil {
 		if a.cfg.Slices == nil {
@@ -703,6 +721,7 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 			d.Plots = append(d.Plots, a.plot(ctx, run, sys, sliceKey, h, d.Alarms))
 		}
 	}
+	a.attachBadChannels(ctx, s, d)
 	return a.render(w, r, s, "run", fmt.Sprintf("Run %d %s", run, sys), d)
 }
 

@@ -58,7 +58,43 @@ type Options struct {
 	// MaxFlags bounds the verdicts kept per subsystem and run for the
 	// time-based flags (10,000 when 0; the oldest are dropped).
 	MaxFlags int
+	// References gives the comparing checks their reference histogram
+	// (nil: none, those checks are Null "no reference histogram"); the
+	// reference used is shown in the information panel.
+	References References
+	// Flags stores every snapshot's aggregated quality and the run's
+	// time-based flags as a document of kind quality.FlagsKind per run and
+	// subsystem (nil: kept in memory only).
+	Flags FlagStore
+	// BadChannels keeps the subsystems' bad-channel lists (documents of
+	// kind quality.BadChannelsKind): the channels DeadChannels and
+	// HotChannels find are proposed there, and the confirmed ones are
+	// excluded from the checks (nil: no list).
+	BadChannels FlagStore
+	// Trends receives, per snapshot of a subsystem with a bad-channel
+	// list, the points of the trends BadChannelsTrend (confirmed) and
+	// ProposedChannelsTrend (nil: none).
+	Trends TrendWriter
 }
+
+// TrendWriter stores trend points (overwatch.TrendStore's write).
+type TrendWriter interface {
+	PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) error
+}
+
+// The trends of the bad-channel counts.
+const (
+	BadChannelsTrend      = "badChannels"
+	ProposedChannelsTrend = "proposedBadChannels"
+)
+
+// BadChannelsLabel is the information-panel label saying how many
+// confirmed bad channels of a histogram were masked.
+const BadChannelsLabel = "Bad channels"
+
+// ReferenceLabel is the information-panel label naming the reference a
+// histogram was compared with.
+const ReferenceLabel = "Reference"
 
 // Observer is a processing observer running the quality checks. It is safe
 // for concurrent use.
@@ -208,14 +244,48 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 	info := map[string][]overwatch.InfoItem{}
 	var qs []overwatch.Quality
 	var worst []string // reasons of the first Bad outcomes, for the alarm message
+	var errs []error
+	var bad *quality.BadChannels
+	if ob.o.BadChannels != nil {
+		var err error
+		if bad, _, err = readBadChannels(ctx, ob.o.BadChannels, sys); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
+		}
+	}
+	var proposals []proposal
 	for _, n := range names {
-		outs := s.Run(n, hists[n], nil)
+		var ref *overwatch.Hist
+		var about string
+		if ob.o.References != nil && s.NeedsReference(n) {
+			var err error
+			if ref, about, err = ob.o.References.Reference(ctx, sys, run, n); err != nil {
+				if len(errs) < 3 {
+					errs = append(errs, fmt.Errorf("quality: %s %s: %w", sys, n, err))
+				}
+				about = "reference unavailable: " + err.Error()
+			}
+		}
+		masked := bad.Confirmed(n)
+		outs := s.RunExcluding(n, hists[n], ref, masked)
 		if len(outs) == 0 {
 			continue
 		}
-		lines := make([]overwatch.InfoItem, len(outs))
-		for i, o := range outs {
-			lines[i] = overwatch.InfoItem{Label: InfoLabel + o.ID, Value: o.Quality.String() + ": " + o.Reason}
+		lines := make([]overwatch.InfoItem, 0, len(outs)+2)
+		if about != "" {
+			lines = append(lines, overwatch.InfoItem{Label: ReferenceLabel, Value: about})
+		}
+		if len(masked) > 0 {
+			lines = append(lines, overwatch.InfoItem{Label: BadChannelsLabel, Value: fmt.Sprintf("%d confirmed bad channels masked and excluded", len(masked))})
+		}
+		if ob.o.BadChannels != nil {
+			for _, o := range outs {
+				if (o.Check == "DeadChannels" || o.Check == "HotChannels") && len(o.Bins) > 0 {
+					proposals = append(proposals, proposal{h: hists[n], r: o.Result})
+				}
+			}
+		}
+		for _, o := range outs {
+			lines = append(lines, overwatch.InfoItem{Label: InfoLabel + o.ID, Value: o.Quality.String() + ": " + o.Reason})
 			qs = append(qs, o.Quality)
 			if o.Quality == overwatch.QualityBad && len(worst) < 3 {
 				worst = append(worst, n+" "+o.ID+": "+o.Reason)
@@ -223,11 +293,34 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 		}
 		info[n] = lines
 	}
+	if len(proposals) > 0 {
+		if err := proposeBadChannels(ctx, ob.o.BadChannels, sys, run, snap.Time, bad, proposals); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
+		}
+	}
+	if ob.o.Trends != nil && bad != nil && (len(bad.Channels) > 0 || len(proposals) > 0) {
+		confirmed, proposed := bad.Count()
+		if len(proposals) > 0 { // count what this snapshot proposed too
+			probe := &quality.BadChannels{Subsystem: sys, Channels: append([]quality.Channel(nil), bad.Channels...)}
+			for _, p := range proposals {
+				probe.Propose(p.h, p.r, run, snap.Time)
+			}
+			confirmed, proposed = probe.Count()
+		}
+		pts := []overwatch.TrendPoint{
+			{Subsystem: sys, Trend: BadChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(confirmed)},
+			{Subsystem: sys, Trend: ProposedChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(proposed)},
+		}
+		if err := ob.o.Trends.PutTrendPoints(ctx, pts); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad-channel trend: %w", sys, err))
+		}
+	}
 	if len(qs) == 0 {
-		return nil, nil
+		return nil, errors.Join(errs...)
 	}
 	q, reason := s.Aggregate(qs)
-	return info, ob.record(ctx, sys, snap, run, q, reason, worst)
+	errs = append(errs, ob.record(ctx, sys, snap, run, q, reason, worst))
+	return info, errors.Join(errs...)
 }
 
 // record updates the subsystem's summary, flags and alarm.
@@ -269,8 +362,14 @@ func (ob *Observer) record(ctx context.Context, sys string, snap overwatch.Snaps
 	streak := st.streak
 	ob.mu.Unlock()
 
+	var flagErr error
+	if ob.o.Flags != nil {
+		if err := storeFlags(ctx, ob.o.Flags, sys, run, snap.Time, q, reason); err != nil {
+			flagErr = fmt.Errorf("quality: %s run %d flags: %w", sys, run, err)
+		}
+	}
 	if ob.o.Alarms == nil || q == overwatch.QualityNull {
-		return nil
+		return flagErr
 	}
 	fire := q == overwatch.QualityBad && streak >= ob.o.AlarmAfter
 	msg := ""
@@ -278,9 +377,9 @@ func (ob *Observer) record(ctx context.Context, sys string, snap overwatch.Snaps
 		msg = fmt.Sprintf("%s quality Bad for %d consecutive snapshots (%s): %s", sys, streak, reason, strings.Join(worst, "; "))
 	}
 	if err := ob.o.Alarms.Report(ctx, sys, AlarmTrend, AlarmName, "", fire, msg, run, snap.Time); err != nil {
-		return fmt.Errorf("quality: %s alarm: %w", sys, err)
+		return errors.Join(flagErr, fmt.Errorf("quality: %s alarm: %w", sys, err))
 	}
-	return nil
+	return flagErr
 }
 
 // Summary returns the latest aggregated quality of a subsystem.

@@ -86,6 +86,9 @@ type Config struct {
 	HotChannels []HotChannel
 	Drifts      []Drift
 	DeadPeriods []generator.DeadPeriod
+	// DeadRegions are regions of channels that stop recording at a time
+	// of every run (or of every Every-th run).
+	DeadRegions []generator.DeadRegion
 	// DisallowResetOnRequest ignores -ResetOnRequest (the merger's
 	// AllowResetOnRequest=0).
 	DisallowResetOnRequest bool

@@ -140,6 +140,15 @@ func (s *Server) startRun(run int) {
 			s.log.Warn("drift not set", "err", err)
 		}
 	}
+	s.gen.ClearDeadRegions()
+	for _, r := range s.cfg.DeadRegions {
+		if k := run - s.cfg.FirstRun; r.Every > 1 && k%r.Every != r.Every-1 {
+			continue // not in this run
+		}
+		if err := s.gen.SetDeadRegion(r); err != nil {
+			s.log.Warn("dead region not set", "err", err)
+		}
+	}
 	for _, p := range s.cfg.DeadPeriods {
 		if err := s.gen.AddDeadPeriod(p); err != nil {
 			s.log.Warn("dead period not set", "err", err)

@@ -92,6 +92,12 @@ type model struct {
 	drift float64 // shift of the x distribution per second of run time
 	hot   map[int]float64
 
+	// dead cells stop filling from deadFrom seconds of run time on (a
+	// dead region, deadregion.go); deadNow is set while they are dead.
+	deadCells map[int]bool
+	deadFrom  float64
+	deadNow   bool
+
 	pmf     [3][]float64
 	cdf     [3][]float64
 	centers [3][]float64
@@ -159,6 +165,7 @@ func (m *model) fill(rng *rand.Rand, n float64, t float64) {
 		m.add(1, 0, 0, n)
 		return
 	}
+	m.deadNow = len(m.deadCells) > 0 && t >= m.deadFrom
 	if m.drift != 0 {
 		if s := m.drift * t; s != m.shift {
 			m.recompute(s)
@@ -244,6 +251,9 @@ func (m *model) fillCells(rng *rand.Rand, expected float64) {
 func (m *model) add(ix, iy, iz int, k float64) {
 	h := m.h
 	bin := h.Bin(ix, iy, iz)
+	if m.deadNow && m.deadCells[bin] {
+		return // a dead channel records nothing
+	}
 	h.Contents[bin] += k
 	h.Entries += k
 	s := &h.Stats
