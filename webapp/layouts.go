@@ -102,7 +102,7 @@ type layoutVersion struct {
 // flags, bad channels, preferences), or a 503 saying it is not configured.
 func (a *App) documents() (overwatch.DocumentStore, error) {
 	if a.cfg.Documents == nil {
-		return nil, errorf(http.StatusServiceUnavailable, "not available: this server was started without a document store (layouts, references, quality flags, bad channels, preferences)")
+		return nil, errorf(http.StatusServiceUnavailable, "not available: this server was started without a document store (layouts, references, quality flags, bad channels and preferences need one)")
 	}
 	return a.cfg.Documents, nil
 }

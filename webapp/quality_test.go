@@ -255,7 +255,7 @@ func TestReferenceAPIValidation(t *testing.T) {
 	c2, _ := loggedIn(t, e2)
 	resp, msg := c2.get("/api/references")
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-	assert.Contains(t, msg, "no document store")
+	assert.Contains(t, msg, "without a document store")
 }
 
 func TestReferencesPageForm(t *testing.T) {
