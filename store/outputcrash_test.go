@@ -40,3 +40,29 @@ func TestOutputWriteCrashIsRepaired(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{}`, string(b), "the output written before the crash stays")
 }
+
+// The same for the trending outputs (Run 0): a process that dies while
+// writing a trend plot leaves a temporary file in trending/<SYS>/json;
+// the next Open removes it (processing's TestCrashResume found one).
+func TestTrendOutputWriteCrashIsRepaired(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := Open(dir, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	ref := overwatch.OutputRef{Run: 0, Subsystem: "EMC", Kind: overwatch.OutputJSON, Name: "stdDevEvents"}
+	require.NoError(t, s.PutOutput(ctx, ref, []byte(`{}`)))
+	tmp := filepath.Join(dir, "trending", "EMC", "json", fsio.TmpPrefix+"stdDevEvents.json-0123456789ab")
+	require.NoError(t, os.WriteFile(tmp, []byte("half"), 0o644))
+	s.releaseWriterLock()
+	defer s.x.close()
+
+	s2, err := Open(dir, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	defer s2.Close()
+	_, err = os.Stat(tmp)
+	assert.True(t, os.IsNotExist(err), "the temporary file of the dead writer's trend output is removed: %v", err)
+	b, err := s2.Output(ctx, ref)
+	require.NoError(t, err)
+	assert.Equal(t, `{}`, string(b))
+	require.NoError(t, s2.Verify(ctx))
+}

@@ -23,13 +23,18 @@ func (s *Store) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []b
 	if err != nil {
 		return err
 	}
+	// The folder is marked first, so that a crash during the write (a
+	// temporary file left) is repaired by the next Open; trending outputs
+	// (Run 0) too.
+	folder := trendingDir + "/" + ref.Subsystem
 	if ref.Run > 0 {
-		done, err := s.beginWrite(snapshotDir(ref.Run, ref.Subsystem))
-		if err != nil {
-			return err
-		}
-		defer done()
+		folder = snapshotDir(ref.Run, ref.Subsystem)
 	}
+	done, err := s.beginWrite(folder)
+	if err != nil {
+		return err
+	}
+	defer done()
 	dir, name := filepath.Split(s.abs(rel))
 	if err := fsio.Mkdirs(s.dir, filepath.Dir(filepath.FromSlash(rel))); err != nil {
 		return err

@@ -532,6 +532,12 @@ func (s *Store) reconcile(ctx context.Context) error {
 // its files.
 func (s *Store) reconcileDir(ctx context.Context, tx *sql.Tx, rel string) error {
 	runPart, sys, ok := strings.Cut(rel, "/")
+	if ok && runPart == trendingDir && overwatch.ValidSubsystem(sys) {
+		// Trending outputs: only temporary files to remove (the trend
+		// journal is replayed below, for every journal).
+		removeOutputTemps(s.abs(rel))
+		return nil
+	}
 	run, err := ParseRunDir(runPart)
 	if !ok || err != nil || !overwatch.ValidSubsystem(sys) {
 		s.log.Warn("store: ignoring malformed crash marker", "dir", rel)
