@@ -20,7 +20,6 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/pgtest"
-	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
@@ -51,43 +50,8 @@ func TestClusterOnPostgres(t *testing.T) {
 	out, err := add.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	type proc struct {
-		name string
-		cmd  *exec.Cmd
-		log  *syncbuf.Buffer
-		done chan struct{}
-	}
-	var procs []*proc
-	start := func(name string, args ...string) *proc {
-		p := &proc{name: name, cmd: exec.Command(bin, args...), log: &syncbuf.Buffer{}, done: make(chan struct{})}
-		p.cmd.Stdout, p.cmd.Stderr, p.cmd.Env = p.log, p.log, env
-		require.NoError(t, p.cmd.Start(), name)
-		go func() { _ = p.cmd.Wait(); close(p.done) }()
-		procs = append(procs, p)
-		return p
-	}
-	stop := func(p *proc) {
-		select {
-		case <-p.done:
-			return
-		default:
-		}
-		_ = p.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-p.done:
-		case <-time.After(20 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	}
-	t.Cleanup(func() {
-		for i := len(procs) - 1; i >= 0; i-- {
-			stop(procs[i])
-			if t.Failed() {
-				t.Logf("%s:\n%s", procs[i].name, e2eTail(procs[i].log.String(), 25))
-			}
-		}
-	})
+	g := newE2EProcs(t, bin, env)
+	start, stop := g.start, g.stop
 
 	subs := []string{"EMC", "TPC", "HLT"}
 	eps := make([]string, len(subs))
@@ -100,7 +64,7 @@ func TestClusterOnPostgres(t *testing.T) {
 	start("web B", "web", "--index", "postgres", "--data", data, "--listen", webB)
 	w1 := start("process w1", "process", "--watch", "--index", "postgres", "--data", data, "--holder", "w1", "--lease-ttl", "2s", "--scan-interval", "2s")
 	w2 := start("process w2", "process", "--watch", "--index", "postgres", "--data", data, "--holder", "w2", "--lease-ttl", "2s", "--scan-interval", "2s")
-	var receivers []*proc
+	var receivers []*e2eProc
 	for i, sys := range subs {
 		receivers = append(receivers, start("receive hlt "+sys, "receive", "hlt", "--index", "postgres", "--in", "REQ>"+eps[i], "--subsystem", sys, "--data", data, "--sleep", "1s"))
 	}
@@ -125,16 +89,7 @@ func TestClusterOnPostgres(t *testing.T) {
 	<-w1.done
 	killedAt := time.Now()
 	time.Sleep(12 * time.Second) // the runs go on; w2 takes w1's work over
-	for _, p := range procs {
-		if p == w1 {
-			continue
-		}
-		select {
-		case <-p.done:
-			require.FailNow(t, p.name+" exited", "%s", e2eTail(p.log.String(), 20))
-		default:
-		}
-	}
+	g.running(w1)
 	for _, r := range receivers {
 		stop(r)
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
@@ -56,56 +55,12 @@ func TestSharedDataDirEndToEnd(t *testing.T) {
 	out, err = exec.Command(bin, "tokens", "add", "--data", data, "e2e").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	type proc struct {
-		name string
-		cmd  *exec.Cmd
-		log  *syncbuf.Buffer
-		done chan struct{}
-	}
-	var procs []*proc
-	start := func(name string, args ...string) *proc {
-		p := &proc{name: name, cmd: exec.Command(bin, args...), log: &syncbuf.Buffer{}, done: make(chan struct{})}
-		p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-		require.NoError(t, p.cmd.Start(), name)
-		go func() { _ = p.cmd.Wait(); close(p.done) }()
-		procs = append(procs, p)
-		return p
-	}
-	stop := func(p *proc) {
-		select {
-		case <-p.done:
-			return
-		default:
-		}
-		_ = p.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-p.done:
-		case <-time.After(20 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	}
-	t.Cleanup(func() {
-		for i := len(procs) - 1; i >= 0; i-- {
-			stop(procs[i])
-			if t.Failed() {
-				t.Logf("%s:\n%s", procs[i].name, e2eTail(procs[i].log.String(), 20))
-			}
-		}
-	})
-	stopped := map[*proc]bool{}
+	g := newE2EProcs(t, bin, nil)
+	start, stop := g.start, g.stop
+	var stopped []*e2eProc
 	running := func() {
 		t.Helper()
-		for _, p := range procs {
-			if stopped[p] {
-				continue
-			}
-			select {
-			case <-p.done:
-				require.FailNow(t, p.name+" exited", "%s", e2eTail(p.log.String(), 20))
-			default:
-			}
-		}
+		g.running(stopped...)
 	}
 
 	subs := []string{"EMC", "TPC", "HLT"}
@@ -118,7 +73,7 @@ func TestSharedDataDirEndToEnd(t *testing.T) {
 	start("web", "web", "--data", data, "--listen", webAddr)
 	process := start("process", "process", "--watch", "--data", data, "--no-png")
 	start("receive dqm", "receive", "dqm", "--data", data, "--listen", dqmAddr)
-	var receivers []*proc
+	var receivers []*e2eProc
 	for i, sys := range subs {
 		receivers = append(receivers, start("receive hlt "+sys, "receive", "hlt", "--in", "REQ>"+eps[i], "--subsystem", sys, "--data", data, "--sleep", "1s"))
 	}
@@ -162,7 +117,7 @@ func TestSharedDataDirEndToEnd(t *testing.T) {
 	running()
 	for _, r := range receivers {
 		stop(r)
-		stopped[r] = true
+		stopped = append(stopped, r)
 	}
 
 	// Every receiver subsystem's newest snapshot gets processed.
@@ -212,7 +167,7 @@ func TestSharedDataDirEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
-	for _, p := range procs {
+	for _, p := range g.procs {
 		assert.NotContains(t, p.log.String(), "locked", p.name)
 	}
 	require.NoError(t, st.Verify(context.Background()))

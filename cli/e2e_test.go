@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -446,6 +447,78 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Logf("demo exited 0, %v after SIGINT", time.Since(stopAt).Round(time.Millisecond))
 	case <-time.After(15 * time.Second):
 		require.FailNow(t, "the demo did not exit within 15 s of SIGINT")
+	}
+}
+
+// e2eProc is one process of an end-to-end test, its output captured.
+type e2eProc struct {
+	name string
+	cmd  *exec.Cmd
+	log  *syncbuf.Buffer
+	done chan struct{}
+}
+
+// e2eProcs starts the processes of an end-to-end test from one binary and
+// stops them (SIGINT, then SIGKILL after 20 s) in reverse order when the
+// test ends, printing the tail of each one's output when it failed.
+type e2eProcs struct {
+	t     *testing.T
+	bin   string
+	env   []string // nil: the test's environment
+	procs []*e2eProc
+}
+
+func newE2EProcs(t *testing.T, bin string, env []string) *e2eProcs {
+	g := &e2eProcs{t: t, bin: bin, env: env}
+	t.Cleanup(func() {
+		for i := len(g.procs) - 1; i >= 0; i-- {
+			g.stop(g.procs[i])
+			if t.Failed() {
+				t.Logf("%s:\n%s", g.procs[i].name, e2eTail(g.procs[i].log.String(), 25))
+			}
+		}
+	})
+	return g
+}
+
+func (g *e2eProcs) start(name string, args ...string) *e2eProc {
+	g.t.Helper()
+	p := &e2eProc{name: name, cmd: exec.Command(g.bin, args...), log: &syncbuf.Buffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr, p.cmd.Env = p.log, p.log, g.env
+	require.NoError(g.t, p.cmd.Start(), name)
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	g.procs = append(g.procs, p)
+	return p
+}
+
+func (g *e2eProcs) stop(p *e2eProc) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// running fails the test when a process other than those of except has
+// exited.
+func (g *e2eProcs) running(except ...*e2eProc) {
+	g.t.Helper()
+	for _, p := range g.procs {
+		if slices.Contains(except, p) {
+			continue
+		}
+		select {
+		case <-p.done:
+			require.FailNow(g.t, p.name+" exited", "%s", e2eTail(p.log.String(), 20))
+		default:
+		}
 	}
 }
 

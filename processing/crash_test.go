@@ -79,6 +79,31 @@ func dropSnapshot(t *testing.T, drop string, run int, at time.Time, data []byte)
 	require.NoError(t, os.Rename(tmp, filepath.Join(drop, name)))
 }
 
+// bundleViewAt reports whether the EMC bundle of run in the data
+// directory holds a complete view built from the snapshot at t (read from
+// the file, as a reader beside a crashing process would).
+func bundleViewAt(data string, run int, t time.Time) bool {
+	rel, err := store.OutputPath(bundle.Ref(run, "EMC", ""))
+	if err != nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(data, filepath.FromSlash(rel)))
+	if err != nil {
+		return false
+	}
+	ms, err := bundle.Decode(b)
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if m.Name == bundle.ViewMember {
+			var v overwatch.ViewDoc
+			return json.Unmarshal(m.Data, &v) == nil && v.Complete && v.Snapshot.Time == t.Unix()
+		}
+	}
+	return false
+}
+
 // TestCrashResume runs "overwatch process --watch" in a subprocess while
 // snapshots arrive in its drop folder and SIGKILLs it at random moments;
 // after a restart nothing is lost, no output is half-written and the
@@ -129,27 +154,7 @@ func TestCrashResume(t *testing.T) {
 
 	// Restart: everything is caught up.
 	cmd := start()
-	viewOK := func(run int) bool {
-		rel, err := store.OutputPath(bundle.Ref(run, "EMC", ""))
-		if err != nil {
-			return false
-		}
-		b, err := os.ReadFile(filepath.Join(data, filepath.FromSlash(rel)))
-		if err != nil {
-			return false
-		}
-		ms, err := bundle.Decode(b)
-		if err != nil {
-			return false
-		}
-		for _, m := range ms {
-			if m.Name == bundle.ViewMember {
-				var v overwatch.ViewDoc
-				return json.Unmarshal(m.Data, &v) == nil && v.Complete && v.Snapshot.Time == last[run].Unix()
-			}
-		}
-		return false
-	}
+	viewOK := func(run int) bool { return bundleViewAt(data, run, last[run]) }
 	ok := assert.Eventually(t, func() bool { return viewOK(runs[0]) && viewOK(runs[1]) }, 60*time.Second, 50*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	_ = cmd.Wait()
@@ -316,30 +321,9 @@ func TestWorkersShareAndSurviveSIGKILL(t *testing.T) {
 			_ = b.Wait()
 		}
 	}
-	viewAt := func(run int) bool {
-		rel, err := store.OutputPath(bundle.Ref(run, "EMC", ""))
-		if err != nil {
-			return false
-		}
-		raw, err := os.ReadFile(filepath.Join(data, filepath.FromSlash(rel)))
-		if err != nil {
-			return false
-		}
-		ms, err := bundle.Decode(raw)
-		if err != nil {
-			return false
-		}
-		for _, m := range ms {
-			if m.Name == bundle.ViewMember {
-				var v overwatch.ViewDoc
-				return json.Unmarshal(m.Data, &v) == nil && v.Complete && v.Snapshot.Time == last[run].Unix()
-			}
-		}
-		return false
-	}
 	ok := assert.Eventually(t, func() bool {
 		for _, run := range runs {
-			if !viewAt(run) {
+			if !bundleViewAt(data, run, last[run]) {
 				return false
 			}
 		}

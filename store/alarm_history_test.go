@@ -169,3 +169,34 @@ func TestUpdateAlarmConcurrent(t *testing.T) {
 	assert.Equal(t, strconv.Itoa(n), a.Message)
 	assert.Equal(t, strconv.Itoa(n), a.AckedBy)
 }
+
+// TestDeadWritersAlarmEventsIndexedByNextUpdate: a writer killed after
+// appending its alarm events to the journal but before its transaction
+// committed left lines the index lacks; the next alarm write, by any
+// process, indexes them before it records the journal's new offset (found
+// by processing's TestWorkersShareAndSurviveSIGKILL: the index lacked an
+// event the rebuild had).
+func TestDeadWritersAlarmEventsIndexedByNextUpdate(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ctx := context.Background()
+	at := func(sec int64) time.Time { return time.Unix(1448384700+sec, 0).UTC() }
+	_, err := s.UpdateAlarm(ctx, "EMC/mean/high", fire(1, at(0), "first"))
+	require.NoError(t, err)
+	// What the dead writer appended: an event of another alarm.
+	f, err := os.OpenFile(filepath.Join(dir, alarmsDir, alarmEventsJournal), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"AlarmID":"EMC/max/high","Subsystem":"EMC","Trend":"max","Alarm":"high","Run":2,"Kind":"fired","Time":"2015-11-24T17:05:30Z","Message":"dead"}` + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	_, err = s.UpdateAlarm(ctx, "EMC/mean/high", fire(3, at(60), "third"))
+	require.NoError(t, err)
+	evs, err := s.AlarmEvents(ctx, overwatch.AlarmEventQuery{})
+	require.NoError(t, err)
+	var msgs []string
+	for _, e := range evs {
+		msgs = append(msgs, e.Message)
+	}
+	assert.Equal(t, []string{"first", "dead", "third"}, msgs)
+	assertIndexEqualsRebuild(t, s)
+}

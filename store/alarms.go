@@ -91,9 +91,30 @@ func (s *Store) writeAlarm(ctx context.Context, tx *sql.Tx, a overwatch.AlarmRec
 			}
 			lines = append(lines, l)
 		}
-		end, err := appendLines(s.abs(alarmsDir), alarmEventsJournal, lines)
+		j, err := openLockedJournal(filepath.Join(s.abs(alarmsDir), alarmEventsJournal))
 		if err != nil {
 			return err
+		}
+		defer j.Close()
+		var before int64
+		if fi, err := j.f.Stat(); err == nil {
+			before = fi.Size()
+		}
+		end, err := appendLocked(j.f, j.p, !j.exists, lines)
+		if err != nil {
+			return err
+		}
+		// Lines before ours that the index does not cover were appended by
+		// a writer that died before its transaction committed: index them
+		// (and ours) now, or the offset we record would pass over them.
+		off, err := s.x.offset(ctx, tx, alarmEventsRel())
+		if err != nil {
+			return err
+		}
+		if off < before {
+			if _, err := replayAlarmEvents(ctx, s.x, tx, s.dir, s.opts, false); err != nil {
+				return err
+			}
 		}
 		for i, e := range events {
 			if err := s.x.putAlarmEvent(ctx, tx, e, lines[i]); err != nil {

@@ -249,19 +249,6 @@ func (j *journal) append(lines []trendLine) (int64, error) {
 	return appendLocked(j.f, j.p, !j.exists, enc)
 }
 
-// appendLines appends lines (each without its newline) to the journal
-// dir/name, fsyncs it and returns its new size. Appends of several
-// processes are serialised by a lock of the journal file, and a line torn
-// by a crash is terminated first.
-func appendLines(dir, name string, lines [][]byte) (int64, error) {
-	j, err := openLockedJournal(filepath.Join(dir, name))
-	if err != nil {
-		return 0, err
-	}
-	defer j.Close()
-	return appendLocked(j.f, j.p, !j.exists, lines)
-}
-
 // appendLocked appends lines to the locked journal f at path p; created
 // says that the file is new (its directory is fsynced too).
 func appendLocked(f *os.File, p string, created bool, lines [][]byte) (int64, error) {
