@@ -79,8 +79,11 @@ func validateROOT(data []byte) (err error) {
 // (never "x.root.tmp", never a name with the subsystem elsewhere than at
 // its start), and only once they have not been modified for
 // Options.IngestSettle (a file still being written is left for the next
-// pass). A file that is not a valid ROOT file is moved to quarantine/ with
-// a log line saying why; the other files continue. A file stored before a
+// pass). A file that is not a valid ROOT file is moved to quarantine/ of
+// the data directory with a log line saying why; the other files
+// continue. The quarantine is bounded (the oldest entries beyond 1000
+// files or 1 GiB are evicted). Files are stored through the bucket
+// (Options.Bucket), so a drop folder feeds an S3 or XRootD store too. A file stored before a
 // crash prevented its removal is recognised (same time, same bytes) and
 // not stored twice. Files are taken oldest name-time first.
 func (s *Store) Ingest(ctx context.Context, dropDir string) (IngestStats, error) {
@@ -155,6 +158,9 @@ func (s *Store) ingestOne(ctx context.Context, dropDir, name string, n Name, st 
 		}
 		st.Quarantined++
 		s.log.Error("store: invalid ROOT file quarantined", "file", name, "to", dst, "reason", verr)
+		if _, err := s.boundQuarantine(ctx, blob.Dir(s.dir)); err != nil {
+			s.log.Warn("store: quarantine bounds not applied", "err", err)
+		}
 		return nil
 	}
 	if dup, err := s.alreadyStored(n, data); err != nil {
@@ -297,8 +303,9 @@ func (s *Store) RunIngest(ctx context.Context, dropDir string, every time.Durati
 }
 
 // QuarantineSnapshot moves a stored snapshot that turned out to be
-// corrupted to quarantine/Run<N>/<SYS>/ with a note of the reason and
-// removes it from the index (the index first, so that an entry never
+// corrupted to quarantine/Run<N>/<SYS>/ with a note of the reason (in the
+// data directory; on another bucket, a copy under that key and the
+// original deleted) and removes it from the index (the index first, so that an entry never
 // points at nothing; a crash in between leaves an unindexed file that the
 // next reconciliation or rebuild picks up again). The error wraps
 // overwatch.ErrNotFound when the snapshot is not indexed.
@@ -316,11 +323,21 @@ func (s *Store) QuarantineSnapshot(ctx context.Context, ref overwatch.SnapshotRe
 	if err != nil {
 		return err
 	}
-	dst, err := s.quarantineFile(s.abs(rel+"/"+name), rel, name, reason)
+	var dst string
+	quarantine := blob.Bucket(blob.Dir(s.dir))
+	if s.bucketIsDataDir() {
+		dst, err = s.quarantineFile(s.abs(rel+"/"+name), rel, name, reason)
+	} else {
+		dst, err = s.quarantineObject(ctx, rel, name, reason)
+		quarantine = s.bucket
+	}
 	if err != nil {
 		return err
 	}
 	s.log.Error("store: corrupted snapshot quarantined", "snapshot", ref.String(), "to", dst, "reason", reason)
+	if _, err := s.boundQuarantine(ctx, quarantine); err != nil {
+		s.log.Warn("store: quarantine bounds not applied", "err", err)
+	}
 	return nil
 }
 

@@ -30,14 +30,15 @@ func (s *Store) DeleteSnapshot(ctx context.Context, ref overwatch.SnapshotRef) e
 	if err != nil {
 		return fmt.Errorf("store: delete snapshot: %w", err)
 	}
-	if err := os.Remove(s.abs(rel + "/" + name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.bucket.Delete(ctx, rel+"/"+name); err != nil {
 		return fmt.Errorf("store: delete snapshot file %s/%s: %w", rel, name, err)
 	}
 	return nil
 }
 
-// DeleteRun deletes a run: its index entries, then its folder (snapshots,
-// outputs, bundles, time slices). The folder's subsystems are marked
+// DeleteRun deletes a run: its index entries, then its objects in the
+// bucket (when the bucket is not the data directory) and its folder
+// (snapshots, outputs, bundles, time slices). The folder's subsystems are marked
 // first, so that a crash before the folder is gone re-indexes what is left
 // (and the next prune deletes it again).
 func (s *Store) DeleteRun(ctx context.Context, run int) error {
@@ -61,8 +62,28 @@ func (s *Store) DeleteRun(ctx context.Context, run int) error {
 			}
 		}
 	}
+	onBucket := !s.bucketIsDataDir()
+	if onBucket {
+		// The snapshot folders on the bucket: those of the index.
+		rec, err := s.x.getRun(ctx, s.x.r, run)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			for sys := range rec.Subs {
+				if err := s.markDirty(snapshotDir(run, sys)); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if err := s.x.deleteRun(ctx, run); err != nil {
 		return err
+	}
+	if onBucket {
+		if _, err := deletePrefix(ctx, s.bucket, RunDir(run)+"/"); err != nil {
+			return fmt.Errorf("store: delete run %d: %w", run, err)
+		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("store: delete run %d: %w", run, err)
@@ -70,8 +91,9 @@ func (s *Store) DeleteRun(ctx context.Context, run int) error {
 	return nil
 }
 
-// RunBytes returns the size on disk of a run's folder (snapshots and
-// outputs).
+// RunBytes returns the size of a run: its folder in the data directory
+// (snapshots and outputs) and, when the bucket is another one, its
+// objects there.
 func (s *Store) RunBytes(ctx context.Context, run int) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -94,6 +116,13 @@ func (s *Store) RunBytes(ctx context.Context, run int) (int64, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: size of run %d: %w", run, err)
+	}
+	if !s.bucketIsDataDir() {
+		b, err := prefixBytes(ctx, s.bucket, RunDir(run)+"/")
+		if err != nil {
+			return 0, fmt.Errorf("store: size of run %d: %w", run, err)
+		}
+		n += b
 	}
 	return n, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -165,7 +166,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		dir: dir, opts: opts, log: opts.Logger,
-		writer:     newWriterID(),
+		writer:     newWriterID(dir),
 		subsystems: append([]string(nil), opts.Subsystems...),
 		bucket:     opts.Bucket,
 		dirty:      map[string]bool{},
@@ -259,13 +260,26 @@ func openEngine(dir, kind, dsn string, opts Options) (*db, error) {
 	return openSQLite(p, opts.LockTimeout, false)
 }
 
-// newWriterID returns "host~pid~random": the identity of one open Store
-// in crash markers and announcements.
-func newWriterID() string {
-	host, _ := os.Hostname()
+// newWriterID returns "host.dir~pid~random": the identity of one open
+// Store of the data directory dir in crash markers and announcements.
+func newWriterID(dir string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s~%d~%s", OutName(host), os.Getpid(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s~%d~%s", machineID(dir), os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// machineID names the host and the data directory whose locks/ folder
+// holds the writer files of its Stores. Processes that share an index and
+// a bucket but each have their own data directory (on one host or many)
+// cannot see each other's writer files, so they take each other's
+// writers as alive (writerAlive) and never reconcile for them.
+func machineID(dir string) string {
+	host, _ := os.Hostname()
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return OutName(host) + "." + hex.EncodeToString(sum[:4])
 }
 
 // locksDir holds one file per open Store, flocked while it is open: a
@@ -300,11 +314,11 @@ func (s *Store) releaseWriterLock() {
 }
 
 // writerAlive reports whether the Store with this id is still open: its
-// writer file is locked. A writer of another machine is taken as alive
-// (this machine cannot see its files, so must not reconcile for it).
+// writer file is locked. A writer of another machine or of another data
+// directory is taken as alive (its writer file cannot be seen from here,
+// so this Store must not reconcile for it).
 func writerAlive(dir, id string) bool {
-	host, _ := os.Hostname()
-	if h, _, ok := strings.Cut(id, "~"); !ok || h != OutName(host) {
+	if h, _, ok := strings.Cut(id, "~"); !ok || h != machineID(dir) {
 		return ok
 	}
 	p := filepath.Join(dir, locksDir, id)
@@ -539,17 +553,9 @@ func (s *Store) runMode(ctx context.Context, run int, mode overwatch.HLTMode) (o
 // content.
 func (s *Store) firstWins(ctx context.Context, key string, max int64, create func() (string, bool)) (_ []byte, ok bool, _ error) {
 	for attempt := 0; attempt < 3; attempt++ {
-		rc, err := s.bucket.Open(ctx, key, 0, max)
-		if err == nil {
-			b, rerr := io.ReadAll(rc)
-			_ = rc.Close()
-			if rerr != nil {
-				return nil, false, fmt.Errorf("store: read %s: %w", key, rerr)
-			}
-			return b, true, nil
-		}
-		if !errors.Is(err, blob.ErrNotExist) {
-			return nil, false, fmt.Errorf("store: read %s: %w", key, err)
+		b, ok, err := readObject(ctx, s.bucket, key, max)
+		if err != nil || ok {
+			return b, ok, err
 		}
 		content, ok := create()
 		if !ok {
@@ -564,6 +570,38 @@ func (s *Store) firstWins(ctx context.Context, key string, max int64, create fun
 		}
 	}
 	return nil, false, fmt.Errorf("store: %s: cannot read or write it", key)
+}
+
+// readObject reads the small object key of b (at most max bytes); ok is
+// false when there is none.
+func readObject(ctx context.Context, b blob.Bucket, key string, max int64) (_ []byte, ok bool, _ error) {
+	rc, err := b.Open(ctx, key, 0, max)
+	if errors.Is(err, blob.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: read %s: %w", key, err)
+	}
+	data, err := io.ReadAll(rc)
+	_ = rc.Close()
+	if err != nil {
+		return nil, false, fmt.Errorf("store: read %s: %w", key, err)
+	}
+	return data, true, nil
+}
+
+// readRunModeObject reads the HLT mode of a run's runInfo.yaml in a
+// bucket, like readRunMode in a directory.
+func readRunModeObject(ctx context.Context, b blob.Bucket, run int) (overwatch.HLTMode, bool, error) {
+	data, ok, err := readObject(ctx, b, RunDir(run)+"/"+runInfoFile, 64<<10)
+	if err != nil || !ok {
+		return overwatch.ModeUnknown, ok, err
+	}
+	m, err := parseRunInfo(data)
+	if err != nil {
+		return m, true, fmt.Errorf("store: %s of %s: %w", runInfoFile, RunDir(run), err)
+	}
+	return m, true, nil
 }
 
 // isHidden reports whether a directory entry is hidden (a name starting
