@@ -104,9 +104,9 @@ func fillBucketStore(t *testing.T, s *Store, b blob.Bucket) {
 	put(t, s, 12, "TPC", "C", 1448384801, "t2")
 	put(t, s, 123456, "EMC", "A", 1448384900, "e")
 	put(t, s, 13, "EMC", "E", 1448384900, "replay")
-	putObject(t, b, "Run12/TPC/garbage.root", "not a snapshot name")     // skipped
-	putObject(t, b, "Run12/TPC/json/TPCQA%2Fh.json", "{}")               // an output
-	putObject(t, b, "Run12x/TPC/TPChists.2015_11_24_18_05_10.root", "x") // not Run<N>: skipped
+	putObject(t, b, "Run12/TPC/garbage.root", "not a snapshot name")                   // skipped
+	putObject(t, b, "Run12/TPC/json/TPCQA%2Fh.json", "{}")                             // an output
+	putObject(t, b, "Run12x/TPC/TPChists.2015_11_24_18_05_10.root", "x")               // not Run<N>: skipped
 	putObject(t, b, "Run12/TPC/"+FormatCombinedName(2, time.Unix(1448384801, 0)), "c") // not a snapshot
 	putObject(t, b, "Run12/notes.txt", "run-level file")
 }
