@@ -87,8 +87,12 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 	// Outputs are not fsynced: they stay atomic, and a power loss can only
 	// lose the newest ones, which processing recomputes from the (synced)
 	// snapshots; syncing 500 outputs per snapshot would cost ~0.5 s.
+	bucket, err := storeBucket(cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("store.blobs: %w", err)
+	}
 	d.st, err = store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Logger: log.With("component", "store"), NoSyncOutputs: true, Index: cfg.Store.IndexOption(),
-		IngestAccumulation: cfg.Processing.Accumulation()})
+		IngestAccumulation: cfg.Processing.Accumulation(), Bucket: bucket})
 	if err != nil {
 		return nil, err
 	}

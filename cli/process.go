@@ -71,7 +71,7 @@ func (f stringListFlag) Set(s string) error {
 }
 
 func runProcess(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "process", "--data DIR [--once|--watch] [--index sqlite|postgres] [--force-run N] [--force-subsystem SYS] [--force-all] [flags]")
+	fs := newFlagSet(e, "process", "--data DIR [--once|--watch] [--index sqlite|postgres] [--blobs dir|s3://…|root://…] [--force-run N] [--force-subsystem SYS] [--force-all] [flags]")
 	var (
 		dataDir      = fs.String("data", "", "data `directory` of the store (required)")
 		once         = fs.Bool("once", false, "process what is out of date (and what is forced), then exit")
@@ -88,6 +88,7 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 		syncOutputs  = fs.Bool("sync-outputs", false, "fsync every output (outputs are atomic either way and can be recomputed from the snapshots)")
 		verbose      = fs.Bool("v", false, "debug logging")
 		index        = fs.String("index", "", indexUsage)
+		blobs        = fs.String("blobs", "", blobsUsage)
 		noShare      = fs.Bool("no-share", false, "do all the work alone: take no leases (only when no other worker shares the store)")
 		holder       = fs.String("holder", "", "this worker's `name` in leases, unique among the workers (default host/pid/random); a worker restarted under its name takes its own leases back at once")
 		leaseTTL     = fs.Duration("lease-ttl", processing.DefaultLeaseTTL, "how long a worker's lease on a run lasts unless renewed: how soon a dead worker's work is taken over")
@@ -129,11 +130,15 @@ func runProcess(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	bucket, err := blobsOption(e, *blobs)
+	if err != nil {
+		return err
+	}
 	acc := overwatch.Cumulative
 	if *resetMode {
 		acc = overwatch.Reset
 	}
-	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, NoSyncOutputs: !*syncOutputs, IngestAccumulation: acc, Index: idx})
+	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, NoSyncOutputs: !*syncOutputs, IngestAccumulation: acc, Index: idx, Bucket: bucket})
 	if err != nil {
 		return err
 	}

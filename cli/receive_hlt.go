@@ -61,6 +61,7 @@ func runReceiveHLT(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.Subsystem, "subsystem", "", "subsystem of this receiver (EMC, TPC, HLT, ...)")
 	data := fs.String("data", "data", "data `directory`: the store (or the drop folder with --drop) and the heartbeat file")
 	index := fs.String("index", "", indexUsage)
+	blobs := fs.String("blobs", "", blobsUsage)
 	fs.StringVar(&cfg.Select, "select", "", "`regexp` of the object names to request (matched anywhere)")
 	fs.StringVar(&cfg.Unselect, "unselect", "", "`regexp` of object names to leave out")
 	fs.BoolVar(&cfg.ResetOnRequest, "reset", false, "ask the merger to reset after every reply (snapshots hold increments)")
@@ -95,7 +96,11 @@ func runReceiveHLT(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		st, err := store.Open(*data, store.Options{Logger: cfg.Logger, Index: idx})
+		bucket, err := blobsOption(e, *blobs)
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(*data, store.Options{Logger: cfg.Logger, Index: idx, Bucket: bucket})
 		if err != nil {
 			return err
 		}

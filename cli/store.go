@@ -11,7 +11,11 @@ import (
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/blob"
+	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
+	"github.com/overwatch-dqm/overwatch/store/blob/xrdblob"
 )
 
 func init() {
@@ -47,6 +51,7 @@ type storeFlags struct {
 	data       *string
 	subsystems *string
 	index      *string
+	blobs      *string
 	verbose    *bool
 }
 
@@ -67,8 +72,51 @@ func addStoreFlags(fs interface {
 		data:       fs.String("data", "", "data `directory` of the store (required)"),
 		subsystems: fs.String("subsystems", "", "configured subsystems, comma-separated `LIST` (default EMC,TPC,HLT)"),
 		index:      fs.String("index", "", indexUsage),
+		blobs:      fs.String("blobs", "", blobsUsage),
 		verbose:    fs.Bool("v", false, "debug logging"),
 	}
+}
+
+// blobsUsage is the help of every command's --blobs flag.
+var blobsUsage = "where snapshot files are kept: `dir` (default: the data directory), s3://host[:port]/bucket[/prefix/] (s3+http:// for plain HTTP; keys from $" +
+	config.EnvS3Access + " and $" + config.EnvS3Secret + ") or root://host[:port]//path (XRootD, EOS)"
+
+// blobsOption resolves a --blobs flag into store.Options.Bucket (nil: the
+// data directory), the S3 keys coming from the environment.
+func blobsOption(e *env, v string) (blob.Bucket, error) {
+	b, err := storeBucket(config.Store{Blobs: v, S3Access: e.getenv(config.EnvS3Access), S3Secret: e.getenv(config.EnvS3Secret)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: --blobs: %v", errUsage, err)
+	}
+	return b, nil
+}
+
+// storeBucket opens the bucket of a store section's blobs (nil for the
+// data directory).
+func storeBucket(c config.Store) (blob.Bucket, error) {
+	b, err := config.ParseBlobs(c.Blobs)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case b.S3 != nil:
+		if c.S3Access == "" || c.S3Secret == "" {
+			return nil, fmt.Errorf("an S3 bucket needs its keys in $%s and $%s", config.EnvS3Access, config.EnvS3Secret)
+		}
+		sb, err := s3blob.New(s3blob.Config{Endpoint: b.S3.Endpoint, Bucket: b.S3.Bucket, Prefix: b.S3.Prefix, Region: b.S3.Region,
+			Insecure: b.S3.Insecure, Access: c.S3Access, Secret: c.S3Secret})
+		if err != nil {
+			return nil, err
+		}
+		return sb, nil
+	case b.XRootD != nil:
+		xb, err := xrdblob.New(xrdblob.Config{Addr: b.XRootD.Addr, Root: b.XRootD.Root, User: b.XRootD.User})
+		if err != nil {
+			return nil, err
+		}
+		return xb, nil
+	}
+	return nil, nil
 }
 
 // indexUsage is the help of every command's --index flag.
@@ -102,6 +150,9 @@ func (f storeFlags) options(e *env) (store.Options, error) {
 	o := store.Options{Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))}
 	var err error
 	if o.Index, err = indexOption(e, *f.index); err != nil {
+		return o, err
+	}
+	if o.Bucket, err = blobsOption(e, *f.blobs); err != nil {
 		return o, err
 	}
 	for _, s := range strings.Split(*f.subsystems, ",") {

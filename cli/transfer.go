@@ -40,7 +40,11 @@ func runTransfer(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: %s has no transfer.destinations", errUsage, *front.path)
 	}
 	log := newLogger(cfg.Log, e.stderr)
-	st, err := store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Index: cfg.Store.IndexOption(), Logger: log.With("component", "store")})
+	bucket, err := storeBucket(cfg.Store)
+	if err != nil {
+		return fmt.Errorf("store.blobs: %w", err)
+	}
+	st, err := store.Open(cfg.Data, store.Options{Subsystems: cfg.Subsystems, Index: cfg.Store.IndexOption(), Logger: log.With("component", "store"), Bucket: bucket})
 	if err != nil {
 		return err
 	}

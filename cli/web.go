@@ -46,6 +46,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 	var (
 		dataDir     = fs.String("data", "", "data `directory` of the store (required)")
 		index       = fs.String("index", "", indexUsage)
+		blobs       = fs.String("blobs", "", blobsUsage)
 		listen      = fs.String("listen", "127.0.0.1:8080", "`address` to listen on")
 		jsrootDir   = fs.String("jsroot", "", "`directory` of the installed jsroot package (default: next to the binary, tools/jsroot of the repository, or the working directory)")
 		tlsCert     = fs.String("tls-cert", "", "TLS certificate `file` (serve HTTPS; cookies get the Secure flag)")
@@ -85,7 +86,11 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, Index: idx})
+	bucket, err := blobsOption(e, *blobs)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(*dataDir, store.Options{Subsystems: subsystems, Logger: log, Index: idx, Bucket: bucket})
 	if err != nil {
 		return err
 	}

@@ -65,12 +65,13 @@ type Options struct {
 	// "host=… dbname=…"; keep passwords out of command lines and
 	// configuration files: use the environment).
 	Index string
-	// Bucket keeps the snapshot files (default blob.Dir of the data
-	// directory: the original Run<N>/<SYS>/… layout). Outputs, journals
-	// and alarm documents stay in the data directory, and Rebuild,
-	// reconciliation, Ingest and QuarantineSnapshot read the directory:
-	// another bucket is only for snapshots written and read through the
-	// store.
+	// Bucket keeps the snapshot files and their sidecars (runInfo.yaml,
+	// subsystemInfo.yaml) (default blob.Dir of the data directory: the
+	// original Run<N>/<SYS>/… layout). Rebuild and reconciliation list
+	// it (a DirBucket is scanned as a directory), QuarantineSnapshot moves
+	// snapshots to its quarantine/ keys, DeleteSnapshot, DeleteRun and
+	// RunBytes act on it, and Ingest stores through it. Outputs, journals
+	// and alarm documents stay in the data directory.
 	Bucket blob.Bucket
 	// PollInterval is how often a Store looks for snapshots indexed by
 	// other processes, to announce them to its watchers (default 200 ms).

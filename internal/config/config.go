@@ -273,6 +273,7 @@ var Env = []string{
 	"OVERWATCH_DATA", "OVERWATCH_SUBSYSTEMS", "OVERWATCH_LOG_LEVEL", "OVERWATCH_LOG_FORMAT",
 	"OVERWATCH_WEB_LISTEN", "OVERWATCH_DQM_LISTEN", "OVERWATCH_METRICS_LISTEN",
 	"OVERWATCH_SMTP_PASSWORD", "OVERWATCH_TRUSTED_PROXY_HEADER", "OVERWATCH_TRUSTED_PROXIES", "OVERWATCH_PG_DSN",
+	EnvS3Access, EnvS3Secret,
 }
 
 // ApplyEnv overrides c with the OVERWATCH_* environment variables that are
@@ -285,6 +286,8 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	}
 	set("OVERWATCH_DATA", &c.Data)
 	set("OVERWATCH_PG_DSN", &c.Store.DSN)
+	set(EnvS3Access, &c.Store.S3Access)
+	set(EnvS3Secret, &c.Store.S3Secret)
 	if v := getenv("OVERWATCH_SUBSYSTEMS"); v != "" {
 		c.Subsystems = SplitList(v)
 	}
