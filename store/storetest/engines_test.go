@@ -10,7 +10,10 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/pgtest"
+	"github.com/overwatch-dqm/overwatch/internal/s3test"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/blob"
+	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
 	"github.com/overwatch-dqm/overwatch/store/storetest"
 	"github.com/stretchr/testify/require"
 )
@@ -19,17 +22,21 @@ import (
 // SQLite + directory and PostgreSQL + directory, with a second Store on
 // the same data standing for another process.
 
-func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *testing.T) overwatch.Store, storetest.Options) {
+func conformanceOptions(index func(t *testing.T, dir string) string, bucket func(t *testing.T) blob.Bucket) (func(t *testing.T) overwatch.Store, storetest.Options) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	indexOf := map[string]string{}
+	bucketOf := map[string]blob.Bucket{}
 	openAt := func(t *testing.T, dir string) *store.Store {
-		s, err := store.Open(dir, store.Options{Logger: quiet, Index: indexOf[dir]})
+		s, err := store.Open(dir, store.Options{Logger: quiet, Index: indexOf[dir], Bucket: bucketOf[dir]})
 		require.NoError(t, err)
 		return s
 	}
 	open := func(t *testing.T) overwatch.Store {
 		dir := t.TempDir()
 		indexOf[dir] = index(t, dir)
+		if bucket != nil {
+			bucketOf[dir] = bucket(t)
+		}
 		return openAt(t, dir)
 	}
 	dirOf := func(s overwatch.Store) string { return s.(*store.Store).Dir() }
@@ -48,6 +55,12 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 				}
 				return nil
 			}))
+			if b := bucketOf[dir]; b != nil {
+				require.NoError(t, b.List(context.Background(), "", func(bi blob.Info) error {
+					out = append(out, bi.Key)
+					return nil
+				}))
+			}
 			return out
 		},
 		Reopen: func(t *testing.T, s overwatch.Store) overwatch.Store {
@@ -57,7 +70,7 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 		Rebuild: func(t *testing.T, s overwatch.Store) overwatch.Store {
 			require.NoError(t, s.Close())
 			dir := dirOf(s)
-			_, err := store.Rebuild(context.Background(), dir, store.Options{Logger: quiet, Index: indexOf[dir]})
+			_, err := store.Rebuild(context.Background(), dir, store.Options{Logger: quiet, Index: indexOf[dir], Bucket: bucketOf[dir]})
 			require.NoError(t, err)
 			return openAt(t, dir)
 		},
@@ -71,7 +84,7 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 }
 
 func TestConformanceSQLite(t *testing.T) {
-	open, opts := conformanceOptions(func(*testing.T, string) string { return "" })
+	open, opts := conformanceOptions(func(*testing.T, string) string { return "" }, nil)
 	storetest.Run(t, open, opts)
 }
 
@@ -79,6 +92,21 @@ func TestConformancePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL")
 	}
-	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) })
+	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, nil)
+	storetest.Run(t, open, opts)
+}
+
+// TestConformancePostgresS3 runs the suite with the snapshots on an S3
+// bucket (a versitygw server started by the test), one bucket per store.
+func TestConformancePostgresS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and S3")
+	}
+	srv := s3test.Start(t)
+	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, func(t *testing.T) blob.Bucket {
+		b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
+		require.NoError(t, err)
+		return b
+	})
 	storetest.Run(t, open, opts)
 }
