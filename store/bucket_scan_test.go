@@ -346,3 +346,52 @@ func TestBucketListOrderGroupsRuns(t *testing.T) {
 		assert.True(t, sort.StringsAreSorted(keys), "%v", keys)
 	})
 }
+
+// BenchmarkRebuildFromBucket rebuilds the index of 300 runs × 3
+// subsystems × 10 snapshots from a directory and from the same tree
+// copied to an S3 bucket (versitygw on loopback), side by side; dir-s and
+// s3-s are the medians of b.N rebuilds each:
+//
+//	go test ./store/ -run '^$' -bench RebuildFromBucket -benchtime 3x
+func BenchmarkRebuildFromBucket(b *testing.B) {
+	const runs = 300
+	srv := s3test.Start(b)
+	bucket, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(b), Access: srv.Access, Secret: srv.Secret, Insecure: true})
+	require.NoError(b, err)
+	tree := b.TempDir()
+	genTree(b, tree, runs, 10)
+	src := blob.Dir(tree)
+	var keys []string
+	require.NoError(b, src.List(context.Background(), "Run", func(bi blob.Info) error {
+		keys = append(keys, bi.Key)
+		return nil
+	}))
+	inParallel(len(keys), func(i int) {
+		rc, err := src.Open(context.Background(), keys[i], 0, -1)
+		if err == nil {
+			_, err = bucket.Put(context.Background(), keys[i], rc)
+			rc.Close()
+		}
+		if err != nil {
+			b.Error(err)
+		}
+	})
+	median := func(opts Options, dir string) time.Duration {
+		var times []time.Duration
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			st, err := Rebuild(context.Background(), dir, opts)
+			require.NoError(b, err)
+			times = append(times, time.Since(start))
+			require.Equal(b, runs, st.Runs)
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		return times[len(times)/2]
+	}
+	b.ResetTimer()
+	d := median(Options{Logger: quietLogger()}, tree)
+	s := median(Options{Logger: quietLogger(), Bucket: bucket}, b.TempDir())
+	b.ReportMetric(d.Seconds(), "dir-s")
+	b.ReportMetric(s.Seconds(), "s3-s")
+	b.Logf("%d objects: rebuild from the directory %v, from S3 %v (×%.1f)", len(keys), d, s, s.Seconds()/d.Seconds())
+}
