@@ -395,3 +395,18 @@ func BenchmarkRebuildFromBucket(b *testing.B) {
 	b.ReportMetric(s.Seconds(), "s3-s")
 	b.Logf("%d objects: rebuild from the directory %v, from S3 %v (×%.1f)", len(keys), d, s, s.Seconds()/d.Seconds())
 }
+
+// A writer of another host or of another data directory is taken as
+// alive; one of this directory (also in the identity form of earlier
+// versions, without the directory) is alive only while its file is locked.
+func TestWriterAliveAcrossDataDirs(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	host, _ := os.Hostname()
+	assert.True(t, writerAlive(dir, "elsewhere.example~1~ab"))
+	assert.True(t, writerAlive(dir, machineID(other)+"~1~ab"))
+	assert.False(t, writerAlive(dir, machineID(dir)+"~1~ab"))
+	assert.False(t, writerAlive(dir, OutName(host)+"~1~ab"), "an identity of earlier versions")
+	s := openTest(t, dir)
+	assert.True(t, writerAlive(dir, s.writer))
+	assert.True(t, strings.HasPrefix(s.writer, machineID(dir)+"~"))
+}

@@ -319,7 +319,10 @@ func (s *Store) releaseWriterLock() {
 // directory is taken as alive (its writer file cannot be seen from here,
 // so this Store must not reconcile for it).
 func writerAlive(dir, id string) bool {
-	if h, _, ok := strings.Cut(id, "~"); !ok || h != machineID(dir) {
+	host, _ := os.Hostname()
+	// "host~…" without the directory is the identity of earlier
+	// versions, whose writer files were in this directory too.
+	if h, _, ok := strings.Cut(id, "~"); !ok || h != machineID(dir) && h != OutName(host) {
 		return ok
 	}
 	p := filepath.Join(dir, locksDir, id)
