@@ -410,3 +410,45 @@ func TestWriterAliveAcrossDataDirs(t *testing.T) {
 	assert.True(t, writerAlive(dir, s.writer))
 	assert.True(t, strings.HasPrefix(s.writer, machineID(dir)+"~"))
 }
+
+// Processes with data directories of their own opening a new PostgreSQL
+// index on a bucket that already holds snapshots at once: one rebuilds,
+// the others find the index built (no unique-key conflicts of two
+// rebuilds filling one database).
+func TestBucketManyFirstOpensOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts S3 and PostgreSQL")
+	}
+	srv := s3test.Start(t)
+	b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
+	require.NoError(t, err)
+	for run := 1; run <= 20; run++ {
+		putObject(t, b, RunDir(run)+"/runInfo.yaml", "hltMode: C\n")
+		for _, sys := range []string{"EMC", "HLT"} {
+			putObject(t, b, snapshotDir(run, sys)+"/"+FormatMovedName(sys, time.Unix(1448384710+int64(run), 0), 0), "root")
+		}
+	}
+	opts := Options{Logger: quietLogger(), Bucket: b, Index: pgtest.Start(t), LockTimeout: time.Minute}
+	const n = 4
+	errs := make(chan error, n)
+	stores := make(chan *Store, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			s, err := Open(t.TempDir(), opts)
+			if err == nil {
+				stores <- s
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		assert.NoError(t, <-errs)
+	}
+	close(stores)
+	for s := range stores {
+		c, err := s.CountRuns(context.Background())
+		assert.NoError(t, err)
+		assert.Equal(t, 20, c)
+		require.NoError(t, s.Close())
+	}
+}

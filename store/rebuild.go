@@ -351,13 +351,34 @@ func rebuild(ctx context.Context, dir string, opts Options, onlyIfNeeded bool) (
 			return st, err
 		}
 		defer x.close()
+		built := false
 		err = x.tx(ctx, func(tx *sql.Tx) error {
+			// Processes with data directories of their own do not
+			// share the directory's locks: rebuilds of one database
+			// take turns on an advisory lock, and an Open finding the
+			// index built meanwhile by another has nothing to do.
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7710452)"); err != nil {
+				return fmt.Errorf("store: rebuild: lock the index: %w", err)
+			}
+			if onlyIfNeeded {
+				var v string
+				err := tx.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'schema'").Scan(&v)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("store: rebuild: %w", err)
+				}
+				if built = v == schemaVersion; built {
+					return nil
+				}
+			}
 			if err := x.truncate(ctx, tx); err != nil {
 				return err
 			}
 			st, err = fillIndex(ctx, x, tx, dir, opts, true)
 			return err
 		})
+		if err == nil && built {
+			return st, nil
+		}
 		if err != nil {
 			return st, err
 		}
