@@ -39,13 +39,20 @@ func (s *Store) DeleteSnapshot(ctx context.Context, ref overwatch.SnapshotRef) e
 // DeleteRun deletes a run: its index entries, then its folder (snapshots,
 // outputs, bundles, time slices). The folder's subsystems are marked
 // first, so that a crash before the folder is gone re-indexes what is left
-// (and the next prune deletes it again).
+// (and the next prune deletes it again). Outputs on a bucket other than
+// the data directory go first: their index rows, then every object of
+// the run under outputs/ (see outputs_bucket.go).
 func (s *Store) DeleteRun(ctx context.Context, run int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if run <= 0 {
 		return fmt.Errorf("store: delete run %d: not a run number", run)
+	}
+	if s.outBucket {
+		if err := s.deleteRunOutputs(ctx, run); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,12 +78,19 @@ func (s *Store) DeleteRun(ctx context.Context, run int) error {
 }
 
 // RunBytes returns the size on disk of a run's folder (snapshots and
-// outputs).
+// outputs), plus the size of its current outputs when they are on a
+// bucket other than the data directory.
 func (s *Store) RunBytes(ctx context.Context, run int) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var n int64
+	if s.outBucket {
+		var err error
+		if n, err = s.x.outputBytes(ctx, RunDir(run)+"/"); err != nil {
+			return 0, err
+		}
+	}
 	err := filepath.WalkDir(s.abs(RunDir(run)), func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
