@@ -18,7 +18,6 @@ import (
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/store/blob"
-	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
 	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,9 +32,7 @@ func TestBundleOnS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an S3 server")
 	}
-	srv := s3test.Start(t)
-	bk, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
-	require.NoError(t, err)
+	bk := s3test.Start(t).NewBlobBucket(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
 	open := func(opts store.Options) (*store.Store, string) {
@@ -83,6 +80,7 @@ func TestBundleOnS3(t *testing.T) {
 	sum := sha256.Sum256(whole)
 	assert.Equal(t, hex.EncodeToString(sum[:]), info.SHA256, "OutputInfo carries the bundle's SHA-256")
 	assert.Equal(t, int64(len(whole)), info.Size)
+	t.Logf("bundle of %d members, %d bytes", len(got.Index.Entries()), len(whole))
 
 	// The outputs are objects of the bucket, not files of the data directory.
 	versions := func() []string {

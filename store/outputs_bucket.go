@@ -54,6 +54,10 @@ import (
 // member after its bundle was replaced gets the new version's bytes,
 // which fail the member's hash, and reopens the bundle (package
 // store/bundle), exactly as with the rename of the directory layout.
+// (The alternative, readers that resolve the key once and read that
+// version by key, would need a version handle in overwatch.OutputRanger,
+// whose calls name an output by its ref only; the grace period keeps the
+// interfaces and the readers as they are.)
 //
 // DeleteRun drops the run's rows and deletes its objects; rebuild indexes
 // the newest object of each output path found by listing outputs/ and
@@ -270,12 +274,12 @@ func (s *Store) readOutputObject(ctx context.Context, rel string) ([]byte, error
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, row.Size+1))
-	if err != nil {
-		return nil, fmt.Errorf("store: read output %s: %w", rel, err)
+	b := make([]byte, row.Size)
+	if _, err := io.ReadFull(rc, b); err != nil {
+		return nil, fmt.Errorf("store: read output %s: object %s shorter than the %d bytes of the index: %w", rel, row.Key, row.Size, err)
 	}
-	if int64(len(b)) != row.Size {
-		return nil, fmt.Errorf("store: read output %s: object %s holds %d bytes, the index says %d", rel, row.Key, len(b), row.Size)
+	if n, _ := rc.Read(make([]byte, 1)); n > 0 {
+		return nil, fmt.Errorf("store: read output %s: object %s longer than the %d bytes of the index", rel, row.Key, row.Size)
 	}
 	return b, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/s3test"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
-	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
 	"github.com/overwatch-dqm/overwatch/store/bundle"
 )
 
@@ -28,10 +27,7 @@ func TestBundleMembersFromS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an S3 server")
 	}
-	srv := s3test.Start(t)
-	bk, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
-	require.NoError(t, err)
-	e := newEnvStore(t, store.Options{Bucket: bk})
+	e := newEnvStore(t, store.Options{Bucket: s3test.Start(t).NewBlobBucket(t)})
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
 	snap, names := putImageSnapshot(t, e, 500)

@@ -11,6 +11,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/pgtest"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/blob"
 	"github.com/overwatch-dqm/overwatch/store/storetest"
 	"github.com/stretchr/testify/require"
 )
@@ -19,17 +20,28 @@ import (
 // SQLite + directory and PostgreSQL + directory, with a second Store on
 // the same data standing for another process.
 
-func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *testing.T) overwatch.Store, storetest.Options) {
+// conformanceOptions opens stores on the index engine of index, with a
+// fresh bucket per store from newBucket (nil: the default, the data
+// directory); Files lists the data directory's files and the bucket's
+// objects (as "bucket:<key>").
+func conformanceOptions(index func(t *testing.T, dir string) string, newBucket func(t *testing.T) blob.Bucket) (func(t *testing.T) overwatch.Store, storetest.Options) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	indexOf := map[string]string{}
+	bucketOf := map[string]blob.Bucket{}
+	optsAt := func(dir string) store.Options {
+		return store.Options{Logger: quiet, Index: indexOf[dir], Bucket: bucketOf[dir]}
+	}
 	openAt := func(t *testing.T, dir string) *store.Store {
-		s, err := store.Open(dir, store.Options{Logger: quiet, Index: indexOf[dir]})
+		s, err := store.Open(dir, optsAt(dir))
 		require.NoError(t, err)
 		return s
 	}
 	open := func(t *testing.T) overwatch.Store {
 		dir := t.TempDir()
 		indexOf[dir] = index(t, dir)
+		if newBucket != nil {
+			bucketOf[dir] = newBucket(t)
+		}
 		return openAt(t, dir)
 	}
 	dirOf := func(s overwatch.Store) string { return s.(*store.Store).Dir() }
@@ -48,6 +60,12 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 				}
 				return nil
 			}))
+			if b := bucketOf[dir]; b != nil {
+				require.NoError(t, b.List(context.Background(), "", func(info blob.Info) error {
+					out = append(out, "bucket:"+info.Key)
+					return nil
+				}))
+			}
 			return out
 		},
 		Reopen: func(t *testing.T, s overwatch.Store) overwatch.Store {
@@ -57,7 +75,7 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 		Rebuild: func(t *testing.T, s overwatch.Store) overwatch.Store {
 			require.NoError(t, s.Close())
 			dir := dirOf(s)
-			_, err := store.Rebuild(context.Background(), dir, store.Options{Logger: quiet, Index: indexOf[dir]})
+			_, err := store.Rebuild(context.Background(), dir, optsAt(dir))
 			require.NoError(t, err)
 			return openAt(t, dir)
 		},
@@ -71,7 +89,7 @@ func conformanceOptions(index func(t *testing.T, dir string) string) (func(t *te
 }
 
 func TestConformanceSQLite(t *testing.T) {
-	open, opts := conformanceOptions(func(*testing.T, string) string { return "" })
+	open, opts := conformanceOptions(func(*testing.T, string) string { return "" }, nil)
 	storetest.Run(t, open, opts)
 }
 
@@ -79,6 +97,6 @@ func TestConformancePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL")
 	}
-	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) })
+	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, nil)
 	storetest.Run(t, open, opts)
 }

@@ -319,20 +319,7 @@ func (o Options) withDefaults() Options {
 // are given). At most one Options may be given.
 func Run(t *testing.T, open func(t *testing.T) overwatch.Store, opts ...Options) {
 	t.Helper()
-	if len(opts) > 1 {
-		t.Fatal("storetest.Run: at most one Options")
-	}
-	var o Options
-	if len(opts) == 1 {
-		o = opts[0]
-	}
-	su := &suite{open: open, o: o.withDefaults()}
-	if !slices.Contains(su.o.Subsystems, overwatch.HLTSubsystem) || !slices.Contains(su.o.Subsystems, "TPC") || slices.Contains(su.o.Subsystems, unconfigured) {
-		t.Fatalf("storetest.Run: Options.Subsystems %v must contain HLT and TPC and not %s", su.o.Subsystems, unconfigured)
-	}
-	for _, c := range checks {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, su) })
-	}
+	runChecks(t, "Run", "", open, opts)
 }
 
 // RunOutputs runs only the output checks of Run (the subtests named
@@ -340,16 +327,25 @@ func Run(t *testing.T, open func(t *testing.T) overwatch.Store, opts ...Options)
 // rest of its implementation does not use yet, or to check outputs alone.
 func RunOutputs(t *testing.T, open func(t *testing.T) overwatch.Store, opts ...Options) {
 	t.Helper()
+	runChecks(t, "RunOutputs", "Outputs/", open, opts)
+}
+
+// runChecks runs the checks whose names start with prefix.
+func runChecks(t *testing.T, fn, prefix string, open func(t *testing.T) overwatch.Store, opts []Options) {
+	t.Helper()
 	if len(opts) > 1 {
-		t.Fatal("storetest.RunOutputs: at most one Options")
+		t.Fatalf("storetest.%s: at most one Options", fn)
 	}
 	var o Options
 	if len(opts) == 1 {
 		o = opts[0]
 	}
 	su := &suite{open: open, o: o.withDefaults()}
+	if !slices.Contains(su.o.Subsystems, overwatch.HLTSubsystem) || !slices.Contains(su.o.Subsystems, "TPC") || slices.Contains(su.o.Subsystems, unconfigured) {
+		t.Fatalf("storetest.%s: Options.Subsystems %v must contain HLT and TPC and not %s", fn, su.o.Subsystems, unconfigured)
+	}
 	for _, c := range checks {
-		if strings.HasPrefix(c.name, "Outputs/") {
+		if strings.HasPrefix(c.name, prefix) {
 			t.Run(c.name, func(t *testing.T) { c.fn(t, su) })
 		}
 	}
