@@ -99,7 +99,8 @@ func TestOutputsBucketSweep(t *testing.T) {
 	srv := s3test.Start(t)
 	b := srv.NewBlobBucket(t)
 	withGrace(t, time.Hour, 0)
-	s := openOpts(t, t.TempDir(), Options{Logger: quietLogger(), Bucket: b})
+	dir := t.TempDir()
+	s := openOpts(t, dir, Options{Logger: quietLogger(), Bucket: b})
 	ctx := context.Background()
 	ref := overwatch.OutputRef{Run: 3, Subsystem: "EMC", Kind: overwatch.OutputBundle}
 	prefix := outputsDir + "/Run3/EMC/bundle.owb/"
@@ -140,6 +141,15 @@ func TestOutputsBucketSweep(t *testing.T) {
 	require.NoError(t, s.PutOutput(ctx, ref, []byte("end")))
 	s.outSweep.wg.Wait()
 	assert.LessOrEqual(t, len(objectsUnder(t, b, prefix)), 3, "superseded versions are swept as writes go on")
+
+	// A store that only reads (a web replica) sweeps what earlier
+	// sessions left when it opens.
+	require.NoError(t, s.Close())
+	time.Sleep(outputGrace + 200*time.Millisecond)
+	s2 := openOpts(t, dir, Options{Logger: quietLogger(), Bucket: b})
+	s2.outSweep.wg.Wait()
+	assert.Len(t, objectsUnder(t, b, prefix), 1, "the next Open swept the garbage")
+	assert.Equal(t, 0, garbageCount(t, s2))
 }
 
 // A writer killed between the object's put and the index update leaves

@@ -41,7 +41,9 @@ type Options struct {
 	// NoSyncOutputs skips the fsyncs of PutOutput. Outputs stay atomic
 	// (a crash of the process never leaves a half file) but a power loss
 	// may lose the newest ones; they can always be recomputed from the
-	// snapshots. Snapshots, trends and alarms are always synced.
+	// snapshots. Snapshots, trends and alarms are always synced. Outputs
+	// on a bucket other than the data directory are as durable as the
+	// bucket's puts, whatever this says.
 	NoSyncOutputs bool
 	// WatchBuffer is the channel capacity of each Watch subscriber
 	// (default 256); announcements to a full channel are dropped.
@@ -229,6 +231,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = s.x.close()
 		_ = unlockDir(s.lock)
 		return nil, err
+	}
+	if s.outBucket {
+		s.maybeSweepOutputs() // garbage left by earlier sessions
 	}
 	go s.poll()
 	if s.x.d.dollar {
