@@ -42,17 +42,8 @@ func TestCrashSafety(t *testing.T) {
 	total := 0
 	for k := 0; k < kills; k++ {
 		cmd := exec.Command(exe, "-dir", dir, "-seed", strconv.Itoa(k+1))
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		require.NoError(t, err, "helper did not start")
-		require.Equal(t, "ready\n", line)
 		delay := time.Duration(20+rng.IntN(300)) * time.Millisecond
-		time.Sleep(delay)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
+		killAfterReady(t, cmd, delay)
 
 		s, err := Open(dir, Options{Logger: quietLogger()})
 		require.NoError(t, err, "reopen after kill %d", k)

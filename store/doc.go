@@ -21,6 +21,7 @@
 //	  alarms/history.jsonl                    alarm-event journal (fired, resolved, acknowledged, silenced)
 //	  quarantine/…                           files rejected by Ingest or QuarantineSnapshot
 //	  documents/<kind>/<OutName(name)>/<version>.json   versioned documents (layouts, references, …), on the store's bucket
+//	  outputs/<output path>/<version>-<sha256>   every output above (bundles, images, views, slices, trending), on a bucket that is not the data directory
 //
 // <time> is the Europe/Zurich wall time Y_M_D_h_m_s, zero-padded when the
 // store writes it (unpadded names of the C++ receiver are read as well).
@@ -80,8 +81,21 @@
 // model (model.go) and layout.go.
 //
 // Snapshot files are kept through a blob.Bucket (Options.Bucket, default
-// blob.Dir of the data directory: the layout above). Outputs, journals and
-// alarm documents are files of the data directory.
+// blob.Dir of the data directory: the layout above). Outputs are files of
+// the data directory when the bucket is the data directory, replaced by
+// atomic rename; on another bucket (S3, XRootD/EOS) each output version is
+// an immutable object outputs/<output path>/<version>-<sha256>, where the
+// version is the write time in 19-digit Unix nanoseconds (past the
+// previous version's), and the index table outputs points at the current
+// one. A superseded version is deleted by a background sweep of a later
+// write once it has been superseded for a grace period (a minute), so
+// that a reader that resolved it (a bundle's index, then its members)
+// still reads it; a writer that dies between the object and the index
+// leaves an object recorded as garbage beforehand, swept the same way.
+// DeleteRun deletes a run's output objects; Rebuild indexes the newest
+// version of every output path on the bucket and leaves the older ones
+// to the sweep. Journals and alarm documents are files of the data
+// directory.
 //
 // Durability and crash safety: every file is written to a temporary file
 // in its final directory, fsynced, linked (never replacing another file)

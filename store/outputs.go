@@ -14,7 +14,8 @@ import (
 )
 
 // PutOutput writes an output atomically (see OutputPath for the layout),
-// replacing any previous one.
+// replacing any previous one: a file of the data directory renamed into
+// place, or a new object version on another bucket (outputs_bucket.go).
 func (s *Store) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -22,6 +23,9 @@ func (s *Store) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []b
 	rel, err := OutputPath(ref)
 	if err != nil {
 		return err
+	}
+	if s.outBucket {
+		return s.putOutputObject(ctx, rel, data)
 	}
 	// The folder is marked first, so that a crash during the write (a
 	// temporary file left) is repaired by the next Open; trending outputs
@@ -75,6 +79,9 @@ func (s *Store) Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	if s.outBucket {
+		return s.readOutputObject(ctx, rel)
+	}
 	b, err := os.ReadFile(s.abs(rel))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: output %s: %w", rel, overwatch.ErrNotFound)
@@ -86,7 +93,8 @@ func (s *Store) Output(ctx context.Context, ref overwatch.OutputRef) ([]byte, er
 }
 
 // OutputTime returns when an output was last written (its file's
-// modification time); the error wraps ErrNotFound when it is absent.
+// modification time, or its version on a bucket); the error wraps
+// ErrNotFound when it is absent.
 func (s *Store) OutputTime(ctx context.Context, ref overwatch.OutputRef) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, err
@@ -94,6 +102,13 @@ func (s *Store) OutputTime(ctx context.Context, ref overwatch.OutputRef) (time.T
 	rel, err := OutputPath(ref)
 	if err != nil {
 		return time.Time{}, err
+	}
+	if s.outBucket {
+		row, err := s.outputObject(ctx, rel)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.Unix(0, row.MTime), nil
 	}
 	fi, err := os.Stat(s.abs(rel))
 	if errors.Is(err, fs.ErrNotExist) {

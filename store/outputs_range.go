@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/overwatch-dqm/overwatch"
 )
@@ -15,8 +16,9 @@ var _ overwatch.OutputRanger = (*Store)(nil)
 
 // OpenOutput returns n bytes of an output from offset off (n < 0: to the
 // end of the file); the error wraps overwatch.ErrNotFound when it is
-// absent. Outputs are replaced by rename, so an open reader keeps reading
-// the version it opened.
+// absent. Outputs are replaced by rename, or by a new object version on a
+// bucket whose superseded object stays for a grace period, so an open
+// reader keeps reading the version it opened.
 func (s *Store) OpenOutput(ctx context.Context, ref overwatch.OutputRef, off, n int64) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -27,6 +29,10 @@ func (s *Store) OpenOutput(ctx context.Context, ref overwatch.OutputRef, off, n 
 	rel, err := OutputPath(ref)
 	if err != nil {
 		return nil, err
+	}
+	if s.outBucket {
+		rc, _, err := s.openOutputObject(ctx, rel, off, n)
+		return rc, err
 	}
 	f, err := os.Open(s.abs(rel))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -53,8 +59,10 @@ type sectionCloser struct {
 func (s *sectionCloser) Close() error { return s.f.Close() }
 
 // OutputInfo returns an output's size and modification time; the error
-// wraps overwatch.ErrNotFound when it is absent. SHA256 is empty: a local
-// file has no stored checksum, and computing one would read it whole.
+// wraps overwatch.ErrNotFound when it is absent. SHA256 is the content's
+// on a bucket (from the index); it is empty in the data directory: a
+// local file has no stored checksum, and computing one would read it
+// whole.
 func (s *Store) OutputInfo(ctx context.Context, ref overwatch.OutputRef) (overwatch.OutputInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return overwatch.OutputInfo{}, err
@@ -62,6 +70,13 @@ func (s *Store) OutputInfo(ctx context.Context, ref overwatch.OutputRef) (overwa
 	rel, err := OutputPath(ref)
 	if err != nil {
 		return overwatch.OutputInfo{}, err
+	}
+	if s.outBucket {
+		row, err := s.outputObject(ctx, rel)
+		if err != nil {
+			return overwatch.OutputInfo{}, err
+		}
+		return overwatch.OutputInfo{Size: row.Size, Time: time.Unix(0, row.MTime), SHA256: row.SHA256}, nil
 	}
 	fi, err := os.Stat(s.abs(rel))
 	if errors.Is(err, fs.ErrNotExist) {

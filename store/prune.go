@@ -40,13 +40,20 @@ func (s *Store) DeleteSnapshot(ctx context.Context, ref overwatch.SnapshotRef) e
 // bucket (when the bucket is not the data directory) and its folder
 // (snapshots, outputs, bundles, time slices). The folder's subsystems are marked
 // first, so that a crash before the folder is gone re-indexes what is left
-// (and the next prune deletes it again).
+// (and the next prune deletes it again). Outputs on a bucket other than
+// the data directory go first: their index rows, then every object of
+// the run under outputs/ (see outputs_bucket.go).
 func (s *Store) DeleteRun(ctx context.Context, run int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if run <= 0 {
 		return fmt.Errorf("store: delete run %d: not a run number", run)
+	}
+	if s.outBucket {
+		if err := s.deleteRunOutputs(ctx, run); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -99,6 +106,12 @@ func (s *Store) RunBytes(ctx context.Context, run int) (int64, error) {
 		return 0, err
 	}
 	var n int64
+	if s.outBucket {
+		var err error
+		if n, err = s.x.outputBytes(ctx, RunDir(run)+"/"); err != nil {
+			return 0, err
+		}
+	}
 	err := filepath.WalkDir(s.abs(RunDir(run)), func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {

@@ -482,6 +482,9 @@ func fillIndex(ctx context.Context, x *db, tx *sql.Tx, dir string, opts Options,
 	if st.Documents, err = syncDocuments(ctx, x, tx, bucket, opts); err != nil {
 		return st, err
 	}
+	if _, err := syncOutputs(ctx, x, tx, dir, bucket, opts); err != nil {
+		return st, err
+	}
 	if err := x.setMeta(ctx, tx, "schema", schemaVersion); err != nil {
 		return st, err
 	}

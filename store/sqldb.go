@@ -18,7 +18,7 @@ import (
 
 // schemaVersion is stored in the index; an index of another version is
 // rebuilt from the files on open.
-const schemaVersion = "overwatch-sql-1"
+const schemaVersion = "overwatch-sql-2"
 
 // sqliteFile is the SQLite index in the data directory.
 const sqliteFile = "overwatch.db"
@@ -103,6 +103,10 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS leases (
 	queue {text} NOT NULL, k {text} NOT NULL, holder {text} NOT NULL, token BIGINT NOT NULL, expires BIGINT NOT NULL,
 	PRIMARY KEY (queue, k)){clustered};
+CREATE TABLE IF NOT EXISTS outputs (
+	path {text} PRIMARY KEY, objkey {text} NOT NULL, size BIGINT NOT NULL, sha256 {text} NOT NULL, mtime BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS output_garbage (objkey {text} PRIMARY KEY, t BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS output_garbage_t ON output_garbage (t);
 `
 
 // addedColumns are the columns added to the schema's tables after they
@@ -117,7 +121,7 @@ var addedColumns = []struct{ table, column, decl string }{
 }
 
 // tables lists the tables of the schema (in dump and truncation order).
-var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events", "documents", "leases"}
+var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events", "documents", "leases", "outputs", "output_garbage"}
 
 func (d dialect) schema() string {
 	return strings.NewReplacer("{serial}", d.serial, "{text}", d.text, "{real}", d.real,

@@ -42,7 +42,9 @@ type Options struct {
 	// NoSyncOutputs skips the fsyncs of PutOutput. Outputs stay atomic
 	// (a crash of the process never leaves a half file) but a power loss
 	// may lose the newest ones; they can always be recomputed from the
-	// snapshots. Snapshots, trends and alarms are always synced.
+	// snapshots. Snapshots, trends and alarms are always synced. Outputs
+	// on a bucket other than the data directory are as durable as the
+	// bucket's puts, whatever this says.
 	NoSyncOutputs bool
 	// WatchBuffer is the channel capacity of each Watch subscriber
 	// (default 256); announcements to a full channel are dropped.
@@ -65,13 +67,17 @@ type Options struct {
 	// "host=… dbname=…"; keep passwords out of command lines and
 	// configuration files: use the environment).
 	Index string
-	// Bucket keeps the snapshot files and their sidecars (runInfo.yaml,
-	// subsystemInfo.yaml) (default blob.Dir of the data directory: the
-	// original Run<N>/<SYS>/… layout). Rebuild and reconciliation list
-	// it (a DirBucket is scanned as a directory), QuarantineSnapshot moves
-	// snapshots to its quarantine/ keys, DeleteSnapshot, DeleteRun and
-	// RunBytes act on it, and Ingest stores through it. Outputs, journals
-	// and alarm documents stay in the data directory.
+	// Bucket keeps the snapshot files, the documents and, when it is not
+	// the data directory itself, the processing outputs (default blob.Dir
+	// of the data directory: the original Run<N>/<SYS>/… layout, where
+	// outputs are files replaced by atomic rename). On another bucket (S3,
+	// XRootD/EOS) every output version is an immutable object
+	// outputs/<OutputPath>/<version>-<sha256> that an index row points at;
+	// superseded versions are deleted a grace period later, DeleteRun
+	// deletes a run's outputs, and Rebuild indexes the newest version of
+	// each output found on the bucket. Journals and alarm documents stay
+	// in the data directory, and Rebuild (of snapshots), reconciliation,
+	// Ingest and QuarantineSnapshot read the directory.
 	Bucket blob.Bucket
 	// PollInterval is how often a Store looks for snapshots indexed by
 	// other processes, to announce them to its watchers (default 200 ms).
@@ -120,7 +126,10 @@ type Store struct {
 	writer     string   // identity of this Store in crash markers and announcements
 	subsystems []string
 
-	bucket blob.Bucket // snapshot files
+	bucket blob.Bucket // snapshot files, and outputs when outBucket
+
+	outBucket bool          // outputs are objects of bucket (outputs_bucket.go), not files of dir
+	outSweep  outputSweeper // background deletion of superseded output objects
 
 	mu       sync.Mutex              // guards the maps below
 	reserved map[string]map[int]bool // sequence numbers being written, per folder and second
@@ -181,6 +190,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.bucket == nil {
 		s.bucket = blob.Dir(dir)
 	}
+	s.outBucket = outputsOnBucket(dir, s.bucket)
 	sort.Strings(s.subsystems)
 	for attempt := 0; ; attempt++ {
 		if s.lock, err = lockDir(dir, false, opts.LockTimeout); err != nil {
@@ -222,6 +232,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = s.x.close()
 		_ = unlockDir(s.lock)
 		return nil, err
+	}
+	if s.outBucket {
+		s.maybeSweepOutputs() // garbage left by earlier sessions
 	}
 	go s.poll()
 	if s.x.d.dollar {
@@ -411,6 +424,7 @@ func (s *Store) Close() error {
 	}
 	s.watchMu.Unlock()
 	<-s.polled
+	s.outSweep.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, err := s.x.w.ExecContext(context.Background(), s.x.d.q("DELETE FROM dirty WHERE writer = ?"), s.writer)

@@ -56,8 +56,15 @@ type envOpt func(*Config)
 
 func newEnv(t testing.TB, opts ...envOpt) *testEnv {
 	t.Helper()
+	return newEnvStore(t, store.Options{NoSyncOutputs: true}, opts...)
+}
+
+// newEnvStore is newEnv on a store opened with so (its logger discards).
+func newEnvStore(t testing.TB, so store.Options, opts ...envOpt) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(dir, store.Options{NoSyncOutputs: true, Logger: slog.New(slog.DiscardHandler)})
+	so.Logger = slog.New(slog.DiscardHandler)
+	st, err := store.Open(dir, so)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	users, err := OpenUsers(UsersPath(dir))

@@ -22,20 +22,27 @@ import (
 // SQLite + directory and PostgreSQL + directory, with a second Store on
 // the same data standing for another process.
 
-func conformanceOptions(index func(t *testing.T, dir string) string, bucket func(t *testing.T) blob.Bucket) (func(t *testing.T) overwatch.Store, storetest.Options) {
+// conformanceOptions opens stores on the index engine of index, with a
+// fresh bucket per store from newBucket (nil: the default, the data
+// directory); Files lists the data directory's files and the bucket's
+// objects (as "bucket:<key>").
+func conformanceOptions(index func(t *testing.T, dir string) string, newBucket func(t *testing.T) blob.Bucket) (func(t *testing.T) overwatch.Store, storetest.Options) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	indexOf := map[string]string{}
 	bucketOf := map[string]blob.Bucket{}
+	optsAt := func(dir string) store.Options {
+		return store.Options{Logger: quiet, Index: indexOf[dir], Bucket: bucketOf[dir]}
+	}
 	openAt := func(t *testing.T, dir string) *store.Store {
-		s, err := store.Open(dir, store.Options{Logger: quiet, Index: indexOf[dir], Bucket: bucketOf[dir]})
+		s, err := store.Open(dir, optsAt(dir))
 		require.NoError(t, err)
 		return s
 	}
 	open := func(t *testing.T) overwatch.Store {
 		dir := t.TempDir()
 		indexOf[dir] = index(t, dir)
-		if bucket != nil {
-			bucketOf[dir] = bucket(t)
+		if newBucket != nil {
+			bucketOf[dir] = newBucket(t)
 		}
 		return openAt(t, dir)
 	}
@@ -56,8 +63,8 @@ func conformanceOptions(index func(t *testing.T, dir string) string, bucket func
 				return nil
 			}))
 			if b := bucketOf[dir]; b != nil {
-				require.NoError(t, b.List(context.Background(), "", func(bi blob.Info) error {
-					out = append(out, bi.Key)
+				require.NoError(t, b.List(context.Background(), "", func(info blob.Info) error {
+					out = append(out, "bucket:"+info.Key)
 					return nil
 				}))
 			}
@@ -70,7 +77,7 @@ func conformanceOptions(index func(t *testing.T, dir string) string, bucket func
 		Rebuild: func(t *testing.T, s overwatch.Store) overwatch.Store {
 			require.NoError(t, s.Close())
 			dir := dirOf(s)
-			_, err := store.Rebuild(context.Background(), dir, store.Options{Logger: quiet, Index: indexOf[dir], Bucket: bucketOf[dir]})
+			_, err := store.Rebuild(context.Background(), dir, optsAt(dir))
 			require.NoError(t, err)
 			return openAt(t, dir)
 		},
@@ -95,7 +102,6 @@ func TestConformancePostgres(t *testing.T) {
 	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, nil)
 	storetest.Run(t, open, opts)
 }
-
 // TestConformancePostgresS3 runs the suite with the snapshots on an S3
 // bucket (a versitygw server started by the test), one bucket per store.
 func TestConformancePostgresS3(t *testing.T) {

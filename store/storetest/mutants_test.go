@@ -41,6 +41,10 @@ var mutants = []struct {
 	{"rebuild-loses-trends", "Rebuild"},
 	{"reopen-loses-alarms", "Reopen"},
 	{"second-is-separate", "Shared/Visible"},
+	{"output-range-from-start", "Outputs/Ranged"},
+	{"output-absent-unwrapped", "Outputs/Absent"},
+	{"prune-keeps-outputs", "Outputs/Prune"},
+	{"rebuild-loses-outputs", "Outputs/Rebuild"},
 }
 
 // mutant wraps the directory store, breaking what kind says.
@@ -134,6 +138,30 @@ func (m *mutant) PutOutput(ctx context.Context, ref overwatch.OutputRef, data []
 	return m.Store.PutOutput(m.ctx(ctx), ref, data)
 }
 
+func (m *mutant) OpenOutput(ctx context.Context, ref overwatch.OutputRef, off, n int64) (io.ReadCloser, error) {
+	if m.kind == "output-range-from-start" {
+		off = 0
+	}
+	return m.Store.(overwatch.OutputRanger).OpenOutput(m.ctx(ctx), ref, off, n)
+}
+
+func (m *mutant) OutputInfo(ctx context.Context, ref overwatch.OutputRef) (overwatch.OutputInfo, error) {
+	info, err := m.Store.(overwatch.OutputRanger).OutputInfo(m.ctx(ctx), ref)
+	if err != nil && m.kind == "output-absent-unwrapped" {
+		err = errors.New(err.Error())
+	}
+	return info, err
+}
+
+func (m *mutant) DeleteRun(ctx context.Context, run int) error {
+	if m.kind == "prune-keeps-outputs" {
+		return nil
+	}
+	return m.Store.(interface {
+		DeleteRun(context.Context, int) error
+	}).DeleteRun(m.ctx(ctx), run)
+}
+
 // ctx is the context the mutant passes on.
 func (m *mutant) ctx(ctx context.Context) context.Context {
 	if m.kind == "context-ignored" {
@@ -187,6 +215,11 @@ func TestMutantChild(t *testing.T) {
 		opts.Rebuild = func(t *testing.T, s overwatch.Store) overwatch.Store {
 			dir := dirOf(t, s)
 			require.NoError(t, os.RemoveAll(filepath.Join(dir, "trending")))
+			return rebuildDir(t, s)
+		}
+	case "rebuild-loses-outputs":
+		opts.Rebuild = func(t *testing.T, s overwatch.Store) overwatch.Store {
+			require.NoError(t, os.RemoveAll(filepath.Join(dirOf(t, s), "Run12")))
 			return rebuildDir(t, s)
 		}
 	case "reopen-loses-alarms":

@@ -103,6 +103,30 @@
 //   - (Outputs/Invalid) refs that name no valid output (subsystem "..",
 //     json without name, view with a name, slice kind without slice, a
 //     slice key "../x", unknown kind, negative run) are rejected.
+//   - (Outputs/Ranged; skipped when the store does not implement
+//     overwatch.OutputRanger) a 300 KiB bundle: OpenOutput reads it whole,
+//     any range, a range past the end cut at the end, nothing at or past
+//     the end or for n = 0, and refuses a negative offset; OutputInfo
+//     gives its size, OutputTime's time and, when not empty, its SHA-256;
+//     a reader opened before a replacement reads the old version whole,
+//     new readers the new one, whose time does not go back and whose
+//     SHA-256 differs.
+//   - (Outputs/Absent) Output, OutputTime, OpenOutput and OutputInfo of
+//     outputs never written (next to written ones of another run or
+//     subsystem) wrap overwatch.ErrNotFound.
+//   - (Outputs/Concurrent) writers of one output on one store and, with
+//     Options.Second, on two, end with one whole version of those written
+//     (Output, ranged reads and OutputInfo agree); a later write replaces
+//     it for every store.
+//   - (Outputs/Prune; skipped without a DeleteRun(ctx, run) method, the
+//     retention side of a store) deleting a run makes its outputs (replaced
+//     ones, slices, bundles) absent, keeps those of other runs (Run80 next
+//     to Run8) and trending, leaves no blob of the run (Options.Files),
+//     and its outputs can be written again.
+//   - (Outputs/Rebuild; with Options.Rebuild) outputs written and replaced
+//     several times read back with the same content, OutputTime and
+//     OutputInfo from the rebuilt index; the rebuild changes no blob, and
+//     a replacement after it moves OutputTime forward.
 //
 // Trends (overwatch.TrendStore):
 //   - (Trends/Query) TrendPoints by subsystem, trend, run and inclusive
@@ -295,8 +319,22 @@ func (o Options) withDefaults() Options {
 // are given). At most one Options may be given.
 func Run(t *testing.T, open func(t *testing.T) overwatch.Store, opts ...Options) {
 	t.Helper()
+	runChecks(t, "Run", "", open, opts)
+}
+
+// RunOutputs runs only the output checks of Run (the subtests named
+// Outputs/…), for a store whose outputs live on a blob backend that the
+// rest of its implementation does not use yet, or to check outputs alone.
+func RunOutputs(t *testing.T, open func(t *testing.T) overwatch.Store, opts ...Options) {
+	t.Helper()
+	runChecks(t, "RunOutputs", "Outputs/", open, opts)
+}
+
+// runChecks runs the checks whose names start with prefix.
+func runChecks(t *testing.T, fn, prefix string, open func(t *testing.T) overwatch.Store, opts []Options) {
+	t.Helper()
 	if len(opts) > 1 {
-		t.Fatal("storetest.Run: at most one Options")
+		t.Fatalf("storetest.%s: at most one Options", fn)
 	}
 	var o Options
 	if len(opts) == 1 {
@@ -304,10 +342,12 @@ func Run(t *testing.T, open func(t *testing.T) overwatch.Store, opts ...Options)
 	}
 	su := &suite{open: open, o: o.withDefaults()}
 	if !slices.Contains(su.o.Subsystems, overwatch.HLTSubsystem) || !slices.Contains(su.o.Subsystems, "TPC") || slices.Contains(su.o.Subsystems, unconfigured) {
-		t.Fatalf("storetest.Run: Options.Subsystems %v must contain HLT and TPC and not %s", su.o.Subsystems, unconfigured)
+		t.Fatalf("storetest.%s: Options.Subsystems %v must contain HLT and TPC and not %s", fn, su.o.Subsystems, unconfigured)
 	}
 	for _, c := range checks {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, su) })
+		if strings.HasPrefix(c.name, prefix) {
+			t.Run(c.name, func(t *testing.T) { c.fn(t, su) })
+		}
 	}
 }
 
@@ -339,6 +379,11 @@ var checks = []check{
 	{"Outputs/Replace", testOutputReplace},
 	{"Outputs/AtomicReplace", testOutputAtomicReplace},
 	{"Outputs/Invalid", testOutputInvalid},
+	{"Outputs/Ranged", testOutputRanged},
+	{"Outputs/Absent", testOutputAbsent},
+	{"Outputs/Concurrent", testOutputConcurrent},
+	{"Outputs/Prune", testOutputPrune},
+	{"Outputs/Rebuild", testOutputRebuild},
 	{"Trends/Query", testTrendQuery},
 	{"Trends/Idempotent", testTrendIdempotent},
 	{"Trends/Values", testTrendValues},
