@@ -411,7 +411,8 @@ func TestParseSegmentKey(t *testing.T) {
 
 // BenchmarkTrendAppend appends one snapshot's trend points (20 points of
 // one subsystem) per operation, to the journal file of the data directory
-// and to segments on S3, on SQLite.
+// and to segments on S3 (compactions after every compactEvery appends
+// included), on SQLite.
 func BenchmarkTrendAppend(b *testing.B) {
 	run := func(b *testing.B, opts Options) {
 		s, err := Open(b.TempDir(), opts)
@@ -430,9 +431,7 @@ func BenchmarkTrendAppend(b *testing.B) {
 			}
 		}
 	}
+	srv := s3test.Start(b)
 	b.Run("dir", func(b *testing.B) { run(b, Options{Logger: quietLogger()}) })
-	b.Run("s3", func(b *testing.B) {
-		srv := s3test.Start(b)
-		run(b, Options{Logger: quietLogger(), Bucket: newS3Bucket(b, srv)})
-	})
+	b.Run("s3", func(b *testing.B) { run(b, Options{Logger: quietLogger(), Bucket: newS3Bucket(b, srv)}) })
 }
