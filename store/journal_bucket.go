@@ -462,16 +462,11 @@ func needsCompaction(h head) bool { return h.next-h.base-1 > compactEvery }
 func (s *Store) putTrendSegments(ctx context.Context, bySys map[string][]trendLine, systems []string) error {
 	bodies := make(map[string][]byte, len(systems))
 	for _, sys := range systems {
-		var buf bytes.Buffer
-		for _, l := range bySys[sys] {
-			b, err := json.Marshal(l)
-			if err != nil {
-				return fmt.Errorf("store: encode trend point: %w", err)
-			}
-			buf.Write(b)
-			buf.WriteByte('\n')
+		b, err := encodeLines(bySys[sys])
+		if err != nil {
+			return fmt.Errorf("store: encode trend points: %w", err)
 		}
-		bodies[sys] = buf.Bytes()
+		bodies[sys] = b
 	}
 	var due []string
 	err := s.x.tx(ctx, func(tx *sql.Tx) error {
@@ -513,31 +508,41 @@ func (s *Store) putTrendSegments(ctx context.Context, bySys map[string][]trendLi
 	return nil
 }
 
+// encodeLines encodes values as JSON lines: the body of a segment.
+func encodeLines[T any](values []T) ([]byte, error) {
+	var buf bytes.Buffer
+	for _, v := range values {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
+}
+
+// alarmSegmentLines are the lines of the alarm segment of one write: its
+// events, then the record.
+func alarmSegmentLines(doc []byte, events [][]byte) []alarmSegLine {
+	out := make([]alarmSegLine, 0, len(events)+1)
+	for _, l := range events {
+		out = append(out, alarmSegLine{Event: l})
+	}
+	return append(out, alarmSegLine{Alarm: doc})
+}
+
 // writeAlarmSegment is writeAlarm on a bucket: the record (encoded as doc)
 // and the event lines are one segment of the alarm journal, indexed in tx.
 // It reports whether the journal is due for compaction.
 func (s *Store) writeAlarmSegment(ctx context.Context, tx *sql.Tx, a overwatch.AlarmRecord, doc []byte, events []overwatch.AlarmEvent, lines [][]byte) (bool, error) {
-	var buf bytes.Buffer
-	enc := func(sl alarmSegLine) error {
-		b, err := json.Marshal(sl)
-		if err != nil {
-			return fmt.Errorf("store: encode alarm %q: %w", a.ID, err)
-		}
-		buf.Write(b)
-		buf.WriteByte('\n')
-		return nil
-	}
-	for _, l := range lines {
-		if err := enc(alarmSegLine{Event: l}); err != nil {
-			return false, err
-		}
-	}
-	if err := enc(alarmSegLine{Alarm: doc}); err != nil {
-		return false, err
+	body, err := encodeLines(alarmSegmentLines(doc, lines))
+	if err != nil {
+		return false, fmt.Errorf("store: encode alarm %q: %w", a.ID, err)
 	}
 	ap := newJournalAppliers(s.x, tx)
 	defer ap.close()
-	h, err := s.appendSegment(ctx, tx, ap, alarmSegmentsDir, buf.Bytes())
+	h, err := s.appendSegment(ctx, tx, ap, alarmSegmentsDir, body)
 	if err != nil {
 		return false, err
 	}
@@ -665,24 +670,33 @@ func (s *Store) reconcileBucketJournals(ctx context.Context, tx *sql.Tx) error {
 		if err != nil {
 			return err
 		}
-		for {
-			_, err := s.bucket.Stat(ctx, segmentKey(prefix, h.next))
-			if errors.Is(err, blob.ErrNotExist) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("store: stat journal segment: %w", err)
-			}
-			before := h.next
-			if err := s.repairSegment(ctx, tx, ap, prefix, &h); err != nil {
-				return err
-			}
-			if h.next == before {
-				break // an unfinished compaction's base, deleted
-			}
+		if err := s.repairOrphans(ctx, tx, ap, prefix, &h); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// repairOrphans repairs (repairSegment) the segments numbered from h.next
+// on, under the journal's lock: left by writers that died before their
+// commit.
+func (s *Store) repairOrphans(ctx context.Context, tx *sql.Tx, ap *journalAppliers, prefix string, h *head) error {
+	for {
+		_, err := s.bucket.Stat(ctx, segmentKey(prefix, h.next))
+		if errors.Is(err, blob.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("store: stat journal segment: %w", err)
+		}
+		before := h.next
+		if err := s.repairSegment(ctx, tx, ap, prefix, h); err != nil {
+			return err
+		}
+		if h.next == before {
+			return nil // an unfinished compaction's base, deleted
+		}
+	}
 }
 
 // compactJournal replaces the segments of the journal prefix by one base
@@ -703,17 +717,8 @@ func (s *Store) compactJournal(ctx context.Context, prefix string, cut time.Time
 		}
 		ap := newJournalAppliers(s.x, tx)
 		defer ap.close()
-		for {
-			_, err := s.bucket.Stat(ctx, segmentKey(prefix, h.next))
-			if errors.Is(err, blob.ErrNotExist) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("store: stat journal segment: %w", err)
-			}
-			if err := s.repairSegment(ctx, tx, ap, prefix, &h); err != nil {
-				return err
-			}
+		if err := s.repairOrphans(ctx, tx, ap, prefix, &h); err != nil {
+			return err
 		}
 		if sys != "" && !cut.IsZero() {
 			if deleted, err = s.x.deleteTrendsBefore(ctx, tx, sys, cut); err != nil {
@@ -742,7 +747,7 @@ func (s *Store) compactJournal(ctx context.Context, prefix string, cut time.Time
 				return bw.WriteByte('\n')
 			})
 		} else {
-			err = s.x.alarmSegmentLines(ctx, tx, bw)
+			err = s.x.writeAlarmBase(ctx, tx, bw)
 		}
 		if err == nil {
 			err = bw.Flush()
@@ -791,11 +796,11 @@ func (s *Store) deleteSegmentsBefore(ctx context.Context, prefix string, base in
 	}
 }
 
-// alarmSegmentLines writes every alarm event and record of the index as
+// writeAlarmBase writes every alarm event and record of the index as
 // lines of an alarm segment: the events in the order they were indexed
 // (so that a rebuild numbers them in the same order, which orders events
 // of the same time), then the records by ID.
-func (x *db) alarmSegmentLines(ctx context.Context, e execer, w *bufio.Writer) error {
+func (x *db) writeAlarmBase(ctx context.Context, e execer, w *bufio.Writer) error {
 	for _, q := range []struct {
 		query string
 		wrap  func(doc []byte) alarmSegLine

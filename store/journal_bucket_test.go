@@ -186,33 +186,23 @@ func putOrphan(t *testing.T, s *Store, prefix string, body string) int64 {
 }
 
 func trendSegment(t *testing.T, lines ...trendLine) string {
-	var b strings.Builder
-	for _, l := range lines {
-		enc, err := json.Marshal(l)
-		require.NoError(t, err)
-		b.Write(enc)
-		b.WriteByte('\n')
-	}
-	return b.String()
+	b, err := encodeLines(lines)
+	require.NoError(t, err)
+	return string(b)
 }
 
 func alarmSegment(t *testing.T, a overwatch.AlarmRecord, events ...overwatch.AlarmEvent) string {
-	var b strings.Builder
+	var lines [][]byte
 	for _, e := range events {
 		line, err := json.Marshal(e)
 		require.NoError(t, err)
-		enc, err := json.Marshal(alarmSegLine{Event: line})
-		require.NoError(t, err)
-		b.Write(enc)
-		b.WriteByte('\n')
+		lines = append(lines, line)
 	}
 	doc, err := json.Marshal(a)
 	require.NoError(t, err)
-	enc, err := json.Marshal(alarmSegLine{Alarm: doc})
+	b, err := encodeLines(alarmSegmentLines(doc, lines))
 	require.NoError(t, err)
-	b.Write(enc)
-	b.WriteByte('\n')
-	return b.String()
+	return string(b)
 }
 
 func trendValue(t *testing.T, s *Store, sys, trend string) []float64 {
