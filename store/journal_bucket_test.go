@@ -1,13 +1,18 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"log/slog"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +20,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/pgtest"
 	"github.com/overwatch-dqm/overwatch/internal/s3test"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"github.com/overwatch-dqm/overwatch/internal/xrdtest"
 	"github.com/overwatch-dqm/overwatch/store/blob"
 	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
@@ -424,4 +430,99 @@ func BenchmarkTrendAppend(b *testing.B) {
 	srv := s3test.Start(b)
 	b.Run("dir", func(b *testing.B) { run(b, Options{Logger: quietLogger()}) })
 	b.Run("s3", func(b *testing.B) { run(b, Options{Logger: quietLogger(), Bucket: newS3Bucket(b, srv)}) })
+}
+
+// Environment of the writer process of TestBucketJournalsSurviveSIGKILL.
+const (
+	envKillWriter = "OVERWATCH_TEST_JOURNAL_WRITER" // its data directory
+	envKillIndex  = "OVERWATCH_TEST_JOURNAL_INDEX"
+	envKillS3     = "OVERWATCH_TEST_JOURNAL_S3" // endpoint bucket access secret
+)
+
+// TestBucketJournalsSurviveSIGKILL runs a writer process on PostgreSQL +
+// S3 (its own data directory, as on another machine) that appends trend
+// points and updates an alarm as fast as it can, and SIGKILLs it at
+// random moments, several times. After each kill a Store opened in
+// another data directory repairs what the writer left: the index equals
+// a rebuild from the bucket, the trend points are 0…n without a gap, and
+// the alarm's counter equals its number of events.
+func TestBucketJournalsSurviveSIGKILL(t *testing.T) {
+	if os.Getenv(envKillWriter) != "" {
+		killWriter(t)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and S3, kills a writer process")
+	}
+	srv := s3test.Start(t)
+	name := srv.NewBucket(t)
+	bucket, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: name, Access: srv.Access, Secret: srv.Secret, Insecure: true})
+	require.NoError(t, err)
+	dsn := pgtest.Start(t)
+	opts := Options{Logger: quietLogger(), Index: dsn, Bucket: bucket}
+	ctx := context.Background()
+	for k := 0; k < 4; k++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBucketJournalsSurviveSIGKILL$")
+		cmd.Env = append(os.Environ(), envKillWriter+"="+t.TempDir(), envKillIndex+"="+dsn,
+			envKillS3+"="+strings.Join([]string{srv.Endpoint, name, srv.Access, srv.Secret}, " "))
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		cmd.Stderr = os.Stderr
+		require.NoError(t, cmd.Start())
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		require.NoError(t, err, "writer did not start")
+		require.Equal(t, "ready\n", line)
+		delay := time.Duration(100+rand.IntN(400)) * time.Millisecond
+		time.Sleep(delay)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+
+		var logs syncbuf.Buffer
+		o := opts
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		s, err := Open(t.TempDir(), o)
+		require.NoError(t, err, "open after kill %d", k)
+		repaired := strings.Count(logs.String(), "left unindexed")
+		require.NoError(t, s.Verify(ctx), "after kill %d (after %v)", k, delay)
+		v := trendValue(t, s, "EMC", "n")
+		require.NotEmpty(t, v, "kill %d: nothing written in %v", k, delay)
+		for i, x := range v {
+			require.Equal(t, float64(i), x, "kill %d: point %d", k, i)
+		}
+		rec, err := s.Alarm(ctx, "EMC/n/count")
+		require.NoError(t, err)
+		evs, err := s.AlarmEvents(ctx, overwatch.AlarmEventQuery{AlarmID: "EMC/n/count"})
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprint(len(evs)), rec.Message, "kill %d: one event per update", k)
+		t.Logf("kill %d after %v: %d points, %d alarm updates, %d segments of the killed writer indexed by Open", k, delay, len(v), len(evs), repaired)
+		require.NoError(t, s.Close())
+	}
+}
+
+// killWriter is the writer process: point n of trend EMC/n has value n
+// (continuing from the index), and every round increments the counter
+// of alarm EMC/n/count with one event.
+func killWriter(t *testing.T) {
+	f := strings.Fields(os.Getenv(envKillS3))
+	require.Len(t, f, 4)
+	bucket, err := s3blob.New(s3blob.Config{Endpoint: f[0], Bucket: f[1], Access: f[2], Secret: f[3], Insecure: true})
+	require.NoError(t, err)
+	s, err := Open(os.Getenv(envKillWriter), Options{Logger: quietLogger(), Index: os.Getenv(envKillIndex), Bucket: bucket})
+	require.NoError(t, err)
+	ctx := context.Background()
+	t0 := time.Unix(1448384710, 0)
+	next := len(trendValue(t, s, "EMC", "n"))
+	fmt.Println("ready")
+	for i := next; ; i++ {
+		require.NoError(t, s.PutTrendPoints(ctx, []overwatch.TrendPoint{{Subsystem: "EMC", Trend: "n", Run: 1, Time: t0.Add(time.Duration(i) * time.Second), Value: float64(i)}}))
+		_, err := s.UpdateAlarm(ctx, "EMC/n/count", func(r *overwatch.AlarmRecord, exists bool) ([]overwatch.AlarmEvent, error) {
+			n := 0
+			if exists {
+				fmt.Sscan(r.Message, &n)
+			}
+			r.Subsystem, r.Trend, r.Alarm, r.State, r.Message = "EMC", "n", "count", overwatch.AlarmFiring, fmt.Sprint(n+1)
+			return []overwatch.AlarmEvent{{Kind: overwatch.AlarmEventFired, Run: 1, Time: t0.Add(time.Duration(n) * time.Second), Message: r.Message}}, nil
+		})
+		require.NoError(t, err)
+	}
 }
