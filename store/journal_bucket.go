@@ -43,7 +43,10 @@ import (
 // segment numbered next that the index does not cover: the next writer's
 // put of that number fails (put-if-absent), so it indexes the dead
 // writer's segment first and takes the following number; Open does the
-// same for every journal whose listing goes past its next.
+// same for every journal whose listing goes past its next. So a write
+// whose segment was put is never lost, even when its transaction fails
+// afterwards (a crash, a lost connection): it is applied by the repair,
+// at most later.
 //
 // Growth is bounded by compaction: a base segment (first line
 // {"base":true}) holds the whole state of its journal as the index has it
