@@ -20,7 +20,10 @@ import (
 // stores the record, so the index and the documents agree; Open re-reads
 // the documents. Alarm events are appended to the journal
 // alarms/history.jsonl (fsynced) inside the same transaction; the index
-// records how far the journal is indexed, like the trend journals.
+// records how far the journal is indexed, like the trend journals. On a
+// bucket that is not the data directory, each alarm write is instead one
+// segment of the alarm journal on the bucket, holding the record and the
+// events (journal_bucket.go).
 
 func alarmFile(id string) string { return OutName(id) + ".json" }
 
@@ -50,25 +53,37 @@ func (s *Store) PutAlarm(ctx context.Context, a overwatch.AlarmRecord) error {
 	}
 	s.alarmMu.Lock()
 	defer s.alarmMu.Unlock()
-	return s.x.tx(ctx, func(tx *sql.Tx) error {
+	due := false
+	err := s.x.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.x.lockAlarm(ctx, tx, a.ID); err != nil {
 			return err
 		}
-		return s.writeAlarm(ctx, tx, a, nil)
+		var err error
+		due, err = s.writeAlarm(ctx, tx, a, nil)
+		return err
 	})
+	if err == nil {
+		s.compactAlarmsIfDue(ctx, due)
+	}
+	return err
 }
 
 // writeAlarm writes the document and the index row of a, and appends and
-// indexes events, inside tx.
-func (s *Store) writeAlarm(ctx context.Context, tx *sql.Tx, a overwatch.AlarmRecord, events []overwatch.AlarmEvent) error {
+// indexes events, inside tx. On a bucket (journalsOnBucket) the record and
+// the events are one segment of the alarm journal, and due reports that
+// the journal should be compacted once tx is committed.
+func (s *Store) writeAlarm(ctx context.Context, tx *sql.Tx, a overwatch.AlarmRecord, events []overwatch.AlarmEvent) (due bool, _ error) {
 	b, err := json.Marshal(a)
 	if err != nil {
-		return fmt.Errorf("store: encode alarm %q: %w", a.ID, err)
+		return false, fmt.Errorf("store: encode alarm %q: %w", a.ID, err)
 	}
-	if err := fsio.Mkdirs(s.dir, alarmsDir); err != nil {
-		return err
+	onBucket := s.journalsOnBucket()
+	if !onBucket {
+		if err := fsio.Mkdirs(s.dir, alarmsDir); err != nil {
+			return false, err
+		}
 	}
-	if len(events) > 0 {
+	if len(events) > 0 || onBucket {
 		lines := make([][]byte, 0, len(events))
 		for i := range events {
 			e := &events[i]
@@ -83,17 +98,20 @@ func (s *Store) writeAlarm(ctx context.Context, tx *sql.Tx, a overwatch.AlarmRec
 				e.Alarm = a.Alarm
 			}
 			if e.Time.IsZero() {
-				return fmt.Errorf("store: alarm %q: event %q without a time", a.ID, e.Kind)
+				return false, fmt.Errorf("store: alarm %q: event %q without a time", a.ID, e.Kind)
 			}
 			l, err := json.Marshal(e)
 			if err != nil {
-				return fmt.Errorf("store: encode alarm event: %w", err)
+				return false, fmt.Errorf("store: encode alarm event: %w", err)
 			}
 			lines = append(lines, l)
 		}
+		if onBucket {
+			return s.writeAlarmSegment(ctx, tx, a, b, events, lines)
+		}
 		j, err := openLockedJournal(filepath.Join(s.abs(alarmsDir), alarmEventsJournal))
 		if err != nil {
-			return err
+			return false, err
 		}
 		defer j.Close()
 		var before int64
@@ -102,33 +120,33 @@ func (s *Store) writeAlarm(ctx context.Context, tx *sql.Tx, a overwatch.AlarmRec
 		}
 		end, err := appendLocked(j.f, j.p, !j.exists, lines)
 		if err != nil {
-			return err
+			return false, err
 		}
 		// Lines before ours that the index does not cover were appended by
 		// a writer that died before its transaction committed: index them
 		// (and ours) now, or the offset we record would pass over them.
 		off, err := s.x.offset(ctx, tx, alarmEventsRel())
 		if err != nil {
-			return err
+			return false, err
 		}
 		if off < before {
 			if _, err := replayAlarmEvents(ctx, s.x, tx, s.dir, s.opts, false); err != nil {
-				return err
+				return false, err
 			}
 		}
 		for i, e := range events {
 			if err := s.x.putAlarmEvent(ctx, tx, e, lines[i]); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if err := s.x.putOffset(ctx, tx, alarmEventsRel(), end); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := fsio.WriteAtomic(s.abs(alarmsDir), alarmFile(a.ID), b, true); err != nil {
-		return err
+		return false, err
 	}
-	return s.x.putAlarm(ctx, tx, a, b)
+	return false, s.x.putAlarm(ctx, tx, a, b)
 }
 
 // UpdateAlarm reads alarm id, lets fn change it and stores the record
@@ -149,6 +167,7 @@ func (s *Store) UpdateAlarm(ctx context.Context, id string, fn func(a *overwatch
 	s.alarmMu.Lock()
 	defer s.alarmMu.Unlock()
 	var out overwatch.AlarmRecord
+	due := false
 	err := s.x.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.x.lockAlarm(ctx, tx, id); err != nil {
 			return err
@@ -160,6 +179,7 @@ func (s *Store) UpdateAlarm(ctx context.Context, id string, fn func(a *overwatch
 		if !exists {
 			a = overwatch.AlarmRecord{ID: id}
 		}
+		old := a
 		events, err := fn(&a, exists)
 		if err != nil {
 			return err
@@ -171,12 +191,19 @@ func (s *Store) UpdateAlarm(ctx context.Context, id string, fn func(a *overwatch
 			out = a // fn left an unknown alarm alone: nothing is created
 			return nil
 		}
-		if err := s.writeAlarm(ctx, tx, a, events); err != nil {
+		if exists && len(events) == 0 && a == old && s.journalsOnBucket() {
+			out = a // nothing changed: no segment on the bucket
+			return nil
+		}
+		if due, err = s.writeAlarm(ctx, tx, a, events); err != nil {
 			return err
 		}
 		out = a
 		return nil
 	})
+	if err == nil {
+		s.compactAlarmsIfDue(ctx, due)
+	}
 	return out, err
 }
 

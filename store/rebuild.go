@@ -470,14 +470,8 @@ func fillIndex(ctx context.Context, x *db, tx *sql.Tx, dir string, opts Options,
 	if err != nil {
 		return st, err
 	}
-	if st.TrendPoints, err = replayAllTrends(ctx, x, tx, dir, opts, true); err != nil {
-		return st, fmt.Errorf("store: rebuild: %w", err)
-	}
-	if st.Alarms, err = syncAlarms(ctx, x, tx, dir, opts, clean); err != nil {
-		return st, fmt.Errorf("store: rebuild: %w", err)
-	}
-	if st.AlarmEvents, err = replayAlarmEvents(ctx, x, tx, dir, opts, true); err != nil {
-		return st, fmt.Errorf("store: rebuild: %w", err)
+	if err := fillJournals(ctx, x, tx, dir, opts, clean, &st); err != nil {
+		return st, err
 	}
 	if st.Documents, err = syncDocuments(ctx, x, tx, bucket, opts); err != nil {
 		return st, err
@@ -596,14 +590,7 @@ func (s *Store) reconcile(ctx context.Context) error {
 				return fmt.Errorf("store: clear crash marker: %w", err)
 			}
 		}
-		if _, err := replayAllTrends(ctx, s.x, tx, s.dir, s.opts, false); err != nil {
-			return err
-		}
-		if _, err := syncAlarms(ctx, s.x, tx, s.dir, s.opts, true); err != nil {
-			return err
-		}
-		_, err = replayAlarmEvents(ctx, s.x, tx, s.dir, s.opts, false)
-		return err
+		return s.reconcileJournals(ctx, tx)
 	})
 }
 

@@ -89,6 +89,7 @@ CREATE TABLE IF NOT EXISTS trend_points (
 CREATE INDEX IF NOT EXISTS trend_points_t ON trend_points (t);
 CREATE TABLE IF NOT EXISTS trend_names (sys {text} NOT NULL, trend {text} NOT NULL, PRIMARY KEY (sys, trend)){clustered};
 CREATE TABLE IF NOT EXISTS journals (path {text} PRIMARY KEY, off BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal_heads (prefix {text} PRIMARY KEY, next BIGINT NOT NULL, base BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS alarms (
 	id {text} PRIMARY KEY, sys {text} NOT NULL, trend {text} NOT NULL, state {text} NOT NULL, doc {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS alarm_events (
@@ -121,7 +122,7 @@ var addedColumns = []struct{ table, column, decl string }{
 }
 
 // tables lists the tables of the schema (in dump and truncation order).
-var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "alarms", "alarm_events", "documents", "leases", "outputs", "output_garbage"}
+var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "journal_heads", "alarms", "alarm_events", "documents", "leases", "outputs", "output_garbage"}
 
 func (d dialect) schema() string {
 	return strings.NewReplacer("{serial}", d.serial, "{text}", d.text, "{real}", d.real,

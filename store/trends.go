@@ -14,7 +14,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -29,7 +28,8 @@ import (
 // indexed, so Open re-indexes whatever a crash left behind, and Rebuild
 // replays the journals from the start (the last line for a point wins).
 // A line torn by a crash is skipped and terminated before the next
-// append.
+// append. On a bucket that is not the data directory the journals are
+// segments on the bucket instead (journal_bucket.go).
 const trendJournal = "points.jsonl"
 
 // jfloat is a float64 whose JSON form also represents NaN and ±Inf (as
@@ -120,15 +120,14 @@ func (s *Store) PutTrendPoints(ctx context.Context, pts []overwatch.TrendPoint) 
 	}
 	s.trendMu.Lock()
 	defer s.trendMu.Unlock()
+	if s.journalsOnBucket() {
+		return s.putTrendSegments(ctx, bySys, sortedKeys(bySys))
+	}
 	// Each journal stays locked until its lines are indexed, so that a
 	// compaction or prune (by any process) that holds the lock sees every
 	// line of the journal in the index. Locks are taken in subsystem
 	// order: two writers never wait for each other in a cycle.
-	systems := make([]string, 0, len(bySys))
-	for sys := range bySys {
-		systems = append(systems, sys)
-	}
-	sort.Strings(systems)
+	systems := sortedKeys(bySys)
 	offsets := map[string]int64{}
 	before := map[string]int64{} // each journal's size before our lines
 	paths := map[string]string{}
@@ -461,6 +460,9 @@ func (s *Store) PruneTrends(ctx context.Context, before time.Time) (int, error) 
 	}
 	s.trendMu.Lock()
 	defer s.trendMu.Unlock()
+	if s.journalsOnBucket() {
+		return s.pruneBucketTrends(ctx, before)
+	}
 	ents, err := os.ReadDir(s.abs(trendingDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("store: prune trends: %w", err)
@@ -514,18 +516,8 @@ func (s *Store) pruneJournal(ctx context.Context, sys string, before time.Time) 
 			return err
 		}
 		if !before.IsZero() {
-			res, err := tx.ExecContext(ctx, s.x.d.q("DELETE FROM trend_points WHERE sys = ? AND t < ?"), sys, before.UnixNano())
-			if err != nil {
-				return fmt.Errorf("store: prune trend points of %s: %w", sys, err)
-			}
-			n, _ := res.RowsAffected()
-			deleted = int(n)
-			if deleted > 0 {
-				// A trend whose every point is gone is no longer listed.
-				if _, err := tx.ExecContext(ctx, s.x.d.q(`DELETE FROM trend_names WHERE sys = ? AND NOT EXISTS
-					(SELECT 1 FROM trend_points p WHERE p.sys = trend_names.sys AND p.trend = trend_names.trend)`), sys); err != nil {
-					return fmt.Errorf("store: prune trend names of %s: %w", sys, err)
-				}
+			if deleted, err = s.x.deleteTrendsBefore(ctx, tx, sys, before); err != nil {
+				return err
 			}
 		}
 		var buf bytes.Buffer
@@ -555,4 +547,23 @@ func (s *Store) pruneJournal(ctx context.Context, sys string, before time.Time) 
 		return 0, fmt.Errorf("store: prune trends of %s: %w", sys, err)
 	}
 	return deleted, nil
+}
+
+// deleteTrendsBefore deletes the points of sys older than before, and the
+// names of the trends left without points; it returns how many points it
+// deleted.
+func (x *db) deleteTrendsBefore(ctx context.Context, tx *sql.Tx, sys string, before time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, x.d.q("DELETE FROM trend_points WHERE sys = ? AND t < ?"), sys, before.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune trend points of %s: %w", sys, err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		// A trend whose every point is gone is no longer listed.
+		if _, err := tx.ExecContext(ctx, x.d.q(`DELETE FROM trend_names WHERE sys = ? AND NOT EXISTS
+			(SELECT 1 FROM trend_points p WHERE p.sys = trend_names.sys AND p.trend = trend_names.trend)`), sys); err != nil {
+			return 0, fmt.Errorf("store: prune trend names of %s: %w", sys, err)
+		}
+	}
+	return int(n), nil
 }

@@ -11,9 +11,11 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/pgtest"
 	"github.com/overwatch-dqm/overwatch/internal/s3test"
+	"github.com/overwatch-dqm/overwatch/internal/xrdtest"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/store/blob"
 	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
+	"github.com/overwatch-dqm/overwatch/store/blob/xrdblob"
 	"github.com/overwatch-dqm/overwatch/store/storetest"
 	"github.com/stretchr/testify/require"
 )
@@ -81,6 +83,11 @@ func conformanceOptions(index func(t *testing.T, dir string) string, newBucket f
 			require.NoError(t, err)
 			return openAt(t, dir)
 		},
+		// The second store shares the data directory too: outputs are
+		// still files of the data directory, whatever the bucket (the
+		// store package's TestBucketJournals* open stores on PostgreSQL
+		// with a data directory each, sharing only the index and the
+		// bucket).
 		Second:             func(t *testing.T, s overwatch.Store) overwatch.Store { return openAt(t, dirOf(s)) },
 		RebuildLosesOrigin: true,
 		AlarmHistory:       true,
@@ -102,17 +109,49 @@ func TestConformancePostgres(t *testing.T) {
 	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, nil)
 	storetest.Run(t, open, opts)
 }
-// TestConformancePostgresS3 runs the suite with the snapshots on an S3
-// bucket (a versitygw server started by the test), one bucket per store.
-func TestConformancePostgresS3(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts PostgreSQL and S3")
-	}
+
+// s3Buckets starts an S3 server for the test and returns a maker of new
+// empty buckets on it.
+func s3Buckets(t *testing.T) func(t *testing.T) blob.Bucket {
 	srv := s3test.Start(t)
-	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, func(t *testing.T) blob.Bucket {
+	return func(t *testing.T) blob.Bucket {
 		b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
 		require.NoError(t, err)
 		return b
-	})
+	}
+}
+
+// xrdBuckets starts an XRootD server for the test and returns a maker of
+// new empty buckets (directories) on it.
+func xrdBuckets(t *testing.T) func(t *testing.T) blob.Bucket {
+	srv := xrdtest.Start(t)
+	return func(t *testing.T) blob.Bucket {
+		b, err := xrdblob.New(xrdblob.Config{Addr: srv.Addr, Root: srv.NewDir(t) + "/overwatch"})
+		require.NoError(t, err)
+		return b
+	}
+}
+
+func TestConformanceSQLiteS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an S3 server")
+	}
+	open, opts := conformanceOptions(func(*testing.T, string) string { return "" }, s3Buckets(t))
+	storetest.Run(t, open, opts)
+}
+
+func TestConformancePostgresS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and an S3 server")
+	}
+	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, s3Buckets(t))
+	storetest.Run(t, open, opts)
+}
+
+func TestConformanceSQLiteXRootD(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an XRootD server")
+	}
+	open, opts := conformanceOptions(func(*testing.T, string) string { return "" }, xrdBuckets(t))
 	storetest.Run(t, open, opts)
 }
