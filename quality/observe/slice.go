@@ -108,7 +108,7 @@ func (ob *Observer) CheckSlice(ctx context.Context, sys string, run int, hists m
 	}
 	// A reference that cannot be read is said in the panels (errors
 	// ignored here): the slice is still shown.
-	info, qs, _, _, _ := ob.runSuite(ctx, s, sys, run, names, hists, bad)
+	info, qs, worst, _, _ := ob.runSuite(ctx, s, sys, run, names, hists, bad)
 	if len(thresholds) > 0 {
 		for n, lines := range info {
 			info[n] = append(lines, overwatch.InfoItem{Label: ThresholdsLabel, Value: thresholdText(thresholds)})
@@ -118,6 +118,9 @@ func (ob *Observer) CheckSlice(ctx context.Context, sys string, run int, hists m
 		return info, overwatch.QualityNull, "", nil
 	}
 	q, reason := s.Aggregate(qs)
+	if len(worst) > 0 {
+		reason += ": " + strings.Join(worst, "; ")
+	}
 	return info, q, reason, nil
 }
 
