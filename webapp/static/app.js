@@ -380,8 +380,8 @@ function wireSliceDialog() {
   open.addEventListener('click', () => dlg.showModal());
   const by = document.getElementById('slice-by');
   const showBy = () => { // from/to, or the number of last events
-    for (const l of form.querySelectorAll('.slice-range')) l.hidden = by.value === 'lastEvents';
-    for (const l of form.querySelectorAll('.slice-last')) l.hidden = by.value !== 'lastEvents';
+    for (const l of form.querySelectorAll('.slice-range')) l.style.display = by.value === 'lastEvents' ? 'none' : '';
+    for (const l of form.querySelectorAll('.slice-last')) l.style.display = by.value !== 'lastEvents' ? 'none' : '';
   };
   by?.addEventListener('change', showBy);
   if (by) showBy();
