@@ -536,6 +536,10 @@ type plotBlock struct {
 	Masked   string
 }
 
+// shortRun is the run length under which the slice form offers a window
+// in seconds by default.
+const shortRun = 5 * time.Minute
+
 type optionField struct {
 	overwatch.OptionSpec
 	Value string
@@ -773,6 +777,12 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 	}
 	if d.Slice != nil {
 		d.SliceWindow = windowOf(d.Slice)
+	} else if secs := si.End.Sub(si.Start).Seconds(); secs > 0 && secs < shortRun.Seconds() {
+		// A short run (the demo's last seconds): a window in whole minutes
+		// cannot cut it, one in seconds can.
+		d.SliceWindow = sliceWindow{By: timeslice.BySeconds, To: math.Max(1, math.Ceil(secs))}
+	} else {
+		d.SliceWindow = sliceWindow{By: timeslice.ByMinutes, To: d.RunLength}
 	}
 	d.Thresholds = a.thresholdFields(sys, d.Slice)
 	group, hist := q.Get("group"), q.Get("hist")
