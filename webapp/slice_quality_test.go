@@ -120,6 +120,11 @@ func TestSliceAPIEventsAndThresholds(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, page)
 	assert.Contains(t, page, "seconds 10 – 45")
 
+	// The form of this 60-second run offers a window in seconds.
+	resp, page = c.get("/run/510/EMC")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, `<option value="seconds" selected>`)
+
 	// Bad requests: 400 with the reason, nothing computed.
 	for body, want := range map[string]string{
 		`{"run":510,"subsystem":"EMC","by":"lastEvents","last":0}`:                           "positive number",
