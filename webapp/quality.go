@@ -286,17 +286,7 @@ func (a *App) referencesPost(w http.ResponseWriter, r *http.Request, _ httproute
 		return errorf(http.StatusBadRequest, "invalid form: %v", err)
 	}
 	f := r.PostForm
-	num := func(k string) (int, error) {
-		v := strings.TrimSpace(f.Get(k))
-		if v == "" {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, errorf(http.StatusBadRequest, "%s=%q is not a number", k, v)
-		}
-		return n, nil
-	}
+	num := func(k string) (int, error) { return intField(f, k) }
 	var req referenceRequest
 	var err error
 	req.Subsystem, req.Comment = strings.TrimSpace(f.Get("subsystem")), f.Get("comment")
@@ -324,6 +314,20 @@ func (a *App) referencesPost(w http.ResponseWriter, r *http.Request, _ httproute
 	}
 	http.Redirect(w, r, "/references?sys="+url.QueryEscape(ref.Subsystem), http.StatusSeeOther)
 	return nil
+}
+
+// intField reads an integer form or query field (0 when empty; a 400
+// when it is not a number).
+func intField(v url.Values, k string) (int, error) {
+	s := strings.TrimSpace(v.Get(k))
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, errorf(http.StatusBadRequest, "%s=%q is not a number", k, s)
+	}
+	return n, nil
 }
 
 // --- quality flags ---

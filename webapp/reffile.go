@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
@@ -32,17 +31,7 @@ func (a *App) apiReferenceUpload(w http.ResponseWriter, r *http.Request, _ httpr
 		return err
 	}
 	q := r.URL.Query()
-	num := func(k string) (int, error) {
-		v := strings.TrimSpace(q.Get(k))
-		if v == "" {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, errorf(http.StatusBadRequest, "%s=%q is not a number", k, v)
-		}
-		return n, nil
-	}
+	num := func(k string) (int, error) { return intField(q, k) }
 	req := referenceRequest{Subsystem: q.Get("sys"), Comment: q.Get("comment"), FileName: q.Get("name")}
 	if req.FileName == "" {
 		req.FileName = "reference.root"
