@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -162,4 +163,49 @@ func TestServiceEventsOnROOTSnapshots(t *testing.T) {
 	_, err = svc.Submit(ctx, timeslice.Request{Run: 310, Subsystem: "RTS", FromMinute: 1, ToMinute: 2})
 	assert.ErrorIs(t, err, timeslice.ErrEmptyWindow, "minutes cannot cut a 15 s run")
 	assert.Contains(t, err.Error(), "span 15 s")
+}
+
+// TestServiceEventCountsRecorded: the first window by events on a run
+// decodes each snapshot once to count its events; later ones read the
+// recorded counts, which costs less than half of it (a ratio in the same run,
+// median of 5).
+func TestServiceEventCountsRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing test skipped in -short mode")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"RTS"}, Logger: log, NoSyncOutputs: true})
+	require.NoError(t, err)
+	defer st.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	const n = 60
+	for k := 0; k < n; k++ {
+		m := ow.MustNewHist(ow.ClassTH2F, "RTSmap", "", ow.NewAxis(100, 0, 100), ow.NewAxis(100, 0, 100))
+		for i := range m.Contents {
+			m.Contents[i] = float64((i*7 + k) % 13)
+		}
+		ev := ow.MustNewHist(ow.ClassTH1D, "RTSnEvents", "", ow.NewAxis(1, 0, 1))
+		ev.Contents[1] = float64(100 * k)
+		b, err := ow.EncodeFile([]ow.Entry{{Key: "RTSmap", Object: m}, {Key: "RTSnEvents", Object: ev}})
+		require.NoError(t, err)
+		_, err = st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 320, Subsystem: "RTS", Mode: ow.ModeCompress, Time: start.Add(time.Duration(k) * time.Minute), Origin: "test"}, bytes.NewReader(b))
+		require.NoError(t, err)
+	}
+	svc := timeslice.NewService(st, nopRenderer{}, timeslice.ServiceOptions{Logger: log})
+	defer svc.Close()
+	submit := func(last float64) time.Duration {
+		t0 := time.Now()
+		_, err := svc.Submit(ctx, timeslice.Request{Run: 320, Subsystem: "RTS", LastEvents: last})
+		require.NoError(t, err)
+		return time.Since(t0)
+	}
+	first := submit(1000)
+	var again []time.Duration
+	for i := 0; i < 5; i++ {
+		again = append(again, submit(float64(2000+100*i)))
+	}
+	slices.Sort(again)
+	t.Logf("first window by events over %d snapshots: %v; later ones (median of 5): %v", n, first, again[2])
+	assert.Greater(t, first, 2*again[2], "later windows read the recorded counts")
 }
