@@ -105,6 +105,13 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.metrics.watchDispatcher(d.disp)
 	}
 	acc := cfg.Processing.Accumulation() // recorded by the receivers; the default for snapshots without one
+	// The checks of time slices: the configured ones, with the slice's
+	// thresholds, references and confirmed bad channels, recording nothing.
+	sliceChecks, err := observe.New(observe.Options{Configs: cfg.Quality,
+		References: observe.NewStoreReferences(d.st, bundle.NewOutputs(d.st), 0), BadChannels: d.st})
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Processing.Enabled {
 		d.trends, err = trending.NewManager(d.st, cfg.Trending, d.disp, log.With("component", "trending"))
 		if err != nil {
@@ -125,7 +132,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.handoff = processing.NewHandoff(2 * len(cfg.HLT.Receivers))
 		d.proc = processing.New(d.st, processing.Options{
 			Logger: log, Observer: d.metrics.observe(checks), DefaultAccumulation: acc, ScanInterval: cfg.Processing.Scan,
-			PNG: cfg.Processing.PNG, Handoff: d.handoff,
+			PNG: cfg.Processing.PNG, Handoff: d.handoff, SliceChecks: sliceChecks,
 		})
 		d.metrics.watchProcessor(d.proc)
 	}
@@ -192,10 +199,10 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		}
 		renderer := d.proc
 		if renderer == nil {
-			renderer = processing.New(d.st, processing.Options{Logger: log, DefaultAccumulation: acc})
+			renderer = processing.New(d.st, processing.Options{Logger: log, DefaultAccumulation: acc, SliceChecks: sliceChecks})
 		}
-		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc, Leases: d.st})
-		wc.Slices = d.slices
+		d.slices = timeslice.NewService(d.st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc, Leases: d.st, Checks: sliceChecks})
+		wc.Slices, wc.Thresholds = d.slices, sliceChecks
 		if d.app, err = webapp.New(wc); err != nil {
 			return nil, err
 		}

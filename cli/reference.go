@@ -5,16 +5,20 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/quality"
+	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/store"
 )
 
 func init() {
 	register(&command{name: "reference set", summary: "declare the reference run of a subsystem for a run range (recorded with who, when and why)", run: runReferenceSet})
+	register(&command{name: "reference upload", summary: "store a ROOT file as the reference of a subsystem for a run range (validated; recorded with who, when and why)", run: runReferenceUpload})
 	register(&command{name: "reference rm", summary: "remove a reference declaration (kept in its history)", run: runReferenceRm})
 	register(&command{name: "reference list", summary: "list the reference declarations, and which applies to a run", run: runReferenceList})
 	register(&command{name: "reference history", summary: "list every version of a reference declaration", run: runReferenceHistory})
@@ -87,23 +91,67 @@ func runReferenceSet(ctx context.Context, e *env, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	d, err := r.Document()
-	if err != nil {
-		return err
-	}
-	// Replace the declaration as read now; another writer between the
-	// read and the write makes it a conflict, never a lost update.
-	var prev int64
-	if cur, err := st.Document(ctx, quality.ReferenceKind, r.Name(), 0); err == nil {
-		prev = cur.Version
-	} else if !errors.Is(err, overwatch.ErrNotFound) {
-		return err
-	}
-	stored, err := st.PutDocument(ctx, d, prev)
+	stored, err := putReference(ctx, st, r)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "reference %s: run %d (version %d, by %s)\n", r.Name(), r.Run, stored.Version, stored.Author)
+	return nil
+}
+
+// putReference writes a declaration over the one read now; another writer
+// between the read and the write makes it a conflict, never a lost update.
+func putReference(ctx context.Context, st overwatch.DocumentStore, r quality.Reference) (overwatch.Document, error) {
+	d, err := r.Document()
+	if err != nil {
+		return overwatch.Document{}, err
+	}
+	var prev int64
+	if cur, err := st.Document(ctx, quality.ReferenceKind, r.Name(), 0); err == nil {
+		prev = cur.Version
+	} else if !errors.Is(err, overwatch.ErrNotFound) {
+		return overwatch.Document{}, err
+	}
+	return st.PutDocument(ctx, d, prev)
+}
+
+func runReferenceUpload(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "reference upload", "--data DIR --sys EMC --runs FIRST-LAST --file REF.root [--comment TEXT] [--author NAME]")
+	f := newReferenceFlags(fs, e, true)
+	file := fs.String("file", "", "the reference ROOT `file`")
+	st, err := f.open(e, fs, args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r, err := f.target()
+	if err != nil {
+		return err
+	}
+	if *file == "" {
+		return fmt.Errorf("%w: --file is required", errUsage)
+	}
+	info, err := os.Stat(*file)
+	if err != nil {
+		return err
+	}
+	if info.Size() > quality.MaxReferenceFile {
+		return fmt.Errorf("%s: %d bytes, a reference file has at most %d", *file, info.Size(), quality.MaxReferenceFile)
+	}
+	data, err := os.ReadFile(*file)
+	if err != nil {
+		return err
+	}
+	rf, err := observe.UploadReferenceFile(ctx, st, r.Subsystem, filepath.Base(*file), data, *f.author)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *file, err)
+	}
+	r.File, r.FileName, r.Comment, r.Author = rf.ID, rf.Name, *f.comment, *f.author
+	stored, err := putReference(ctx, st, r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "reference %s: file %s (%d histograms, %s; version %d, by %s)\n", r.Name(), rf.Name, rf.Hists, rf.ID, stored.Version, stored.Author)
 	return nil
 }
 
@@ -164,14 +212,14 @@ func runReferenceList(ctx context.Context, e *env, args []string) error {
 		if *f.sys != "" && r.Subsystem != *f.sys {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Subsystem, r.Range(), r.Run, r.Version, r.Author, r.Time.UTC().Format("2006-01-02 15:04:05Z"), oneLine(r.Comment))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Subsystem, r.Range(), r.Source(), r.Version, r.Author, r.Time.UTC().Format("2006-01-02 15:04:05Z"), oneLine(r.Comment))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if *run != 0 {
 		if r, ok := quality.ResolveReference(refs, *f.sys, *run); ok {
-			fmt.Fprintf(e.stdout, "run %d of %s: reference run %d (%s)\n", *run, *f.sys, r.Run, r.Name())
+			fmt.Fprintf(e.stdout, "run %d of %s: reference %s (%s)\n", *run, *f.sys, r.Source(), r.Name())
 		} else {
 			fmt.Fprintf(e.stdout, "run %d of %s: no reference declared\n", *run, *f.sys)
 		}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/quality"
+	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/webapp"
 )
@@ -56,7 +59,7 @@ func TestReferenceCommands(t *testing.T) {
 
 	code, out = run("reference", "list", "--sys", "EMC", "--run", "120")
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "EMC        100-200  100        2        carla")
+	assert.Contains(t, out, "EMC        100-200  run 100    2        carla")
 	assert.Contains(t, out, "155-")
 	assert.Contains(t, out, "run 120 of EMC: reference run 100 (EMC/100-200)")
 	_, out = run("reference", "list", "--sys", "EMC", "--run", "170")
@@ -169,4 +172,48 @@ func TestBadChannelCommands(t *testing.T) {
 	assert.Contains(t, out, "not in the EMC bad-channel list")
 	code, _ = run("badchannels", "confirm", "--sys", "EMC", "--hist", "map")
 	assert.Equal(t, 2, code)
+}
+
+// TestReferenceUpload: a ROOT file uploaded by the CLI becomes the
+// subsystem's reference for its range, is resolved with who set it, and
+// gives the checks their reference histogram; a file that is not ROOT is
+// refused with a clear message and nothing is stored.
+func TestReferenceUpload(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	h := overwatch.MustNewHist("TH1F", "hAmp", "amplitude", overwatch.NewAxis(4, 0, 4))
+	h.Contents[2], h.Entries = 7, 7
+	good, err := overwatch.EncodeFile([]overwatch.Entry{{Key: "hAmp", Object: h}})
+	require.NoError(t, err)
+	goodPath, badPath := filepath.Join(dir, "emc-ref.root"), filepath.Join(dir, "notes.root")
+	require.NoError(t, os.WriteFile(goodPath, good, 0o644))
+	require.NoError(t, os.WriteFile(badPath, []byte("this is not a ROOT file, but it is long enough"), 0o644))
+	run := func(args ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+		code := runMain(ctx, e, append(args, "--data", dir))
+		return code, stdout.String() + stderr.String()
+	}
+	code, out := run("reference", "upload", "--sys", "EMC", "--runs", "300-", "--file", badPath, "--author", "erin")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "not a ROOT file")
+	code, out = run("reference", "upload", "--sys", "EMC", "--runs", "300-", "--file", goodPath, "--author", "erin", "--comment", "from the test beam")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "reference EMC/300-: file emc-ref.root (1 histograms, "+quality.ReferenceFileID(good))
+	_, out = run("reference", "list", "--sys", "EMC", "--run", "310")
+	assert.Contains(t, out, "run 310 of EMC: reference file emc-ref.root ("+quality.ReferenceFileID(good)[:12]+") (EMC/300-)")
+	assert.Contains(t, out, "erin")
+
+	st, err := store.Open(dir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer st.Close()
+	files, err := st.Documents(ctx, quality.ReferenceFileKind)
+	require.NoError(t, err)
+	assert.Len(t, files, 1, "the good file only")
+	refs := observe.NewStoreReferences(st, st, 0)
+	got, about, err := refs.Reference(ctx, "EMC", 310, "hAmp")
+	require.NoError(t, err)
+	require.NotNil(t, got, about)
+	assert.Equal(t, 7.0, got.Contents[2])
+	assert.Contains(t, about, "file emc-ref.root")
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/httpserve"
 	"github.com/overwatch-dqm/overwatch/processing"
+	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/store"
+	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"github.com/overwatch-dqm/overwatch/webapp"
 )
@@ -117,10 +119,16 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		if *resetMode {
 			acc = overwatch.Reset
 		}
-		renderer := processing.New(st, processing.Options{Logger: log, DefaultAccumulation: acc})
-		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc, Leases: st})
+		// The detectors' checks (this command reads no configuration), with
+		// the slice's thresholds.
+		checks, err := observe.New(observe.Options{References: observe.NewStoreReferences(st, bundle.NewOutputs(st), 0), BadChannels: st})
+		if err != nil {
+			return err
+		}
+		renderer := processing.New(st, processing.Options{Logger: log, DefaultAccumulation: acc, SliceChecks: checks})
+		svc := timeslice.NewService(st, renderer, timeslice.ServiceOptions{Logger: log, DefaultAccumulation: acc, Leases: st, Checks: checks})
 		defer svc.Close()
-		cfg.Slices = svc
+		cfg.Slices, cfg.Thresholds = svc, checks
 	}
 	app, err := webapp.New(cfg)
 	if err != nil {

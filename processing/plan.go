@@ -4,10 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
 // item kinds of a plan.
@@ -151,24 +151,12 @@ func (c *planCache) get(key string, v *overwatch.View) *plan {
 	return p
 }
 
-// nEventsOf returns the number of events of a snapshot: bin 1 of the last
-// (alphabetically) histogram whose lower-cased name contains "events"; 1
-// when there is none or its count is not a positive finite number, so that
-// it can always be divided by.
+// nEventsOf returns the number of events of a snapshot
+// (timeslice.EventsOf); 1 when there is none or its count is not a positive
+// finite number, so that it can always be divided by.
 func nEventsOf(hists map[string]*overwatch.Hist, names []string) float64 {
-	for i := len(names) - 1; i >= 0; i-- {
-		if !strings.Contains(strings.ToLower(names[i]), "events") {
-			continue
-		}
-		h := hists[names[i]]
-		if h == nil || h.Dim() == 0 || len(h.Contents) < 2 {
-			continue
-		}
-		n := h.BinContent(1)
-		if n > 0 && n < 1e300 {
-			return n
-		}
-		return 1
+	if n, ok := timeslice.EventsOf(hists, names); ok && n > 0 && n < 1e300 {
+		return n
 	}
 	return 1
 }

@@ -9,13 +9,13 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/render"
 	"github.com/overwatch-dqm/overwatch/store/bundle"
+	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
 // Target says where ProcessFile writes and what it knows about the input.
@@ -38,6 +38,9 @@ type Target struct {
 	// Skipped lists corrupted snapshots newer than Snapshot, recorded in
 	// the view so that they are not retried.
 	Skipped []overwatch.SnapshotDoc
+	// Thresholds override check thresholds of a time slice (see
+	// Options.SliceChecks; names by quality.OptionName).
+	Thresholds overwatch.Values
 }
 
 // Result summarises one ProcessFile call.
@@ -48,6 +51,10 @@ type Result struct {
 	NEvents float64
 	// Errors counts histograms with a failed step (function, JSON or PNG).
 	Errors int
+	// Quality and QualityReason are, for a time slice, the subsystem's
+	// quality by its checks (Options.SliceChecks).
+	Quality       overwatch.Quality
+	QualityReason string
 }
 
 // processed is the outcome of processing one plan item.
@@ -94,24 +101,10 @@ func (p *Processor) ProcessFile(ctx context.Context, f *overwatch.File, t Target
 		log = log.With("slice", t.Slice)
 	}
 
-	hists := make(map[string]*overwatch.Hist, len(f.Entries))
-	descs := make([]overwatch.HistDesc, 0, len(f.Entries))
-	for _, e := range f.Entries {
-		h, ok := e.Object.(*overwatch.Hist)
-		if !ok || h == nil || h.Dim() == 0 {
-			continue
-		}
-		name := e.Path()
-		if _, dup := hists[name]; dup {
-			continue
-		}
-		hists[name] = h
-		descs = append(descs, overwatch.HistDesc{Name: name, Class: h.Class})
-	}
-	sort.Slice(descs, func(i, j int) bool { return descs[i].Name < descs[j].Name })
-	names := make([]string, len(descs))
-	for i, d := range descs {
-		names[i] = d.Name
+	hists, names := timeslice.FileHists(f)
+	descs := make([]overwatch.HistDesc, len(names))
+	for i, n := range names {
+		descs[i] = overwatch.HistDesc{Name: n, Class: hists[n].Class}
 	}
 	nEvents := nEventsOf(hists, names)
 
@@ -139,30 +132,22 @@ func (p *Processor) ProcessFile(ctx context.Context, f *overwatch.File, t Target
 		return Result{}, err
 	}
 
-	// Trending observer: full-run processing only.
-	if t.Slice == "" && p.opts.Observer != nil {
-		obs := make(map[string]*overwatch.Hist, len(results))
-		for _, r := range results {
-			if r.skip {
-				continue
-			}
-			if r.stack != nil {
-				for i, m := range r.it.stack.Members {
-					obs[m] = r.stack[i]
-				}
-				continue
-			}
-			obs[r.it.desc.Name] = r.hist
-		}
+	// Trending observer: full-run processing only; the checks of a slice.
+	var sliceQ overwatch.Quality
+	var sliceReason string
+	if obs := observed(results); t.Slice == "" && p.opts.Observer != nil {
 		extra, err := p.observe(ctx, t, obs)
 		if err != nil {
 			log.Warn("trending observer failed; outputs written without alarm texts", "err", err)
 		}
-		for _, r := range results {
-			if lines, ok := extra[r.it.desc.Name]; ok && !r.skip {
-				r.hints.Info = mergeInfo(r.hints.Info, lines)
-			}
+		addInfo(results, extra)
+	} else if t.Slice != "" && p.opts.SliceChecks != nil {
+		extra, q, reason, err := p.opts.SliceChecks.CheckSlice(ctx, t.Subsystem, t.Run, obs, t.Thresholds)
+		if err != nil {
+			return Result{}, fmt.Errorf("processing: checks of the time slice: %w", err)
 		}
+		addInfo(results, extra)
+		sliceQ, sliceReason = q, reason
 	}
 
 	// JSON and hints, in parallel, as bundle members.
@@ -229,7 +214,35 @@ func (p *Processor) ProcessFile(ctx context.Context, f *overwatch.File, t Target
 			n++
 		}
 	}
-	return Result{Hists: n, NEvents: nEvents, Errors: nErr}, nil
+	return Result{Hists: n, NEvents: nEvents, Errors: nErr, Quality: sliceQ, QualityReason: sliceReason}, nil
+}
+
+// observed returns the processed histograms by name (the members of
+// stacks by their own names), as observers and checks get them.
+func observed(results []*processed) map[string]*overwatch.Hist {
+	obs := make(map[string]*overwatch.Hist, len(results))
+	for _, r := range results {
+		if r.skip {
+			continue
+		}
+		if r.stack != nil {
+			for i, m := range r.it.stack.Members {
+				obs[m] = r.stack[i]
+			}
+			continue
+		}
+		obs[r.it.desc.Name] = r.hist
+	}
+	return obs
+}
+
+// addInfo merges information-panel lines into the results' hints.
+func addInfo(results []*processed, extra map[string][]overwatch.InfoItem) {
+	for _, r := range results {
+		if lines, ok := extra[r.it.desc.Name]; ok && !r.skip {
+			r.hints.Info = mergeInfo(r.hints.Info, lines)
+		}
+	}
 }
 
 func (p *Processor) observe(ctx context.Context, t Target, hists map[string]*overwatch.Hist) (extra map[string][]overwatch.InfoItem, err error) {

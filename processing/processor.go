@@ -26,6 +26,10 @@ type Options struct {
 	// Observer, when set, is told about every processed full-run snapshot
 	// (trending and alarms).
 	Observer Observer
+	// SliceChecks, when set, runs the checks on every time slice (with the
+	// slice's check thresholds); their verdicts go into the slice's
+	// information panels.
+	SliceChecks SliceChecker
 	// Workers bounds the histograms processed at once (GOMAXPROCS when 0).
 	Workers int
 	// DefaultAccumulation applies to snapshots stored without an

@@ -14,3 +14,13 @@ type Observer interface {
 	// EndCycle is called when the processor has no more queued work (batch notifications).
 	EndCycle(ctx context.Context)
 }
+
+// SliceChecker runs a subsystem's data-quality checks on a time slice's
+// processed histograms, with check thresholds overridden (processing
+// options named by quality.OptionName; nil: none), without recording
+// anything of the run (flags, alarms, bad channels): it returns the
+// information-panel lines per histogram name and the subsystem's quality
+// over the slice. quality/observe's Observer implements it.
+type SliceChecker interface {
+	CheckSlice(ctx context.Context, sys string, run int, hists map[string]*overwatch.Hist, thresholds overwatch.Values) (info map[string][]overwatch.InfoItem, q overwatch.Quality, reason string, err error)
+}

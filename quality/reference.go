@@ -21,16 +21,21 @@ const ReferenceKind = "reference"
 var ErrReference = errors.New("quality: invalid reference")
 
 // Reference declares that the processed outputs of run Run of a subsystem
-// are the reference of the subsystem's runs First..Last (LHCb Monet's
-// reference_<first>_<last>). Last 0 means open-ended: every run from First
-// on. Each declaration is one versioned document of kind ReferenceKind
+// — or the histograms of an uploaded reference file (File, see
+// ReferenceFile) — are the reference of the subsystem's runs First..Last
+// (LHCb Monet's reference_<first>_<last>). Last 0 means open-ended: every
+// run from First on. A declaration names a run or a file, not both. Each declaration is one versioned document of kind ReferenceKind
 // named by ReferenceName, so its history records who set it, when and
 // why; removing it writes a tombstone.
 type Reference struct {
 	Subsystem string `json:"subsystem"`
 	First     int    `json:"first"`
 	Last      int    `json:"last,omitempty"`
-	Run       int    `json:"run"`
+	Run       int    `json:"run,omitempty"`
+	// File is the ID of an uploaded reference file (ReferenceFileID), and
+	// FileName the name it was uploaded with.
+	File     string `json:"file,omitempty"`
+	FileName string `json:"fileName,omitempty"`
 
 	// The document's metadata (not part of the body).
 	Author  string    `json:"author,omitempty"`
@@ -44,7 +49,9 @@ type referenceBody struct {
 	Subsystem string `json:"subsystem"`
 	First     int    `json:"first"`
 	Last      int    `json:"last,omitempty"`
-	Run       int    `json:"run"`
+	Run       int    `json:"run,omitempty"`
+	File      string `json:"file,omitempty"`
+	FileName  string `json:"fileName,omitempty"`
 }
 
 // Validate reports what makes r an invalid declaration (errors wrap
@@ -53,7 +60,13 @@ func (r Reference) Validate() error {
 	switch {
 	case !overwatch.ValidSubsystem(r.Subsystem):
 		return fmt.Errorf("%w: subsystem %q: expected 2-8 upper-case letters or digits, such as EMC", ErrReference, r.Subsystem)
-	case !overwatch.ValidRun(r.Run):
+	case r.File != "" && r.Run != 0:
+		return fmt.Errorf("%w: a reference is a run or a file, not both (run %d, file %s)", ErrReference, r.Run, r.File)
+	case r.File != "" && !ValidReferenceFileID(r.File):
+		return fmt.Errorf("%w: reference file %q: expected the 64 hex digits of its SHA-256", ErrReference, r.File)
+	case len(r.FileName) > 200:
+		return fmt.Errorf("%w: file name of %d bytes, at most 200", ErrReference, len(r.FileName))
+	case r.File == "" && !overwatch.ValidRun(r.Run):
 		return fmt.Errorf("%w: reference run %d: expected 1..%d", ErrReference, r.Run, overwatch.MaxRun)
 	case !overwatch.ValidRun(r.First):
 		return fmt.Errorf("%w: first run %d: expected 1..%d", ErrReference, r.First, overwatch.MaxRun)
@@ -93,6 +106,18 @@ func ReferenceName(sys string, first, last int) string {
 	return Reference{Subsystem: sys, First: first, Last: last}.Name()
 }
 
+// Source says what the reference is: "run N" or "file NAME (ID prefix)".
+func (r Reference) Source() string {
+	if r.File != "" {
+		id := r.File
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		return fmt.Sprintf("file %s (%s)", r.FileName, id)
+	}
+	return fmt.Sprintf("run %d", r.Run)
+}
+
 // Name returns the declaration's document name (see ReferenceName).
 func (r Reference) Name() string { return r.Subsystem + "/" + r.Range() }
 
@@ -102,7 +127,7 @@ func (r Reference) Document() (overwatch.Document, error) {
 	if err := r.Validate(); err != nil {
 		return overwatch.Document{}, err
 	}
-	body, err := json.Marshal(referenceBody{Subsystem: r.Subsystem, First: r.First, Last: r.Last, Run: r.Run})
+	body, err := json.Marshal(referenceBody{Subsystem: r.Subsystem, First: r.First, Last: r.Last, Run: r.Run, File: r.File, FileName: r.FileName})
 	if err != nil {
 		return overwatch.Document{}, err
 	}
@@ -125,7 +150,7 @@ func ReferenceFromDocument(d overwatch.Document) (Reference, error) {
 	if err := dec.Decode(&b); err != nil {
 		return Reference{}, fmt.Errorf("%w: document %s: %v", ErrReference, d.Name, err)
 	}
-	r := Reference{Subsystem: b.Subsystem, First: b.First, Last: b.Last, Run: b.Run,
+	r := Reference{Subsystem: b.Subsystem, First: b.First, Last: b.Last, Run: b.Run, File: b.File, FileName: b.FileName,
 		Author: d.Author, Time: d.Time, Comment: d.Comment, Version: d.Version}
 	if err := r.Validate(); err != nil {
 		return Reference{}, fmt.Errorf("document %s: %w", d.Name, err)
@@ -193,7 +218,10 @@ func better(a, b Reference) bool {
 	if a.First != b.First {
 		return a.First > b.First
 	}
-	return a.Run > b.Run
+	if a.Run != b.Run {
+		return a.Run > b.Run
+	}
+	return a.File > b.File
 }
 
 // SortReferences orders declarations by subsystem, then first run, then

@@ -3,7 +3,11 @@ package timeslice
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 	"time"
+
+	ow "github.com/overwatch-dqm/overwatch"
 )
 
 // SelectSeconds is SelectWindow for a window given in seconds since the
@@ -66,3 +70,46 @@ func SelectLastEvents(events []float64, n float64) (later, earlier int, err erro
 }
 
 func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) || x < 0 }
+
+// FileHists returns the histograms of a decoded file by path (the first of
+// equal paths; objects that are not histograms left out) and their paths
+// sorted: the histograms processing processes and counts events in.
+func FileHists(f *ow.File) (map[string]*ow.Hist, []string) {
+	hists := make(map[string]*ow.Hist, len(f.Entries))
+	names := make([]string, 0, len(f.Entries))
+	for _, e := range f.Entries {
+		h, ok := e.Object.(*ow.Hist)
+		if !ok || h == nil || h.Dim() == 0 {
+			continue
+		}
+		name := e.Path()
+		if _, dup := hists[name]; dup {
+			continue
+		}
+		hists[name] = h
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return hists, names
+}
+
+// EventsOf returns the number of events of a snapshot (or slice): bin 1 of
+// the last (in sorted names) histogram whose lower-cased name contains
+// "events" and that has a bin 1, and whether there is one. names are the
+// sorted paths of hists (FileHists). The count is returned as stored (it
+// may be zero, or not a number in a broken file): processing normalises
+// with it when it is a positive finite number, windows by events count
+// with it when it is finite and not negative.
+func EventsOf(hists map[string]*ow.Hist, names []string) (float64, bool) {
+	for i := len(names) - 1; i >= 0; i-- {
+		if !strings.Contains(strings.ToLower(names[i]), "events") {
+			continue
+		}
+		h := hists[names[i]]
+		if h == nil || h.Dim() == 0 || len(h.Contents) < 2 {
+			continue
+		}
+		return h.BinContent(1), true
+	}
+	return 0, false
+}

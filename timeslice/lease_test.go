@@ -24,7 +24,7 @@ type slowRenderer struct {
 	calls atomic.Int32
 }
 
-func (r *slowRenderer) RenderSlice(ctx context.Context, f *ow.File, req timeslice.RenderRequest) (int, float64, error) {
+func (r *slowRenderer) RenderSlice(ctx context.Context, f *ow.File, req timeslice.RenderRequest) (timeslice.Rendered, error) {
 	r.calls.Add(1)
 	time.Sleep(300 * time.Millisecond)
 	return r.Renderer.RenderSlice(ctx, f, req)
@@ -92,8 +92,8 @@ func TestSliceLeases(t *testing.T) {
 // nopRenderer renders nothing (used only to learn a request's key).
 type nopRenderer struct{}
 
-func (nopRenderer) RenderSlice(context.Context, *ow.File, timeslice.RenderRequest) (int, float64, error) {
-	return 0, 0, nil
+func (nopRenderer) RenderSlice(context.Context, *ow.File, timeslice.RenderRequest) (timeslice.Rendered, error) {
+	return timeslice.Rendered{}, nil
 }
 
 // deadLeases refuses every lease: a service using it never computes.

@@ -18,20 +18,36 @@ import (
 )
 
 // Request asks for a time slice of one subsystem of a run, optionally with
-// processing options other than the detector's defaults. The window is
-// given either in minutes since the start of the run (FromMinute,
-// ToMinute; see SelectMinutes) or, when ToUnix is set, as Unix times in
-// seconds (FromUnix, ToUnix; see SelectWindow).
+// processing options other than the detector's defaults and other
+// thresholds for the subsystem's checks. The window is given one way (By;
+// see Window): in minutes since the run's first snapshot (FromMinute,
+// ToMinute; see SelectMinutes), in seconds (FromSecond, ToSecond; see
+// SelectSeconds), by events (FromEvent, ToEvent: "events N to M"; see
+// SelectEvents), as the last LastEvents events (SelectLastEvents), or as
+// Unix times in seconds (FromUnix, ToUnix; see SelectWindow).
 type Request struct {
-	Run        int     `json:"run"`
-	Subsystem  string  `json:"subsystem"`
+	Run       int    `json:"run"`
+	Subsystem string `json:"subsystem"`
+	// By is ByMinutes, BySeconds, ByEvents, ByLastEvents or ByUnix; empty:
+	// the kind whose fields are set (minutes when none).
+	By         string  `json:"by,omitempty"`
 	FromMinute float64 `json:"fromMinute,omitempty"`
 	ToMinute   float64 `json:"toMinute,omitempty"`
+	FromSecond float64 `json:"fromSecond,omitempty"`
+	ToSecond   float64 `json:"toSecond,omitempty"`
+	FromEvent  float64 `json:"fromEvent,omitempty"`
+	ToEvent    float64 `json:"toEvent,omitempty"`
+	LastEvents float64 `json:"lastEvents,omitempty"`
 	FromUnix   int64   `json:"fromUnix,omitempty"`
 	ToUnix     int64   `json:"toUnix,omitempty"`
 	// Options are raw option texts (as sent by a form), validated against
 	// the options the subsystem's detector declares.
 	Options map[string]string `json:"options,omitempty"`
+	// Thresholds override parameters of the subsystem's checks for this
+	// slice: "<check name>.<parameter>" → raw value text (e.g.
+	// "deadFastOR.DeadFraction" → "0.9"), validated against the checks
+	// (ServiceOptions.Checks).
+	Thresholds map[string]string `json:"thresholds,omitempty"`
 }
 
 // ErrInvalidRequest is wrapped by Submit's errors about a request that can
@@ -53,14 +69,40 @@ type RenderRequest struct {
 	Earlier *ow.SnapshotInfo
 	// Options are the validated, complete processing options.
 	Options ow.Values
+	// Thresholds are the validated check-threshold overrides, named as
+	// processing options ("quality.<check>.<parameter>", see
+	// quality.OptionName); nil when the slice overrides none.
+	Thresholds ow.Values
+}
+
+// Rendered summarises a rendered slice.
+type Rendered struct {
+	// Hists is the number of histograms written, NEvents the slice's
+	// number of events.
+	Hists   int
+	NEvents float64
+	// Quality and QualityReason are the subsystem's quality over the slice
+	// as its checks judged it (QualityNull, "" when no check ran).
+	Quality       ow.Quality
+	QualityReason string
 }
 
 // Renderer processes a slice's data into outputs under the slice key with
-// the detector functions of the full run, without touching the full run's
-// outputs. processing.Processor implements it; the interface keeps the
-// arrow from processing to timeslice one way.
+// the detector functions of the full run (and the subsystem's checks, with
+// the request's thresholds), without touching the full run's outputs.
+// processing.Processor implements it; the interface keeps the arrow from
+// processing to timeslice one way.
 type Renderer interface {
-	RenderSlice(ctx context.Context, f *ow.File, r RenderRequest) (hists int, nEvents float64, err error)
+	RenderSlice(ctx context.Context, f *ow.File, r RenderRequest) (Rendered, error)
+}
+
+// Checks validates the check-threshold overrides of slice requests against
+// a subsystem's checks (those of its detector and of the configuration):
+// every named check and parameter must exist and every value be valid for
+// it. It returns the overrides as processing options named by
+// quality.OptionName. quality/observe's Observer implements it.
+type Checks interface {
+	ParseThresholds(sys string, raw map[string]string) (ow.Values, error)
 }
 
 // State is the state of a time-slice job.
@@ -102,9 +144,20 @@ type Record struct {
 	ResetMode bool   `json:"resetMode,omitempty"`
 	State     State  `json:"state"`
 	Error     string `json:"error,omitempty"`
+	// Thresholds is the canonical form of the check-threshold overrides
+	// ("" when none).
+	Thresholds string `json:"thresholds,omitempty"`
+	// Events are, for a window by events, the events selected: the window
+	// holds the events after Events[0] up to Events[1] (the cumulative
+	// counts of the earlier and later snapshots).
+	Events *[2]float64 `json:"events,omitempty"`
 	// Hists and NEvents summarise the result.
 	Hists   int     `json:"hists,omitempty"`
 	NEvents float64 `json:"nEvents,omitempty"`
+	// Quality and QualityReason are the subsystem's quality over the slice
+	// by its checks (with Thresholds).
+	Quality       ow.Quality `json:"quality,omitempty"`
+	QualityReason string     `json:"qualityReason,omitempty"`
 	// Notes lists objects whose counts were reset within the window (the
 	// later snapshot was kept) or that could not be subtracted.
 	Notes []string `json:"notes,omitempty"`
@@ -147,6 +200,9 @@ type ServiceOptions struct {
 	LeaseTTL time.Duration
 	// Holder identifies this service in leases (host/pid/random when "").
 	Holder string
+	// Checks validates the check-threshold overrides of requests; nil: a
+	// request overriding a threshold is refused.
+	Checks Checks
 }
 
 // LeaseQueue is the lease queue of time-slice jobs.
@@ -172,6 +228,9 @@ type Service struct {
 
 	mu   sync.Mutex
 	jobs map[string]*job
+
+	// evMu serialises the counting of snapshots' events.
+	evMu sync.Mutex
 }
 
 type job struct {
@@ -229,10 +288,12 @@ func (s *Service) Close() error {
 }
 
 // Key returns the canonical key of a slice: the hex SHA-256 of the run, the
-// subsystem, the two selected snapshots and the canonical options (so
-// requests selecting the same snapshots with the same options share one
-// result, whatever their exact times or option spelling).
-func Key(run int, sys string, later ow.SnapshotRef, earlier *ow.SnapshotRef, opts ow.Values, resetMode bool) string {
+// subsystem, the two selected snapshots, the canonical options and the
+// canonical check-threshold overrides (so requests selecting the same
+// snapshots with the same options and thresholds share one result,
+// whatever their window's unit, exact bounds or spelling; a slice without
+// overrides keeps the key it had before thresholds existed).
+func Key(run int, sys string, later ow.SnapshotRef, earlier *ow.SnapshotRef, opts ow.Values, resetMode bool, thresholds ow.Values) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "overwatch-slice-v1\x00%d\x00%s\x00%s/%d.%d\x00", run, sys, later.Subsystem, later.Time.Unix(), later.Seq)
 	if earlier != nil {
@@ -241,6 +302,9 @@ func Key(run int, sys string, later ow.SnapshotRef, earlier *ow.SnapshotRef, opt
 		h.Write([]byte("-"))
 	}
 	fmt.Fprintf(h, "\x00%s\x00%s", opts.Canonical(), strconv.FormatBool(resetMode))
+	if len(thresholds) > 0 {
+		fmt.Fprintf(h, "\x00thresholds\x00%s", thresholds.Canonical())
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -251,6 +315,7 @@ type resolved struct {
 	earlier *ow.SnapshotInfo
 	summed  []ow.SnapshotInfo // reset mode: the snapshots to sum
 	values  ow.Values
+	thresh  ow.Values
 }
 
 // resolve validates a request against the run, the subsystem and the
@@ -275,37 +340,32 @@ func (s *Service) resolve(ctx context.Context, req Request) (*resolved, error) {
 	if err != nil {
 		return nil, fmt.Errorf("timeslice: snapshots of run %d %s: %w", req.Run, sub.FilesFrom, err)
 	}
-	times := make([]time.Time, len(snaps))
-	for i, sn := range snaps {
-		times[i] = sn.Time
-	}
-	var later, earlier int
-	if req.ToUnix > 0 || req.FromUnix > 0 {
-		later, earlier, err = SelectWindow(times, time.Unix(req.FromUnix, 0), time.Unix(req.ToUnix, 0))
-	} else {
-		start := sub.Start
-		if len(times) > 0 {
-			start = times[0]
-		}
-		later, earlier, err = SelectMinutes(times, start, req.FromMinute, req.ToMinute)
-	}
+	thresh, err := s.thresholds(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
+		return nil, err
 	}
-	r := &resolved{later: snaps[later], values: values}
+	reset := len(snaps) > 0 && snaps[len(snaps)-1].Accumulation.Or(s.opts.DefaultAccumulation).IsReset()
+	later, earlier, events, err := s.selectWindow(ctx, req, sub, snaps, reset)
+	if err != nil {
+		return nil, err
+	}
+	r := &resolved{later: snaps[later], values: values, thresh: thresh}
 	var eref *ow.SnapshotRef
 	if earlier != NoSnapshot {
 		e := snaps[earlier]
 		r.earlier = &e
 		eref = &e.SnapshotRef
 	}
-	reset := r.later.Accumulation.Or(s.opts.DefaultAccumulation).IsReset()
+	reset = r.later.Accumulation.Or(s.opts.DefaultAccumulation).IsReset()
 	if reset {
 		r.summed = snaps[earlier+1 : later+1]
 	}
-	key := Key(req.Run, req.Subsystem, r.later.SnapshotRef, eref, values, reset)
+	key := Key(req.Run, req.Subsystem, r.later.SnapshotRef, eref, values, reset, thresh)
 	r.rec = Record{Key: key, Request: req, Run: req.Run, Subsystem: req.Subsystem, Source: sub.FilesFrom,
-		Later: refOf(r.later.SnapshotRef), Options: values.Canonical(), ResetMode: reset, State: StatePending}
+		Later: refOf(r.later.SnapshotRef), Options: values.Canonical(), ResetMode: reset, State: StatePending, Events: events}
+	if len(thresh) > 0 {
+		r.rec.Thresholds = thresh.Canonical()
+	}
 	if r.earlier != nil {
 		e := refOf(r.earlier.SnapshotRef)
 		r.rec.Earlier = &e
@@ -372,7 +432,7 @@ func (s *Service) start(r *resolved) {
 		select {
 		case s.sem <- struct{}{}:
 		case <-s.ctx.Done():
-			s.finish(j, 0, 0, nil, s.ctx.Err())
+			s.finish(j, Rendered{}, nil, s.ctx.Err())
 			return
 		}
 		defer func() { <-s.sem }()
@@ -380,8 +440,8 @@ func (s *Service) start(r *resolved) {
 			s.computeLeased(j, r)
 			return
 		}
-		hists, nev, notes, err := s.compute(s.ctx, j, r)
-		s.finish(j, hists, nev, notes, err)
+		res, notes, err := s.compute(s.ctx, j, r)
+		s.finish(j, res, notes, err)
 	}()
 }
 
@@ -397,13 +457,13 @@ func (s *Service) computeLeased(j *job, r *resolved) {
 			return
 		}
 		if !errors.Is(err, ow.ErrLeaseBusy) {
-			s.finish(j, 0, 0, nil, err)
+			s.finish(j, Rendered{}, nil, err)
 			return
 		}
 		j.set("computed by another process", 0.05)
 		select {
 		case <-ctx.Done():
-			s.finish(j, 0, 0, nil, ctx.Err())
+			s.finish(j, Rendered{}, nil, ctx.Err())
 			return
 		case <-time.After(leasePoll):
 		}
@@ -445,7 +505,7 @@ func (s *Service) computeHeld(j *job, r *resolved, l ow.Lease) {
 			}
 		}
 	}()
-	hists, nev, notes, err := s.compute(ctx, j, r)
+	res, notes, err := s.compute(ctx, j, r)
 	cancel(nil)
 	<-renewed
 	if cause := context.Cause(ctx); errors.Is(cause, ow.ErrLeaseLost) {
@@ -453,7 +513,7 @@ func (s *Service) computeHeld(j *job, r *resolved, l ow.Lease) {
 	} else {
 		defer func() { _ = s.opts.Leases.ReleaseLease(context.Background(), l) }()
 	}
-	s.finish(j, hists, nev, notes, err)
+	s.finish(j, res, notes, err)
 }
 
 // adopt ends a job with the record another process stored.
@@ -463,12 +523,13 @@ func (s *Service) adopt(j *job, rec Record) {
 	j.mu.Unlock()
 }
 
-func (s *Service) finish(j *job, hists int, nev float64, notes []string, err error) {
+func (s *Service) finish(j *job, res Rendered, notes []string, err error) {
 	j.mu.Lock()
 	if err != nil {
 		j.rec.State, j.rec.Error = StateFailed, err.Error()
 	} else {
-		j.rec.State, j.rec.Hists, j.rec.NEvents, j.rec.Notes = StateDone, hists, nev, notes
+		j.rec.State, j.rec.Hists, j.rec.NEvents, j.rec.Notes = StateDone, res.Hists, res.NEvents, notes
+		j.rec.Quality, j.rec.QualityReason = res.Quality, res.QualityReason
 		j.stage, j.progress = "done", 1
 	}
 	rec := j.rec
@@ -488,7 +549,7 @@ func (s *Service) finish(j *job, hists int, nev float64, notes []string, err err
 
 // compute builds the slice's file (two snapshots read, or the window's
 // snapshots summed in reset mode) and renders it.
-func (s *Service) compute(ctx context.Context, j *job, r *resolved) (int, float64, []string, error) {
+func (s *Service) compute(ctx context.Context, j *job, r *resolved) (Rendered, []string, error) {
 	start := time.Now()
 	j.set("reading", 0.1)
 	var f *ow.File
@@ -499,23 +560,23 @@ func (s *Service) compute(ctx context.Context, j *job, r *resolved) (int, float6
 			j.set("reading", 0.1+0.4*float64(read)/float64(len(r.summed)))
 		})
 		if err != nil {
-			return 0, 0, nil, err
+			return Rendered{}, nil, err
 		}
 		j.set("summing", 0.5)
 	} else {
 		later, err := s.decode(ctx, r.later.SnapshotRef)
 		if err != nil {
-			return 0, 0, nil, err
+			return Rendered{}, nil, err
 		}
 		f = later
 		if r.earlier != nil {
 			earlier, err := s.decode(ctx, r.earlier.SnapshotRef)
 			if err != nil {
-				return 0, 0, nil, err
+				return Rendered{}, nil, err
 			}
 			j.set("subtracting", 0.4)
 			if f, reports, err = DiffFiles(later, earlier); err != nil {
-				return 0, 0, nil, err
+				return Rendered{}, nil, err
 			}
 		}
 	}
@@ -529,13 +590,13 @@ func (s *Service) compute(ctx context.Context, j *job, r *resolved) (int, float6
 		}
 	}
 	j.set("processing", 0.6)
-	hists, nev, err := s.r.RenderSlice(ctx, f, RenderRequest{Run: r.rec.Run, Subsystem: r.rec.Subsystem, Source: r.rec.Source,
-		Key: r.rec.Key, Later: r.later, Earlier: r.earlier, Options: r.values})
+	res, err := s.r.RenderSlice(ctx, f, RenderRequest{Run: r.rec.Run, Subsystem: r.rec.Subsystem, Source: r.rec.Source,
+		Key: r.rec.Key, Later: r.later, Earlier: r.earlier, Options: r.values, Thresholds: r.thresh})
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("timeslice: processing slice %s: %w", r.rec.Key, err)
+		return Rendered{}, nil, fmt.Errorf("timeslice: processing slice %s: %w", r.rec.Key, err)
 	}
-	s.log.Info("time slice ready", "key", r.rec.Key, "run", r.rec.Run, "subsystem", r.rec.Subsystem, "hists", hists, "took", time.Since(start))
-	return hists, nev, notes, nil
+	s.log.Info("time slice ready", "key", r.rec.Key, "run", r.rec.Run, "subsystem", r.rec.Subsystem, "hists", res.Hists, "took", time.Since(start))
+	return res, notes, nil
 }
 
 func (s *Service) decode(ctx context.Context, ref ow.SnapshotRef) (*ow.File, error) {

@@ -42,7 +42,7 @@ type recRenderer struct {
 	calls int
 }
 
-func (r *recRenderer) RenderSlice(ctx context.Context, f *ow.File, req timeslice.RenderRequest) (int, float64, error) {
+func (r *recRenderer) RenderSlice(ctx context.Context, f *ow.File, req timeslice.RenderRequest) (timeslice.Rendered, error) {
 	r.mu.Lock()
 	r.files[req.Key] = f
 	r.calls++
@@ -298,7 +298,7 @@ func ExampleService() {
 	//	key, err := svc.Submit(ctx, timeslice.Request{Run: 300, Subsystem: "EMC", FromMinute: 1, ToMinute: 3})
 	//	status, err := svc.Wait(ctx, 300, "EMC", key)
 	key := timeslice.Key(300, "EMC", ow.SnapshotRef{Run: 300, Subsystem: "EMC", Time: time.Unix(1700000180, 0)},
-		&ow.SnapshotRef{Run: 300, Subsystem: "EMC", Time: time.Unix(1700000000, 0)}, ow.Values{"scaleHists": true}, false)
+		&ow.SnapshotRef{Run: 300, Subsystem: "EMC", Time: time.Unix(1700000000, 0)}, ow.Values{"scaleHists": true}, false, nil)
 	fmt.Println(len(key))
 	// Output: 64
 }

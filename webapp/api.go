@@ -293,18 +293,41 @@ type sliceResponse struct {
 	URL string `json:"url,omitempty"`
 	// StatusURL is where the job's progress is polled.
 	StatusURL string `json:"statusUrl"`
+	sliceResult
 }
 
 // submitSlice submits a request and returns the job's status (without the
-// service's record).
-func (a *App) submitSlice(ctx context.Context, req timeslice.Request) (timeslice.Status, error) {
+// service's record) and the record.
+func (a *App) submitSlice(ctx context.Context, req timeslice.Request) (timeslice.Status, *timeslice.Record, error) {
 	key, err := a.cfg.Slices.Submit(ctx, req)
 	if err != nil {
-		return timeslice.Status{}, err
+		return timeslice.Status{}, nil, err
 	}
 	st, err := a.cfg.Slices.Status(ctx, req.Run, req.Subsystem, key)
+	rec := st.Record
 	st.Record = nil
-	return st, err
+	return st, rec, err
+}
+
+// sliceResult is what a slice's response says of its result beyond its
+// status: the events selected (windows by events), the check thresholds
+// overridden and the subsystem's quality over the slice by its checks.
+type sliceResult struct {
+	Events        *[2]float64 `json:"events,omitempty"`
+	Thresholds    string      `json:"thresholds,omitempty"`
+	Quality       string      `json:"quality,omitempty"`
+	QualityReason string      `json:"qualityReason,omitempty"`
+}
+
+func resultOf(rec *timeslice.Record) sliceResult {
+	if rec == nil {
+		return sliceResult{}
+	}
+	r := sliceResult{Events: rec.Events, Thresholds: rec.Thresholds, QualityReason: rec.QualityReason}
+	if rec.State == timeslice.StateDone {
+		r.Quality = rec.Quality.String()
+	}
+	return r
 }
 
 func sliceStatusURL(run int, sys, key string) string {
@@ -315,33 +338,38 @@ func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httproute
 	if a.cfg.Slices == nil {
 		return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
 	}
-	// The API's body: minutes since the start of the run.
+	// The API's body: the window by minutes (the default), seconds or
+	// events since the start of the run, or the last N events.
 	var body struct {
-		Run       int               `json:"run"`
-		Subsystem string            `json:"subsystem"`
-		From      float64           `json:"from"`
-		To        float64           `json:"to"`
-		Options   map[string]string `json:"options,omitempty"`
+		Run       int    `json:"run"`
+		Subsystem string `json:"subsystem"`
+		sliceWindow
+		Options    map[string]string `json:"options,omitempty"`
+		Thresholds map[string]string `json:"thresholds,omitempty"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return errorf(http.StatusBadRequest, "invalid time-slice request: expected JSON {run, subsystem, from, to, options}: %v", err)
+		return errorf(http.StatusBadRequest, "invalid time-slice request: expected JSON {run, subsystem, by, from, to, last, options, thresholds}: %v", err)
 	}
-	req := timeslice.Request{Run: body.Run, Subsystem: body.Subsystem, FromMinute: body.From, ToMinute: body.To, Options: body.Options}
-	if req.Options == nil {
-		req.Options = map[string]string{}
+	req, err := body.sliceWindow.request(body.Run, body.Subsystem)
+	if err != nil {
+		return err
 	}
+	if body.Options != nil {
+		req.Options = body.Options
+	}
+	req.Thresholds = body.Thresholds
 	if !overwatch.ValidSubsystem(req.Subsystem) {
 		return errorf(http.StatusBadRequest, "invalid subsystem %q", req.Subsystem)
 	}
 	if _, _, err := a.runSubsystem(r.Context(), req.Run, req.Subsystem); err != nil {
 		return err
 	}
-	if err := validateSlice(&req); err != nil {
+	if err := validateSlice(req); err != nil {
 		return err
 	}
-	st, err := a.submitSlice(r.Context(), req)
+	st, rec, err := a.submitSlice(r.Context(), *req)
 	if err != nil {
 		if errors.Is(err, overwatch.ErrNotFound) {
 			return errorf(http.StatusBadRequest, "%v", err)
@@ -352,8 +380,8 @@ func (a *App) apiSliceSubmit(w http.ResponseWriter, r *http.Request, _ httproute
 	if st.State == timeslice.StateDone {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, sliceResponse{Status: st, URL: permalink(&req, req.Run, req.Subsystem, "", ""),
-		StatusURL: sliceStatusURL(req.Run, req.Subsystem, st.Key)})
+	writeJSON(w, code, sliceResponse{Status: st, URL: permalink(req, req.Run, req.Subsystem, "", ""),
+		StatusURL: sliceStatusURL(req.Run, req.Subsystem, st.Key), sliceResult: resultOf(rec)})
 	return nil
 }
 
@@ -376,8 +404,9 @@ func (a *App) apiSliceStatus(w http.ResponseWriter, r *http.Request, ps httprout
 	if err != nil {
 		return err
 	}
+	res := resultOf(st.Record)
 	st.Record = nil // the service's bookkeeping
-	writeJSON(w, http.StatusOK, sliceResponse{Status: st, StatusURL: sliceStatusURL(run, sys, st.Key)})
+	writeJSON(w, http.StatusOK, sliceResponse{Status: st, StatusURL: sliceStatusURL(run, sys, st.Key), sliceResult: res})
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/overwatch-dqm/overwatch/quality/observe"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"html/template"
 	"io/fs"
@@ -56,6 +57,7 @@ type App struct {
 	slow       *limiter  // failed logins per user, over all addresses: slow-down
 	hashing    semaphore // bounds concurrent password checks
 	views      *viewCache
+	refFiles   *observe.ReferenceFiles // nil without a document store
 	hub        *hub
 	jsroot     http.Handler // nil when JSROOT is not installed
 	static     http.Handler
@@ -100,6 +102,9 @@ func New(cfg Config) (*App, error) {
 		gz:        newGzipCache(),
 		outs:      newOutputCache(),
 		listings:  map[int]runListing{},
+	}
+	if cfg.Documents != nil {
+		a.refFiles = observe.NewReferenceFiles(cfg.Documents)
 	}
 	var err error
 	if a.tmpl, err = parseTemplates(); err != nil {

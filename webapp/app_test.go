@@ -259,7 +259,7 @@ func TestRunPage(t *testing.T) {
 		{"/run/101/EMC?group=Nope", 404, "group &#34;Nope&#34; is not in run 101 EMC (groups: Patch maps, Spectra)"},
 		{"/run/101/EMC?hist=nope", 404, "histogram &#34;nope&#34; is not in run 101 EMC"},
 		{"/run/101/EMC?from=5&to=2", 400, "must not be less than from"},
-		{"/run/101/EMC?from=x&to=2", 400, "is not a number of minutes"},
+		{"/run/101/EMC?from=x&to=2", 400, "from=&#34;x&#34; is not a number"},
 		{"/run/101/EMC?from=-1&to=2", 400, "must not be negative"},
 		{"/run/101/EMC?from=0&to=2&o.bogus=1", 400, "unknown processing option"},
 		{"/run/101/EMC?from=0&to=200000", 400, "no snapshots in minutes"},

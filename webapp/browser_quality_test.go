@@ -3,6 +3,8 @@ package webapp
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -118,4 +120,29 @@ func TestBrowserReferencesAndBadges(t *testing.T) {
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.cspViolations || "0"`))
 	require.NoError(t, err)
 	assert.Equal(t, "0", v, "CSP violations")
+
+	// An expert uploads a reference ROOT file for run 102 alone (the
+	// narrower range wins) through the references page; the run page then
+	// overlays the file's histogram.
+	ref, err := overwatch.DecodeJSONHist(e.th1)
+	require.NoError(t, err)
+	ref.Name = "hEvents"
+	data, err := overwatch.EncodeFile([]overwatch.Entry{{Key: "hEvents", Object: ref}})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "emc-ref.root")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	ectx := browser(t)
+	require.NoError(t, browserLoginAs(ectx, srv.URL, "eric"))
+	require.NoError(t, chromedp.Do(ectx, chromedp.Navigate(srv.URL+"/references?sys=EMC"), chromedp.WaitVisible(chromedp.CSS("#reference-upload")),
+		chromedp.SendKeys(chromedp.CSS("#upload-first"), "102"), chromedp.SendKeys(chromedp.CSS("#upload-last"), "102"),
+		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{path}), chromedp.Click(chromedp.CSS("#upload-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="EMC/102-102"] .reference-file`))))
+	screenshot(t, ectx, "quality-4-reference-file")
+	require.NoError(t, chromedp.Do(ectx, chromedp.Navigate(srv.URL+"/run/102/EMC?group=Spectra"), chromedp.WaitVisible(chromedp.CSS("#plots"))))
+	p = probeRef(t, ectx, sel, func(p refProbeResult) bool { return p.RefDrawn >= 1 })
+	assert.Greater(t, p.Red, 0, "the file's histogram drawn in red")
+	assert.Contains(t, p.Note, "reference file emc-ref.root")
+	info, err = chromedp.Run(ectx, chromedp.Text(chromedp.CSS("#reference-line .reference-info")))
+	require.NoError(t, err)
+	assert.Contains(t, info, "Reference: file emc-ref.root (EMC/102-102, set by eric)")
 }

@@ -333,6 +333,42 @@ func TestBrowserRealPipeline(t *testing.T) {
 	pr = wait(1)
 	assert.Contains(t, pr.JSON, "?slice=")
 	screenshot(t, ctx, "11-real-time-slice")
+
+	// A window in seconds through the dialog; the last N events need an
+	// events histogram, which these snapshots lack: the dialog says so.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#slice-open")), chromedp.WaitVisible(chromedp.CSS("#slice-dialog"))))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById('slice-by'); s.value = 'seconds'; s.dispatchEvent(new Event('change')); return true; })()`))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#slice-from"), "200"),
+		chromedp.SetValue(chromedp.CSS("#slice-to"), "600"),
+		chromedp.Click(chromedp.CSS("#slice-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#slice-info")),
+	))
+	require.Eventually(t, func() bool {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		return err == nil && strings.Contains(loc, "by=seconds") && strings.Contains(loc, "from=200")
+	}, 20*time.Second, 100*time.Millisecond)
+	info, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#slice-info")))
+	require.NoError(t, err)
+	assert.Contains(t, info, "seconds 200 – 600")
+	wait(1)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#slice-open")), chromedp.WaitVisible(chromedp.CSS("#slice-dialog"))))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById('slice-by'); s.value = 'lastEvents'; s.dispatchEvent(new Event('change')); return true; })()`))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS("#slice-last")),
+		chromedp.SetValue(chromedp.CSS("#slice-last"), "100"),
+		chromedp.Click(chromedp.CSS("#slice-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#slice-form-error")),
+	))
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#slice-form-error")))
+	require.NoError(t, err)
+	assert.Contains(t, msg, "events histogram")
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('slice-from').offsetParent === null`))
+	require.NoError(t, err)
+	assert.True(t, hidden, "the last N events take no from/to")
+	screenshot(t, ctx, "12-slice-by-events-error")
 }
 
 // TestBrowserJSROOTFailure: when JSROOT is configured but cannot be

@@ -48,6 +48,10 @@ type Config struct {
 	JSROOTDir string
 	// Slices computes time slices; nil disables them (the API answers 503).
 	Slices SliceService
+	// Thresholds lists the check thresholds a time slice may override,
+	// offered in the slice form (quality/observe's Observer; nil: none
+	// offered — the slice service still validates what a request sends).
+	Thresholds ThresholdLister
 	// SecureCookies sets the Secure flag on cookies even when the server
 	// itself does not terminate TLS (behind a TLS proxy). Requests that
 	// arrive over TLS always get Secure cookies.
@@ -216,4 +220,10 @@ func FindJSROOT(candidates ...string) string {
 		}
 	}
 	return ""
+}
+
+// ThresholdLister lists the check thresholds of a subsystem as processing
+// options named by quality.OptionName ("quality.<check>.<parameter>").
+type ThresholdLister interface {
+	ThresholdOptions(sys string) ([]overwatch.OptionSpec, error)
 }

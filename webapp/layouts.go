@@ -652,11 +652,11 @@ func layoutSlice(r *http.Request) (*layoutSliceRef, error) {
 	if q.Get("from") == "" && q.Get("to") == "" {
 		return nil, nil
 	}
-	from, err := parseMinutes(q.Get("from"), "from")
+	from, err := parseNumber(q.Get("from"), "from")
 	if err != nil {
 		return nil, err
 	}
-	to, err := parseMinutes(q.Get("to"), "to")
+	to, err := parseNumber(q.Get("to"), "to")
 	if err != nil {
 		return nil, err
 	}

@@ -536,9 +536,46 @@ type plotBlock struct {
 	Masked   string
 }
 
+// shortRun is the run length under which the slice form offers a window
+// in seconds by default.
+const shortRun = 5 * time.Minute
+
 type optionField struct {
 	overwatch.OptionSpec
 	Value string
+}
+
+// thresholdField is a check threshold of the slice form: Key is its name in
+// requests ("<check>.<parameter>"), Value the slice's (or the default),
+// Overridden whether the slice overrides it.
+type thresholdField struct {
+	overwatch.OptionSpec
+	Key, Value string
+	Overridden bool
+}
+
+// thresholdFields lists the subsystem's check thresholds for the slice
+// form (none without Config.Thresholds).
+func (a *App) thresholdFields(sys string, req *timeslice.Request) []thresholdField {
+	if a.cfg.Thresholds == nil {
+		return nil
+	}
+	specs, err := a.cfg.Thresholds.ThresholdOptions(sys)
+	if err != nil {
+		a.log.Warn("check thresholds not offered", "subsystem", sys, "err", err)
+		return nil
+	}
+	out := make([]thresholdField, 0, len(specs))
+	for _, sp := range specs {
+		f := thresholdField{OptionSpec: sp, Key: strings.TrimPrefix(sp.Name, quality.OptionPrefix), Value: fmt.Sprint(sp.Default)}
+		if req != nil {
+			if v, ok := req.Thresholds[f.Key]; ok {
+				f.Value, f.Overridden = v, true
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 type runPageData struct {
@@ -554,10 +591,16 @@ type runPageData struct {
 	Options    []optionField
 	Slice      *timeslice.Request
 	SliceState *timeslice.Status
-	SliceError string
-	SliceOn    bool
-	Permalink  string
-	Stale      bool
+	// SliceWindow is the slice's window as the form gives it, SliceResult
+	// what its record says of the result; Thresholds are the check
+	// thresholds the form offers to override.
+	SliceWindow sliceWindow
+	SliceResult sliceResult
+	Thresholds  []thresholdField
+	SliceError  string
+	SliceOn     bool
+	Permalink   string
+	Stale       bool
 	// Flags are the run's stored quality flags (nil when none).
 	Flags *quality.RunFlags
 	// BadChannelsVersion is the version of the subsystem's bad-channel
@@ -566,33 +609,97 @@ type runPageData struct {
 	CanBadChannels     bool
 }
 
-// sliceFromQuery reads a time-slice request from a page URL: from and to
-// in minutes after the start of the run, options as o.<name>. It returns
-// nil when the URL asks for the full run.
+// sliceFromQuery reads a time-slice request from a page URL: by (minutes
+// when absent, seconds, events or lastEvents), from and to in that unit
+// (or last: the number of last events), options as o.<name> and check
+// thresholds as t.<check>.<parameter>. It returns nil when the URL asks for
+// the full run.
 func sliceFromQuery(q url.Values, run int, sys string) (*timeslice.Request, error) {
-	if q.Get("from") == "" && q.Get("to") == "" {
+	if q.Get("from") == "" && q.Get("to") == "" && q.Get("last") == "" && q.Get("by") == "" {
 		return nil, nil
 	}
-	req := &timeslice.Request{Run: run, Subsystem: sys, Options: map[string]string{}}
+	w := sliceWindow{By: q.Get("by")}
 	var err error
-	if req.FromMinute, err = parseMinutes(q.Get("from"), "from"); err != nil {
-		return nil, err
+	for _, p := range []struct {
+		name string
+		to   *float64
+	}{{"from", &w.From}, {"to", &w.To}, {"last", &w.Last}} {
+		if s := q.Get(p.name); s != "" {
+			if *p.to, err = parseNumber(s, p.name); err != nil {
+				return nil, err
+			}
+		}
 	}
-	if req.ToMinute, err = parseMinutes(q.Get("to"), "to"); err != nil {
+	req, err := w.request(run, sys)
+	if err != nil {
 		return nil, err
 	}
 	for k, v := range q {
 		if name, ok := strings.CutPrefix(k, "o."); ok && len(v) > 0 {
 			req.Options[name] = v[0]
 		}
+		if name, ok := strings.CutPrefix(k, "t."); ok && len(v) > 0 {
+			if req.Thresholds == nil {
+				req.Thresholds = map[string]string{}
+			}
+			req.Thresholds[name] = v[0]
+		}
 	}
 	return req, validateSlice(req)
 }
 
-func parseMinutes(s, what string) (float64, error) {
+// sliceWindow is a slice window as the page URL and the API give it: by
+// (timeslice.ByMinutes when empty, BySeconds, ByEvents, ByLastEvents),
+// from and to in its unit, last for ByLastEvents.
+type sliceWindow struct {
+	By   string  `json:"by,omitempty"`
+	From float64 `json:"from"`
+	To   float64 `json:"to"`
+	Last float64 `json:"last,omitempty"`
+}
+
+// request returns the time-slice request of the window (no options).
+func (w sliceWindow) request(run int, sys string) (*timeslice.Request, error) {
+	req := &timeslice.Request{Run: run, Subsystem: sys, By: w.By, Options: map[string]string{}}
+	if w.By != timeslice.ByLastEvents && w.Last != 0 {
+		return nil, errorf(http.StatusBadRequest, "time slice: last=%g is for by=%s only", w.Last, timeslice.ByLastEvents)
+	}
+	switch w.By {
+	case "", timeslice.ByMinutes:
+		req.By, req.FromMinute, req.ToMinute = timeslice.ByMinutes, w.From, w.To
+	case timeslice.BySeconds:
+		req.FromSecond, req.ToSecond = w.From, w.To
+	case timeslice.ByEvents:
+		req.FromEvent, req.ToEvent = w.From, w.To
+	case timeslice.ByLastEvents:
+		if w.From != 0 || w.To != 0 {
+			return nil, errorf(http.StatusBadRequest, "time slice: by=%s takes last (the number of events), not from and to", timeslice.ByLastEvents)
+		}
+		req.LastEvents = w.Last
+	default:
+		return nil, errorf(http.StatusBadRequest, "time slice: by=%q: want %s, %s, %s or %s", w.By, timeslice.ByMinutes, timeslice.BySeconds, timeslice.ByEvents, timeslice.ByLastEvents)
+	}
+	return req, nil
+}
+
+// windowOf is the inverse of sliceWindow.request.
+func windowOf(req *timeslice.Request) sliceWindow {
+	by, _ := req.Window()
+	switch by {
+	case timeslice.BySeconds:
+		return sliceWindow{By: by, From: req.FromSecond, To: req.ToSecond}
+	case timeslice.ByEvents:
+		return sliceWindow{By: by, From: req.FromEvent, To: req.ToEvent}
+	case timeslice.ByLastEvents:
+		return sliceWindow{By: by, Last: req.LastEvents}
+	}
+	return sliceWindow{By: timeslice.ByMinutes, From: req.FromMinute, To: req.ToMinute}
+}
+
+func parseNumber(s, what string) (float64, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, errorf(http.StatusBadRequest, "time slice: %s=%q is not a number of minutes", what, s)
+		return 0, errorf(http.StatusBadRequest, "time slice: %s=%q is not a number", what, s)
 	}
 	return f, nil
 }
@@ -616,10 +723,22 @@ func permalink(req *timeslice.Request, run int, sys, group, hist string) string 
 		q.Set("hist", hist)
 	}
 	if req != nil {
-		q.Set("from", strconv.FormatFloat(req.FromMinute, 'g', -1, 64))
-		q.Set("to", strconv.FormatFloat(req.ToMinute, 'g', -1, 64))
+		w := windowOf(req)
+		num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+		if w.By != timeslice.ByMinutes {
+			q.Set("by", w.By)
+		}
+		if w.By == timeslice.ByLastEvents {
+			q.Set("last", num(w.Last))
+		} else {
+			q.Set("from", num(w.From))
+			q.Set("to", num(w.To))
+		}
 		for k, v := range req.Options {
 			q.Set("o."+k, v)
+		}
+		for k, v := range req.Thresholds {
+			q.Set("t."+k, v)
 		}
 	}
 	u := fmt.Sprintf("/run/%d/%s", run, sys)
@@ -656,6 +775,16 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 		}
 		d.Options = append(d.Options, optionField{OptionSpec: sp, Value: v})
 	}
+	if d.Slice != nil {
+		d.SliceWindow = windowOf(d.Slice)
+	} else if secs := si.End.Sub(si.Start).Seconds(); secs > 0 && secs < shortRun.Seconds() {
+		// A short run (the demo's last seconds): a window in whole minutes
+		// cannot cut it, one in seconds can.
+		d.SliceWindow = sliceWindow{By: timeslice.BySeconds, To: math.Max(1, math.Ceil(secs))}
+	} else {
+		d.SliceWindow = sliceWindow{By: timeslice.ByMinutes, To: d.RunLength}
+	}
+	d.Thresholds = a.thresholdFields(sys, d.Slice)
 	group, hist := q.Get("group"), q.Get("hist")
 	d.Permalink = permalink(d.Slice, run, sys, group, hist)
 	if d.Alarms, err = a.runAlarms(ctx, run, sys); err != nil {
@@ -669,14 +798,14 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 		if a.cfg.Slices == nil {
 			return errorf(http.StatusServiceUnavailable, "time slices are not enabled on this server")
 		}
-		st, err := a.submitSlice(ctx, *d.Slice)
+		st, rec, err := a.submitSlice(ctx, *d.Slice)
 		if err != nil {
 			if errors.Is(err, timeslice.ErrInvalidRequest) || errors.Is(err, overwatch.ErrNotFound) {
 				return errorf(http.StatusBadRequest, "%v", err)
 			}
 			return err
 		}
-		d.SliceState = &st
+		d.SliceState, d.SliceResult = &st, resultOf(rec)
 		if st.State != timeslice.StateDone {
 			if st.State == timeslice.StateFailed {
 				d.SliceError = st.Error

@@ -30,6 +30,8 @@ func (a *App) qualityRoutes(r *httprouter.Router, get func(string, httprouter.Ha
 	get("/api/references/history", a.api(ScopeRuns, a.apiReferenceHistory))
 	r.POST("/api/references", a.api(ScopeRuns, a.apiReferenceSet))
 	r.POST("/api/references/delete", a.api(ScopeRuns, a.apiReferenceDelete))
+	r.POST("/api/references/file", a.api(ScopeRuns, a.apiReferenceUpload))
+	get("/api/references/file/:id/json", a.api(ScopeRuns, a.apiReferenceFileJSON))
 	a.badChannelRoutes(r, get)
 }
 
@@ -64,7 +66,10 @@ type referenceRequest struct {
 	First     int    `json:"first"`
 	Last      int    `json:"last"`
 	Run       int    `json:"run"`
-	Comment   string `json:"comment"`
+	// File is an uploaded reference file's ID (instead of Run).
+	File     string `json:"file,omitempty"`
+	FileName string `json:"fileName,omitempty"`
+	Comment  string `json:"comment"`
 	// Version is the version of the declaration the writer read (0 for a
 	// new declaration).
 	Version int64 `json:"version"`
@@ -79,8 +84,9 @@ func (a *App) setReference(ctx context.Context, s *session, req referenceRequest
 	if err != nil {
 		return quality.Reference{}, err
 	}
-	ref := quality.Reference{Subsystem: req.Subsystem, First: req.First, Last: req.Last, Run: req.Run, Comment: req.Comment, Author: s.User}
-	if remove && ref.Run == 0 {
+	ref := quality.Reference{Subsystem: req.Subsystem, First: req.First, Last: req.Last, Run: req.Run, File: req.File, FileName: req.FileName,
+		Comment: req.Comment, Author: s.User}
+	if remove && ref.Run == 0 && ref.File == "" {
 		ref.Run = 1 // a removal names only the range
 	}
 	if err := ref.Validate(); err != nil {
@@ -95,6 +101,22 @@ func (a *App) setReference(ctx context.Context, s *session, req referenceRequest
 			return ref, errorf(http.StatusBadRequest, "removing %s needs the version read", ref.Name())
 		}
 		d = overwatch.Document{Kind: quality.ReferenceKind, Name: ref.Name(), Author: s.User, Comment: req.Comment, Deleted: true}
+	} else if ref.File != "" {
+		rf, _, err := quality.ReadReferenceFile(ctx, docs, ref.File)
+		if errors.Is(err, overwatch.ErrNotFound) {
+			return ref, errorf(http.StatusBadRequest, "reference file %s is not stored: upload it first", ref.File)
+		} else if err != nil {
+			return ref, err
+		}
+		if rf.Subsystem != ref.Subsystem {
+			return ref, errorf(http.StatusBadRequest, "reference file %s was uploaded for %s, not %s", ref.File, rf.Subsystem, ref.Subsystem)
+		}
+		if ref.FileName == "" {
+			ref.FileName = rf.Name
+		}
+		if d, err = ref.Document(); err != nil {
+			return ref, errorf(http.StatusBadRequest, "%v", err)
+		}
 	} else {
 		if _, err := a.store.RunInfo(ctx, ref.Run); errors.Is(err, overwatch.ErrNotFound) {
 			return ref, errorf(http.StatusBadRequest, "reference run %d is not known", ref.Run)
@@ -182,7 +204,7 @@ func decodeReferenceRequest(w http.ResponseWriter, r *http.Request) (referenceRe
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return req, errorf(http.StatusBadRequest, "invalid reference: expected JSON {subsystem, first, last, run, comment, version}: %v", err)
+		return req, errorf(http.StatusBadRequest, "invalid reference: expected JSON {subsystem, first, last, run or file, comment, version}: %v", err)
 	}
 	return req, nil
 }
@@ -264,17 +286,7 @@ func (a *App) referencesPost(w http.ResponseWriter, r *http.Request, _ httproute
 		return errorf(http.StatusBadRequest, "invalid form: %v", err)
 	}
 	f := r.PostForm
-	num := func(k string) (int, error) {
-		v := strings.TrimSpace(f.Get(k))
-		if v == "" {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, errorf(http.StatusBadRequest, "%s=%q is not a number", k, v)
-		}
-		return n, nil
-	}
+	num := func(k string) (int, error) { return intField(f, k) }
 	var req referenceRequest
 	var err error
 	req.Subsystem, req.Comment = strings.TrimSpace(f.Get("subsystem")), f.Get("comment")
@@ -302,6 +314,20 @@ func (a *App) referencesPost(w http.ResponseWriter, r *http.Request, _ httproute
 	}
 	http.Redirect(w, r, "/references?sys="+url.QueryEscape(ref.Subsystem), http.StatusSeeOther)
 	return nil
+}
+
+// intField reads an integer form or query field (0 when empty; a 400
+// when it is not a number).
+func intField(v url.Values, k string) (int, error) {
+	s := strings.TrimSpace(v.Get(k))
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, errorf(http.StatusBadRequest, "%s=%q is not a number", k, s)
+	}
+	return n, nil
 }
 
 // --- quality flags ---

@@ -166,21 +166,27 @@ func (ob *Observer) suite(sys string, run int, names []string) (*quality.Suite, 
 	if ok && c.key == key {
 		return c.suite, c.err
 	}
+	specs, agg := ob.specs(sys, run, names)
+	s, err := quality.NewSuite(specs, nil, agg)
+	ob.mu.Lock()
+	ob.suites[sys] = suiteCache{key: key, suite: s, err: err}
+	ob.mu.Unlock()
+	return s, err
+}
+
+// specs returns the checks of a subsystem for a set of histograms (its
+// detector's, with the configured ones merged in) and its aggregation rule.
+func (ob *Observer) specs(sys string, run int, names []string) ([]overwatch.CheckSpec, quality.Aggregator) {
 	cfg := ob.o.Configs[sys]
 	var specs []overwatch.CheckSpec
-	if checker != nil {
+	if checker, ok := overwatch.DetectorFor(sys).(overwatch.Checker); ok {
 		v := &overwatch.View{Run: run, Subsystem: sys, Source: sys}
 		for _, n := range names {
 			v.Hists = append(v.Hists, overwatch.HistDesc{Name: n})
 		}
 		specs = append(specs, checker.Checks(v)...)
 	}
-	specs = mergeSpecs(specs, cfg.Checks)
-	s, err := quality.NewSuite(specs, nil, cfg.Aggregation)
-	ob.mu.Lock()
-	ob.suites[sys] = suiteCache{key: key, suite: s, err: err}
-	ob.mu.Unlock()
-	return s, err
+	return mergeSpecs(specs, cfg.Checks), cfg.Aggregation
 }
 
 // mergeSpecs returns the detector's specs with those of the configuration:
@@ -241,18 +247,53 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 	if s.Len() == 0 {
 		return nil, nil
 	}
-	info := map[string][]overwatch.InfoItem{}
-	var qs []overwatch.Quality
-	var worst []string // reasons of the first Bad outcomes, for the alarm message
-	var errs []error
 	var bad *quality.BadChannels
+	var errs []error
 	if ob.o.BadChannels != nil {
 		var err error
 		if bad, _, err = readBadChannels(ctx, ob.o.BadChannels, sys); err != nil {
 			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
 		}
 	}
-	var proposals []proposal
+	info, qs, worst, proposals, rerr := ob.runSuite(ctx, s, sys, run, names, hists, bad)
+	errs = append(errs, rerr...)
+	if len(proposals) > 0 {
+		if err := proposeBadChannels(ctx, ob.o.BadChannels, sys, run, snap.Time, bad, proposals); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
+		}
+	}
+	if ob.o.Trends != nil && bad != nil && (len(bad.Channels) > 0 || len(proposals) > 0) {
+		confirmed, proposed := bad.Count()
+		if len(proposals) > 0 { // count what this snapshot proposed too
+			probe := &quality.BadChannels{Subsystem: sys, Channels: append([]quality.Channel(nil), bad.Channels...)}
+			for _, p := range proposals {
+				probe.Propose(p.h, p.r, run, snap.Time)
+			}
+			confirmed, proposed = probe.Count()
+		}
+		pts := []overwatch.TrendPoint{
+			{Subsystem: sys, Trend: BadChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(confirmed)},
+			{Subsystem: sys, Trend: ProposedChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(proposed)},
+		}
+		if err := ob.o.Trends.PutTrendPoints(ctx, pts); err != nil {
+			errs = append(errs, fmt.Errorf("quality: %s bad-channel trend: %w", sys, err))
+		}
+	}
+	if len(qs) == 0 {
+		return nil, errors.Join(errs...)
+	}
+	q, reason := s.Aggregate(qs)
+	errs = append(errs, ob.record(ctx, sys, snap, run, q, reason, worst))
+	return info, errors.Join(errs...)
+}
+
+// runSuite runs a suite on the histograms (names sorted), with their
+// references and bad-channel masks: the information-panel lines per
+// histogram, every outcome's quality, the reasons of the first Bad ones,
+// the channels proposed as bad, and the errors met.
+func (ob *Observer) runSuite(ctx context.Context, s *quality.Suite, sys string, run int, names []string, hists map[string]*overwatch.Hist, bad *quality.BadChannels) (
+	info map[string][]overwatch.InfoItem, qs []overwatch.Quality, worst []string, proposals []proposal, errs []error) {
+	info = map[string][]overwatch.InfoItem{}
 	for _, n := range names {
 		var ref *overwatch.Hist
 		var about string
@@ -293,34 +334,7 @@ func (ob *Observer) check(ctx context.Context, sys string, snap overwatch.Snapsh
 		}
 		info[n] = lines
 	}
-	if len(proposals) > 0 {
-		if err := proposeBadChannels(ctx, ob.o.BadChannels, sys, run, snap.Time, bad, proposals); err != nil {
-			errs = append(errs, fmt.Errorf("quality: %s bad channels: %w", sys, err))
-		}
-	}
-	if ob.o.Trends != nil && bad != nil && (len(bad.Channels) > 0 || len(proposals) > 0) {
-		confirmed, proposed := bad.Count()
-		if len(proposals) > 0 { // count what this snapshot proposed too
-			probe := &quality.BadChannels{Subsystem: sys, Channels: append([]quality.Channel(nil), bad.Channels...)}
-			for _, p := range proposals {
-				probe.Propose(p.h, p.r, run, snap.Time)
-			}
-			confirmed, proposed = probe.Count()
-		}
-		pts := []overwatch.TrendPoint{
-			{Subsystem: sys, Trend: BadChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(confirmed)},
-			{Subsystem: sys, Trend: ProposedChannelsTrend, Run: run, Time: snap.Time, Seq: snap.Seq, Value: float64(proposed)},
-		}
-		if err := ob.o.Trends.PutTrendPoints(ctx, pts); err != nil {
-			errs = append(errs, fmt.Errorf("quality: %s bad-channel trend: %w", sys, err))
-		}
-	}
-	if len(qs) == 0 {
-		return nil, errors.Join(errs...)
-	}
-	q, reason := s.Aggregate(qs)
-	errs = append(errs, ob.record(ctx, sys, snap, run, q, reason, worst))
-	return info, errors.Join(errs...)
+	return info, qs, worst, proposals, errs
 }
 
 // record updates the subsystem's summary, flags and alarm.

@@ -42,6 +42,7 @@ type OutputReader interface {
 type StoreReferences struct {
 	docs    DocumentLister
 	outs    OutputReader
+	files   *ReferenceFiles // nil when docs cannot read single documents
 	refresh time.Duration
 	now     func() time.Time
 
@@ -67,12 +68,18 @@ type cachedHist struct {
 const maxCachedRefs = 20000
 
 // NewStoreReferences returns References reading declarations from docs and
-// histograms from outs, re-read every refresh (30 s when 0).
+// histograms from outs (a reference run's) or from the uploaded reference
+// files in docs (when docs also reads single documents, as an
+// overwatch.DocumentStore does), re-read every refresh (30 s when 0).
 func NewStoreReferences(docs DocumentLister, outs OutputReader, refresh time.Duration) *StoreReferences {
 	if refresh <= 0 {
 		refresh = 30 * time.Second
 	}
-	return &StoreReferences{docs: docs, outs: outs, refresh: refresh, now: time.Now, hists: map[histKey]cachedHist{}}
+	s := &StoreReferences{docs: docs, outs: outs, refresh: refresh, now: time.Now, hists: map[histKey]cachedHist{}}
+	if rd, ok := docs.(quality.DocumentReader); ok {
+		s.files = NewReferenceFiles(rd)
+	}
+	return s
 }
 
 // Resolve returns the declaration that applies to run of sys.
@@ -106,6 +113,9 @@ func (s *StoreReferences) Reference(ctx context.Context, sys string, run int, hi
 	}
 	if !ok {
 		return nil, "no reference run declared for run " + fmt.Sprint(run), nil
+	}
+	if r.File != "" {
+		return s.fileReference(ctx, r, hist)
 	}
 	if r.Run == run {
 		return nil, fmt.Sprintf("run %d is its own reference (%s)", run, r.Name()), nil
@@ -232,4 +242,22 @@ func proposeBadChannels(ctx context.Context, fs FlagStore, sys string, run int, 
 			return err
 		}
 	}
+}
+
+// fileReference returns hist of the uploaded reference file r declares.
+func (s *StoreReferences) fileReference(ctx context.Context, r quality.Reference, hist string) (*overwatch.Hist, string, error) {
+	about := fmt.Sprintf("%s (%s)", r.Source(), r.Name())
+	if s.files == nil {
+		return nil, about + ": reference files cannot be read here", nil
+	}
+	h, _, err := s.files.Hist(ctx, r.File, hist)
+	switch {
+	case errors.Is(err, overwatch.ErrNotFound), errors.Is(err, quality.ErrReference):
+		return nil, about + ": " + err.Error(), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("reference %s: %w", about, err)
+	case h == nil:
+		return nil, fmt.Sprintf("reference %s has no %s", about, hist), nil
+	}
+	return h, about, nil
 }

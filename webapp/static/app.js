@@ -378,18 +378,28 @@ function wireSliceDialog() {
   const form = document.getElementById('slice-form');
   if (!open || !dlg || !form) return;
   open.addEventListener('click', () => dlg.showModal());
+  const by = document.getElementById('slice-by');
+  const showBy = () => { // from/to, or the number of last events
+    for (const l of form.querySelectorAll('.slice-range')) l.style.display = by.value === 'lastEvents' ? 'none' : '';
+    for (const l of form.querySelectorAll('.slice-last')) l.style.display = by.value !== 'lastEvents' ? 'none' : '';
+  };
+  by?.addEventListener('change', showBy);
+  if (by) showBy();
   document.getElementById('slice-cancel')?.addEventListener('click', () => dlg.close());
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const err = document.getElementById('slice-form-error');
     const prog = document.getElementById('slice-form-progress');
     err.hidden = true;
-    const req = {
-      run: Number(form.dataset.run), subsystem: form.dataset.sys,
-      from: Number(document.getElementById('slice-from').value), to: Number(document.getElementById('slice-to').value), options: {},
-    };
+    const by = document.getElementById('slice-by')?.value || 'minutes';
+    const req = { run: Number(form.dataset.run), subsystem: form.dataset.sys, by, options: {} };
+    if (by === 'lastEvents') req.last = Number(document.getElementById('slice-last').value);
+    else Object.assign(req, { from: Number(document.getElementById('slice-from').value), to: Number(document.getElementById('slice-to').value) });
     for (const inp of form.querySelectorAll('.opt')) {
       req.options[inp.dataset.opt] = inp.dataset.type === 'bool' ? String(inp.checked) : inp.value;
+    }
+    for (const inp of form.querySelectorAll('.thr')) { // only the thresholds changed
+      if (inp.value.trim() !== inp.dataset.default) (req.thresholds ??= {})[inp.dataset.thr] = inp.value.trim();
     }
     const submit = document.getElementById('slice-submit');
     submit.disabled = true;

@@ -193,6 +193,12 @@ async function attachRunReference(div) {
     div.dataset.refState = 'none';
     return;
   }
+  if (ref && ref.file) { // an uploaded reference file
+    if (info) info.textContent = `Reference: file ${ref.fileName} (${ref.subsystem}/${ref.first}-${ref.last || ''}, set by ${ref.author || '?'}).`;
+    div.dataset.refJson = `/api/references/file/${ref.file}/json?name=${encodeURIComponent(div.dataset.name)}`;
+    div.dataset.refLabel = `reference file ${ref.fileName}`;
+    return;
+  }
   if (!ref || String(ref.run) === page.dataset.run) {
     if (info) info.textContent = ref ? 'This run is its own reference.' : 'No reference is declared for this run.';
     div.dataset.refState = 'none';
@@ -229,3 +235,31 @@ if (useJSROOT) {
     }
   }).observe(body, { subtree: true, attributes: true, attributeFilter: ['data-drawn'] });
 }
+
+// ---------- the references page: uploading a reference file ----------
+
+const upload = document.getElementById('reference-upload');
+upload?.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const status = document.getElementById('upload-status');
+  const file = document.getElementById('upload-file').files[0];
+  if (!file) return;
+  const q = new URLSearchParams({ name: file.name });
+  for (const k of ['sys', 'first', 'last', 'version', 'comment']) {
+    const v = upload.elements[k].value.trim();
+    if (v) q.set(k, v);
+  }
+  status.textContent = 'Uploading…';
+  try {
+    const r = await fetch(`/api/references/file?${q}`, {
+      method: 'POST', credentials: 'same-origin', body: file,
+      headers: { 'X-CSRF-Token': upload.dataset.csrf, 'Content-Type': 'application/octet-stream' },
+    });
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(j.error || `${r.status} ${r.statusText}`);
+    location.href = `/references?sys=${encodeURIComponent(j.reference.subsystem)}`;
+  } catch (e) {
+    status.textContent = `Upload failed: ${e.message}`;
+    status.classList.add('message');
+  }
+});
