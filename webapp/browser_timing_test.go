@@ -126,7 +126,7 @@ func TestBrowserPageTiming(t *testing.T) {
 				var err error
 				pt, err = chromedp.Run(ctx, chromedp.Evaluate[pageTiming](timingProbe))
 				return err == nil && pt.Visible > 0 && pt.VisDrawn == pt.Visible && pt.AllJSROOT > 0
-			}, 30*time.Second, 150*time.Millisecond, "%s: visible plots drawn by JSROOT", page) // the page records its own times: polling rarely does not disturb it
+			}, 60*time.Second, 150*time.Millisecond, "%s: visible plots drawn by JSROOT", page) // the page records its own times: polling rarely does not disturb it
 			last = pt
 			if i == 0 {
 				t.Logf("TIMING %s cold load (caches empty): first plot %.0f ms (image %.0f ms, JSROOT %.0f ms), all visible %.0f ms (JSROOT %.0f ms)",
