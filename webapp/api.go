@@ -15,7 +15,6 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/trending"
 )
 
@@ -227,25 +226,17 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 			return errorf(http.StatusNotFound, "histogram %q is not in run %d %s", name, run, sys)
 		}
 		ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: name, Kind: kind}
-		out, ok := a.outs.get(ref, vmod)
-		if !ok {
-			if kind == overwatch.OutputPNG {
-				out, err = a.images.image(ctx, ref)
-			} else {
-				var c bundle.Content
-				c, err = a.bundles.Read(ctx, ref)
-				out = cachedOutput{mod: c.Time, etag: c.ETag, data: c.Data}
-			}
-			if errors.Is(err, overwatch.ErrNotFound) {
-				return errorf(http.StatusNotFound, "histogram %q of run %d %s has no %s output", name, run, sys, kind)
-			}
-			if err != nil {
-				return err
-			}
-			out.view = vmod
-			if kind != overwatch.OutputPNG { // images have their own cache
-				a.outs.put(ref, out)
-			}
+		var out cachedOutput
+		if kind == overwatch.OutputPNG { // images have their own cache
+			out, err = a.images.image(ctx, ref)
+		} else {
+			out, err = a.output(ctx, ref, vmod)
+		}
+		if errors.Is(err, overwatch.ErrNotFound) {
+			return errorf(http.StatusNotFound, "histogram %q of run %d %s has no %s output", name, run, sys, kind)
+		}
+		if err != nil {
+			return err
 		}
 		mod, data := out.mod, out.data
 		h := w.Header()
@@ -270,6 +261,21 @@ func (a *App) apiOutput(kind overwatch.OutputKind) handler {
 		_, _ = w.Write(data)
 		return nil
 	}
+}
+
+// output reads a JSON or hints output listed in the view written at vmod,
+// through the output cache.
+func (a *App) output(ctx context.Context, ref overwatch.OutputRef, vmod time.Time) (cachedOutput, error) {
+	if out, ok := a.outs.get(ref, vmod); ok {
+		return out, nil
+	}
+	c, err := a.bundles.Read(ctx, ref)
+	if err != nil {
+		return cachedOutput{}, err
+	}
+	out := cachedOutput{view: vmod, mod: c.Time, etag: c.ETag, data: c.Data}
+	a.outs.put(ref, out)
+	return out, nil
 }
 
 func (a *App) apiOptions(w http.ResponseWriter, _ *http.Request, ps httprouter.Params, _ *session) error {

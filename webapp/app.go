@@ -60,6 +60,7 @@ type App struct {
 	refFiles   *observe.ReferenceFiles // nil without a document store
 	hub        *hub
 	jsroot     http.Handler // nil when JSROOT is not installed
+	jsrootBase string       // the versioned URL of the JSROOT directory (/jsroot/v-…)
 	static     http.Handler
 	log        *slog.Logger
 	cancel     context.CancelFunc
@@ -114,7 +115,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.static = http.StripPrefix("/static/", http.FileServerFS(filesOnly{sub}))
+	a.static = versioned("/static/", staticVersion, staticETags, http.StripPrefix("/static/", http.FileServerFS(filesOnly{sub})))
 	if cfg.JSROOTDir != "" {
 		if _, err := os.Stat(path.Join(cfg.JSROOTDir, "modules", "main.mjs")); err == nil {
 			// os.Root: symbolic links inside the directory are not
@@ -122,7 +123,13 @@ func New(cfg Config) (*App, error) {
 			if a.jsrootRoot, err = os.OpenRoot(cfg.JSROOTDir); err != nil {
 				return nil, fmt.Errorf("webapp: JSROOT directory: %w", err)
 			}
-			a.jsroot = http.StripPrefix("/jsroot/", http.FileServerFS(jsrootFS{a.jsrootRoot.FS()}))
+			v, err := digestJSROOT(a.jsrootRoot.FS())
+			if err != nil {
+				a.jsrootRoot.Close()
+				return nil, fmt.Errorf("webapp: JSROOT directory: %w", err)
+			}
+			a.jsrootBase = "/jsroot/v-" + v
+			a.jsroot = versioned("/jsroot/", v, nil, http.StripPrefix("/jsroot/", http.FileServerFS(jsrootFS{a.jsrootRoot.FS()})))
 		} else {
 			a.log.Warn("JSROOT not found: pages fall back to PNG images", "dir", cfg.JSROOTDir)
 		}
@@ -241,7 +248,6 @@ func (a *App) routes() {
 			a.renderError(w, req, errorf(http.StatusNotFound, "JSROOT is not installed on this server: run `make setup-jsroot` or start with --jsroot DIR"))
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
 		a.jsroot.ServeHTTP(w, req)
 	})
 

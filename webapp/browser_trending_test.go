@@ -104,7 +104,7 @@ func TestBrowserTrendByRun(t *testing.T) {
 	// coordinates) opens its source histogram as it was in that snapshot.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/trending/EMC?axis=run&runFrom=101&runTo=101"),
 		chromedp.WaitVisible(chromedp.CSS(`#t-maxPatch .trend[data-axis="run"][data-points="1"] svg`))))
-	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`import('/jsroot/modules/base/ObjectPainter.mjs').then((m) => {
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`import(document.body.dataset.jsrootBase + '/modules/base/ObjectPainter.mjs').then((m) => {
 	  const fp = m.getElementMainPainter(document.querySelector('#t-maxPatch .trend')).getFramePainter();
 	  fp.processFrameClick({ x: fp.grx(101), y: fp.gry(12) });
 	  return true;

@@ -365,7 +365,7 @@ func TestLayoutPages(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, `href="/layouts/shift"`)
 	assert.Contains(t, page, "Shift &lt;b&gt;")
-	assert.Contains(t, page, `src="/static/layouts.js"`)
+	assert.Contains(t, page, `src="`+staticURL("layouts.js")+`"`)
 	assert.NotRegexp(t, `<script>`, page, "no inline scripts")
 
 	// The view: ?run=latest resolves to the newest run; the permalink keeps "latest".

@@ -35,6 +35,7 @@ var cern = func() *time.Location {
 }()
 
 var funcs = template.FuncMap{
+	"static": staticURL,
 	"cerntime": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -89,6 +90,9 @@ type pageData struct {
 	User   string
 	CSRF   string
 	JSROOT bool
+	// JSROOTBase is the versioned URL of JSROOT's directory (its modules
+	// are under JSROOTBase/modules/), "" without JSROOT.
+	JSROOTBase string
 	// CanAck: the user may acknowledge and silence alarms (shows the
 	// buttons).
 	CanAck bool
@@ -98,7 +102,7 @@ type pageData struct {
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, s *session, name, title string, data any) error {
-	pd := pageData{Title: title, Page: name, JSROOT: a.jsroot != nil, Data: data}
+	pd := pageData{Title: title, Page: name, JSROOT: a.jsroot != nil, JSROOTBase: a.jsrootBase, Data: data}
 	if s != nil {
 		pd.User = s.User
 		pd.CSRF = a.sess.csrfToken(s.Nonce)
@@ -175,7 +179,7 @@ func (a *App) loginPage(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 func (a *App) showLogin(w http.ResponseWriter, r *http.Request, next, msg string, code int) error {
 	nonce := randomToken()
 	http.SetCookie(w, a.sess.cookie(r, loginCookie, nonce, 30*time.Minute))
-	pd := pageData{Title: "Login", Page: "login", JSROOT: a.jsroot != nil,
+	pd := pageData{Title: "Login", Page: "login", JSROOT: a.jsroot != nil, JSROOTBase: a.jsrootBase,
 		Data: loginData{Next: next, Message: msg, Token: a.sess.csrfToken("login:" + nonce)}}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -534,11 +538,22 @@ type plotBlock struct {
 	// the confirmed cells as a JSON array (drawn masked).
 	Channels []quality.Channel
 	Masked   string
+	// Placeholder marks the plots of the first viewport: their
+	// server-rendered image is in the page, shown while JSROOT loads.
+	Placeholder bool
 }
 
 // shortRun is the run length under which the slice form offers a window
 // in seconds by default.
 const shortRun = 5 * time.Minute
+
+// Plots of the first viewport (a column of plots; a grid shows more),
+// whose server-rendered image the run page shows at once while JSROOT
+// loads.
+const (
+	placeholderPlots     = 3
+	placeholderGridPlots = 9
+)
 
 type optionField struct {
 	overwatch.OptionSpec
@@ -814,7 +829,7 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 		}
 		sliceKey = st.Key
 	}
-	view, _, err := a.views.get(ctx, run, sys, sliceKey)
+	view, vmod, err := a.views.get(ctx, run, sys, sliceKey)
 	switch {
 	case errors.Is(err, overwatch.ErrNotFound):
 		return a.render(w, r, s, "run", fmt.Sprintf("Run %d %s", run, sys), d) // no outputs yet
@@ -843,11 +858,17 @@ func (a *App) runPage(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 		d.Group = &view.Groups[0]
 	}
 	if d.Group != nil {
+		first := placeholderPlots
+		if d.Group.Grid {
+			first = placeholderGridPlots
+		}
 		for _, h := range d.Group.Hists {
 			if d.Hist != "" && h.Name != d.Hist {
 				continue
 			}
-			d.Plots = append(d.Plots, a.plot(ctx, run, sys, sliceKey, h, d.Alarms))
+			p := a.plot(ctx, run, sys, sliceKey, vmod, h, d.Alarms)
+			p.Placeholder = len(d.Plots) < first
+			d.Plots = append(d.Plots, p)
 		}
 	}
 	a.attachBadChannels(ctx, s, d)
@@ -863,7 +884,10 @@ func outputURL(run int, sys, slice, kind, name string) string {
 	return nameURL(fmt.Sprintf("/api/runs/%d/%s/%s", run, sys, kind), name, q)
 }
 
-func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.ViewHist, alarms []overwatch.AlarmRecord) plotBlock {
+// plot is the block of one histogram of a run page whose view was written
+// at vmod (its hints are read through the output cache, as the browser
+// asks them next).
+func (a *App) plot(ctx context.Context, run int, sys, slice string, vmod time.Time, h overwatch.ViewHist, alarms []overwatch.AlarmRecord) plotBlock {
 	p := plotBlock{Name: h.Name, Pretty: h.PrettyName, Class: h.Class, Quality: h.Quality.String(),
 		JSONURL:  outputURL(run, sys, slice, "json", h.Name),
 		HintsURL: outputURL(run, sys, slice, "hints", h.Name),
@@ -872,9 +896,9 @@ func (a *App) plot(ctx context.Context, run int, sys, slice string, h overwatch.
 		p.Pretty = h.Name
 	}
 	ref := overwatch.OutputRef{Run: run, Subsystem: sys, Slice: slice, Name: h.Name, Kind: overwatch.OutputHints}
-	if data, err := a.bundles.Output(ctx, ref); err == nil {
+	if out, err := a.output(ctx, ref, vmod); err == nil {
 		var hi overwatch.Hints
-		if json.Unmarshal(data, &hi) == nil {
+		if json.Unmarshal(out.data, &hi) == nil {
 			p.Info, p.Reasons = hi.Info, hi.QualityReasons
 			if hi.PrettyName != "" {
 				p.Pretty = hi.PrettyName

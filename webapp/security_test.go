@@ -152,7 +152,7 @@ func TestSecurityHeaders(t *testing.T) {
 	// No inline scripts in the pages (the CSP would block them).
 	_, body := c.get("/login")
 	assert.NotContains(t, body, "<script>")
-	assert.Contains(t, body, `<script type="module" src="/static/app.js"></script>`)
+	assert.Contains(t, body, `<script type="module" src="`+staticURL("app.js")+`"></script>`)
 }
 
 func TestLoginRateLimit(t *testing.T) {

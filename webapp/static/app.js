@@ -8,17 +8,23 @@ const body = document.body;
 const csrf = body.dataset.csrf || '';
 const useJSROOT = body.dataset.jsroot === '1';
 
+// jsrootModule imports one of JSROOT's modules (path under modules/) from
+// its versioned URL, the one every script of the page uses (one instance
+// of each module).
+const jsrootBase = body.dataset.jsrootBase || '/jsroot';
+function jsrootModule(path) { return import(`${jsrootBase}/modules/${path}`); }
+
 let jsrootPromise = null;
 let jsrootFailed = false;
 function jsroot() {
   if (!jsrootPromise) {
     // Only the modules 2-D drawing needs: main.mjs would also parse three.js
     // (1.9 MB) and the geometry painters on every page load.
-    jsrootPromise = Promise.all([
-      import('/jsroot/modules/core.mjs'),
-      import('/jsroot/modules/draw.mjs'),
-      import('/jsroot/modules/base/colors.mjs'),
-    ]).then(([core, drawing, colors]) => {
+    jsrootPromise = firstImageShown().then(() => Promise.all([
+      jsrootModule('core.mjs'),
+      jsrootModule('draw.mjs'),
+      jsrootModule('base/colors.mjs'),
+    ])).then(([core, drawing, colors]) => {
       const J = { ...core, draw: drawing.draw, cleanup: drawing.cleanup };
       J.settings.Tooltip = true;
       J.settings.ZoomWheel = true;
@@ -31,6 +37,34 @@ function jsroot() {
     });
   }
   return jsrootPromise;
+}
+
+// firstImageShown resolves once the first server-rendered image of the
+// first viewport is on the screen (its Element Timing entry: painted
+// and presented; without that API, after the next frame), at most 500 ms
+// after the page's first call: evaluating JSROOT's modules holds the main
+// thread, and on a busy machine it would otherwise hold back the page's
+// first paint.
+let imageShown = null;
+function firstImageShown() {
+  if (!imageShown) imageShown = imagePainted();
+  return imageShown;
+}
+
+function imagePainted() {
+  const imgs = [...document.querySelectorAll('.plot > img.placeholder')];
+  if (!imgs.length || document.visibilityState !== 'visible') return Promise.resolve(); // no frames in a hidden tab
+  return new Promise((res) => {
+    setTimeout(res, 500);
+    if ('PerformanceObserver' in window && PerformanceObserver.supportedEntryTypes?.includes('element')) {
+      const obs = new PerformanceObserver((list) => {
+        if (list.getEntries().some((en) => en.identifier === 'plot-image')) { obs.disconnect(); res(); }
+      });
+      obs.observe({ type: 'element', buffered: true });
+    } else {
+      requestAnimationFrame(() => setTimeout(res, 0));
+    }
+  });
 }
 
 function showPNG(div) {
@@ -236,11 +270,15 @@ async function drawPlot(div, force = false) {
     return;
   }
   try {
-    // The JSON, the hints and JSROOT are fetched in parallel.
+    // The JSON, the hints and JSROOT are fetched in parallel, once the
+    // first viewport's server-rendered image is on the screen (the
+    // requests would compete with it).
+    await firstImageShown();
     const hintsP = fetchOK(div.dataset.hints, { cache: 'no-cache' }).then((r) => r.json()).catch(() => ({}));
+    const respP = fetchOK(div.dataset.json, { cache: 'no-cache' });
     const ctxP = jsroot();
     ctxP.catch(() => {});
-    const resp = await fetchOK(div.dataset.json, { cache: 'no-cache' });
+    const resp = await respP;
     const etag = resp.headers.get('ETag') || '';
     if (!force && etag && div.dataset.etag === etag) return;
     const text = await resp.text();
@@ -250,12 +288,20 @@ async function drawPlot(div, force = false) {
     const obj = J.parse(text);
     const d = hints.display || {};
     const opt = applyDisplay(obj, d, hints.class);
+    // The server-rendered image stays over the drawing until JSROOT has
+    // drawn it (no blank frame in between).
+    const placeholder = div.querySelector(':scope > img.placeholder');
     J.cleanup(div);
     div.textContent = '';
-    await J.draw(div, obj, opt);
-    for (const dec of d.decorations || []) {
-      const o = decorationObject(ctx, dec, obj);
-      if (o) await J.draw(div, o, 'same');
+    if (placeholder) div.appendChild(placeholder);
+    try {
+      await J.draw(div, obj, opt);
+      for (const dec of d.decorations || []) {
+        const o = decorationObject(ctx, dec, obj);
+        if (o) await J.draw(div, o, 'same');
+      }
+    } finally {
+      placeholder?.remove();
     }
     div.dataset.etag = etag;
     div.dataset.drawn = String(Number(div.dataset.drawn || 0) + 1);
@@ -496,9 +542,23 @@ async function initPage() {
   await Promise.all([drawAll(true), awaitPendingSlice()]);
 }
 
+// The paint times of the first viewport's server-rendered images (Element
+// Timing), recorded on their plots for the browser test's timing.
+if ('PerformanceObserver' in window && PerformanceObserver.supportedEntryTypes?.includes('element')) {
+  new PerformanceObserver((list) => {
+    for (const en of list.getEntries()) {
+      const div = en.element?.closest?.('.plot');
+      if (div && !div.dataset.imageAt) div.dataset.imageAt = String(Math.round(en.renderTime || en.loadTime));
+    }
+  }).observe({ type: 'element', buffered: true });
+}
+
 // A page with plots starts loading JSROOT at once (its modules take a
-// while to parse), in parallel with the first plots' data.
-if (useJSROOT && document.querySelector('.plot[data-json]')) jsroot().catch(() => {});
+// while to parse), in parallel with the first plots' data (both once the
+// first server-rendered image is shown).
+if (useJSROOT && document.querySelector('.plot[data-json]')) {
+  jsroot().catch(() => {});
+}
 document.getElementById('drawer-toggle')?.addEventListener('click', () => document.body.classList.toggle('drawer-open'));
 setInterval(updateBadges, 1000);
 wireEvents();
@@ -581,4 +641,4 @@ async function drawTrend(div) {
 }
 
 // Drawing helpers shared with the layout pages (static/layouts.js).
-export { jsroot, applyDisplay, decorationObject, fetchOK, drawTrend, showPNG };
+export { jsroot, jsrootModule, applyDisplay, decorationObject, fetchOK, drawTrend, showPNG };

@@ -4,13 +4,15 @@
 // data-drawn attribute), and sends an expert's Confirm / Remove decisions
 // (POST /api/badchannels with the CSRF token). No inline scripts.
 
+import { jsrootModule } from './app.js';
+
 const body = document.body;
 const csrf = body.dataset.csrf || '';
 const useJSROOT = body.dataset.jsroot === '1';
 
 let jsrootPromise = null;
 function jsroot() {
-  if (!jsrootPromise) jsrootPromise = import('/jsroot/modules/main.mjs');
+  if (!jsrootPromise) jsrootPromise = jsrootModule('main.mjs');
   return jsrootPromise;
 }
 

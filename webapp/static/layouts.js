@@ -5,7 +5,7 @@
 // #layout-page[data-layout] (JSON); live updates come from app.js's event
 // stream as 'overwatch:event' DOM events. No inline scripts (CSP).
 
-import { jsroot, applyDisplay, decorationObject, fetchOK, drawTrend, showPNG } from './app.js';
+import { jsroot, jsrootModule, applyDisplay, decorationObject, fetchOK, drawTrend, showPNG } from './app.js';
 
 const body = document.body;
 const csrf = body.dataset.csrf || '';
@@ -207,7 +207,7 @@ if (useJSROOT) jsroot().then((c) => { jsrootReady = c; body.dataset.jsrootMs = S
 // JSROOT imports its histogram painters at the first draw: fetch them now,
 // in parallel with the plots' JSON (the same module instances are reused).
 if (useJSROOT && pageEl) {
-  for (const m of ['hist/TH1Painter.mjs', 'hist/TH2Painter.mjs', 'hist/TGraphPainter.mjs']) import(`/jsroot/modules/${m}`).catch(() => {});
+  for (const m of ['hist/TH1Painter.mjs', 'hist/TH2Painter.mjs', 'hist/TGraphPainter.mjs']) jsrootModule(m).catch(() => {});
 }
 
 // drawCells draws cells a few at a time.

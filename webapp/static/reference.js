@@ -6,12 +6,14 @@
 // follows app.js's redraws through the plots' data-drawn attribute. No
 // inline scripts: everything comes through data-* attributes.
 
+import { jsrootModule } from './app.js';
+
 const body = document.body;
 const useJSROOT = body.dataset.jsroot === '1';
 
 let jsrootPromise = null;
 function jsroot() {
-  if (!jsrootPromise) jsrootPromise = import('/jsroot/modules/main.mjs');
+  if (!jsrootPromise) jsrootPromise = jsrootModule('main.mjs');
   return jsrootPromise;
 }
 

@@ -8,6 +8,8 @@
 // ?runTo=, ?overlay=), so a view can be shared. No inline scripts: the page
 // passes everything through data-* attributes.
 
+import { jsrootModule } from './app.js';
+
 const body = document.body;
 const useJSROOT = body.dataset.jsroot === '1';
 const CERN_TZ = 'Europe/Zurich';
@@ -16,7 +18,7 @@ let jsrootPromise = null;
 function jsroot() {
   if (!jsrootPromise) {
     // Only the modules 2-D drawing needs (not three.js, as main.mjs would).
-    jsrootPromise = Promise.all([import('/jsroot/modules/core.mjs'), import('/jsroot/modules/draw.mjs')]).then(([core, drawing]) => {
+    jsrootPromise = Promise.all([jsrootModule('core.mjs'), jsrootModule('draw.mjs')]).then(([core, drawing]) => {
       const J = { ...core, draw: drawing.draw, cleanup: drawing.cleanup };
       J.settings.Tooltip = true;
       // Time axes in CERN time, as the rest of the page, whatever the
