@@ -45,17 +45,11 @@ func TestClusterOnPostgres(t *testing.T) { clusterE2E(t, false) }
 // directory shared between the processes: each process, as if on its own
 // machine, has its own --data. Snapshots received on one "machine" are
 // processed on another and read on a third; the snapshot part of the
-// index equals a rebuild from the bucket alone. What needs the outputs
-// and journals on the bucket as well (views of the newest snapshots read
-// by another machine, a time slice of replica A served by B, the whole
-// index equal to a rebuild) runs once clusterOutputsOnBucket is true.
+// index equals a rebuild from the bucket alone; the outputs and journals
+// are on the bucket too: views of the newest snapshots are read by another
+// machine, a time slice of replica A is served by B, and the whole index
+// equals a rebuild.
 func TestClusterOnPostgresS3(t *testing.T) { clusterE2E(t, true) }
-
-// clusterOutputsOnBucket says that processing outputs (bundles, time
-// slices) and the trend and alarm journals are kept on the store's bucket.
-// Until then TestClusterOnPostgresS3 stops (skipped, "needs outputs on the
-// bucket") after the checks that hold with snapshots alone on the bucket.
-const clusterOutputsOnBucket = false
 
 func clusterE2E(t *testing.T, onS3 bool) {
 	if testing.Short() {
@@ -195,9 +189,6 @@ func clusterE2E(t *testing.T, onS3 bool) {
 		require.NoError(t, err)
 		defer rs.Close()
 		assert.Equal(t, snapshotLines(t, st), snapshotLines(t, rs), "the PostgreSQL index's runs and snapshots equal a rebuild from the bucket")
-		if !clusterOutputsOnBucket {
-			t.Skip("needs outputs on the bucket: the views, time slices and journals of each process are still in its own data directory (clusterOutputsOnBucket)")
-		}
 	}
 
 	outs := bundle.NewOutputs(st)

@@ -134,8 +134,11 @@
 // are indexed, and a rewrite holds it too. The SQLite write-ahead log is
 // cut back to 16 MiB after checkpoints and checkpointed after a prune.
 // Rebuild needs every Store of the directory closed.
-// On a PostgreSQL index every machine must see the same data directory
-// (the files and journals live there). Journal offsets are kept per
+// On a PostgreSQL index with the default bucket (the data directory)
+// every machine must see the same data directory (the files and journals
+// live there); with an S3 or XRootD bucket, snapshots, outputs, journals,
+// alarm and versioned documents are all on the bucket and each machine
+// keeps its own data directory. Journal offsets are kept per
 // journal: lines a crashed process appended but never indexed are indexed
 // by the next append to that journal (by any process: an append holds the
 // journal's lock until it is indexed, so lines past the offset before

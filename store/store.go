@@ -75,9 +75,11 @@ type Options struct {
 	// outputs/<OutputPath>/<version>-<sha256> that an index row points at;
 	// superseded versions are deleted a grace period later, DeleteRun
 	// deletes a run's outputs, and Rebuild indexes the newest version of
-	// each output found on the bucket. Journals and alarm documents stay
-	// in the data directory, and Rebuild (of snapshots), reconciliation,
-	// Ingest and QuarantineSnapshot read the directory.
+	// each output found on the bucket. The trend and alarm journals and
+	// the alarm documents are immutable segments on such a bucket
+	// (journal_bucket.go); Rebuild, reconciliation, QuarantineSnapshot
+	// and prune list and write it, so an index on PostgreSQL with blobs on
+	// S3 or XRootD is rebuilt from the bucket alone.
 	Bucket blob.Bucket
 	// PollInterval is how often a Store looks for snapshots indexed by
 	// other processes, to announce them to its watchers (default 200 ms).
