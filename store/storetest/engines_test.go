@@ -155,3 +155,11 @@ func TestConformanceSQLiteXRootD(t *testing.T) {
 	open, opts := conformanceOptions(func(*testing.T, string) string { return "" }, xrdBuckets(t))
 	storetest.Run(t, open, opts)
 }
+
+func TestConformancePostgresXRootD(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and an XRootD server")
+	}
+	open, opts := conformanceOptions(func(t *testing.T, _ string) string { return pgtest.Start(t) }, xrdBuckets(t))
+	storetest.Run(t, open, opts)
+}
