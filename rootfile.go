@@ -1,6 +1,7 @@
 package overwatch
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -246,6 +247,31 @@ func WriteFile(path string, entries []Entry) error {
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("overwatch: writing ROOT file: %w", err)
+	}
+	return nil
+}
+
+// CheckROOTHeader checks that data starts like a ROOT file: the magic
+// "root", a version, a first-record offset fBEGIN of at least 64 bytes and
+// an end-of-data offset fEND with fBEGIN < fEND ≤ len(data). It reads
+// nothing else; the error wraps ErrCorrupt.
+func CheckROOTHeader(data []byte) error {
+	if len(data) < 20 || string(data[:4]) != "root" {
+		return fmt.Errorf("%w: missing the magic \"root\" at the start", ErrCorrupt)
+	}
+	version := binary.BigEndian.Uint32(data[4:8])
+	begin := int64(binary.BigEndian.Uint32(data[8:12]))
+	var end int64
+	if version >= 1000000 {
+		if len(data) < 20 {
+			return fmt.Errorf("%w: header truncated", ErrCorrupt)
+		}
+		end = int64(binary.BigEndian.Uint64(data[12:20]))
+	} else {
+		end = int64(binary.BigEndian.Uint32(data[12:16]))
+	}
+	if begin < 64 || end <= begin || end > int64(len(data)) {
+		return fmt.Errorf("%w: header offsets fBEGIN=%d fEND=%d do not fit a file of %d bytes", ErrCorrupt, begin, end, len(data))
 	}
 	return nil
 }

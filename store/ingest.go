@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -30,30 +29,9 @@ type IngestStats struct {
 	Ignored     int // files that do not follow the receiver grammar (left alone)
 }
 
-// CheckROOTHeader checks that data starts like a ROOT file: the magic
-// "root", a version, a first-record offset fBEGIN of at least 64 bytes and
-// an end-of-data offset fEND with fBEGIN < fEND ≤ len(data). It reads
-// nothing else; the error wraps overwatch.ErrCorrupt.
-func CheckROOTHeader(data []byte) error {
-	if len(data) < 20 || string(data[:4]) != "root" {
-		return fmt.Errorf("%w: missing the magic \"root\" at the start", overwatch.ErrCorrupt)
-	}
-	version := binary.BigEndian.Uint32(data[4:8])
-	begin := int64(binary.BigEndian.Uint32(data[8:12]))
-	var end int64
-	if version >= 1000000 {
-		if len(data) < 20 {
-			return fmt.Errorf("%w: header truncated", overwatch.ErrCorrupt)
-		}
-		end = int64(binary.BigEndian.Uint64(data[12:20]))
-	} else {
-		end = int64(binary.BigEndian.Uint32(data[12:16]))
-	}
-	if begin < 64 || end <= begin || end > int64(len(data)) {
-		return fmt.Errorf("%w: header offsets fBEGIN=%d fEND=%d do not fit a file of %d bytes", overwatch.ErrCorrupt, begin, end, len(data))
-	}
-	return nil
-}
+// CheckROOTHeader is overwatch.CheckROOTHeader: it checks that data
+// starts like a ROOT file; the error wraps overwatch.ErrCorrupt.
+func CheckROOTHeader(data []byte) error { return overwatch.CheckROOTHeader(data) }
 
 // validateROOT checks a drop-folder file: the header, then the full
 // decoder. A decoder that is not available (an error not wrapping

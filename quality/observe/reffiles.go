@@ -8,7 +8,6 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/quality"
-	"github.com/overwatch-dqm/overwatch/store"
 )
 
 // DocumentStore reads and writes single documents (overwatch.DocumentStore's
@@ -22,13 +21,13 @@ type DocumentStore interface {
 var ReferenceFileLimits = overwatch.DecodeLimits{MaxBytes: 512 << 20, MaxCells: 32 << 20}
 
 // ParseReferenceFile validates an uploaded reference file: a ROOT file
-// (store.CheckROOTHeader) that decodes within ReferenceFileLimits and holds
+// (overwatch.CheckROOTHeader) that decodes within ReferenceFileLimits and holds
 // histograms. Its errors wrap quality.ErrReference.
 func ParseReferenceFile(data []byte) (f *overwatch.File, err error) {
 	if len(data) > quality.MaxReferenceFile {
 		return nil, fmt.Errorf("%w: a reference file of %d bytes, at most %d", quality.ErrReference, len(data), quality.MaxReferenceFile)
 	}
-	if err := store.CheckROOTHeader(data); err != nil {
+	if err := overwatch.CheckROOTHeader(data); err != nil {
 		return nil, fmt.Errorf("%w: not a ROOT file: %v", quality.ErrReference, err)
 	}
 	defer func() {
