@@ -58,6 +58,21 @@ func (f referenceFlags) open(e *env, fs *flag.FlagSet, args []string) (*store.St
 	return store.Open(*f.store.data, o)
 }
 
+// openTarget opens the store and reads the declaration's target (--sys,
+// --runs); the store is closed again when the target is invalid.
+func (f referenceFlags) openTarget(e *env, fs *flag.FlagSet, args []string) (*store.Store, quality.Reference, error) {
+	st, err := f.open(e, fs, args)
+	if err != nil {
+		return nil, quality.Reference{}, err
+	}
+	r, err := f.target()
+	if err != nil {
+		st.Close()
+		return nil, quality.Reference{}, err
+	}
+	return st, r, nil
+}
+
 func (f referenceFlags) target() (quality.Reference, error) {
 	if !overwatch.ValidSubsystem(*f.sys) {
 		return quality.Reference{}, fmt.Errorf("%w: --sys %q: expected 2-8 upper-case letters or digits, such as EMC", errUsage, *f.sys)
@@ -73,15 +88,11 @@ func runReferenceSet(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "reference set", "--data DIR --sys EMC --runs FIRST-LAST --ref RUN [--comment TEXT] [--author NAME]")
 	f := newReferenceFlags(fs, e, true)
 	refRun := fs.Int("ref", 0, "the reference `run`")
-	st, err := f.open(e, fs, args)
+	st, r, err := f.openTarget(e, fs, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	r, err := f.target()
-	if err != nil {
-		return err
-	}
 	r.Run, r.Comment, r.Author = *refRun, *f.comment, *f.author
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -119,15 +130,11 @@ func runReferenceUpload(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "reference upload", "--data DIR --sys EMC --runs FIRST-LAST --file REF.root [--comment TEXT] [--author NAME]")
 	f := newReferenceFlags(fs, e, true)
 	file := fs.String("file", "", "the reference ROOT `file`")
-	st, err := f.open(e, fs, args)
+	st, r, err := f.openTarget(e, fs, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	r, err := f.target()
-	if err != nil {
-		return err
-	}
 	if *file == "" {
 		return fmt.Errorf("%w: --file is required", errUsage)
 	}
@@ -158,15 +165,11 @@ func runReferenceUpload(ctx context.Context, e *env, args []string) error {
 func runReferenceRm(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "reference rm", "--data DIR --sys EMC --runs FIRST-LAST [--comment TEXT]")
 	f := newReferenceFlags(fs, e, true)
-	st, err := f.open(e, fs, args)
+	st, r, err := f.openTarget(e, fs, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	r, err := f.target()
-	if err != nil {
-		return err
-	}
 	cur, err := st.Document(ctx, quality.ReferenceKind, r.Name(), 0)
 	if errors.Is(err, overwatch.ErrNotFound) || err == nil && cur.Deleted {
 		return fmt.Errorf("no reference %s is declared", r.Name())
@@ -230,15 +233,11 @@ func runReferenceList(ctx context.Context, e *env, args []string) error {
 func runReferenceHistory(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "reference history", "--data DIR --sys EMC --runs FIRST-LAST")
 	f := newReferenceFlags(fs, e, false)
-	st, err := f.open(e, fs, args)
+	st, r, err := f.openTarget(e, fs, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	r, err := f.target()
-	if err != nil {
-		return err
-	}
 	hist, err := st.DocumentHistory(ctx, quality.ReferenceKind, r.Name())
 	if err != nil {
 		return err
