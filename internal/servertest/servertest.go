@@ -75,6 +75,10 @@ func (p *Proc) WaitReady(d time.Duration, ready func() bool) error {
 	return errors.New("the server does not answer")
 }
 
+// Signal sends sig to the process (SIGSTOP and SIGCONT make a server
+// that accepts connections but does not answer, then answers again).
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
 // Stop sends SIGTERM, then SIGKILL after 5 s, and waits for the exit.
 func (p *Proc) Stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)

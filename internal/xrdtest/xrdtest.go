@@ -183,6 +183,20 @@ func (s *Server) Stop() {
 	os.Remove(filepath.Join("/tmp", "xrootd."+s.name+".env"))
 }
 
+// Pause stops the server's process (SIGSTOP) until Resume or the end of
+// the test: connections are still accepted by the kernel, nothing is
+// answered.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	if err := s.proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("xrdtest: pause: %v", err)
+	}
+	t.Cleanup(func() { _ = s.proc.Signal(syscall.SIGCONT) })
+}
+
+// Resume lets a paused server go on (SIGCONT).
+func (s *Server) Resume() { _ = s.proc.Signal(syscall.SIGCONT) }
+
 // Start starts a server stopped at the end of the test; it skips the test
 // when xrootd is missing.
 func Start(t testing.TB) *Server {

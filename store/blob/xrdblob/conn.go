@@ -3,7 +3,9 @@ package xrdblob
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"go-hep.org/x/hep/xrootd"
 	"go-hep.org/x/hep/xrootd/xrdfs"
@@ -13,13 +15,16 @@ import (
 //
 // go-hep v0.40.0 deadlocks a connection when a request is abandoned (its
 // context cancelled before the answer came: the answer is then sent to a
-// channel nobody reads, under the lock Close needs). So requests run with a
-// context that is never cancelled, in a goroutine; an operation whose
-// context ends stops waiting, marks the connection broken (no further
-// requests) and leaves closing it to the request when it completes.
+// channel nobody reads, under the lock Close needs), and its Close can
+// block for ever on such a request. So requests run with a context that is
+// never cancelled, in a goroutine; an operation whose context ends, or
+// whose request gets no answer within the bucket's timeout, stops waiting,
+// marks the connection broken (no further requests) and leaves closing it
+// to the request when it completes. Closing never holds the operation up
+// for more than closeWait.
 type conn struct {
-	c      *xrootd.Client
-	cancel context.CancelFunc
+	c       *xrootd.Client
+	timeout time.Duration // of one request
 
 	mu       sync.Mutex
 	inflight int
@@ -29,7 +34,60 @@ type conn struct {
 
 var errBroken = errors.New("xrdblob: connection abandoned by a cancelled request")
 
-// do runs fn, returning early with ctx's error when ctx ends first.
+// ErrNoAnswer is returned (wrapped) when the server does not answer a
+// connection or a request within Config.Timeout.
+var ErrNoAnswer = errors.New("xrdblob: no answer from the server")
+
+// closeWait bounds how long closing a connection holds the caller up.
+const closeWait = 5 * time.Second
+
+// await runs fn in a goroutine and waits for it, for ctx and for timeout:
+// it returns fn's result, or ctx's error or ErrNoAnswer with gaveUp set.
+// abandoned, when fn's result came too late, is called with it (from fn's
+// goroutine).
+func await[T any](ctx context.Context, timeout time.Duration, fn func() (T, error), abandoned func(T, error)) (v T, gaveUp bool, err error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	var mu sync.Mutex
+	late := false
+	go func() {
+		v, err := fn()
+		mu.Lock()
+		defer mu.Unlock()
+		if late {
+			if abandoned != nil {
+				abandoned(v, err)
+			}
+			return
+		}
+		done <- result{v, err}
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.v, false, r.err
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timer.C:
+		err = fmt.Errorf("%w within %v", ErrNoAnswer, timeout)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	select {
+	case r := <-done: // it came after all
+		return r.v, false, r.err
+	default:
+	}
+	late = true
+	return v, true, err
+}
+
+// do runs fn, returning early with ctx's error when ctx ends first and
+// with ErrNoAnswer when fn takes longer than the connection's timeout.
 func (c *conn) do(ctx context.Context, fn func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -41,9 +99,7 @@ func (c *conn) do(ctx context.Context, fn func(context.Context) error) error {
 	}
 	c.inflight++
 	c.mu.Unlock()
-	done := make(chan error, 1)
-	go func() {
-		done <- fn(context.Background())
+	finished := func() {
 		c.mu.Lock()
 		c.inflight--
 		last := c.closing && c.inflight == 0
@@ -51,16 +107,18 @@ func (c *conn) do(ctx context.Context, fn func(context.Context) error) error {
 		if last {
 			c.shut()
 		}
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
+	}
+	_, gaveUp, err := await(ctx, c.timeout, func() (struct{}, error) {
+		return struct{}{}, fn(context.Background())
+	}, func(struct{}, error) { finished() })
+	if gaveUp {
 		c.mu.Lock()
 		c.broken = true
 		c.mu.Unlock()
-		return ctx.Err()
+		return err
 	}
+	finished()
+	return err
 }
 
 // close closes the connection now, or when its last request completes.
@@ -78,9 +136,14 @@ func (c *conn) close() {
 	}
 }
 
+// shut closes the client, waiting at most closeWait for go-hep's Close.
 func (c *conn) shut() {
-	c.c.Close()
-	c.cancel()
+	done := make(chan struct{})
+	go func() { _ = c.c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+	}
 }
 
 // The file-system requests of an operation, through do.

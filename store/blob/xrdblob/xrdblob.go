@@ -37,7 +37,8 @@
 // known limitation of the client library. Its other trap, a deadlock when
 // a request is abandoned, is avoided by never cancelling a request (see
 // conn): a cancelled operation returns at once and its connection is
-// closed when the request in flight completes.
+// closed when the request in flight completes. A request the server does
+// not answer within Config.Timeout fails its operation the same way.
 package xrdblob
 
 import (
@@ -72,7 +73,13 @@ type Config struct {
 	// User is the login name (default: the current user). Authentication
 	// is what go-hep offers: kerberos 5 (a valid ticket), unix, host.
 	User string
+	// Timeout bounds connecting and each request: a server that does not
+	// answer in time fails the operation (default DefaultTimeout).
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the default Config.Timeout.
+const DefaultTimeout = time.Minute
 
 // Bucket is a blob.Bucket on an XRootD directory.
 type Bucket struct {
@@ -110,6 +117,12 @@ func New(cfg Config) (*Bucket, error) {
 		return nil, fmt.Errorf("xrdblob: invalid root %q", cfg.Root)
 	}
 	cfg.Root = strings.TrimSuffix(root, "/")
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("xrdblob: negative timeout %v", cfg.Timeout)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
 	if cfg.User == "" {
 		if u, err := user.Current(); err == nil {
 			cfg.User = u.Username
@@ -135,19 +148,23 @@ func (b *Bucket) dial(ctx context.Context) (*conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithCancel(context.Background())
-	// The connection outlives ctx only until close; dialing obeys ctx.
-	stop := context.AfterFunc(ctx, cancel)
-	c, err := xrootd.NewClient(cctx, b.cfg.Addr, b.cfg.User)
-	stop()
+	// go-hep's NewClient, cancelled in the middle of its handshake, can
+	// block for ever in its own Close (see conn): it runs uncancelled and
+	// a client that connects after the caller gave up is closed.
+	c, gaveUp, err := await(ctx, b.cfg.Timeout, func() (*xrootd.Client, error) {
+		return xrootd.NewClient(context.Background(), b.cfg.Addr, b.cfg.User)
+	}, func(c *xrootd.Client, err error) {
+		if err == nil {
+			(&conn{c: c}).shut()
+		}
+	})
 	if err != nil {
-		cancel()
-		if ctx.Err() != nil {
+		if gaveUp && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("connecting to %s: %w", b.cfg.Addr, err)
 	}
-	return &conn{c: c, cancel: cancel}, nil
+	return &conn{c: c, timeout: b.cfg.Timeout}, nil
 }
 
 func code(err error) xrdproto.ServerErrorCode {

@@ -1,9 +1,15 @@
 package xrdblob_test
 
 import (
+	"context"
+	"io"
 	"os"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/overwatch-dqm/overwatch/internal/xrdtest"
@@ -24,4 +30,68 @@ func newBucket(t *testing.T) (*xrdblob.Bucket, *xrdtest.Server, string) {
 
 func TestConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Bucket { b, _, _ := newBucket(t); return b })
+}
+
+// TestServerNotAnswering: a server that accepts connections but answers
+// nothing (its process stopped) fails operations within the bucket's
+// timeout, or at once when the caller's context ends, instead of hanging;
+// once it answers again, the bucket works and the abandoned requests'
+// goroutines are gone.
+func TestServerNotAnswering(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an XRootD server")
+	}
+	srv := xrdtest.Start(t)
+	const timeout = 700 * time.Millisecond
+	b, err := xrdblob.New(xrdblob.Config{Addr: srv.Addr, Root: srv.NewDir(t) + "/overwatch", Timeout: timeout})
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = b.Put(ctx, "a/b", strings.NewReader("object"))
+	require.NoError(t, err)
+	// The idle goroutines of this test binary, for the comparison at the end.
+	before := runtime.NumGoroutine()
+
+	srv.Pause(t)
+	// Connecting (the handshake is not answered) and, on connections
+	// opened before the pause, requests.
+	start := time.Now()
+	_, err = b.Stat(ctx, "a/b")
+	require.ErrorIs(t, err, xrdblob.ErrNoAnswer)
+	assert.Less(t, time.Since(start), 10*timeout, "the timeout holds")
+	rc, openErr := func() (io.ReadCloser, error) {
+		srv.Resume()
+		defer srv.Pause(t)
+		return b.Open(ctx, "a/b", 0, -1)
+	}()
+	require.NoError(t, openErr)
+	start = time.Now()
+	_, err = io.ReadAll(rc)
+	require.ErrorIs(t, err, xrdblob.ErrNoAnswer, "a read on a connection opened before the pause")
+	assert.Less(t, time.Since(start), 10*timeout)
+	_ = rc.Close() // not answered either: it gives up in time too
+
+	// The caller's context ends first.
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err = b.Stat(cctx, "a/b")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), timeout, "the caller's context ends the wait")
+	_, err = b.Put(cctx, "a/c", strings.NewReader("object"))
+	require.Error(t, err)
+
+	srv.Resume()
+	info, err := b.Stat(ctx, "a/b")
+	require.NoError(t, err)
+	assert.EqualValues(t, len("object"), info.Size)
+	rc, err = b.Open(ctx, "a/b", 0, -1)
+	require.NoError(t, err)
+	got, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.NoError(t, rc.Close())
+	assert.Equal(t, "object", string(got))
+	// The requests left waiting during the pause were answered and
+	// their connections closed.
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 20*time.Second, 50*time.Millisecond,
+		"goroutines: %d before the pause, %d now", before, runtime.NumGoroutine())
 }
