@@ -79,6 +79,32 @@ func TestCrashSafety(t *testing.T) {
 	require.Positive(t, total)
 }
 
+// startReady starts cmd (its standard error to the test's) and waits for
+// the "ready" line it prints once it is writing; it returns the rest of
+// its standard output.
+func startReady(t *testing.T, cmd *exec.Cmd) *bufio.Reader {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	rd := bufio.NewReader(stdout)
+	line, err := rd.ReadString('\n')
+	require.NoError(t, err, "helper did not start")
+	require.Equal(t, "ready\n", line)
+	return rd
+}
+
+// killAfterReady starts cmd, waits for its "ready" line, lets it run for
+// delay and SIGKILLs it.
+func killAfterReady(t *testing.T, cmd *exec.Cmd, delay time.Duration) {
+	t.Helper()
+	startReady(t, cmd)
+	time.Sleep(delay)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+}
+
 // checkNoHalfFiles checks every snapshot and output file of the tree and
 // that the store's temporary files are gone from the run folders.
 func checkNoHalfFiles(t *testing.T, dir string) {
@@ -131,14 +157,7 @@ func TestIngestCrashSafety(t *testing.T) {
 	kills := 0
 	for round := 0; round < 200; round++ {
 		cmd := exec.Command(exe, "-dir", dir, "-drop", drop)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		rd := bufio.NewReader(stdout)
-		line, err := rd.ReadString('\n')
-		require.NoError(t, err)
-		require.Equal(t, "ready\n", line)
+		rd := startReady(t, cmd)
 		finished := make(chan string, 1)
 		go func() { l, _ := rd.ReadString('\n'); finished <- l }()
 		select {
@@ -200,13 +219,7 @@ func TestConcurrentProcesses(t *testing.T) {
 		var cmds []*exec.Cmd
 		for w := 0; w < 2; w++ {
 			cmd := exec.Command(exe, "-dir", dir, "-seed", strconv.Itoa(10+2*round+w))
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			cmd.Stderr = os.Stderr
-			require.NoError(t, cmd.Start())
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			require.NoError(t, err, "helper did not start")
-			require.Equal(t, "ready\n", line)
+			startReady(t, cmd)
 			cmds = append(cmds, cmd)
 		}
 		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -235,22 +233,6 @@ func TestOutputsBucketSlowWriterFails(t *testing.T) {
 	got, err := s.Output(ctx, ref)
 	require.NoError(t, err)
 	assert.Equal(t, "one", string(got))
-}
-
-// killAfterReady starts cmd, waits for its "ready" line, lets it run for
-// delay and SIGKILLs it.
-func killAfterReady(t *testing.T, cmd *exec.Cmd, delay time.Duration) {
-	t.Helper()
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err, "helper did not start")
-	require.Equal(t, "ready\n", line)
-	time.Sleep(delay)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	_ = cmd.Wait()
 }
 
 // crashPayload is version n of output i of the SIGKILL test: 64–320 KiB

@@ -1,18 +1,14 @@
 package timeslice_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
 	ow "github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/processing"
-	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/store/bundle"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 	"github.com/stretchr/testify/assert"
@@ -118,29 +114,20 @@ func rootSnapshot(t *testing.T, k int, events float64) []byte {
 // 3 s apart, all at minute 0) sliced by events, by seconds not starting at
 // 0 and processed by processing: the slice holds the events asked for.
 func TestServiceEventsOnROOTSnapshots(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"RTS"}, Logger: log, NoSyncOutputs: true})
-	require.NoError(t, err)
-	defer st.Close()
+	st := openStore(t, "RTS")
 	ctx := context.Background()
 	start := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	events := []float64{0, 250, 500, 800, 1000, 1400}
 	for k, ev := range events {
-		_, err := st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 310, Subsystem: "RTS", Mode: ow.ModeCompress, Time: start.Add(time.Duration(3*k) * time.Second), Origin: "test"},
-			bytes.NewReader(rootSnapshot(t, k, ev)))
-		require.NoError(t, err)
+		putSnapshot(t, st, ow.SnapshotMeta{Run: 310, Subsystem: "RTS", Time: start.Add(time.Duration(3*k) * time.Second)}, rootSnapshot(t, k, ev))
 	}
-	p := processing.New(st, processing.Options{Logger: log, NoPNG: true})
-	svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: log})
+	p := processing.New(st, processing.Options{Logger: quietLog, NoPNG: true})
+	svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: quietLog})
 	defer svc.Close()
 	get := func(req timeslice.Request) (timeslice.Status, *ow.Hist) {
 		t.Helper()
 		req.Run, req.Subsystem = 310, "RTS"
-		key, err := svc.Submit(ctx, req)
-		require.NoError(t, err)
-		s, err := svc.Wait(ctx, 310, "RTS", key)
-		require.NoError(t, err)
-		require.Equal(t, timeslice.StateDone, s.State, s.Error)
+		key, s := runSlice(t, svc, req)
 		// The slice's histogram as processing wrote it (JSROOT JSON).
 		b, err := bundle.NewOutputs(st).Output(ctx, ow.OutputRef{Run: 310, Subsystem: "RTS", Slice: key, Name: "RTSamp", Kind: ow.OutputJSON})
 		require.NoError(t, err)
@@ -160,7 +147,7 @@ func TestServiceEventsOnROOTSnapshots(t *testing.T) {
 	// snapshot 3 (9 s) − snapshot 1 (3 s).
 	s, _ = get(timeslice.Request{FromSecond: 4, ToSecond: 10})
 	assert.Equal(t, 800.0-250, s.Record.NEvents)
-	_, err = svc.Submit(ctx, timeslice.Request{Run: 310, Subsystem: "RTS", FromMinute: 1, ToMinute: 2})
+	_, err := svc.Submit(ctx, timeslice.Request{Run: 310, Subsystem: "RTS", FromMinute: 1, ToMinute: 2})
 	assert.ErrorIs(t, err, timeslice.ErrEmptyWindow, "minutes cannot cut a 15 s run")
 	assert.Contains(t, err.Error(), "span 15 s")
 }
@@ -173,10 +160,7 @@ func TestServiceEventCountsRecorded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test skipped in -short mode")
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{"RTS"}, Logger: log, NoSyncOutputs: true})
-	require.NoError(t, err)
-	defer st.Close()
+	st := openStore(t, "RTS")
 	ctx := context.Background()
 	start := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	const n = 60
@@ -189,10 +173,9 @@ func TestServiceEventCountsRecorded(t *testing.T) {
 		ev.Contents[1] = float64(100 * k)
 		b, err := ow.EncodeFile([]ow.Entry{{Key: "RTSmap", Object: m}, {Key: "RTSnEvents", Object: ev}})
 		require.NoError(t, err)
-		_, err = st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 320, Subsystem: "RTS", Mode: ow.ModeCompress, Time: start.Add(time.Duration(k) * time.Minute), Origin: "test"}, bytes.NewReader(b))
-		require.NoError(t, err)
+		putSnapshot(t, st, ow.SnapshotMeta{Run: 320, Subsystem: "RTS", Time: start.Add(time.Duration(k) * time.Minute)}, b)
 	}
-	svc := timeslice.NewService(st, nopRenderer{}, timeslice.ServiceOptions{Logger: log})
+	svc := timeslice.NewService(st, nopRenderer{}, timeslice.ServiceOptions{Logger: quietLog})
 	defer svc.Close()
 	submit := func(last float64) time.Duration {
 		t0 := time.Now()

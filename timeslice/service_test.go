@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/overwatch-dqm/overwatch/internal/histtest"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -83,31 +82,56 @@ func newFixture(t *testing.T, sys string, reset bool) *fixture {
 // older store did) and gives the service def as its default.
 func newFixtureWith(t *testing.T, sys string, acc, def ow.Accumulation) *fixture {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(t.TempDir(), store.Options{Subsystems: []string{sys, "HLT"}, Logger: log, NoSyncOutputs: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t, sys, "HLT")
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for k, off := range []int{0, 62, 121, 180, 241} {
-		_, err := st.PutSnapshot(context.Background(), ow.SnapshotMeta{Run: 300, Subsystem: sys, Mode: ow.ModeCompress,
-			Time: start.Add(time.Duration(off) * time.Second), Origin: "test", Accumulation: acc}, bytes.NewReader(snapshot(sys, k+1)))
-		require.NoError(t, err)
+		putSnapshot(t, st, ow.SnapshotMeta{Run: 300, Subsystem: sys, Time: start.Add(time.Duration(off) * time.Second), Accumulation: acc}, snapshot(sys, k+1))
 	}
-	rr := &recRenderer{p: processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: histtest.GobDecode}), files: map[string]*ow.File{}}
-	svc := timeslice.NewService(st, rr, timeslice.ServiceOptions{Logger: log, Decode: histtest.GobDecode, DefaultAccumulation: def})
+	rr := &recRenderer{p: processing.New(st, processing.Options{Logger: quietLog, NoPNG: true, Decode: histtest.GobDecode}), files: map[string]*ow.File{}}
+	svc := timeslice.NewService(st, rr, timeslice.ServiceOptions{Logger: quietLog, Decode: histtest.GobDecode, DefaultAccumulation: def})
 	t.Cleanup(func() { svc.Close() })
 	return &fixture{st: st, svc: svc, rr: rr, start: start}
 }
 
-func (f *fixture) run(t *testing.T, req timeslice.Request) (string, timeslice.Status) {
+// quietLog discards what the stores, processors and services of these
+// tests log.
+var quietLog = slog.New(slog.DiscardHandler)
+
+// openStore opens a store in a temporary directory for subsystems sys
+// (quiet, outputs not synced); it is closed when tb ends.
+func openStore(tb testing.TB, sys ...string) *store.Store {
+	tb.Helper()
+	st, err := store.Open(tb.TempDir(), store.Options{Subsystems: sys, Logger: quietLog, NoSyncOutputs: true})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// putSnapshot stores data as the snapshot m describes (compressed, from
+// origin "test").
+func putSnapshot(tb testing.TB, st *store.Store, m ow.SnapshotMeta, data []byte) ow.SnapshotInfo {
+	tb.Helper()
+	m.Mode, m.Origin = ow.ModeCompress, "test"
+	info, err := st.PutSnapshot(context.Background(), m, bytes.NewReader(data))
+	require.NoError(tb, err)
+	return info
+}
+
+// runSlice submits req to svc and waits for it: the slice must be done.
+func runSlice(t *testing.T, svc *timeslice.Service, req timeslice.Request) (string, timeslice.Status) {
 	t.Helper()
 	ctx := context.Background()
-	key, err := f.svc.Submit(ctx, req)
+	key, err := svc.Submit(ctx, req)
 	require.NoError(t, err)
-	st, err := f.svc.Wait(ctx, req.Run, req.Subsystem, key)
+	st, err := svc.Wait(ctx, req.Run, req.Subsystem, key)
 	require.NoError(t, err)
 	require.Equal(t, timeslice.StateDone, st.State, st.Error)
 	return key, st
+}
+
+func (f *fixture) run(t *testing.T, req timeslice.Request) (string, timeslice.Status) {
+	t.Helper()
+	return runSlice(t, f.svc, req)
 }
 
 func (f *fixture) counter(t *testing.T, key, sys string) float64 {
@@ -177,10 +201,8 @@ func TestServiceCache(t *testing.T) {
 func TestServiceOptionsValidation(t *testing.T) {
 	f := newFixture(t, "SLC", false)
 	ctx := context.Background()
-	_, err := f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start, Origin: "test"}, bytes.NewReader(snapshot("HLT", 1)))
-	require.NoError(t, err)
-	_, err = f.st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Mode: ow.ModeCompress, Time: f.start.Add(time.Minute), Origin: "test"}, bytes.NewReader(snapshot("HLT", 2)))
-	require.NoError(t, err)
+	putSnapshot(t, f.st, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Time: f.start}, snapshot("HLT", 1))
+	putSnapshot(t, f.st, ow.SnapshotMeta{Run: 300, Subsystem: "HLT", Time: f.start.Add(time.Minute)}, snapshot("HLT", 2))
 	key, _ := f.run(t, timeslice.Request{Run: 300, Subsystem: "HLT", FromMinute: 1, ToMinute: 1})
 	assert.Equal(t, 10.0, f.counter(t, key, "HLT"))
 
@@ -216,7 +238,7 @@ func TestServicePermalinkAfterRestart(t *testing.T) {
 
 	// A new service (restart) knows the finished slice from its record.
 	rr2 := &recRenderer{p: f.rr.p, files: map[string]*ow.File{}}
-	svc2 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: histtest.GobDecode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc2 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: histtest.GobDecode, Logger: quietLog})
 	defer svc2.Close()
 	st, err := svc2.Status(ctx, 300, "SLC", key)
 	require.NoError(t, err)
@@ -232,7 +254,7 @@ func TestServicePermalinkAfterRestart(t *testing.T) {
 	rec.State = timeslice.StatePending
 	b, _ = json.Marshal(rec)
 	require.NoError(t, f.st.PutOutput(ctx, ow.OutputRef{Run: 300, Subsystem: "SLC", Slice: key, Kind: ow.OutputSlice}, b))
-	svc3 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: histtest.GobDecode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc3 := timeslice.NewService(f.st, rr2, timeslice.ServiceOptions{Decode: histtest.GobDecode, Logger: quietLog})
 	defer svc3.Close()
 	st, err = svc3.Wait(ctx, 300, "SLC", key)
 	require.NoError(t, err)
@@ -311,16 +333,12 @@ func FuzzSliceRecord(f *testing.F) {
 	f.Add([]byte(`{"key":"k1","request":{"run":300,"subsystem":"SLC","fromMinute":-5},"state":"pending"}`))
 	f.Add([]byte(`{"key":"k1","request":{"run":-1,"subsystem":"x y"}}`))
 	f.Add([]byte(`[]`))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(f.TempDir(), store.Options{Subsystems: []string{"SLC"}, Logger: log, NoSyncOutputs: true})
-	require.NoError(f, err)
-	defer st.Close()
+	st := openStore(f, "SLC")
 	ctx := context.Background()
-	_, err = st.PutSnapshot(ctx, ow.SnapshotMeta{Run: 300, Subsystem: "SLC", Mode: ow.ModeCompress, Time: time.Unix(1795425240, 0), Origin: "test"}, bytes.NewReader(snapshot("SLC", 1)))
-	require.NoError(f, err)
-	p := processing.New(st, processing.Options{Logger: log, NoPNG: true, Decode: histtest.GobDecode})
+	putSnapshot(f, st, ow.SnapshotMeta{Run: 300, Subsystem: "SLC", Time: time.Unix(1795425240, 0)}, snapshot("SLC", 1))
+	p := processing.New(st, processing.Options{Logger: quietLog, NoPNG: true, Decode: histtest.GobDecode})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: log, Decode: histtest.GobDecode})
+		svc := timeslice.NewService(st, p, timeslice.ServiceOptions{Logger: quietLog, Decode: histtest.GobDecode})
 		defer svc.Close()
 		ref := ow.OutputRef{Run: 300, Subsystem: "SLC", Slice: "k1", Kind: ow.OutputSlice}
 		require.NoError(t, st.PutOutput(ctx, ref, data))

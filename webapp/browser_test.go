@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,8 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/overwatch-dqm/overwatch"
-	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/timeslice"
 )
 
@@ -278,21 +275,8 @@ func TestBrowserRealPipeline(t *testing.T) {
 	if !e.app.HasJSROOT() {
 		t.Skip("JSROOT not installed: run `make setup-jsroot`")
 	}
-	quiet := slog.New(slog.DiscardHandler)
-	start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
-	var last overwatch.SnapshotInfo
-	for k := 0; k < 4; k++ {
-		last = putPatchSnapshot(t, e, start, k)
-	}
-	p := processing.New(e.store, processing.Options{Logger: quiet})
-	require.NoError(t, p.Process(t.Context(), last))
-	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
-	t.Cleanup(func() { svc.Close() })
-	app, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: svc, Logger: quiet,
-		JSROOTDir: e.app.cfg.JSROOTDir, PollInterval: 100 * time.Millisecond})
-	require.NoError(t, err)
-	t.Cleanup(func() { app.Close() })
-	e.app = app
+	start, p := patchRun(t, e)
+	e.realSlices(t, p, timeslice.ServiceOptions{}, Config{JSROOTDir: e.app.cfg.JSROOTDir, PollInterval: 100 * time.Millisecond})
 	srv := e.server(t)
 	ctx := browser(t)
 	require.NoError(t, browserLogin(ctx, srv.URL))
@@ -318,7 +302,7 @@ func TestBrowserRealPipeline(t *testing.T) {
 	screenshot(t, ctx, "10-real-run-page")
 
 	// A new snapshot, processed while the page is open.
-	last = putPatchSnapshot(t, e, start, 4)
+	last := putPatchSnapshot(t, e, start, 4)
 	require.NoError(t, p.Process(t.Context(), last))
 	wait(pr.Drawn + 1)
 
@@ -337,7 +321,7 @@ func TestBrowserRealPipeline(t *testing.T) {
 	// A window in seconds through the dialog; the last N events need an
 	// events histogram, which these snapshots lack: the dialog says so.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#slice-open")), chromedp.WaitVisible(chromedp.CSS("#slice-dialog"))))
-	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById('slice-by'); s.value = 'seconds'; s.dispatchEvent(new Event('change')); return true; })()`))
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById('slice-by'); s.value = 'seconds'; s.dispatchEvent(new Event('change')); return true; })()`))
 	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS("#slice-from"), "200"),

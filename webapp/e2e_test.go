@@ -24,22 +24,8 @@ import (
 // after a restart of the web app and of the service.
 func TestEndToEnd(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
-	quiet := slog.New(slog.DiscardHandler)
-	start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
-	var last overwatch.SnapshotInfo
-	for k := 0; k < 4; k++ {
-		last = putPatchSnapshot(t, e, start, k)
-	}
-	p := processing.New(e.store, processing.Options{Logger: quiet})
-	require.NoError(t, p.Process(ctx, last))
-
-	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
-	t.Cleanup(func() { svc.Close() })
-	app, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: svc, Logger: quiet})
-	require.NoError(t, err)
-	t.Cleanup(func() { app.Close() })
-	e.app = app
+	_, p := patchRun(t, e)
+	app, svc := e.realSlices(t, p, timeslice.ServiceOptions{}, Config{})
 	c, _ := loggedIn(t, e)
 
 	resp, body := c.get("/run/500/EMC")
@@ -62,16 +48,8 @@ func TestEndToEnd(t *testing.T) {
 	assert.True(t, strings.HasPrefix(png, "\x89PNG"), "a PNG image")
 
 	// A time slice from minute 4 to 10: snapshot at 9 min minus snapshot at 3 min.
-	tok := c.csrf()
-	resp, body = c.do("POST", "/api/slices", strings.NewReader(`{"run":500,"subsystem":"EMC","from":4,"to":10}`), map[string]string{"X-CSRF-Token": tok})
-	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, resp.StatusCode, body)
-	var st sliceResponse
-	require.NoError(t, json.Unmarshal([]byte(body), &st))
-	require.Eventually(t, func() bool {
-		_, body := c.get(st.StatusURL)
-		require.NotContains(t, body, `"state":"failed"`)
-		return strings.Contains(body, `"state":"done"`)
-	}, 20*time.Second, 20*time.Millisecond)
+	code, st, body := c.postSlice(c.csrf(), `{"run":500,"subsystem":"EMC","from":4,"to":10}`)
+	require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, code, body)
 	resp, sliced := c.get("/api/runs/500/EMC/json/hPatchMap?slice=" + st.Key)
 	require.Equal(t, http.StatusOK, resp.StatusCode, sliced)
 	require.NoError(t, json.Unmarshal([]byte(sliced), &obj))
@@ -80,17 +58,45 @@ func TestEndToEnd(t *testing.T) {
 	// Restart the web app and the service: the permalink still works.
 	app.Close()
 	svc.Close()
-	svc2 := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet})
-	t.Cleanup(func() { svc2.Close() })
-	app2, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Secret: app.cfg.Secret, Slices: svc2, Logger: quiet})
-	require.NoError(t, err)
-	t.Cleanup(func() { app2.Close() })
-	e.app = app2
+	e.realSlices(t, p, timeslice.ServiceOptions{}, Config{Secret: app.cfg.Secret})
 	c2, _ := loggedIn(t, e)
 	resp, body = c2.get(st.URL)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.Contains(t, body, `data-slice="`+st.Key+`"`)
 	assert.Contains(t, body, "/api/runs/500/EMC/json/hPatchMap?slice="+st.Key)
+}
+
+// patchRun stores snapshots 0 to 3 of run 500 (putPatchSnapshot, from a
+// start 20 minutes ago) and processes them with the real processing; it
+// returns the start and the processor.
+func patchRun(t testing.TB, e *testEnv) (time.Time, *processing.Processor) {
+	t.Helper()
+	start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
+	var last overwatch.SnapshotInfo
+	for k := 0; k < 4; k++ {
+		last = putPatchSnapshot(t, e, start, k)
+	}
+	p := processing.New(e.store, processing.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, p.Process(t.Context(), last))
+	return start, p
+}
+
+// realSlices replaces the web app of e by one whose time slices the real
+// timeslice service computes with p: so and cfg are the service's and the
+// app's options beyond the store, data directory, users and slices of e
+// (both log nothing). Both are closed at the end of t.
+func (e *testEnv) realSlices(t testing.TB, p *processing.Processor, so timeslice.ServiceOptions, cfg Config) (*App, *timeslice.Service) {
+	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
+	so.Logger = quiet
+	svc := timeslice.NewService(e.store, p, so)
+	t.Cleanup(func() { svc.Close() })
+	cfg.Store, cfg.Alarms, cfg.DataDir, cfg.Users, cfg.Slices, cfg.Logger = e.store, e.store, e.dir, e.app.cfg.Users, svc, quiet
+	app, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { app.Close() })
+	e.app = app
+	return app, svc
 }
 
 // putPatchSnapshot stores snapshot k of run 500 (cumulative: k+1 fills

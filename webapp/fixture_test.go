@@ -326,6 +326,27 @@ func (c *client) csrf() string {
 	return m[1]
 }
 
+// postSlice posts the time-slice request body with the session's CSRF
+// token tok; a request accepted (status below 300) is polled until the
+// slice is computed, failing the test if it fails. It returns the status
+// code, the POST's answer updated by the last status polled, and the
+// POST's body.
+func (c *client) postSlice(tok, body string) (int, sliceResponse, string) {
+	c.t.Helper()
+	resp, b := c.do("POST", "/api/slices", strings.NewReader(body), map[string]string{"X-CSRF-Token": tok})
+	var st sliceResponse
+	if resp.StatusCode < 300 {
+		require.NoError(c.t, json.Unmarshal([]byte(b), &st))
+		require.Eventually(c.t, func() bool {
+			_, sb := c.get(st.StatusURL)
+			require.NoError(c.t, json.Unmarshal([]byte(sb), &st))
+			require.NotEqual(c.t, timeslice.StateFailed, st.State, st.Error)
+			return st.State == timeslice.StateDone
+		}, 20*time.Second, 20*time.Millisecond)
+	}
+	return resp.StatusCode, st, b
+}
+
 func loggedIn(t testing.TB, e *testEnv) (*client, *httptest.Server) {
 	srv := e.server(t)
 	c := newClient(t, srv.URL)

@@ -3,10 +3,8 @@ package webapp
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +41,6 @@ func putEventsSnapshot(t *testing.T, e *testEnv, start time.Time, k int) {
 // quality, shown on its page; bad requests are 400s that say why.
 func TestSliceAPIEventsAndThresholds(t *testing.T) {
 	e := newEnv(t)
-	quiet := slog.New(slog.DiscardHandler)
 	start := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
 	for k := 0; k < 4; k++ {
 		putEventsSnapshot(t, e, start, k)
@@ -52,33 +49,13 @@ func TestSliceAPIEventsAndThresholds(t *testing.T) {
 		{Name: "enough", Hist: "hAmp", Check: "MinEntries", Params: map[string]any{"Min": 50}},
 	}}}})
 	require.NoError(t, err)
-	p := processing.New(e.store, processing.Options{Logger: quiet, NoPNG: true, SliceChecks: checks})
-	svc := timeslice.NewService(e.store, p, timeslice.ServiceOptions{Logger: quiet, Checks: checks})
-	t.Cleanup(func() { svc.Close() })
-	app, err := New(Config{Store: e.store, Alarms: e.store, DataDir: e.dir, Users: e.app.cfg.Users, Slices: svc, Thresholds: checks, Logger: quiet})
-	require.NoError(t, err)
-	t.Cleanup(func() { app.Close() })
-	e.app = app
+	p := processing.New(e.store, processing.Options{Logger: slog.New(slog.DiscardHandler), NoPNG: true, SliceChecks: checks})
+	e.realSlices(t, p, timeslice.ServiceOptions{Checks: checks}, Config{Thresholds: checks})
 	c, _ := loggedIn(t, e)
 	tok := c.csrf()
-	post := func(body string) (int, sliceResponse, string) {
-		t.Helper()
-		resp, b := c.do("POST", "/api/slices", strings.NewReader(body), map[string]string{"X-CSRF-Token": tok})
-		var st sliceResponse
-		if resp.StatusCode < 300 {
-			require.NoError(t, json.Unmarshal([]byte(b), &st))
-			require.Eventually(t, func() bool {
-				_, sb := c.get(st.StatusURL)
-				require.NoError(t, json.Unmarshal([]byte(sb), &st))
-				require.NotEqual(t, timeslice.StateFailed, st.State, st.Error)
-				return st.State == timeslice.StateDone
-			}, 20*time.Second, 20*time.Millisecond)
-		}
-		return resp.StatusCode, st, b
-	}
 
 	// The last 2000 events: snapshot 3 − snapshot 1, 200 entries of hAmp.
-	code, def, body := post(`{"run":510,"subsystem":"EMC","by":"lastEvents","last":2000}`)
+	code, def, body := c.postSlice(tok, `{"run":510,"subsystem":"EMC","by":"lastEvents","last":2000}`)
 	require.Less(t, code, 300, body)
 	assert.Equal(t, &[2]float64{2000, 4000}, def.Events)
 	assert.Equal(t, "good", def.Quality, "200 entries ≥ 50")
@@ -87,7 +64,7 @@ func TestSliceAPIEventsAndThresholds(t *testing.T) {
 	assert.Contains(t, def.URL, "last=2000")
 
 	// The same window with a higher minimum: another slice, Bad.
-	code, high, body := post(`{"run":510,"subsystem":"EMC","by":"lastEvents","last":2000,"thresholds":{"enough.Min":"500"}}`)
+	code, high, body := c.postSlice(tok, `{"run":510,"subsystem":"EMC","by":"lastEvents","last":2000,"thresholds":{"enough.Min":"500"}}`)
 	require.Less(t, code, 300, body)
 	assert.NotEqual(t, def.Key, high.Key, "other thresholds, other result")
 	assert.Equal(t, "bad", high.Quality)
@@ -110,10 +87,10 @@ func TestSliceAPIEventsAndThresholds(t *testing.T) {
 
 	// Events 1000 to 3000 and seconds 10 to 45 select the same snapshots
 	// (2 − 0): one result.
-	code, ev, body := post(`{"run":510,"subsystem":"EMC","by":"events","from":1000,"to":3000}`)
+	code, ev, body := c.postSlice(tok, `{"run":510,"subsystem":"EMC","by":"events","from":1000,"to":3000}`)
 	require.Less(t, code, 300, body)
 	assert.Equal(t, &[2]float64{1000, 3000}, ev.Events)
-	code, sec, body := post(`{"run":510,"subsystem":"EMC","by":"seconds","from":10,"to":45}`)
+	code, sec, body := c.postSlice(tok, `{"run":510,"subsystem":"EMC","by":"seconds","from":10,"to":45}`)
 	require.Less(t, code, 300, body)
 	assert.Equal(t, ev.Key, sec.Key)
 	resp, page = c.get(sec.URL)
@@ -139,7 +116,7 @@ func TestSliceAPIEventsAndThresholds(t *testing.T) {
 		`{"run":510,"subsystem":"EMC","to":1,"thresholds":{"enough.Min":"many"}}`:            "enough.Min",
 		`{"run":510,"subsystem":"EMC","by":"lastEvents","last":10,"thresholds":{"Min":"1"}}`: `\u003ccheck name\u003e.\u003cparameter\u003e`,
 	} {
-		code, _, b := post(body)
+		code, _, b := c.postSlice(tok, body)
 		assert.Equal(t, http.StatusBadRequest, code, "%s: %s", body, b)
 		assert.Contains(t, b, want, body)
 	}
