@@ -9,6 +9,7 @@ import (
 
 	"go-hep.org/x/hep/xrootd"
 	"go-hep.org/x/hep/xrootd/xrdfs"
+	"go-hep.org/x/hep/xrootd/xrdproto/ping"
 )
 
 // conn is one connection, used by one operation.
@@ -30,6 +31,7 @@ type conn struct {
 	inflight int
 	closing  bool
 	broken   bool
+	failed   bool // a request ended with an error (see shut)
 }
 
 var errBroken = errors.New("xrdblob: connection abandoned by a cancelled request")
@@ -109,7 +111,13 @@ func (c *conn) do(ctx context.Context, fn func(context.Context) error) error {
 		}
 	}
 	_, gaveUp, err := await(ctx, c.timeout, func() (struct{}, error) {
-		return struct{}{}, fn(context.Background())
+		err := fn(context.Background())
+		if err != nil {
+			c.mu.Lock()
+			c.failed = true
+			c.mu.Unlock()
+		}
+		return struct{}{}, err
 	}, func(struct{}, error) { finished() })
 	if gaveUp {
 		c.mu.Lock()
@@ -137,7 +145,22 @@ func (c *conn) close() {
 }
 
 // shut closes the client, waiting at most closeWait for go-hep's Close.
+//
+// A request answered by an error returns as soon as the answer is handed
+// over, before go-hep's reader forgets the request; closing the client in
+// between blocks its Close for ever (it hands the forgotten request an
+// error nobody reads, holding the lock the reader needs). The reader
+// handles answers in order, so after a request failed a ping is sent
+// first: when its answer is in, the reader is done with the failed one.
 func (c *conn) shut() {
+	c.mu.Lock()
+	failed := c.failed
+	c.mu.Unlock()
+	if failed {
+		_, _, _ = await(context.Background(), c.timeout, func() (string, error) {
+			return c.c.Send(context.Background(), nil, &ping.Request{})
+		}, nil)
+	}
 	done := make(chan struct{})
 	go func() { _ = c.c.Close(); close(done) }()
 	select {

@@ -2,10 +2,13 @@ package xrdblob_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,4 +97,63 @@ func TestServerNotAnswering(t *testing.T) {
 	// their connections closed.
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 20*time.Second, 50*time.Millisecond,
 		"goroutines: %d before the pause, %d now", before, runtime.NumGoroutine())
+}
+
+// TestFailedRequestsThenClose: operations whose request is answered by an
+// error (opening a missing key) close their connection at once; go-hep
+// v0.40.0's Close, called before its reader is done with the failed
+// request, blocked for ever (the conformance suite hung in CI, under
+// load). Hundreds of them, in parallel and with busy goroutines competing
+// for the processors, all return, and no Close is left blocked.
+func TestFailedRequestsThenClose(t *testing.T) {
+	b, _, _ := newBucket(t)
+	ctx := context.Background()
+	before := runtime.NumGoroutine()
+	stop := make(chan struct{})
+	var busy sync.WaitGroup
+	for i := 0; i < 2*runtime.GOMAXPROCS(0); i++ {
+		busy.Add(1)
+		go func() {
+			defer busy.Done()
+			for x := 0; ; x++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if x%64 == 0 {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	const workers, each = 8, 30
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := 0; i < each; i++ {
+				if _, err := b.Open(ctx, "missing/key", 0, -1); !errors.Is(err, blob.ErrNotExist) {
+					errs <- fmt.Errorf("open of a missing key: %v", err)
+					return
+				}
+				if _, err := b.Stat(ctx, "missing/key"); !errors.Is(err, blob.ErrNotExist) {
+					errs <- fmt.Errorf("stat of a missing key: %v", err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-time.After(2 * time.Minute):
+			t.Fatal("operations on missing keys hang")
+		}
+	}
+	close(stop)
+	busy.Wait()
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 20*time.Second, 50*time.Millisecond,
+		"goroutines: %d before, %d after (a Close blocked?)", before, runtime.NumGoroutine())
 }
