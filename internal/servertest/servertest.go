@@ -5,7 +5,9 @@
 package servertest
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -78,6 +80,28 @@ func (p *Proc) WaitReady(d time.Duration, ready func() bool) error {
 // Signal sends sig to the process (SIGSTOP and SIGCONT make a server
 // that accepts connections but does not answer, then answers again).
 func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Pause sends SIGSTOP and waits until the kernel reports the process
+// stopped (a signal is delivered after kill(2) returns).
+func (p *Proc) Pause() error {
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	statPath := fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(statPath)
+		if err != nil {
+			return err
+		}
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return errors.New("servertest: the process did not stop")
+}
 
 // Stop sends SIGTERM, then SIGKILL after 5 s, and waits for the exit.
 func (p *Proc) Stop() {

@@ -188,7 +188,7 @@ func (s *Server) Stop() {
 // answered.
 func (s *Server) Pause(t testing.TB) {
 	t.Helper()
-	if err := s.proc.Signal(syscall.SIGSTOP); err != nil {
+	if err := s.proc.Pause(); err != nil {
 		t.Fatalf("xrdtest: pause: %v", err)
 	}
 	t.Cleanup(func() { _ = s.proc.Signal(syscall.SIGCONT) })
