@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +13,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +29,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/internal/config"
 	"github.com/overwatch-dqm/overwatch/internal/pgtest"
 	"github.com/overwatch-dqm/overwatch/internal/s3test"
+	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/store/blob"
 	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
@@ -33,11 +40,15 @@ import (
 // (a private server started by the test) and one data directory, as
 // deploy/cluster describes: the simulator, three `receive hlt`, two
 // `process --watch` workers sharing the work by leases, and two `web`
-// replicas. One worker is SIGKILLed while the runs go on: the other takes
-// its work over; in the end the newest snapshot of every receiver
-// subsystem is processed, both replicas list the same runs, a time slice
-// asked of replica A is served by replica B (its record and outputs are in
-// the store), and the index equals a rebuild of the files.
+// replicas. Worker w1 is SIGKILLed three times while it holds a lease and
+// restarted after the first two: w2 never does leased work before the
+// lease expires and takes the last one over within the lease time; every
+// snapshot a receiver stored is in the index and reads whole; in the end
+// the newest snapshot of every receiver subsystem is processed, both
+// replicas list the same runs and serve the views, the live updates of a
+// page open on replica A announce views built by each worker, a time
+// slice asked of replica A is served by replica B (its record and outputs
+// are in the store), and the index verifies against the files.
 func TestClusterOnPostgres(t *testing.T) { clusterE2E(t, false) }
 
 // TestClusterOnPostgresS3 is TestClusterOnPostgres with the snapshots on
@@ -118,18 +129,43 @@ func clusterE2E(t *testing.T, onS3 bool) {
 			return nil
 		})
 	}
-	// Worker w1 is killed once it has processed something.
-	e2eEventually(t, time.Now().Add(90*time.Second), "worker w1 at work", func() error {
-		if !strings.Contains(w1.log.String(), "snapshot processed") {
-			return fmt.Errorf("w1 has processed nothing yet")
+	// A page open on replica A listens to its live updates from the
+	// start: every update it hears of is recorded with the time it came.
+	a := e2eLogin(t, "http://"+webA, "shifter", password)
+	updates := e2eListen(t, a)
+
+	// Worker w1 is SIGKILLed several times mid-work — once it has
+	// processed something in this life, the moment the index shows it
+	// holding a lease — and restarted under its name after
+	// the first kills; after the last kill w2 alone carries on.
+	leases, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	defer leases.Close()
+	const kills = 3
+	w1s := []*e2eProc{w1}
+	var killed []heldLease
+	var killedAt time.Time
+	for i := 1; i <= kills; i++ {
+		e2eEventually(t, time.Now().Add(90*time.Second), fmt.Sprintf("worker w1 at work (life %d)", i), func() error {
+			if !strings.Contains(w1.log.String(), "snapshot processed") {
+				return fmt.Errorf("w1 has processed nothing yet")
+			}
+			return nil
+		})
+		l := waitLease(t, leases, "w1", 90*time.Second)
+		require.NoError(t, w1.cmd.Process.Signal(syscall.SIGKILL))
+		killedAt = time.Now()
+		<-w1.done
+		l.killed = killedAt
+		killed = append(killed, l)
+		if i < kills {
+			time.Sleep(3 * time.Second) // longer than the lease: w2 may take w1's runs
+			w1 = start(fmt.Sprintf("process w1 (life %d)", i+1), with("process", "--watch", "--data", dataOf("w1"), "--holder", "w1", "--lease-ttl", "2s", "--scan-interval", "2s")...)
+			w1s = append(w1s, w1)
 		}
-		return nil
-	})
-	require.NoError(t, w1.cmd.Process.Signal(syscall.SIGKILL))
-	<-w1.done
-	killedAt := time.Now()
+	}
 	time.Sleep(12 * time.Second) // the runs go on; w2 takes w1's work over
-	g.running(w1)
+	g.running(w1s...)
 	for _, r := range receivers {
 		stop(r)
 	}
@@ -147,7 +183,6 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	}
 
 	// Both replicas list the same runs.
-	a := e2eLogin(t, "http://"+webA, "shifter", password)
 	b := e2eLogin(t, "http://"+webB, "shifter", password)
 	var la, lb struct {
 		Runs []e2eRun `json:"runs"`
@@ -267,9 +302,208 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	require.NoError(t, b.getJSON(fmt.Sprintf("/api/runs/%d/HLT/json/%s?slice=%s", run, strings.Join(segs, "/"), sub.Key), &obj))
 	assert.Equal(t, name, obj["fName"])
 
+	// Nothing lost: every snapshot a receiver said it stored is in the
+	// index, and every snapshot of the index reads as a whole ROOT file.
+	stored := 0
+	for i, r := range receivers {
+		if strings.Contains(r.log.String(), "snapshot lost") {
+			t.Errorf("receiver %s lost a snapshot:\n%s", subs[i], e2eTail(r.log.String(), 20))
+		}
+		for _, m := range e2eStoredPath.FindAllStringSubmatch(r.log.String(), -1) {
+			stored++
+			assert.True(t, indexed(t, st, m[1], m[2]), "receiver %s stored %s: not in the index", subs[i], m[2])
+		}
+	}
+	require.NotZero(t, stored)
+	checked := 0
+	for _, r := range runs {
+		for _, s := range r.Subsystems {
+			if s.Borrows() {
+				continue
+			}
+			infos, err := st.Snapshots(ctx, r.Number, s.Name)
+			require.NoError(t, err)
+			for _, info := range infos {
+				rc, err := st.OpenSnapshot(ctx, info.SnapshotRef)
+				require.NoError(t, err, "%s", info.SnapshotRef)
+				data, err := io.ReadAll(rc)
+				rc.Close()
+				require.NoError(t, err, "%s", info.SnapshotRef)
+				_, err = overwatch.DecodeFile(data)
+				assert.NoError(t, err, "snapshot %s is not whole", info.SnapshotRef)
+				checked++
+			}
+		}
+	}
 	require.NoError(t, st.Verify(ctx))
-	t.Logf("cluster on PostgreSQL (S3: %v): %d runs, w1 killed, newest snapshots processed %v after the receivers stopped (%v after the kill); slice %s from A served by B",
-		onS3, len(runs), took.Round(time.Millisecond), time.Since(killedAt).Round(time.Second), sub.Key)
+
+	// The page open on A heard of views built by each worker: every
+	// life of w1 whose work reached a view, and w2.
+	processedBy := map[string]string{} // snapshot -> worker
+	for _, w := range append(w1s, w2) {
+		who := "w2"
+		if w != w2 {
+			who = "w1"
+		}
+		for _, m := range e2eProcessed.FindAllStringSubmatch(w.log.String(), -1) {
+			processedBy[m[1]] = who
+		}
+	}
+	// The work w1 held when killed was not done by w2 before its lease
+	// expired, and after the last kill (w1 not restarted) w2 took it over
+	// within the lease time: TTL 2 s (plus at most one renewal between
+	// reading the lease and the kill), work left to a holder looked at
+	// again every second, 6 s more for processing on a loaded machine.
+	takeover := time.Duration(-1)
+	for i, l := range killed {
+		for _, m := range e2eProcessedAt.FindAllStringSubmatch(w2.log.String(), -1) {
+			at, err := time.Parse(time.RFC3339Nano, m[1])
+			require.NoError(t, err)
+			if m[2]+"/"+m[3] != l.key || !at.After(l.killed) {
+				continue
+			}
+			assert.False(t, at.Before(l.expires), "kill %d: w2 processed %s at %v, while w1's lease ran to %v", i+1, l.key, at, l.expires)
+			if i == len(killed)-1 && takeover < 0 {
+				takeover = at.Sub(l.killed)
+			}
+		}
+	}
+	last := killed[len(killed)-1]
+	require.GreaterOrEqual(t, takeover, time.Duration(0), "w2 never processed %s after w1's last kill", last.key)
+	assert.Less(t, takeover, 10*time.Second, "w2 took %s over %v after w1's last kill", last.key, takeover)
+
+	heard := map[string]int{}
+	for _, snap := range updates.seen() {
+		if who, ok := processedBy[snap]; ok {
+			heard[who]++
+		}
+	}
+	assert.NotZero(t, heard["w1"], "A's live updates announced no view built by w1 (heard: %v)", updates.seen())
+	assert.NotZero(t, heard["w2"], "A's live updates announced no view built by w2 (heard: %v)", updates.seen())
+
+	t.Logf("cluster on PostgreSQL (S3: %v): %d runs, w1 SIGKILLed %d times holding a lease (%s), %d snapshots stored and in the index, %d read whole; w2 took w1's last work over %v after the last kill; newest snapshots processed %v after the receivers stopped; A announced %d views built by w1 and %d by w2; slice %s from A served by B",
+		onS3, len(runs), kills, leaseKeys(killed), stored, checked, takeover.Round(time.Millisecond), took.Round(time.Millisecond), heard["w1"], heard["w2"], sub.Key)
+}
+
+// e2eStoredPath matches a receiver's "snapshot stored" line: run, path.
+var e2eStoredPath = regexp.MustCompile(`msg="snapshot stored" .*\brun=(\d+) .*\bpath=(\S+)`)
+
+// e2eProcessed matches a worker's "snapshot processed" line: the snapshot.
+var e2eProcessed = regexp.MustCompile(`msg="snapshot processed" .*\bsnapshot=(\S+)`)
+
+// e2eProcessedAt matches a worker's "snapshot processed" line: its time,
+// the snapshot's run and receiver subsystem.
+var e2eProcessedAt = regexp.MustCompile(`time=(\S+) level=INFO msg="snapshot processed" .*\bsnapshot=Run(\d+)/([A-Z0-9]+)@`)
+
+// heldLease is a processing lease seen in the index: its key
+// "<run>/<subsystem>" and expiry, and when its holder was killed.
+type heldLease struct {
+	key             string
+	expires, killed time.Time
+}
+
+func leaseKeys(ls []heldLease) string {
+	var keys []string
+	for _, l := range ls {
+		keys = append(keys, l.key)
+	}
+	return strings.Join(keys, ", ")
+}
+
+// waitLease polls the index (every 10 ms) until holder holds a processing
+// lease, and returns it.
+func waitLease(t *testing.T, db *sql.DB, holder string, within time.Duration) heldLease {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		var l heldLease
+		var exp int64
+		err := db.QueryRow(`SELECT k, expires FROM leases WHERE queue = $1 AND holder = $2 AND expires > $3 ORDER BY expires DESC LIMIT 1`,
+			processing.LeaseQueue, holder, time.Now().UnixNano()).Scan(&l.key, &exp)
+		if err == nil {
+			l.expires = time.Unix(0, exp)
+			return l
+		}
+		require.ErrorIs(t, err, sql.ErrNoRows)
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.FailNow(t, "timed out waiting for "+holder+" to hold a lease")
+	return heldLease{}
+}
+
+// indexed reports whether the index lists a snapshot of run at path.
+func indexed(t *testing.T, st *store.Store, run, path string) bool {
+	t.Helper()
+	n, err := strconv.Atoi(run)
+	require.NoError(t, err)
+	sys, _, _ := strings.Cut(strings.TrimPrefix(path, "Run"+run+"/"), "/")
+	infos, err := st.Snapshots(context.Background(), n, sys)
+	require.NoError(t, err)
+	for _, info := range infos {
+		if info.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// e2eUpdates records the views a page's live updates announced, as the
+// snapshots they were built from.
+type e2eUpdates struct {
+	mu    sync.Mutex
+	snaps []string
+}
+
+func (u *e2eUpdates) seen() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.snaps)
+}
+
+// e2eListen opens the live-update stream of c's replica, as a page does,
+// and, on each "update" event, reads the announced view from the replica
+// (as the page redraws) and records the snapshot it was built from. The
+// stream ends with the test.
+func e2eListen(t *testing.T, c *e2eClient) *e2eUpdates {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/events", nil)
+	require.NoError(t, err)
+	stream := &http.Client{Jar: c.c.Jar} // no timeout: a stream lasts
+	resp, err := stream.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	u := &e2eUpdates{}
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); resp.Body.Close(); <-done })
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var e struct {
+				Type      string `json:"type"`
+				Run       int    `json:"run"`
+				Subsystem string `json:"subsystem"`
+			}
+			if json.Unmarshal([]byte(data), &e) != nil || e.Type != "update" {
+				continue
+			}
+			var v overwatch.ViewDoc
+			if c.getJSON(fmt.Sprintf("/api/runs/%d/%s", e.Run, e.Subsystem), &v) != nil || v.Snapshot.Time == 0 {
+				continue
+			}
+			ref := overwatch.SnapshotRef{Run: e.Run, Subsystem: e.Subsystem, Time: time.Unix(v.Snapshot.Time, 0), Seq: v.Snapshot.Seq}
+			u.mu.Lock()
+			u.snaps = append(u.snaps, ref.String())
+			u.mu.Unlock()
+		}
+	}()
+	return u
 }
 
 // dedupe returns the distinct strings of list, in order.
