@@ -291,7 +291,11 @@ func indexRun(ctx context.Context, ps *rebuildStmts, sc runScan, st *RebuildStat
 // bounded whatever the number of runs. On SQLite the new index is written
 // beside the old one and renamed over it at the end (a crash during a
 // rebuild leaves the old index); on PostgreSQL it replaces the content of
-// the database in one transaction. No Store may have the directory open:
+// the database in one transaction, during which Stores of other data
+// directories on the same database (other machines) go on reading the old
+// index and their writes wait for the commit; their leases are cleared
+// (work in flight is fenced off and redone). No Store may have the
+// directory open:
 // Rebuild takes the data directory's lock exclusively and fails after
 // Options.LockTimeout (error wrapping ErrLocked) while one has.
 //
@@ -359,6 +363,13 @@ func rebuild(ctx context.Context, dir string, opts Options, onlyIfNeeded bool) (
 			// index built meanwhile by another has nothing to do.
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7710452)"); err != nil {
 				return fmt.Errorf("store: rebuild: lock the index: %w", err)
+			}
+			// Writers of other machines wait until the rebuild commits
+			// (readers go on reading the old index): a row they added
+			// after the tables were emptied would collide with the
+			// rebuild's own row of the same object.
+			if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(tables, ", ")+" IN EXCLUSIVE MODE"); err != nil {
+				return fmt.Errorf("store: rebuild: lock the index tables: %w", err)
 			}
 			if onlyIfNeeded {
 				var v string
