@@ -34,6 +34,7 @@ import (
 	"github.com/overwatch-dqm/overwatch/store/blob"
 	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
 	"github.com/overwatch-dqm/overwatch/store/bundle"
+	"github.com/overwatch-dqm/overwatch/store/storetest"
 )
 
 // TestClusterOnPostgres runs a cluster's processes on a PostgreSQL index
@@ -316,25 +317,12 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	}
 	require.NotZero(t, stored)
 	checked := 0
-	for _, r := range runs {
-		for _, s := range r.Subsystems {
-			if s.Borrows() {
-				continue
-			}
-			infos, err := st.Snapshots(ctx, r.Number, s.Name)
-			require.NoError(t, err)
-			for _, info := range infos {
-				rc, err := st.OpenSnapshot(ctx, info.SnapshotRef)
-				require.NoError(t, err, "%s", info.SnapshotRef)
-				data, err := io.ReadAll(rc)
-				rc.Close()
-				require.NoError(t, err, "%s", info.SnapshotRef)
-				_, err = overwatch.DecodeFile(data)
-				assert.NoError(t, err, "snapshot %s is not whole", info.SnapshotRef)
-				checked++
-			}
-		}
-	}
+	require.NoError(t, storetest.EachSnapshot(ctx, st, func(info overwatch.SnapshotInfo, data []byte) error {
+		_, err := overwatch.DecodeFile(data)
+		assert.NoError(t, err, "snapshot %s is not whole", info.SnapshotRef)
+		checked++
+		return nil
+	}))
 	require.NoError(t, st.Verify(ctx))
 
 	// The page open on A heard of views built by each worker: every

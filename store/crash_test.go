@@ -3,7 +3,6 @@ package store
 import (
 	"bufio"
 	"context"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/store/internal/crashtest/payload"
 	"github.com/overwatch-dqm/overwatch/store/internal/fsio"
+	"github.com/overwatch-dqm/overwatch/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,28 +49,12 @@ func TestCrashSafety(t *testing.T) {
 		require.NoError(t, err, "reopen after kill %d", k)
 		checkNoHalfFiles(t, dir)
 		require.NoError(t, s.Verify(context.Background()), "after kill %d (after %v)", k, delay)
-		ctx := context.Background()
-		runs, err := s.Runs(ctx, overwatch.RunQuery{})
-		require.NoError(t, err)
 		n := 0
-		for _, r := range runs {
-			for _, sub := range r.Subsystems {
-				if sub.Borrows() {
-					continue
-				}
-				snaps, err := s.Snapshots(ctx, r.Number, sub.Name)
-				require.NoError(t, err)
-				for _, sn := range snaps {
-					rc, err := s.OpenSnapshot(ctx, sn.SnapshotRef)
-					require.NoError(t, err)
-					b, err := io.ReadAll(rc)
-					_ = rc.Close()
-					require.NoError(t, err)
-					require.True(t, payload.Valid(b), "indexed snapshot %s is whole", sn.Path)
-					n++
-				}
-			}
-		}
+		require.NoError(t, storetest.EachSnapshot(context.Background(), s, func(sn overwatch.SnapshotInfo, b []byte) error {
+			require.True(t, payload.Valid(b), "indexed snapshot %s is whole", sn.Path)
+			n++
+			return nil
+		}))
 		assert.GreaterOrEqual(t, n, total, "nothing indexed was lost")
 		total = n
 		require.NoError(t, s.Close())
@@ -231,30 +215,14 @@ func TestConcurrentProcesses(t *testing.T) {
 		require.NoError(t, err)
 		checkNoHalfFiles(t, dir)
 		require.NoError(t, s.Verify(context.Background()), "round %d", round)
-		ctx := context.Background()
-		runs, err := s.Runs(ctx, overwatch.RunQuery{})
-		require.NoError(t, err)
 		n := 0
 		writers := map[int]bool{}
-		for _, r := range runs {
-			for _, sub := range r.Subsystems {
-				if sub.Borrows() {
-					continue
-				}
-				snaps, err := s.Snapshots(ctx, r.Number, sub.Name)
-				require.NoError(t, err)
-				for _, sn := range snaps {
-					rc, err := s.OpenSnapshot(ctx, sn.SnapshotRef)
-					require.NoError(t, err)
-					b, err := io.ReadAll(rc)
-					_ = rc.Close()
-					require.NoError(t, err)
-					require.True(t, payload.Valid(b), "indexed snapshot %s is whole", sn.Path)
-					writers[r.Number/1000] = true
-					n++
-				}
-			}
-		}
+		require.NoError(t, storetest.EachSnapshot(context.Background(), s, func(sn overwatch.SnapshotInfo, b []byte) error {
+			require.True(t, payload.Valid(b), "indexed snapshot %s is whole", sn.Path)
+			writers[sn.Run/1000] = true
+			n++
+			return nil
+		}))
 		assert.Greater(t, n, total, "both helpers wrote")
 		assert.Len(t, writers, 2*(round+1), "every helper's runs are indexed")
 		total = n

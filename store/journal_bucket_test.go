@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -465,17 +463,8 @@ func TestBucketJournalsSurviveSIGKILL(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestBucketJournalsSurviveSIGKILL$")
 		cmd.Env = append(os.Environ(), envKillWriter+"="+t.TempDir(), envKillIndex+"="+dsn,
 			envKillS3+"="+strings.Join([]string{srv.Endpoint, name, srv.Access, srv.Secret}, " "))
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		require.NoError(t, err, "writer did not start")
-		require.Equal(t, "ready\n", line)
 		delay := time.Duration(100+rand.IntN(400)) * time.Millisecond
-		time.Sleep(delay)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
+		killAfterReady(t, cmd, delay)
 
 		var logs syncbuf.Buffer
 		o := opts

@@ -311,3 +311,41 @@ func testRebuild(t *testing.T, su *suite) {
 	info := put(t, s, 200, "HLT", overwatch.ModeCompress, at(0), "new run")
 	assert.Equal(t, []overwatch.SnapshotInfo{info}, snapshots(t, s, 200, "HLT"))
 }
+
+// EachSnapshot reads every snapshot of s whole — of every run, every
+// subsystem with snapshots of its own (not borrowing the HLT's) — and
+// calls fn with its record and content. It stops at the first failed read
+// or error of fn. It checks after a crash that what the index lists is
+// there and whole (fn judges the content).
+func EachSnapshot(ctx context.Context, s overwatch.Store, fn func(overwatch.SnapshotInfo, []byte) error) error {
+	runs, err := s.Runs(ctx, overwatch.RunQuery{})
+	if err != nil {
+		return fmt.Errorf("storetest: runs: %w", err)
+	}
+	for _, r := range runs {
+		for _, sub := range r.Subsystems {
+			if sub.Borrows() {
+				continue
+			}
+			snaps, err := s.Snapshots(ctx, r.Number, sub.Name)
+			if err != nil {
+				return fmt.Errorf("storetest: snapshots of run %d %s: %w", r.Number, sub.Name, err)
+			}
+			for _, sn := range snaps {
+				rc, err := s.OpenSnapshot(ctx, sn.SnapshotRef)
+				if err != nil {
+					return fmt.Errorf("storetest: open %s: %w", sn.SnapshotRef, err)
+				}
+				b, err := io.ReadAll(rc)
+				_ = rc.Close()
+				if err != nil {
+					return fmt.Errorf("storetest: read %s: %w", sn.SnapshotRef, err)
+				}
+				if err := fn(sn, b); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
