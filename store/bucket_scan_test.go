@@ -32,17 +32,11 @@ func forBucketEngines(t *testing.T, fn func(t *testing.T, dir string, opts Optio
 		t.Skip("starts S3, PostgreSQL and XRootD servers")
 	}
 	srv := s3test.Start(t)
-	s3 := func(t *testing.T) blob.Bucket {
-		b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
-		require.NoError(t, err)
-		return b
-	}
 	t.Run("sqlite+s3", func(t *testing.T) {
-		fn(t, t.TempDir(), Options{Logger: quietLogger(), Bucket: s3(t)})
+		fn(t, t.TempDir(), Options{Logger: quietLogger(), Bucket: s3Bucket(t, srv)})
 	})
 	t.Run("postgres+s3", func(t *testing.T) {
-		b := s3(t)
-		fn(t, t.TempDir(), Options{Logger: quietLogger(), Bucket: b, Index: pgtest.Start(t)})
+		fn(t, t.TempDir(), Options{Logger: quietLogger(), Bucket: s3Bucket(t, srv), Index: pgtest.Start(t)})
 	})
 	t.Run("sqlite+xrootd", func(t *testing.T) {
 		x := xrdtest.Start(t)
@@ -50,6 +44,14 @@ func forBucketEngines(t *testing.T, fn func(t *testing.T, dir string, opts Optio
 		require.NoError(t, err)
 		fn(t, t.TempDir(), Options{Logger: quietLogger(), Bucket: b})
 	})
+}
+
+// s3Bucket returns a new empty bucket on srv.
+func s3Bucket(t testing.TB, srv *s3test.Server) blob.Bucket {
+	t.Helper()
+	b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
+	require.NoError(t, err)
+	return b
 }
 
 // putObject writes an object straight into the bucket, as another
@@ -196,8 +198,7 @@ func TestBucketOtherDataDirWriterIsAlive(t *testing.T) {
 		t.Skip("starts S3 and PostgreSQL")
 	}
 	srv := s3test.Start(t)
-	b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
-	require.NoError(t, err)
+	b := s3Bucket(t, srv)
 	opts := Options{Logger: quietLogger(), Bucket: b, Index: pgtest.Start(t)}
 	a := openOpts(t, t.TempDir(), opts)
 	put(t, a, 5, "EMC", "C", 1448384710, "a")
@@ -420,8 +421,7 @@ func TestBucketManyFirstOpensOnPostgres(t *testing.T) {
 		t.Skip("starts S3 and PostgreSQL")
 	}
 	srv := s3test.Start(t)
-	b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
-	require.NoError(t, err)
+	b := s3Bucket(t, srv)
 	for run := 1; run <= 20; run++ {
 		putObject(t, b, RunDir(run)+"/runInfo.yaml", "hltMode: C\n")
 		for _, sys := range []string{"EMC", "HLT"} {

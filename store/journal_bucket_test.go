@@ -29,8 +29,7 @@ import (
 
 // newS3Bucket returns a new empty bucket on the S3 server srv.
 func newS3Bucket(t testing.TB, srv *s3test.Server) blob.Bucket {
-	b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
-	require.NoError(t, err)
+	b := s3Bucket(t, srv)
 	return b
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/internal/pgtest"
 	"github.com/overwatch-dqm/overwatch/internal/s3test"
-	"github.com/overwatch-dqm/overwatch/store/blob/s3blob"
 )
 
 // TestPostgresRebuildWhileOthersWork: `store rebuild` on a PostgreSQL
@@ -28,8 +27,7 @@ func TestPostgresRebuildWhileOthersWork(t *testing.T) {
 		t.Skip("starts PostgreSQL and an S3 server")
 	}
 	srv := s3test.Start(t)
-	b, err := s3blob.New(s3blob.Config{Endpoint: srv.Endpoint, Bucket: srv.NewBucket(t), Access: srv.Access, Secret: srv.Secret, Insecure: true})
-	require.NoError(t, err)
+	b := s3Bucket(t, srv)
 	dsn := pgtest.Start(t)
 	opts := Options{Logger: quietLogger(), Index: dsn, Bucket: b}
 	a, err := Open(t.TempDir(), opts)
