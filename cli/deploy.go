@@ -96,6 +96,12 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 	if err != nil {
 		return nil, err
 	}
+	// With blobs on a bucket every machine has a data directory of its
+	// own: the receivers' status goes through the index too.
+	var statusIndex *store.Store
+	if bucket != nil {
+		statusIndex = d.st
+	}
 	reg := prometheus.NewRegistry()
 	d.metrics = newMetrics(reg)
 
@@ -137,10 +143,15 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		d.metrics.watchProcessor(d.proc)
 	}
 	for _, rc := range cfg.HLT.Receivers {
+		rlog := log.With("component", "hlt", "subsystem", rc.Subsystem)
+		var status func(time.Time, receiver.DataStatus)
+		if statusIndex != nil {
+			status = statusToIndex(statusIndex, rc.Subsystem, rlog)
+		}
 		r := hlt.New(hlt.Config{
 			Endpoint: rc.In, Subsystem: rc.Subsystem, DataDir: cfg.Data, Select: rc.Select,
 			ResetOnRequest: rc.Reset, Accumulation: acc, Sleep: rc.Sleep, Timeout: rc.Timeout,
-			Logger: log.With("component", "hlt", "subsystem", rc.Subsystem),
+			Logger: rlog, Status: status,
 		}, hlt.StoreSink{Store: d.st, Stored: d.handoff.Offer})
 		d.hlt = append(d.hlt, r)
 		d.addReceiver("hlt receiver "+rc.Subsystem, r)
@@ -189,7 +200,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		}
 		wc := webapp.Config{
 			Store: d.st, Alarms: d.st, Documents: d.st, Layouts: cfg.Layouts, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
-			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, cfg.Monitor.NoDataAfter), Transfers: webTransfers(cfg.Data), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
+			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, statusIndex, cfg.Monitor.NoDataAfter), Transfers: webTransfers(cfg.Data), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
 		}
 		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated
 		if cfg.Web.JSROOT != "" {

@@ -167,6 +167,27 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	}
 	time.Sleep(12 * time.Second) // the runs go on; w2 takes w1's work over
 	g.running(w1s...)
+	// Replica A's status page sees every receiver alive, with the run its
+	// merger reports (on S3 each receiver has a data directory of its own
+	// and its status goes through the index).
+	var receiversStatus struct {
+		Heartbeats []struct {
+			Subsystem string `json:"subsystem"`
+			Alive     bool   `json:"alive"`
+			Run       int    `json:"run"`
+			Error     string `json:"error"`
+		} `json:"heartbeats"`
+	}
+	require.NoError(t, a.getJSON("/api/status", &receiversStatus))
+	alive := map[string]bool{}
+	for _, hb := range receiversStatus.Heartbeats {
+		if hb.Alive && hb.Run > 0 {
+			alive[hb.Subsystem] = true
+		}
+	}
+	for _, sys := range subs {
+		assert.True(t, alive[sys], "replica A: receiver %s not alive with a run (%+v)", sys, receiversStatus.Heartbeats)
+	}
 	for _, r := range receivers {
 		stop(r)
 	}

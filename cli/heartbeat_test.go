@@ -47,7 +47,7 @@ func TestSplitReceiverHeartbeatReachesTheDataDirectory(t *testing.T) {
 	go func() { runDone <- d.run(ctx) }()
 
 	require.Eventually(t, func() bool {
-		return webHeartbeats(data, 0).Heartbeat("HLT", time.Now()).Alive
+		return webHeartbeats(data, nil, 0).Heartbeat("HLT", time.Now()).Alive
 	}, 20*time.Second, 50*time.Millisecond, "the status page sees the split receiver alive")
 	assert.Greater(t, heartbeat.Unix(data, "HLT"), int64(0), "the monitor reads it too")
 	require.Eventually(t, func() bool {

@@ -106,6 +106,9 @@ func runReceiveHLT(ctx context.Context, e *env, args []string) error {
 		}
 		defer st.Close()
 		sink = hlt.StoreSink{Store: st}
+		if si := statusIndex(st, bucket); si != nil {
+			cfg.Status = statusToIndex(si, cfg.Subsystem, cfg.Logger)
+		}
 	}
 	return hlt.New(cfg, sink).Run(ctx)
 }

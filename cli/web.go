@@ -103,7 +103,7 @@ func runWeb(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := webapp.Config{
-		Store: st, Alarms: st, Documents: st, DataDir: *dataDir, Users: users, Logger: log, Subsystems: subsystems, Heartbeats: webHeartbeats(*dataDir, 0), Transfers: webTransfers(*dataDir),
+		Store: st, Alarms: st, Documents: st, DataDir: *dataDir, Users: users, Logger: log, Subsystems: subsystems, Heartbeats: webHeartbeats(*dataDir, statusIndex(st, bucket), 0), Transfers: webTransfers(*dataDir),
 		SecureCookies: *secure || *tlsCert != "", TrustedProxyHeader: *proxyHeader, TrustedProxies: trusted,
 	}
 	if *jsrootDir != "" {

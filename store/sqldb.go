@@ -107,6 +107,8 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE TABLE IF NOT EXISTS outputs (
 	path {text} PRIMARY KEY, objkey {text} NOT NULL, size BIGINT NOT NULL, sha256 {text} NOT NULL, mtime BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS output_garbage (objkey {text} PRIMARY KEY, t BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS receiver_status (
+	sys {text} PRIMARY KEY, beat BIGINT NOT NULL, run BIGINT NOT NULL, last_data BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS output_garbage_t ON output_garbage (t);
 `
 
@@ -122,7 +124,7 @@ var addedColumns = []struct{ table, column, decl string }{
 }
 
 // tables lists the tables of the schema (in dump and truncation order).
-var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "journal_heads", "alarms", "alarm_events", "documents", "leases", "outputs", "output_garbage"}
+var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "journal_heads", "alarms", "alarm_events", "documents", "leases", "outputs", "output_garbage", "receiver_status"}
 
 func (d dialect) schema() string {
 	return strings.NewReplacer("{serial}", d.serial, "{text}", d.text, "{real}", d.real,

@@ -56,6 +56,12 @@ type Config struct {
 	// the merger reports and when it last brought new data), from which
 	// the monitor tells a receiver that is alive but gets no new data.
 	DataDir string
+	// Status, when set, is called with the heartbeat time and the data
+	// status each time the heartbeat is due (whether or not DataDir is
+	// set), from the receiving loop: it must return quickly. Package cli
+	// keeps them in the store's index when every machine has a data
+	// directory of its own (blobs on a bucket).
+	Status func(now time.Time, ds receiver.DataStatus)
 	// Select and Unselect are regular expressions forwarded to the merger
 	// (matched anywhere in the object names).
 	Select, Unselect string
@@ -220,6 +226,20 @@ func New(cfg Config, sink Sink) *Receiver {
 	}
 }
 
+// beat writes the heartbeat file (when DataDir is set) and hands the
+// heartbeat and the data status to Config.Status (when set).
+func (r *Receiver) beat() {
+	now := r.cfg.Now()
+	if r.cfg.DataDir != "" {
+		if err := heartbeat.Write(r.cfg.DataDir, r.cfg.Subsystem, now); err != nil {
+			r.log.Warn("heartbeat", "err", err)
+		}
+	}
+	if r.cfg.Status != nil {
+		r.cfg.Status(now, r.DataStatus())
+	}
+}
+
 // DataStatus returns the run the merger reported last (0: none) and when
 // that run last brought a snapshot with new content (or was first seen).
 // Like HandleReply, it belongs to the loop: call it from Run's goroutine or
@@ -283,11 +303,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 			r.log.Info("HLT receiver stopping")
 			return nil
 		}
-		if r.cfg.DataDir != "" {
-			if err := heartbeat.Write(r.cfg.DataDir, r.cfg.Subsystem, r.cfg.Now()); err != nil {
-				r.log.Warn("heartbeat", "err", err)
-			}
-		}
+		r.beat()
 		if sock == nil {
 			sock = newReqSocket(ctx, addr, r.cfg.Timeout)
 		}
@@ -473,11 +489,7 @@ func (r *Receiver) put(ctx context.Context, meta overwatch.SnapshotMeta, entries
 		if !sleepCtx(ctx, wait) {
 			return "", fmt.Errorf("stopped while retrying: %w", err)
 		}
-		if r.cfg.DataDir != "" {
-			if err := heartbeat.Write(r.cfg.DataDir, r.cfg.Subsystem, r.cfg.Now()); err != nil {
-				r.log.Warn("heartbeat", "err", err)
-			}
-		}
+		r.beat()
 		wait = min(2*wait, r.cfg.StoreRetryMax)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/overwatch-dqm/overwatch"
 	"github.com/overwatch-dqm/overwatch/heartbeat"
+	"github.com/overwatch-dqm/overwatch/receiver"
 	"github.com/overwatch-dqm/overwatch/receiver/hltwire"
 )
 
@@ -142,7 +143,8 @@ func (s *recordingSink) Put(_ context.Context, meta overwatch.SnapshotMeta, entr
 // TestReceiverTimeoutRecreatesSocket: the merger ignores the first request;
 // the receiver re-creates its socket, asks again (still for the schema, as
 // no reply came), gets a run-0 reply, stores nothing, and stops at once on
-// cancellation. The heartbeat is written on every loop.
+// cancellation. The heartbeat is written on every loop, and handed to
+// Config.Status with the data status.
 func TestReceiverTimeoutRecreatesSocket(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -154,11 +156,22 @@ func TestReceiverTimeoutRecreatesSocket(t *testing.T) {
 	})
 	dir := t.TempDir()
 	sink := &recordingSink{}
+	var statusMu sync.Mutex
+	var beats []time.Time
 	r := New(Config{Endpoint: "REQ>" + fm.addr, Subsystem: "EMC", DataDir: dir, Select: "EMC.*",
-		Timeout: 300 * time.Millisecond, Sleep: 50 * time.Millisecond, Logger: quietLogger()}, sink)
+		Timeout: 300 * time.Millisecond, Sleep: 50 * time.Millisecond, Logger: quietLogger(),
+		Status: func(now time.Time, ds receiver.DataStatus) {
+			statusMu.Lock()
+			defer statusMu.Unlock()
+			beats = append(beats, now)
+			assert.Zero(t, ds.Run, "the merger reports no run")
+		}}, sink)
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
 	require.Eventually(t, func() bool { return len(fm.requests()) >= 3 }, 10*time.Second, 10*time.Millisecond)
+	statusMu.Lock()
+	assert.GreaterOrEqual(t, len(beats), 3, "the status goes with every heartbeat")
+	statusMu.Unlock()
 	st := r.Stats()
 	assert.GreaterOrEqual(t, st.Timeouts, int64(1))
 	assert.GreaterOrEqual(t, st.NoRun, int64(1))

@@ -46,10 +46,19 @@ func NoData(dataDir, sys string, now time.Time, after time.Duration) (receiver.D
 		after = DefaultNoDataAfter
 	}
 	s, err := receiver.ReadDataStatus(DataStatusPath(dataDir, sys))
-	if err != nil || s.Run <= 0 {
+	if err != nil {
 		return s, false
 	}
-	return s, now.Sub(s.LastData) >= after
+	return s, Stale(s, now, after)
+}
+
+// Stale is the no-data rule: a run is ongoing and has brought no new data
+// for after (<= 0: DefaultNoDataAfter).
+func Stale(s receiver.DataStatus, now time.Time, after time.Duration) bool {
+	if after <= 0 {
+		after = DefaultNoDataAfter
+	}
+	return s.Run > 0 && now.Sub(s.LastData) >= after
 }
 
 // State is the kind of an alert.
