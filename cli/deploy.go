@@ -189,6 +189,9 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			subs = append(subs, r.Subsystem)
 		}
 		d.mon = &monitor.Monitor{DataDir: cfg.Data, Subsystems: subs, Log: log.With("component", "monitor"), NoDataAfter: cfg.Monitor.NoDataAfter}
+		if statusIndex != nil {
+			d.mon.Read = monitorRead(statusIndex, d.mon.Log)
+		}
 		if d.disp != nil {
 			d.mon.Alerter = notifyingAlerter(d.disp, cfg.Trending.Recipients, log.With("component", "monitor"))
 		}

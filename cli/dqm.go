@@ -151,13 +151,15 @@ func runTokensLs(_ context.Context, e *env, args []string) error {
 }
 
 func runMonitor(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "monitor", "--data DIR [--subsystems LIST] [--interval D] [--initial-delay D] [--config FILE]")
+	fs := newFlagSet(e, "monitor", "--data DIR [--subsystems LIST] [--interval D] [--initial-delay D] [--config FILE] [--index postgres --blobs URL]")
 	data := fs.String("data", "", "data `directory` holding the heartbeat files (required)")
 	subs := fs.String("subsystems", "EMC,TPC,HLT", "receivers to watch, comma-separated `LIST`")
 	interval := fs.Duration("interval", time.Minute, "time between checks")
 	delay := fs.Duration("initial-delay", 5*time.Minute, "wait before the first check (receivers need time to start)")
 	cfgPath := fs.String("config", "", "configuration `file` whose notifications section is used for alerts (default: alerts are logged)")
 	noData := fs.Duration("no-data-after", monitor.DefaultNoDataAfter, "alert when a live receiver stores no new data this long while a run is ongoing")
+	index := fs.String("index", "", indexUsage)
+	blobs := fs.String("blobs", "", blobsUsage+" (then the receivers' heartbeats are read from the index: each machine has a data directory of its own)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -169,6 +171,22 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	m := &monitor.Monitor{DataDir: *data, Subsystems: config.SplitList(strings.ToUpper(*subs)), Log: log, NoDataAfter: *noData}
+	bucket, err := blobsOption(e, *blobs)
+	if err != nil {
+		return err
+	}
+	if bucket != nil {
+		idx, err := indexOption(e, *index)
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(*data, store.Options{Logger: log, Index: idx, Bucket: bucket})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		m.Read = monitorRead(st, log)
+	}
 	if *cfgPath != "" {
 		c, err := config.Load(*cfgPath, e.getenv)
 		if err != nil {

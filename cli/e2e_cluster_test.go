@@ -120,6 +120,7 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	for i, sys := range subs {
 		receivers = append(receivers, start("receive hlt "+sys, with("receive", "hlt", "--in", "REQ>"+eps[i], "--subsystem", sys, "--data", dataOf("receive-"+sys), "--sleep", "1s")...))
 	}
+	mon := start("monitor", with("monitor", "--data", dataOf("monitor"), "--subsystems", strings.Join(subs, ","), "--initial-delay", "3s", "--interval", "1s")...)
 	for _, base := range []string{webA, webB} {
 		e2eEventually(t, time.Now().Add(60*time.Second), "web "+base, func() error {
 			resp, err := http.Get("http://" + base + "/healthz")
@@ -187,7 +188,10 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	}
 	for _, sys := range subs {
 		assert.True(t, alive[sys], "replica A: receiver %s not alive with a run (%+v)", sys, receiversStatus.Heartbeats)
+		// So does the alerting monitor, on a machine of its own.
+		assert.Contains(t, mon.log.String(), `msg="receiver alive" subsystem=`+sys, "the monitor")
 	}
+	assert.NotContains(t, mon.log.String(), "no heart beat", "the monitor")
 	for _, r := range receivers {
 		stop(r)
 	}

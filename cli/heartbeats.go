@@ -59,11 +59,32 @@ func statusIndex(st *store.Store, bucket blob.Bucket) *store.Store {
 // index.
 const indexTimeout = 2 * time.Second
 
+// readIndexStatus reads a receiver's status from the index, bounded by
+// indexTimeout.
+func readIndexStatus(ctx context.Context, st *store.Store, sys string) (store.ReceiverStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, indexTimeout)
+	defer cancel()
+	return st.ReceiverStatus(ctx, sys)
+}
+
+// monitorRead is a monitor.Monitor's Read from the index: no status, or
+// an index that does not answer, is no heartbeat (-1).
+func monitorRead(st *store.Store, log *slog.Logger) func(context.Context, string) (int64, receiver.DataStatus) {
+	return func(ctx context.Context, sys string) (int64, receiver.DataStatus) {
+		rs, err := readIndexStatus(ctx, st, sys)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				log.Warn("receiver status: reading the index failed", "subsystem", sys, "err", err)
+			}
+			return -1, receiver.DataStatus{}
+		}
+		return rs.Beat.Unix(), receiver.DataStatus{Run: rs.Run, LastData: rs.LastData}
+	}
+}
+
 func indexHeartbeat(st *store.Store, sys string, now time.Time) (webapp.Heartbeat, receiver.DataStatus) {
 	hb := webapp.Heartbeat{Subsystem: sys}
-	ctx, cancel := context.WithTimeout(context.Background(), indexTimeout)
-	defer cancel()
-	rs, err := st.ReceiverStatus(ctx, sys)
+	rs, err := readIndexStatus(context.Background(), st, sys)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		hb.Error = "no heartbeat in the index"

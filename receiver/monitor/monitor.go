@@ -127,10 +127,28 @@ type Monitor struct {
 	// NoDataAfter is how long a live receiver may store no new data while
 	// its source reports an ongoing run (DefaultNoDataAfter when 0).
 	NoDataAfter time.Duration
+	// Read, when set, replaces the files of DataDir: it returns a
+	// subsystem's heartbeat (Unix seconds, -1 when there is none) and data
+	// status (package cli reads them from the store's index when every
+	// machine has a data directory of its own).
+	Read func(ctx context.Context, sys string) (heartbeat int64, ds receiver.DataStatus)
 
 	mu     sync.Mutex
 	dead   map[string]bool
 	noData map[string]bool
+}
+
+// read returns a subsystem's heartbeat and data status: from Read, or
+// from the files of DataDir.
+func (m *Monitor) read(ctx context.Context, sys string) (int64, receiver.DataStatus) {
+	if m.Read != nil {
+		return m.Read(ctx, sys)
+	}
+	ds, err := receiver.ReadDataStatus(DataStatusPath(m.DataDir, sys))
+	if err != nil {
+		ds = receiver.DataStatus{}
+	}
+	return heartbeat.Unix(m.DataDir, sys), ds
 }
 
 // Check reads every heartbeat once, raises the alerts the transitions call
@@ -162,7 +180,7 @@ func (m *Monitor) Check(ctx context.Context) []string {
 	}
 	t := now()
 	for _, sys := range m.Subsystems {
-		hb := heartbeat.Unix(m.DataDir, sys)
+		hb, ds := m.read(ctx, sys)
 		a := Alert{Subsystem: sys, Heartbeat: hb, Time: t}
 		switch dead, was := heartbeat.Dead(hb, t), m.dead[sys]; {
 		case dead && !was:
@@ -181,8 +199,7 @@ func (m *Monitor) Check(ctx context.Context) []string {
 		default:
 			log.Info("receiver alive", "subsystem", sys, "heartbeat", hb)
 		}
-		ds, stale := NoData(m.DataDir, sys, t, after)
-		stale = stale && !heartbeat.Dead(hb, t) // a dead receiver has its own alert
+		stale := Stale(ds, t, after) && !heartbeat.Dead(hb, t) // a dead receiver has its own alert
 		na := Alert{Subsystem: sys, Heartbeat: hb, Time: t, Run: ds.Run}
 		msg := fmt.Sprintf("%s receiver: no new data for %d minutes while run %d is ongoing!", sys, int(after/time.Minute), ds.Run)
 		switch was := m.noData[sys]; {

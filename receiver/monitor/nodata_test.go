@@ -53,3 +53,36 @@ func TestNoDataWhileRunOngoing(t *testing.T) {
 	assert.False(t, stale, "no data status file")
 	assert.Zero(t, s.Run)
 }
+
+// TestMonitorRead: with Read set, the heartbeats and data status come from
+// it (the store's index on a cluster), not from DataDir's files: dead,
+// revived and "no data" alerts follow what it returns.
+func TestMonitorRead(t *testing.T) {
+	now := time.Date(2026, 12, 2, 3, 10, 0, 0, time.UTC)
+	beat := int64(-1)
+	var ds receiver.DataStatus
+	var alerts []Alert
+	m := &Monitor{DataDir: t.TempDir(), Subsystems: []string{"EMC"}, NoDataAfter: 10 * time.Minute,
+		Alerter: AlerterFunc(func(_ context.Context, a Alert) { alerts = append(alerts, a) }),
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
+		Read: func(_ context.Context, sys string) (int64, receiver.DataStatus) {
+			assert.Equal(t, "EMC", sys)
+			return beat, ds
+		}}
+	check := func() []State {
+		alerts = nil
+		m.Check(context.Background())
+		var states []State
+		for _, a := range alerts {
+			states = append(states, a.State)
+		}
+		return states
+	}
+	assert.Equal(t, []State{StateDead}, check(), "no heartbeat")
+	beat = now.Unix()
+	assert.Equal(t, []State{StateRevived}, check(), "the files of DataDir are not read")
+	ds = receiver.DataStatus{Run: 42, LastData: now.Add(-11 * time.Minute)}
+	assert.Equal(t, []State{StateNoData}, check())
+	ds.LastData = now
+	assert.Equal(t, []State{StateDataResumed}, check())
+}
