@@ -98,10 +98,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 	}
 	// With blobs on a bucket every machine has a data directory of its
 	// own: the receivers' status goes through the index too.
-	var statusIndex *store.Store
-	if bucket != nil {
-		statusIndex = d.st
-	}
+	statusIdx := statusIndex(d.st, bucket)
 	reg := prometheus.NewRegistry()
 	d.metrics = newMetrics(reg)
 
@@ -145,8 +142,8 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 	for _, rc := range cfg.HLT.Receivers {
 		rlog := log.With("component", "hlt", "subsystem", rc.Subsystem)
 		var status func(time.Time, receiver.DataStatus)
-		if statusIndex != nil {
-			status = statusToIndex(statusIndex, rc.Subsystem, rlog)
+		if statusIdx != nil {
+			status = statusToIndex(statusIdx, rc.Subsystem, rlog)
 		}
 		r := hlt.New(hlt.Config{
 			Endpoint: rc.In, Subsystem: rc.Subsystem, DataDir: cfg.Data, Select: rc.Select,
@@ -189,8 +186,8 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 			subs = append(subs, r.Subsystem)
 		}
 		d.mon = &monitor.Monitor{DataDir: cfg.Data, Subsystems: subs, Log: log.With("component", "monitor"), NoDataAfter: cfg.Monitor.NoDataAfter}
-		if statusIndex != nil {
-			d.mon.Read = monitorRead(statusIndex, d.mon.Log)
+		if statusIdx != nil {
+			d.mon.Read = monitorRead(statusIdx, d.mon.Log)
 		}
 		if d.disp != nil {
 			d.mon.Alerter = notifyingAlerter(d.disp, cfg.Trending.Recipients, log.With("component", "monitor"))
@@ -203,7 +200,7 @@ func newDeployment(cfg config.Config, log *slog.Logger) (_ *deployment, err erro
 		}
 		wc := webapp.Config{
 			Store: d.st, Alarms: d.st, Documents: d.st, Layouts: cfg.Layouts, DataDir: cfg.Data, Users: users, Logger: log.With("component", "web"),
-			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, statusIndex, cfg.Monitor.NoDataAfter), Transfers: webTransfers(cfg.Data), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
+			Subsystems: cfg.Subsystems, Heartbeats: webHeartbeats(cfg.Data, statusIdx, cfg.Monitor.NoDataAfter), Transfers: webTransfers(cfg.Data), SecureCookies: cfg.Web.TLSCert != "", TrustedProxyHeader: cfg.Web.TrustedProxyHeader,
 		}
 		wc.TrustedProxies, _ = config.ParsePrefixes(cfg.Web.TrustedProxies) // validated
 		if cfg.Web.JSROOT != "" {

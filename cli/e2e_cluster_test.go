@@ -359,7 +359,7 @@ func clusterE2E(t *testing.T, onS3 bool) {
 			who = "w1"
 		}
 		for _, m := range e2eProcessed.FindAllStringSubmatch(w.log.String(), -1) {
-			processedBy[m[1]] = who
+			processedBy[m[2]] = who
 		}
 	}
 	// The work w1 held when killed was not done by w2 before its lease
@@ -369,10 +369,10 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	// again every second, 6 s more for processing on a loaded machine.
 	takeover := time.Duration(-1)
 	for i, l := range killed {
-		for _, m := range e2eProcessedAt.FindAllStringSubmatch(w2.log.String(), -1) {
+		for _, m := range e2eProcessed.FindAllStringSubmatch(w2.log.String(), -1) {
 			at, err := time.Parse(time.RFC3339Nano, m[1])
 			require.NoError(t, err)
-			if m[2]+"/"+m[3] != l.key || !at.After(l.killed) {
+			if m[3]+"/"+m[4] != l.key || !at.After(l.killed) {
 				continue
 			}
 			assert.False(t, at.Before(l.expires), "kill %d: w2 processed %s at %v, while w1's lease ran to %v", i+1, l.key, at, l.expires)
@@ -401,12 +401,9 @@ func clusterE2E(t *testing.T, onS3 bool) {
 // e2eStoredPath matches a receiver's "snapshot stored" line: run, path.
 var e2eStoredPath = regexp.MustCompile(`msg="snapshot stored" .*\brun=(\d+) .*\bpath=(\S+)`)
 
-// e2eProcessed matches a worker's "snapshot processed" line: the snapshot.
-var e2eProcessed = regexp.MustCompile(`msg="snapshot processed" .*\bsnapshot=(\S+)`)
-
-// e2eProcessedAt matches a worker's "snapshot processed" line: its time,
-// the snapshot's run and receiver subsystem.
-var e2eProcessedAt = regexp.MustCompile(`time=(\S+) level=INFO msg="snapshot processed" .*\bsnapshot=Run(\d+)/([A-Z0-9]+)@`)
+// e2eProcessed matches a worker's "snapshot processed" line: its time, the
+// snapshot, its run and its receiver subsystem.
+var e2eProcessed = regexp.MustCompile(`time=(\S+) level=INFO msg="snapshot processed" .*\bsnapshot=(Run(\d+)/([A-Z0-9]+)@\S*)`)
 
 // heldLease is a processing lease seen in the index: its key
 // "<run>/<subsystem>" and expiry, and when its holder was killed.

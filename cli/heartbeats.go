@@ -30,8 +30,7 @@ func webHeartbeats(dataDir string, st *store.Store, after time.Duration) webapp.
 		var ds receiver.DataStatus
 		var stale bool
 		if st == nil {
-			s := heartbeat.Check(dataDir, sys, now)
-			hb = webapp.Heartbeat{Subsystem: s.Subsystem, Time: s.Time, Age: s.Age, Alive: s.Alive, Error: s.Error}
+			hb = webHeartbeat(heartbeat.Check(dataDir, sys, now))
 			ds, stale = monitor.NoData(dataDir, sys, now, after)
 		} else {
 			hb, ds = indexHeartbeat(st, sys, now)
@@ -83,20 +82,19 @@ func monitorRead(st *store.Store, log *slog.Logger) func(context.Context, string
 }
 
 func indexHeartbeat(st *store.Store, sys string, now time.Time) (webapp.Heartbeat, receiver.DataStatus) {
-	hb := webapp.Heartbeat{Subsystem: sys}
 	rs, err := readIndexStatus(context.Background(), st, sys)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		hb.Error = "no heartbeat in the index"
-		return hb, receiver.DataStatus{}
+		return webapp.Heartbeat{Subsystem: sys, Error: "no heartbeat in the index"}, receiver.DataStatus{}
 	case err != nil:
-		hb.Error = err.Error()
-		return hb, receiver.DataStatus{}
+		return webapp.Heartbeat{Subsystem: sys, Error: err.Error()}, receiver.DataStatus{}
 	}
-	hb.Time = rs.Beat
-	hb.Age = now.Sub(rs.Beat).Seconds()
-	hb.Alive = !heartbeat.Dead(rs.Beat.Unix(), now)
-	return hb, receiver.DataStatus{Run: rs.Run, LastData: rs.LastData}
+	return webHeartbeat(heartbeat.At(sys, rs.Beat, now)), receiver.DataStatus{Run: rs.Run, LastData: rs.LastData}
+}
+
+// webHeartbeat is a heartbeat.Status as the web app shows it.
+func webHeartbeat(s heartbeat.Status) webapp.Heartbeat {
+	return webapp.Heartbeat{Subsystem: s.Subsystem, Time: s.Time, Age: s.Age, Alive: s.Alive, Error: s.Error}
 }
 
 // statusEvery is how often a receiver's unchanged status is written to

@@ -111,8 +111,11 @@ func Check(dataDir, subsystem string, now time.Time) Status {
 		hb.Error = err.Error()
 		return hb
 	}
-	hb.Time = t
-	hb.Age = now.Sub(t).Seconds()
-	hb.Alive = !Dead(t.Unix(), now)
-	return hb
+	return At(subsystem, t, now)
+}
+
+// At judges a heartbeat t (read from a file or elsewhere) against now with
+// the dead rule.
+func At(subsystem string, t, now time.Time) Status {
+	return Status{Subsystem: subsystem, Time: t, Age: now.Sub(t).Seconds(), Alive: !Dead(t.Unix(), now)}
 }
