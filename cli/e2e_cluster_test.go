@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -114,8 +115,12 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	with := func(args ...string) []string { return append(args, storeArgs...) }
 	start("web A", with("web", "--data", dataOf("web-a"), "--listen", webA)...)
 	start("web B", with("web", "--data", dataOf("web-b"), "--listen", webB)...)
-	w1 := start("process w1", with("process", "--watch", "--data", dataOf("w1"), "--holder", "w1", "--lease-ttl", "2s", "--scan-interval", "2s")...)
-	w2 := start("process w2", with("process", "--watch", "--data", dataOf("w2"), "--holder", "w2", "--lease-ttl", "2s", "--scan-interval", "2s")...)
+	// The workers log at debug level: their lease grants, with tokens.
+	worker := func(holder string) []string {
+		return with("process", "--watch", "-v", "--data", dataOf(holder), "--holder", holder, "--lease-ttl", "2s", "--scan-interval", "2s")
+	}
+	w1 := start("process w1", worker("w1")...)
+	w2 := start("process w2", worker("w2")...)
 	var receivers []*e2eProc
 	for i, sys := range subs {
 		receivers = append(receivers, start("receive hlt "+sys, with("receive", "hlt", "--in", "REQ>"+eps[i], "--subsystem", sys, "--data", dataOf("receive-"+sys), "--sleep", "1s")...))
@@ -146,7 +151,6 @@ func clusterE2E(t *testing.T, onS3 bool) {
 	const kills = 3
 	w1s := []*e2eProc{w1}
 	var killed []heldLease
-	var killedAt time.Time
 	for i := 1; i <= kills; i++ {
 		e2eEventually(t, time.Now().Add(90*time.Second), fmt.Sprintf("worker w1 at work (life %d)", i), func() error {
 			if !strings.Contains(w1.log.String(), "snapshot processed") {
@@ -154,15 +158,10 @@ func clusterE2E(t *testing.T, onS3 bool) {
 			}
 			return nil
 		})
-		l := waitLease(t, leases, "w1", 90*time.Second)
-		require.NoError(t, w1.cmd.Process.Signal(syscall.SIGKILL))
-		killedAt = time.Now()
-		<-w1.done
-		l.killed = killedAt
-		killed = append(killed, l)
+		killed = append(killed, killHolding(t, leases, w1, "w1", 90*time.Second))
 		if i < kills {
 			time.Sleep(3 * time.Second) // longer than the lease: w2 may take w1's runs
-			w1 = start(fmt.Sprintf("process w1 (life %d)", i+1), with("process", "--watch", "--data", dataOf("w1"), "--holder", "w1", "--lease-ttl", "2s", "--scan-interval", "2s")...)
+			w1 = start(fmt.Sprintf("process w1 (life %d)", i+1), worker("w1")...)
 			w1s = append(w1s, w1)
 		}
 	}
@@ -362,22 +361,39 @@ func clusterE2E(t *testing.T, onS3 bool) {
 			processedBy[m[2]] = who
 		}
 	}
-	// The work w1 held when killed was not done by w2 before its lease
-	// expired, and after the last kill (w1 not restarted) w2 took it over
-	// within the lease time: TTL 2 s (plus at most one renewal between
-	// reading the lease and the kill), work left to a holder looked at
-	// again every second, 6 s more for processing on a loaded machine.
+	// w2 was never granted the lease w1 held when killed before it
+	// expired: every grant of that key to w2 after w1's (a greater token)
+	// came once w1's lease had run out (w2 logs a grant after the index
+	// made it, and the index grants only a lease expired by the time the
+	// grant was asked for). And after the last kill (w1 not restarted) w2
+	// took the work over within the lease time: TTL 2 s (plus at most one
+	// renewal between reading the lease and the kill), work left to a
+	// holder looked at again every second, 6 s more for processing on a
+	// loaded machine.
 	takeover := time.Duration(-1)
 	for i, l := range killed {
-		for _, m := range e2eProcessed.FindAllStringSubmatch(w2.log.String(), -1) {
+		granted := 0
+		for _, m := range e2eGranted.FindAllStringSubmatch(w2.log.String(), -1) {
 			at, err := time.Parse(time.RFC3339Nano, m[1])
 			require.NoError(t, err)
-			if m[3]+"/"+m[4] != l.key || !at.After(l.killed) {
+			token, err := strconv.ParseInt(m[3], 10, 64)
+			require.NoError(t, err)
+			if m[2] != l.key || token <= l.token {
 				continue
 			}
-			assert.False(t, at.Before(l.expires), "kill %d: w2 processed %s at %v, while w1's lease ran to %v", i+1, l.key, at, l.expires)
-			if i == len(killed)-1 && takeover < 0 {
-				takeover = at.Sub(l.killed)
+			granted++
+			// Log times are cut to the millisecond.
+			assert.False(t, at.Add(time.Millisecond).Before(l.expires), "kill %d: w2 was granted %s (token %d) at %v, while w1's lease (token %d) ran to %v", i+1, l.key, token, at, l.token, l.expires)
+		}
+		if i == len(killed)-1 {
+			require.NotZero(t, granted, "w2 was never granted %s after w1's last kill", l.key)
+			for _, m := range e2eProcessed.FindAllStringSubmatch(w2.log.String(), -1) {
+				at, err := time.Parse(time.RFC3339Nano, m[1])
+				require.NoError(t, err)
+				if m[3]+"/"+m[4] == l.key && at.After(l.killed) {
+					takeover = at.Sub(l.killed)
+					break
+				}
 			}
 		}
 	}
@@ -405,10 +421,15 @@ var e2eStoredPath = regexp.MustCompile(`msg="snapshot stored" .*\brun=(\d+) .*\b
 // snapshot, its run and its receiver subsystem.
 var e2eProcessed = regexp.MustCompile(`time=(\S+) level=INFO msg="snapshot processed" .*\bsnapshot=(Run(\d+)/([A-Z0-9]+)@\S*)`)
 
+// e2eGranted matches a worker's debug line of a lease grant: its time, the
+// key and the token.
+var e2eGranted = regexp.MustCompile(`time=(\S+) level=DEBUG msg="lease taken" .*\bkey=(\S+) token=(\d+)`)
+
 // heldLease is a processing lease seen in the index: its key
-// "<run>/<subsystem>" and expiry, and when its holder was killed.
+// "<run>/<subsystem>", token and expiry, and when its holder was killed.
 type heldLease struct {
 	key             string
+	token           int64
 	expires, killed time.Time
 }
 
@@ -420,22 +441,48 @@ func leaseKeys(ls []heldLease) string {
 	return strings.Join(keys, ", ")
 }
 
-// waitLease polls the index (every 10 ms) until holder holds a processing
-// lease, and returns it.
-func waitLease(t *testing.T, db *sql.DB, holder string, within time.Duration) heldLease {
+// killHolding SIGKILLs worker p (lease holder holder) while it holds a
+// processing lease, and returns that lease as the index had it at the
+// kill. It polls the index every 10 ms; when p holds a lease it stops p
+// (SIGSTOP), waits for statements p sent to land, and reads the lease
+// again: still p's, p is killed; released or expired meanwhile, p goes on
+// (SIGCONT) and the polling too. So the lease is p's, unchanged, at the
+// kill: p can neither release nor renew it once stopped.
+func killHolding(t *testing.T, db *sql.DB, p *e2eProc, holder string, within time.Duration) heldLease {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+	read := func(key string) (heldLease, bool) {
+		q := `SELECT k, token, expires FROM leases WHERE queue = $1 AND holder = $2 AND expires > $3`
+		args := []any{processing.LeaseQueue, holder, time.Now().UnixNano()}
+		if key != "" {
+			q += ` AND k = $4`
+			args = append(args, key)
+		}
 		var l heldLease
 		var exp int64
-		err := db.QueryRow(`SELECT k, expires FROM leases WHERE queue = $1 AND holder = $2 AND expires > $3 ORDER BY expires DESC LIMIT 1`,
-			processing.LeaseQueue, holder, time.Now().UnixNano()).Scan(&l.key, &exp)
-		if err == nil {
-			l.expires = time.Unix(0, exp)
-			return l
+		err := db.QueryRow(q+` ORDER BY expires DESC LIMIT 1`, args...).Scan(&l.key, &l.token, &exp)
+		if errors.Is(err, sql.ErrNoRows) {
+			return l, false
 		}
-		require.ErrorIs(t, err, sql.ErrNoRows)
-		time.Sleep(10 * time.Millisecond)
+		require.NoError(t, err)
+		l.expires = time.Unix(0, exp)
+		return l, true
+	}
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		l, ok := read("")
+		if !ok {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGSTOP))
+		time.Sleep(100 * time.Millisecond)
+		if at, ok := read(l.key); ok && at.token == l.token {
+			require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
+			at.killed = time.Now()
+			<-p.done
+			return at
+		}
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGCONT))
 	}
 	require.FailNow(t, "timed out waiting for "+holder+" to hold a lease")
 	return heldLease{}

@@ -242,8 +242,13 @@ func (p *Processor) process(ctx context.Context, s overwatch.SnapshotInfo, only 
 			errs = append(errs, err)
 		}
 	}
+	if len(errs) > 0 {
+		// The caller reports the failure; "processed" means every view
+		// of the snapshot was written.
+		return errors.Join(errs...)
+	}
 	p.log.Info("snapshot processed", "snapshot", s.SnapshotRef.String(), "subsystems", len(subs), "took", time.Since(start))
-	return errors.Join(errs...)
+	return nil
 }
 
 func (p *Processor) processSub(ctx context.Context, f *overwatch.File, s overwatch.SnapshotInfo, sub overwatch.SubsystemInfo) error {
@@ -593,7 +598,7 @@ func (p *Processor) Run(ctx context.Context) error {
 			case busy:
 				deferred.add(w.snap, w.subList())
 			case err != nil && ctx.Err() == nil:
-				p.log.Error("processing failed", "snapshot", w.snap.SnapshotRef.String(), "err", err)
+				p.failed(w, err)
 			}
 		}
 	}
@@ -659,10 +664,21 @@ func (p *Processor) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				p.log.Error("processing failed", "snapshot", w.snap.SnapshotRef.String(), "err", err)
+				p.failed(w, err)
 			}
 		}
 		p.queued.Store(0)
 		p.endCycle(ctx)
 	}
+}
+
+// failed reports work that failed in watch mode. Work whose lease was lost
+// (taken over by another worker, its bundle not written) is a warning:
+// the other worker does it.
+func (p *Processor) failed(w *work, err error) {
+	if errors.Is(err, overwatch.ErrLeaseLost) {
+		p.log.Warn("processing left to another worker: lease lost", "snapshot", w.snap.SnapshotRef.String(), "err", err)
+		return
+	}
+	p.log.Error("processing failed", "snapshot", w.snap.SnapshotRef.String(), "err", err)
 }

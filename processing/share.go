@@ -26,7 +26,12 @@ import (
 // the lease go. Bundles are one atomic blob each, so outputs of one
 // snapshot are never mixed from two workers, and a worker writes a bundle
 // only after renewing its lease — a worker that lost it (paused beyond the
-// TTL) writes nothing.
+// TTL) writes nothing. What TTL leases cannot exclude is a pause that
+// starts after that renewal and outlasts the TTL before the write lands:
+// then two workers may both write the run's bundle, each whole (the
+// newer snapshot's view wins the next round); a worker that finds its
+// lease ran out while it worked says so in a warning. Keep the TTL well
+// above the longest pause a worker may see.
 
 // LeaseQueue is the lease queue of processing work; keys are
 // "<run>/<receiver subsystem>".
@@ -96,6 +101,7 @@ func (p *Processor) shared(ctx context.Context, w *work) (busy bool, err error) 
 		return false, fmt.Errorf("processing: lease %s: %w", key, err)
 	}
 	p.leaseTaken.Add(1)
+	p.log.Debug("lease taken", "key", key, "token", l.Token, "expires", l.Expires)
 
 	lctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -139,6 +145,13 @@ func (p *Processor) shared(ctx context.Context, w *work) (busy bool, err error) 
 		if cause := context.Cause(lctx); errors.Is(cause, overwatch.ErrLeaseLost) {
 			err = fmt.Errorf("processing: %s: %w", key, cause)
 			return
+		}
+		if late := time.Since(cur.Expires); late > 0 {
+			// Not renewed in time (the process was paused or starved
+			// beyond the TTL): another worker may have taken the lease
+			// and done this work too. Its bundle is as good as ours;
+			// the newer snapshot wins the next round.
+			p.log.Warn("processing: lease expired while working", "key", key, "by", late)
 		}
 		if rerr := p.opts.Leases.ReleaseLease(context.WithoutCancel(ctx), cur); rerr != nil {
 			p.log.Warn("processing: releasing lease", "key", key, "err", rerr)

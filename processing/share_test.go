@@ -7,11 +7,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/overwatch-dqm/overwatch"
+	"github.com/overwatch-dqm/overwatch/internal/syncbuf"
 	"github.com/overwatch-dqm/overwatch/processing"
 	"github.com/overwatch-dqm/overwatch/store"
 	"github.com/overwatch-dqm/overwatch/store/bundle"
@@ -186,6 +188,47 @@ func TestLostLeaseWritesNothing(t *testing.T) {
 	p = processing.New(st, processing.Options{Logger: quietLog, Workers: 1, Leases: st, LeaseTTL: time.Minute, Holder: p.Holder()})
 	require.NoError(t, p.Scan(context.Background()))
 	assert.NotNil(t, viewOf(st, 7200))
+}
+
+// TestLeaseLostInWatchIsAWarning: in watch mode, work whose lease was lost
+// is left to the worker that took it — a warning, not an error — and a
+// worker that finds its lease ran out while it worked (renewals late: it
+// was paused or starved) says so.
+func TestLeaseLostInWatchIsAWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		leaser func(overwatch.Leaser) overwatch.Leaser
+		want   string
+	}{
+		{"lost", func(l overwatch.Leaser) overwatch.Leaser { return losingLeaser{l} }, `level=WARN msg="processing left to another worker: lease lost"`},
+		{"ran out", func(l overwatch.Leaser) overwatch.Leaser { return lateLeaser{l} }, `level=WARN msg="processing: lease expired while working"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := sharedStores(t, 1)[0]
+			var log syncbuf.Buffer
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			p := processing.New(st, processing.Options{Logger: slog.New(slog.NewTextHandler(&log, nil)), Workers: 1, Leases: tc.leaser(st), LeaseTTL: time.Minute, ScanInterval: -1})
+			done := make(chan error, 1)
+			go func() { done <- p.Run(ctx) }()
+			time.Sleep(100 * time.Millisecond) // Run is watching
+			putEMC(t, st, 7300, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), 20)
+			require.Eventually(t, func() bool { return strings.Contains(log.String(), tc.want) }, 20*time.Second, 20*time.Millisecond, "%s", log.String())
+			cancel()
+			<-done
+			assert.NotContains(t, log.String(), "level=ERROR")
+		})
+	}
+}
+
+// lateLeaser renews leases as if the renewal came after the TTL (the
+// lease it returns expired already): nobody took it meanwhile.
+type lateLeaser struct{ overwatch.Leaser }
+
+func (l lateLeaser) RenewLease(ctx context.Context, le overwatch.Lease, ttl time.Duration) (overwatch.Lease, error) {
+	nl, err := l.Leaser.RenewLease(ctx, le, ttl)
+	nl.Expires = time.Now().Add(-time.Millisecond)
+	return nl, err
 }
 
 // BenchmarkWorkers compares one processing worker with two sharing the
