@@ -25,7 +25,9 @@ import (
 // for more than closeWait.
 type conn struct {
 	c       *xrootd.Client
+	r       *relay        // the client's connection to the server
 	timeout time.Duration // of one request
+	once    sync.Once     // of shut
 
 	mu       sync.Mutex
 	inflight int
@@ -39,6 +41,10 @@ var errBroken = errors.New("xrdblob: connection abandoned by a cancelled request
 // ErrNoAnswer is returned (wrapped) when the server does not answer a
 // connection or a request within Config.Timeout.
 var ErrNoAnswer = errors.New("xrdblob: no answer from the server")
+
+// ErrConnLost is returned (wrapped) when the connection to the server
+// breaks during an operation (the server went away).
+var ErrConnLost = errors.New("xrdblob: connection to the server lost")
 
 // closeWait bounds how long closing a connection holds the caller up.
 const closeWait = 5 * time.Second
@@ -73,7 +79,7 @@ func await[T any](ctx context.Context, timeout time.Duration, fn func() (T, erro
 	case r := <-done:
 		return r.v, false, r.err
 	case <-ctx.Done():
-		err = ctx.Err()
+		err = context.Cause(ctx)
 	case <-timer.C:
 		err = fmt.Errorf("%w within %v", ErrNoAnswer, timeout)
 	}
@@ -88,11 +94,24 @@ func await[T any](ctx context.Context, timeout time.Duration, fn func() (T, erro
 	return v, true, err
 }
 
-// do runs fn, returning early with ctx's error when ctx ends first and
-// with ErrNoAnswer when fn takes longer than the connection's timeout.
+// do runs fn, returning early with ctx's error when ctx ends first, with
+// ErrNoAnswer when fn takes longer than the connection's timeout, and
+// with ErrConnLost when the connection breaks (the client is then closed
+// at once).
 func (c *conn) do(ctx context.Context, fn func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if c.r != nil {
+		if c.r.lost.Err() != nil {
+			c.lose()
+			return context.Cause(c.r.lost)
+		}
+		octx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(c.r.lost, func() { cancel(context.Cause(c.r.lost)) })
+		defer stop()
+		ctx = octx
 	}
 	c.mu.Lock()
 	if c.broken || c.closing {
@@ -123,10 +142,22 @@ func (c *conn) do(ctx context.Context, fn func(context.Context) error) error {
 		c.mu.Lock()
 		c.broken = true
 		c.mu.Unlock()
+		if errors.Is(err, ErrConnLost) {
+			c.lose()
+		}
 		return err
 	}
 	finished()
 	return err
+}
+
+// lose closes a connection that broke, without waiting for its requests:
+// no answer will come; closing the client hands them an error.
+func (c *conn) lose() {
+	c.mu.Lock()
+	c.broken, c.closing = true, true
+	c.mu.Unlock()
+	c.shut()
 }
 
 // close closes the connection now, or when its last request completes.
@@ -152,11 +183,13 @@ func (c *conn) close() {
 // error nobody reads, holding the lock the reader needs). The reader
 // handles answers in order, so after a request failed a ping is sent
 // first: when its answer is in, the reader is done with the failed one.
-func (c *conn) shut() {
+func (c *conn) shut() { c.once.Do(c.shutOnce) }
+
+func (c *conn) shutOnce() {
 	c.mu.Lock()
 	failed := c.failed
 	c.mu.Unlock()
-	if failed {
+	if failed && (c.r == nil || c.r.lost.Err() == nil) {
 		_, _, _ = await(context.Background(), c.timeout, func() (string, error) {
 			return c.c.Send(context.Background(), nil, &ping.Request{})
 		}, nil)
@@ -166,6 +199,9 @@ func (c *conn) shut() {
 	select {
 	case <-done:
 	case <-time.After(closeWait):
+	}
+	if c.r != nil {
+		c.r.close()
 	}
 }
 

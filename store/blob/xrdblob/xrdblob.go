@@ -30,11 +30,15 @@
 // (xrdcp -f) can still replace objects.
 //
 // Every operation uses its own connection, closed when the operation (or
-// the reader Open returns) ends: go-hep v0.40.0 panics when an idle
-// connection is dropped by the server (cliSession.handleReadError), which
-// a connection per operation avoids outside operations. A connection lost
-// in the middle of an operation still panics in that client; this is a
-// known limitation of the client library. Its other trap, a deadlock when
+// the reader Open returns) ends. go-hep v0.40.0 panics, crashing the
+// process, when the connection of a client breaks
+// (cliSession.handleReadError): a server restarting, a network cut. So
+// the client's connection goes through a relay of this package (see
+// relay), which keeps a break to itself: the operation in progress fails
+// at once with ErrConnLost and the client is closed quietly. (Connections
+// the client opens itself on a redirect, as EOS redirects reads and writes
+// to its disk servers, are sub-sessions: go-hep reports their breaks
+// without panicking.) The client's other trap, a deadlock when
 // a request is abandoned, is avoided by never cancelling a request (see
 // conn): a cancelled operation returns at once and its connection is
 // closed when the request in flight completes. A request the server does
@@ -83,7 +87,8 @@ const DefaultTimeout = time.Minute
 
 // Bucket is a blob.Bucket on an XRootD directory.
 type Bucket struct {
-	cfg Config
+	cfg    Config
+	direct bool // no relay: for the benchmark that measures its cost
 }
 
 var _ blob.Bucket = (*Bucket)(nil)
@@ -151,11 +156,28 @@ func (b *Bucket) dial(ctx context.Context) (*conn, error) {
 	// go-hep's NewClient, cancelled in the middle of its handshake, can
 	// block for ever in its own Close (see conn): it runs uncancelled and
 	// a client that connects after the caller gave up is closed.
-	c, gaveUp, err := await(ctx, b.cfg.Timeout, func() (*xrootd.Client, error) {
-		return xrootd.NewClient(context.Background(), b.cfg.Addr, b.cfg.User)
-	}, func(c *xrootd.Client, err error) {
+	// The client connects through a relay (see relay).
+	c, gaveUp, err := await(ctx, b.cfg.Timeout, func() (*conn, error) {
+		if b.direct {
+			c, err := xrootd.NewClient(context.Background(), b.cfg.Addr, b.cfg.User)
+			if err != nil {
+				return nil, err
+			}
+			return &conn{c: c, timeout: b.cfg.Timeout}, nil
+		}
+		r, err := dialRelay(context.Background(), b.cfg.Addr, b.cfg.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		c, err := xrootd.NewClient(context.Background(), r.addr(), b.cfg.User)
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+		return &conn{c: c, r: r, timeout: b.cfg.Timeout}, nil
+	}, func(c *conn, err error) {
 		if err == nil {
-			(&conn{c: c}).shut()
+			c.shut()
 		}
 	})
 	if err != nil {
@@ -164,7 +186,7 @@ func (b *Bucket) dial(ctx context.Context) (*conn, error) {
 		}
 		return nil, fmt.Errorf("connecting to %s: %w", b.cfg.Addr, err)
 	}
-	return &conn{c: c, timeout: b.cfg.Timeout}, nil
+	return c, nil
 }
 
 func code(err error) xrdproto.ServerErrorCode {

@@ -172,3 +172,76 @@ func TestFailedRequestsThenClose(t *testing.T) {
 	busy.Wait()
 	noLeftovers(t, before) // no Close left blocked
 }
+
+// TestServerGoneMidOperation: the server goes away (its process killed, as
+// when a disk server restarts) while an object is being read and while one
+// is being written. The operations fail with ErrConnLost, at once, and the
+// process goes on: go-hep v0.40.0's client panics when the connection of
+// its initial session breaks, so the bucket keeps that connection to
+// itself (see relay) and ends the client quietly.
+func TestServerGoneMidOperation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts XRootD servers")
+	}
+	ctx := context.Background()
+	obj := strings.Repeat("0123456789abcdef", 1<<18) // 4 MiB: several chunks
+
+	t.Run("read", func(t *testing.T) {
+		srv := xrdtest.Start(t)
+		b, err := xrdblob.New(xrdblob.Config{Addr: srv.Addr, Root: srv.NewDir(t) + "/overwatch", Timeout: 20 * time.Second})
+		require.NoError(t, err)
+		_, err = b.Put(ctx, "a/b", strings.NewReader(obj))
+		require.NoError(t, err)
+		before := runtime.NumGoroutine()
+		rc, err := b.Open(ctx, "a/b", 0, -1)
+		require.NoError(t, err)
+		head := make([]byte, 16)
+		_, err = io.ReadFull(rc, head)
+		require.NoError(t, err)
+		srv.Stop()
+		time.Sleep(300 * time.Millisecond) // the client's reader sees the connection end
+		start := time.Now()
+		_, err = io.ReadAll(rc)
+		require.ErrorIs(t, err, xrdblob.ErrConnLost)
+		assert.Less(t, time.Since(start), 5*time.Second, "not the request timeout")
+		_ = rc.Close()
+		_, err = b.Stat(ctx, "a/b")
+		require.Error(t, err, "the server is gone")
+		noLeftovers(t, before)
+	})
+
+	t.Run("write", func(t *testing.T) {
+		srv := xrdtest.Start(t)
+		b, err := xrdblob.New(xrdblob.Config{Addr: srv.Addr, Root: srv.NewDir(t) + "/overwatch", Timeout: 20 * time.Second})
+		require.NoError(t, err)
+		before := runtime.NumGoroutine()
+		start := time.Now()
+		_, err = b.Put(ctx, "a/c", &stopAfter{r: strings.NewReader(obj + obj + obj + obj), after: 64 << 10, stop: srv.Stop})
+		require.ErrorIs(t, err, xrdblob.ErrConnLost)
+		assert.Less(t, time.Since(start), 10*time.Second, "not the request timeout")
+		noLeftovers(t, before)
+	})
+}
+
+// stopAfter reads r and calls stop once after bytes of it were read, then
+// waits a little (the connection ends) before it goes on.
+type stopAfter struct {
+	r     io.Reader
+	after int
+	stop  func()
+	read  int
+}
+
+func (s *stopAfter) Read(p []byte) (int, error) {
+	if s.stop != nil && s.read >= s.after {
+		s.stop()
+		s.stop = nil
+		time.Sleep(300 * time.Millisecond)
+	}
+	if len(p) > 16<<10 {
+		p = p[:16<<10]
+	}
+	n, err := s.r.Read(p)
+	s.read += n
+	return n, err
+}
