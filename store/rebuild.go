@@ -293,8 +293,9 @@ func indexRun(ctx context.Context, ps *rebuildStmts, sc runScan, st *RebuildStat
 // rebuild leaves the old index); on PostgreSQL it replaces the content of
 // the database in one transaction, during which Stores of other data
 // directories on the same database (other machines) go on reading the old
-// index and their writes wait for the commit; their leases are cleared
-// (work in flight is fenced off and redone). No Store may have the
+// index and their writes wait for the commit; their leases and the
+// receivers' status are kept (and not locked: lease renewals go on). No
+// Store may have the
 // directory open:
 // Rebuild takes the data directory's lock exclusively and fails after
 // Options.LockTimeout (error wrapping ErrLocked) while one has.
@@ -368,7 +369,7 @@ func rebuild(ctx context.Context, dir string, opts Options, onlyIfNeeded bool) (
 			// (readers go on reading the old index): a row they added
 			// after the tables were emptied would collide with the
 			// rebuild's own row of the same object.
-			if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(tables, ", ")+" IN EXCLUSIVE MODE"); err != nil {
+			if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(rebuiltTables(), ", ")+" IN EXCLUSIVE MODE"); err != nil {
 				return fmt.Errorf("store: rebuild: lock the index tables: %w", err)
 			}
 			if onlyIfNeeded {

@@ -21,7 +21,8 @@ import (
 // own, snapshots on S3). The rebuild is one transaction: another
 // machine's reader never sees the index empty or shrunk, its writes made
 // during the rebuilds all succeed, and afterwards every snapshot it
-// stored is listed and the index verifies.
+// stored is listed and the index verifies; a lease held before and a
+// receiver's status are kept.
 func TestPostgresRebuildWhileOthersWork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and an S3 server")
@@ -39,6 +40,12 @@ func TestPostgresRebuildWhileOthersWork(t *testing.T) {
 	}
 
 	ctx := context.Background()
+	// A worker of another machine holds a lease, and a receiver's status
+	// is in the index: neither is in the files, both outlive the rebuilds.
+	lease, err := a.TryLease(ctx, "process", "1000/TPC", "worker-a", time.Minute)
+	require.NoError(t, err)
+	status := ReceiverStatus{Subsystem: "TPC", Beat: time.Unix(1448390000, 0), Run: 1000, LastData: time.Unix(1448389990, 0)}
+	require.NoError(t, a.PutReceiverStatus(ctx, status))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -112,5 +119,13 @@ func TestPostgresRebuildWhileOthersWork(t *testing.T) {
 		assert.True(t, found, "snapshot %s written during a rebuild is not listed", w.SnapshotRef)
 	}
 	require.NoError(t, a.Verify(ctx))
+	_, err = a.TryLease(ctx, "process", "1000/TPC", "worker-b", time.Minute)
+	assert.ErrorIs(t, err, overwatch.ErrLeaseBusy, "the lease held before the rebuilds is still held")
+	_, err = a.RenewLease(ctx, lease, time.Minute)
+	assert.NoError(t, err, "its holder renews it")
+	got, err := a.ReceiverStatus(ctx, "TPC")
+	require.NoError(t, err)
+	assert.Equal(t, status.Run, got.Run, "the receiver's status is kept")
+	assert.True(t, got.Beat.Equal(status.Beat))
 	t.Logf("3 rebuilds (%v) while another store read %d times and wrote %d snapshots", took, reads, len(written))
 }

@@ -126,6 +126,23 @@ var addedColumns = []struct{ table, column, decl string }{
 // tables lists the tables of the schema (in dump and truncation order).
 var tables = []string{"meta", "runs", "subsystems", "snapshots", "dirty", "trend_points", "trend_names", "journals", "journal_heads", "alarms", "alarm_events", "documents", "leases", "outputs", "output_garbage", "receiver_status"}
 
+// liveTables hold what the files do not: the leases of the processes at
+// work and the receivers' status, valid while they live. A rebuild on
+// PostgreSQL, where other machines go on working, neither empties nor
+// locks them: a worker's lease outlives the rebuild.
+var liveTables = map[string]bool{"leases": true, "receiver_status": true}
+
+// rebuiltTables lists the tables a rebuild on PostgreSQL replaces.
+func rebuiltTables() []string {
+	var ts []string
+	for _, t := range tables {
+		if !liveTables[t] {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
 func (d dialect) schema() string {
 	return strings.NewReplacer("{serial}", d.serial, "{text}", d.text, "{real}", d.real,
 		"{intkey}", d.intKey, "{clustered}", d.clustered).Replace(schema)
@@ -359,7 +376,7 @@ func (x *db) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // truncate empties every table (a rebuild into a live PostgreSQL index).
 func (x *db) truncate(ctx context.Context, e execer) error {
-	for _, t := range tables {
+	for _, t := range rebuiltTables() {
 		if _, err := e.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("store: empty index table %s: %w", t, err)
 		}
