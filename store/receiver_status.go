@@ -15,8 +15,10 @@ import (
 // brought new data). Receivers write it to a data directory's files
 // (packages heartbeat and receiver); with blobs on a bucket every machine
 // has a data directory of its own, so they also keep it in the index,
-// where every web replica reads it. It is not rebuilt: a receiver that
-// lives writes it again within seconds.
+// where every web replica reads it. It is not in the files, so it is not
+// rebuilt: a rebuild on PostgreSQL (other machines at work) keeps it; on
+// SQLite, where no process has the directory open during a rebuild, it
+// is gone, and a receiver that lives writes it again within seconds.
 type ReceiverStatus struct {
 	Subsystem string
 	Beat      time.Time // the heartbeat (whole seconds)
