@@ -155,26 +155,26 @@ func (b *Bucket) dial(ctx context.Context) (*conn, error) {
 	}
 	// go-hep's NewClient, cancelled in the middle of its handshake, can
 	// block for ever in its own Close (see conn): it runs uncancelled and
-	// a client that connects after the caller gave up is closed.
-	// The client connects through a relay (see relay).
+	// a client that connects after the caller gave up is closed. The
+	// client connects through a relay (see relay).
 	c, gaveUp, err := await(ctx, b.cfg.Timeout, func() (*conn, error) {
-		if b.direct {
-			c, err := xrootd.NewClient(context.Background(), b.cfg.Addr, b.cfg.User)
+		cn := &conn{timeout: b.cfg.Timeout}
+		addr := b.cfg.Addr
+		if !b.direct {
+			r, err := dialRelay(context.Background(), addr, b.cfg.Timeout)
 			if err != nil {
 				return nil, err
 			}
-			return &conn{c: c, timeout: b.cfg.Timeout}, nil
+			cn.r, addr = r, r.addr()
 		}
-		r, err := dialRelay(context.Background(), b.cfg.Addr, b.cfg.Timeout)
-		if err != nil {
+		var err error
+		if cn.c, err = xrootd.NewClient(context.Background(), addr, b.cfg.User); err != nil {
+			if cn.r != nil {
+				cn.r.close()
+			}
 			return nil, err
 		}
-		c, err := xrootd.NewClient(context.Background(), r.addr(), b.cfg.User)
-		if err != nil {
-			r.close()
-			return nil, err
-		}
-		return &conn{c: c, r: r, timeout: b.cfg.Timeout}, nil
+		return cn, nil
 	}, func(c *conn, err error) {
 		if err == nil {
 			c.shut()
